@@ -1,0 +1,90 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+// Every setting of the platform, read once from the environment. README.md documents each one.
+const flag = (fallback: boolean) =>
+  z
+    .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'], { error: '只能是 on/off、1/0、true/false 或 yes/no' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['1', 'true', 'on', 'yes'].includes(v)));
+
+const schema = z
+  .object({
+    PORT: z.coerce.number({ error: '必须是端口号' }).int().min(1).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: '必须以 postgres:// 或 postgresql:// 开头' })
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./data'),
+    ORIGIN: z
+      .url({ error: '必须是完整的地址，例如 https://wq.example.edu.cn' })
+      .transform((u) => new URL(u).origin)
+      .optional(),
+    DEMO: flag(true).optional(),
+    CAPTCHA: z.enum(['on', 'off'], { error: '只能是 on 或 off' }).default('on'),
+    CHROMIUM_PATH: z.string().min(1).optional(),
+    SMS_TRANSPORT: z.enum(['dev', 'webhook'], { error: '只能是 dev 或 webhook' }).default('dev'),
+    SMS_WEBHOOK_URL: z.url({ error: '必须是完整的地址' }).optional(),
+    MAIL_TRANSPORT: z.enum(['dev', 'webhook'], { error: '只能是 dev 或 webhook' }).default('dev'),
+    MAIL_WEBHOOK_URL: z.url({ error: '必须是完整的地址' }).optional(),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: '只能是 debug、info、warn 或 error' }).default('info'),
+    JOBS: flag(true),
+  })
+  .superRefine((c, ctx) => {
+    if (c.SMS_TRANSPORT === 'webhook' && !c.SMS_WEBHOOK_URL)
+      ctx.addIssue({ code: 'custom', path: ['SMS_WEBHOOK_URL'], message: 'SMS_TRANSPORT=webhook 时必须设置' });
+    if (c.MAIL_TRANSPORT === 'webhook' && !c.MAIL_WEBHOOK_URL)
+      ctx.addIssue({ code: 'custom', path: ['MAIL_WEBHOOK_URL'], message: 'MAIL_TRANSPORT=webhook 时必须设置' });
+  });
+
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  origin: string | undefined;
+  /** Seed demo data into an empty database. Default: on for the embedded database, off for DATABASE_URL. */
+  demo: boolean;
+  captcha: boolean;
+  chromiumPath: string | undefined;
+  sms: { transport: 'dev' | 'webhook'; webhookUrl: string | undefined };
+  mail: { transport: 'dev' | 'webhook'; webhookUrl: string | undefined };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  jobs: boolean;
+  /** The dev mailbox page exists only while a dev transport is in use. */
+  devMailbox: boolean;
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`配置错误 (configuration error):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(blanksRemoved);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}=${JSON.stringify(blanksRemoved[String(i.path[0])] ?? '')}: ${i.message}`));
+  }
+  const c = parsed.data;
+  return {
+    port: c.PORT,
+    host: c.HOST,
+    databaseUrl: c.DATABASE_URL,
+    dataDir: resolve(c.DATA_DIR),
+    origin: c.ORIGIN,
+    demo: c.DEMO ?? c.DATABASE_URL === undefined,
+    captcha: c.CAPTCHA === 'on',
+    chromiumPath: c.CHROMIUM_PATH,
+    sms: { transport: c.SMS_TRANSPORT, webhookUrl: c.SMS_WEBHOOK_URL },
+    mail: { transport: c.MAIL_TRANSPORT, webhookUrl: c.MAIL_WEBHOOK_URL },
+    logLevel: c.LOG_LEVEL,
+    jobs: c.JOBS,
+    devMailbox: c.SMS_TRANSPORT === 'dev' || c.MAIL_TRANSPORT === 'dev',
+  };
+}

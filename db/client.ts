@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema/index.ts';
+
+export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
+/** A transaction handle has the same query API as the database. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export function connect(url: string, max = 10): Db {
+  const sql = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'wangqian' } });
+  return drizzle(sql, { schema }) as Db;
+}
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export async function migrateDatabase(db: Db): Promise<void> {
+  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+}
+
+/** PostgreSQL's major version, e.g. 18; DATABASE_URL servers must be 14 or newer. */
+export async function serverMajorVersion(db: Db): Promise<number> {
+  const rows = await db.$client`show server_version_num`;
+  return Math.floor(Number(rows[0]?.server_version_num) / 10000);
+}

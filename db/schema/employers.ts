@@ -1,0 +1,18 @@
+import { pgEnum, pgTable, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { EMPLOYER_VERIFICATION_STATUSES } from '../../domain/employers/verification.ts';
+
+export const employerVerificationEnum = pgEnum('employer_verification', EMPLOYER_VERIFICATION_STATUSES);
+
+// One employer (用人单位) per 统一社会信用代码; many users belong to it.
+export const employers = pgTable('employers', {
+  id: serial('id').primaryKey(),
+  uscc: text('uscc').notNull().unique(),
+  name: text('name').notNull(),
+  employerType: text('employer_type').notNull(),
+  industry: text('industry').notNull(),
+  region: text('region').notNull(),
+  address: text('address').notNull(),
+  verification: employerVerificationEnum('verification').notNull().default('unverified'),
+  verifiedAt: timestamp('verified_at', { withTimezone: true }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,46 @@
+import { sql } from 'drizzle-orm';
+import { date, index, integer, pgTable, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { departments, schools } from './tenancy.ts';
+
+// The roster (学生名单, rule S5): one row per graduate per cohort (届别) per school.
+export const graduates = pgTable(
+  'graduates',
+  {
+    id: serial('id').primaryKey(),
+    schoolId: integer('school_id')
+      .notNull()
+      .references(() => schools.id),
+    departmentId: integer('department_id')
+      .notNull()
+      .references(() => departments.id),
+    cohort: smallint('cohort').notNull(),
+    examNo: text('exam_no'),
+    name: text('name').notNull(),
+    sex: text('sex').notNull(),
+    idNumber: text('id_number').notNull(),
+    ethnicity: text('ethnicity').notNull(),
+    politicalStatus: text('political_status').notNull(),
+    birthDate: date('birth_date').notNull(),
+    educationLevel: text('education_level').notNull(),
+    majorCode: text('major_code'),
+    majorName: text('major_name').notNull(),
+    trainingMode: text('training_mode').notNull(),
+    originRegion: text('origin_region').notNull(),
+    studentNo: text('student_no').notNull(),
+    programYears: text('program_years').notNull(),
+    enrolledOn: text('enrolled_on').notNull(),
+    graduatesOn: text('graduates_on').notNull(),
+    phone: text('phone').notNull(),
+    email: text('email'),
+    // G1: set when the graduate confirmed the record at first sign-in.
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('graduates_school_cohort_id_number_key').on(t.schoolId, t.cohort, t.idNumber),
+    index('graduates_id_number_idx').on(t.idNumber),
+    index('graduates_school_cohort_department_idx').on(t.schoolId, t.cohort, t.departmentId),
+    index('graduates_name_search_idx').on(t.schoolId, sql`${t.name} text_pattern_ops`),
+  ],
+);

@@ -1,0 +1,100 @@
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
+import { eq, lt, or } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { sessions, users } from '../../db/schema/index.ts';
+import { ABSOLUTE_LIFETIME_MS, IDLE_TIMEOUT_MS, type Portal, type Role } from './roles.ts';
+
+// Sessions after the Lucia guide: the browser holds a random token, we store only its SHA-256,
+// so a leaked sessions table cannot be replayed.
+
+/** Who is acting: the signed-in user with the tenant links every query filters by. */
+export type Actor = {
+  userId: number;
+  sessionId: string;
+  role: Role;
+  portal: Portal;
+  displayName: string;
+  provinceId: number | null;
+  schoolId: number | null;
+  departmentId: number | null;
+  employerId: number | null;
+  graduateId: number | null;
+};
+
+const TOUCH_EVERY_MS = 60 * 1000;
+
+export function generateSessionToken(): string {
+  const bytes = new Uint8Array(20);
+  crypto.getRandomValues(bytes);
+  return encodeBase32LowerCaseNoPadding(bytes);
+}
+
+export function sessionIdOf(token: string): string {
+  return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+}
+
+export async function createSession(
+  db: DbOrTx,
+  userId: number,
+  meta: { ip: string | null; userAgent: string | null },
+  now = new Date(),
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = generateSessionToken();
+  const expiresAt = new Date(now.getTime() + ABSOLUTE_LIFETIME_MS);
+  await db.insert(sessions).values({
+    id: sessionIdOf(token),
+    userId,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt,
+    ip: meta.ip,
+    userAgent: meta.userAgent?.slice(0, 300) ?? null,
+  });
+  return { token, expiresAt };
+}
+
+/** The actor behind a token, or null when the session is unknown, idle too long or past its lifetime. */
+export async function validateSessionToken(db: DbOrTx, token: string, now = new Date()): Promise<Actor | null> {
+  const id = sessionIdOf(token);
+  const [row] = await db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, id));
+  if (!row) return null;
+  const { session, user } = row;
+  const idleFor = now.getTime() - session.lastSeenAt.getTime();
+  if (now >= session.expiresAt || idleFor > IDLE_TIMEOUT_MS[user.portal] || user.disabled) {
+    await db.delete(sessions).where(eq(sessions.id, id));
+    return null;
+  }
+  if (idleFor > TOUCH_EVERY_MS) {
+    await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
+  }
+  return {
+    userId: user.id,
+    sessionId: id,
+    role: user.role,
+    portal: user.portal,
+    displayName: user.displayName,
+    provinceId: user.provinceId,
+    schoolId: user.schoolId,
+    departmentId: user.departmentId,
+    employerId: user.employerId,
+    graduateId: user.graduateId,
+  };
+}
+
+export async function deleteSessionByToken(db: DbOrTx, token: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, sessionIdOf(token)));
+}
+
+export async function deleteExpiredSessions(db: DbOrTx, now = new Date()): Promise<number> {
+  const longestIdle = Math.max(...Object.values(IDLE_TIMEOUT_MS));
+  const gone = await db
+    .delete(sessions)
+    .where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, new Date(now.getTime() - longestIdle))))
+    .returning({ id: sessions.id });
+  return gone.length;
+}

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { and, count, eq, gt, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { loginAttempts, users } from '../../db/schema/index.ts';
+import { DomainError } from '../errors.ts';
+import { consumeCaptcha } from './captcha.ts';
+import { verifyAgainstNothing, verifyPassword } from './passwords.ts';
+import { CAPTCHA_PORTALS, type Portal } from './roles.ts';
+import { createSession } from './sessions.ts';
+
+// Failed sign-ins are limited per account and per IP over a sliding window, counted in
+// PostgreSQL so the limit survives restarts and holds across processes.
+export const LOGIN_LIMITS = { windowMs: 15 * 60 * 1000, perAccount: 5, perIp: 20 } as const;
+
+export const WRONG_CREDENTIALS = '账号或密码错误';
+export const TOO_MANY_ATTEMPTS = '登录失败次数过多，请 15 分钟后再试';
+
+export type SignInInput = {
+  portal: Portal;
+  login: string;
+  password: string;
+  ip: string | null;
+  userAgent: string | null;
+  captcha?: { id: string; answer: string } | undefined;
+  captchaRequired: boolean;
+};
+
+/** Signs in and returns a new session token; throws DomainError (invalid / rate_limited). */
+export async function signIn(db: Db, input: SignInInput): Promise<{ token: string; expiresAt: Date; userId: number }> {
+  const login = normaliseLogin(input.portal, input.login);
+  const accountKey = createHash('sha256').update(`${input.portal}:${login}`).digest('hex');
+
+  if (input.captchaRequired && CAPTCHA_PORTALS.includes(input.portal)) {
+    const ok = input.captcha && (await consumeCaptcha(db, input.captcha.id, input.captcha.answer));
+    if (!ok) throw new DomainError('invalid', '图片验证码错误，请重新输入', { captcha: '图片验证码错误' });
+  }
+
+  return db.transaction(async (tx) => {
+    // Attempts on one account run one at a time, so parallel guesses cannot slip past the count.
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${accountKey}))`);
+    const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
+    const failures = (where: ReturnType<typeof eq>) =>
+      tx
+        .select({ n: count() })
+        .from(loginAttempts)
+        .where(and(where, eq(loginAttempts.succeeded, false), gt(loginAttempts.createdAt, since)))
+        .then((r) => r[0]?.n ?? 0);
+    const byAccount = await failures(and(eq(loginAttempts.portal, input.portal), eq(loginAttempts.accountKey, accountKey))!);
+    const byIp = input.ip ? await failures(eq(loginAttempts.ip, input.ip)) : 0;
+    if (byAccount >= LOGIN_LIMITS.perAccount || byIp >= LOGIN_LIMITS.perIp) {
+      throw new DomainError('rate_limited', TOO_MANY_ATTEMPTS);
+    }
+
+    const [user] = await tx
+      .select()
+      .from(users)
+      .where(
+        and(
+          eq(users.portal, input.portal),
+          input.portal === 'student' && /^1\d{10}$/.test(login) ? or(eq(users.login, login), eq(users.phone, login)) : eq(users.login, login),
+        ),
+      )
+      .limit(1);
+    const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstNothing(input.password);
+    await tx.insert(loginAttempts).values({ portal: input.portal, accountKey, ip: input.ip, succeeded: ok });
+    if (!ok || !user) {
+      // Commit the failure before answering: it must count even though the sign-in failed.
+      return null;
+    }
+    if (user.disabled) throw new DomainError('forbidden', '账号已停用，请联系管理员');
+    const session = await createSession(tx, user.id, { ip: input.ip, userAgent: input.userAgent });
+    return { ...session, userId: user.id };
+  }).then((result) => {
+    if (!result) throw new DomainError('invalid', WRONG_CREDENTIALS, { password: WRONG_CREDENTIALS });
+    return result;
+  });
+}
+
+function normaliseLogin(portal: Portal, login: string): string {
+  const trimmed = login.trim();
+  return portal === 'student' ? trimmed.toUpperCase() : trimmed;
+}

@@ -1,0 +1,62 @@
+import { and, asc, count, eq, ilike, or, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { departments, graduates, schools } from '../../db/schema/index.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { maskIdNumber } from '../codes/id-number.ts';
+import { notFound } from '../errors.ts';
+import { graduateScope } from '../tenancy/scope.ts';
+
+export const PAGE_SIZE = 20;
+
+export type RosterQuery = { q?: string | undefined; page: number };
+
+/** One page of the roster the actor may see; ID numbers masked. */
+export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery) {
+  const conditions: SQL[] = [graduateScope(actor)];
+  const q = query.q?.trim();
+  if (q) {
+    const like = `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like), eq(graduates.idNumber, q.toUpperCase()))!);
+  }
+  const where = and(...conditions);
+  const [rows, total] = await Promise.all([
+    db
+      .select({
+        id: graduates.id,
+        name: graduates.name,
+        idNumber: graduates.idNumber,
+        studentNo: graduates.studentNo,
+        cohort: graduates.cohort,
+        department: departments.name,
+        majorName: graduates.majorName,
+        educationLevel: graduates.educationLevel,
+        trainingMode: graduates.trainingMode,
+        confirmedAt: graduates.confirmedAt,
+      })
+      .from(graduates)
+      .innerJoin(departments, eq(departments.id, graduates.departmentId))
+      .where(where)
+      .orderBy(asc(graduates.departmentId), asc(graduates.studentNo), asc(graduates.id))
+      .limit(PAGE_SIZE)
+      .offset((query.page - 1) * PAGE_SIZE),
+    db.select({ n: count() }).from(graduates).where(where).then((r) => r[0]?.n ?? 0),
+  ]);
+  return {
+    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber) })),
+    total,
+    page: query.page,
+    pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),
+  };
+}
+
+/** One roster record the actor may see, with school and department names; another tenant's is not found. */
+export async function getGraduate(db: DbOrTx, actor: Actor, id: number) {
+  const [row] = await db
+    .select({ graduate: graduates, school: schools.name, department: departments.name })
+    .from(graduates)
+    .innerJoin(schools, eq(schools.id, graduates.schoolId))
+    .innerJoin(departments, eq(departments.id, graduates.departmentId))
+    .where(and(eq(graduates.id, id), graduateScope(actor)));
+  if (!row) throw notFound('毕业生');
+  return { ...row.graduate, school: row.school, department: row.department };
+}

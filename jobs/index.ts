@@ -1,0 +1,19 @@
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import { cleanupJob } from './cleanup.ts';
+import { dispatchOutboxJob } from './dispatch-outbox.ts';
+import type { Job } from './scheduler.ts';
+import { devTransport } from './transports/dev.ts';
+import type { Transport } from './transports/types.ts';
+import { webhookTransport } from './transports/webhook.ts';
+
+export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 'wechat', Transport> {
+  const sms = config.sms.transport === 'webhook' ? webhookTransport(config.sms.webhookUrl!) : devTransport(db);
+  const email = config.mail.transport === 'webhook' ? webhookTransport(config.mail.webhookUrl!) : devTransport(db);
+  // WeChat template messages go through the same gateway as SMS until a WeChat adapter exists.
+  return { sms, email, wechat: sms };
+}
+
+export function allJobs(config: Config, db: Db): Job[] {
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob];
+}

@@ -1,0 +1,23 @@
+import type { Eta } from 'eta';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import type { Logger } from '../db/log.ts';
+import type { Actor } from '../domain/auth/sessions.ts';
+import type { Assets } from './assets.ts';
+
+/** What every route can reach: built once by createApp. */
+export type AppContext = {
+  config: Config;
+  db: Db;
+  log: Logger;
+  views: Eta;
+  assets: Assets;
+};
+
+export type AppEnv = {
+  Variables: {
+    app: AppContext;
+    actor: Actor | null;
+    secureHeadersNonce?: string;
+  };
+};

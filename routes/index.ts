@@ -1,0 +1,128 @@
+import { Hono, type Context } from 'hono';
+import { compress } from 'hono/compress';
+import { getCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import { HTTPException } from 'hono/http-exception';
+import { NONCE, secureHeaders } from 'hono/secure-headers';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/client.ts';
+import type { Logger } from '../db/log.ts';
+import { validateSessionToken } from '../domain/auth/sessions.ts';
+import { DomainError, HTTP_STATUS } from '../domain/errors.ts';
+import { createViews } from '../views/index.ts';
+import { adminRoutes } from './admin/index.ts';
+import { loadAssets } from './assets.ts';
+import { authRoutes, SESSION_COOKIE } from './auth.ts';
+import type { AppContext, AppEnv } from './context.ts';
+import { employerRoutes } from './employer/index.ts';
+import { requirePortal } from './guards.ts';
+import { provinceRoutes } from './province/index.ts';
+import { publicRoutes } from './public.ts';
+import { render } from './render.ts';
+import { schoolRoutes } from './school/index.ts';
+import { studentRoutes } from './student/index.ts';
+
+export type CreateAppOptions = { config: Config; db: Db; log: Logger };
+
+/** Builds the whole HTTP app: middleware, then the public pages, then each portal behind its guard. */
+export function createApp({ config, db, log }: CreateAppOptions): Hono<AppEnv> {
+  const { assets, routes: assetRoutes } = loadAssets();
+  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }) };
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    c.set('app', ctx);
+    const started = performance.now();
+    await next();
+    log.info('request', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+  app.use(compress());
+  app.route('/', assetRoutes);
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: [NONCE],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+      strictTransportSecurity: config.origin?.startsWith('https:') ? 'max-age=31536000' : false,
+      referrerPolicy: 'same-origin',
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    // Pages carry personal data and employers share office PCs: nothing is kept by the browser.
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
+  });
+  app.use(csrfProtection(config));
+  app.use(async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    c.set('actor', token ? await validateSessionToken(db, token) : null);
+    await next();
+  });
+
+  app.route('/', publicRoutes);
+  app.route('/', authRoutes);
+  for (const [path, portal, routes] of [
+    ['/student', 'student', studentRoutes],
+    ['/employer', 'employer', employerRoutes],
+    ['/school', 'school', schoolRoutes],
+    ['/province', 'province', provinceRoutes],
+    ['/admin', 'admin', adminRoutes],
+  ] as const) {
+    app.use(path, requirePortal(portal));
+    app.use(`${path}/*`, requirePortal(portal));
+    app.route(path, routes);
+  }
+
+  app.notFound((c) => errorPage(c, 404, '页面不存在', '您访问的页面不存在或已被删除。'));
+  app.onError((err, c) => {
+    if (err instanceof DomainError) {
+      const status = HTTP_STATUS[err.code];
+      const heading = { 404: '页面不存在', 403: '无权访问', 409: '操作冲突', 422: '提交的内容有误', 429: '操作过于频繁' }[status];
+      return errorPage(c, status, heading, err.message);
+    }
+    if (err instanceof HTTPException && err.status === 403) {
+      return errorPage(c, 403, '请求被拒绝', '请求来源校验失败。请从本站页面重新提交。');
+    }
+    log.error('unhandled error', { path: c.req.path, error: err.stack ?? String(err) });
+    return errorPage(c, 500, '系统繁忙', '服务器出现错误，请稍后再试。如果问题持续，请联系平台管理员。');
+  });
+  return app;
+}
+
+function errorPage(c: Context<AppEnv>, status: 403 | 404 | 409 | 422 | 429 | 500, heading: string, message: string) {
+  try {
+    return render(c, 'errors/error', { title: heading, heading, message }, status);
+  } catch (e) {
+    c.get('app').log.error('error page failed', { error: String(e) });
+    return c.text(`${heading}: ${message}`, status);
+  }
+}
+
+// CSRF: unsafe form requests must come from our own origin (Origin or Sec-Fetch-Site). Old
+// browsers in IE-compatibility mode send neither on a same-origin form POST; for them a Referer
+// from our origin is accepted, and a request with none of the three is refused.
+function csrfProtection(config: Config) {
+  const ourOrigin = (c: Context) => config.origin ?? new URL(c.req.url).origin;
+  const check = csrf({ origin: (origin, c) => origin === ourOrigin(c), secFetchSite: 'same-origin' });
+  return async (c: Context<AppEnv>, next: () => Promise<void>) => {
+    if (!c.req.header('origin') && !c.req.header('sec-fetch-site')) {
+      const referer = c.req.header('referer');
+      if (referer && URL.canParse(referer) && new URL(referer).origin === ourOrigin(c)) return next();
+    }
+    return check(c, next);
+  };
+}

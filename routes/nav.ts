@@ -1,0 +1,28 @@
+import type { Actor } from '../domain/auth/sessions.ts';
+
+export type NavItem = { href: string; label: string; current: boolean };
+
+// Each portal's menu lists only the rooms that exist, with the guides' words.
+const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
+  student: [{ href: '/student', label: '首页' }],
+  employer: [{ href: '/employer', label: '工作台' }],
+  school: [
+    { href: '/school', label: '工作台' },
+    { href: '/school/graduates', label: '学生名单管理' },
+  ],
+  department: [
+    { href: '/school', label: '工作台' },
+    { href: '/school/graduates', label: '学生名单管理' },
+  ],
+  province: [{ href: '/province', label: '首页' }],
+  admin: [{ href: '/admin', label: '首页' }],
+};
+
+export function navFor(actor: Actor, path: string): NavItem[] {
+  const items = MENUS[actor.role];
+  // The longest matching prefix is the current item, so /school/graduates/7 marks 学生名单管理.
+  const current = items
+    .filter((i) => path === i.href || path.startsWith(i.href + '/'))
+    .sort((a, b) => b.href.length - a.href.length)[0];
+  return items.map((i) => ({ ...i, current: i === current }));
+}

@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { ConfigError, loadConfig } from './config.ts';
+import { connect, migrateDatabase, serverMajorVersion } from './db/client.ts';
+import { DEMO_PASSWORDS, seedDemoData } from './db/demo.ts';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
+import { createLogger } from './db/log.ts';
+import { allJobs } from './jobs/index.ts';
+import { startJobs } from './jobs/scheduler.ts';
+import { createApp } from './routes/index.ts';
+
+// Start: config → database (embedded or DATABASE_URL) → migrate → demo data → HTTP → jobs.
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`${e.message}\n请修正上述环境变量后重新启动。README.md 列出了每个设置及其默认值。\n`);
+  process.exit(1);
+}
+const log = createLogger(config.logLevel);
+if (!config.captcha) {
+  log.warn('!!! CAPTCHA=off: 学校/省级/平台管理登录不再要求图片验证码。仅用于自动化测试，切勿用于正式环境。 !!!');
+}
+
+let embedded: EmbeddedDatabase | undefined;
+let databaseUrl = config.databaseUrl;
+if (!databaseUrl) {
+  embedded = await startEmbeddedPostgres(join(config.dataDir, 'pg'), log);
+  databaseUrl = embedded.url;
+}
+const db = connect(databaseUrl);
+try {
+  const major = await serverMajorVersion(db);
+  if (major < 14) throw new Error(`PostgreSQL ${major} is too old; 14 or newer is required`);
+  await migrateDatabase(db);
+} catch (e) {
+  log.error('database not usable', { error: String(e) });
+  await db.$client.end({ timeout: 1 });
+  await embedded?.stop();
+  process.exit(1);
+}
+if (config.demo && (await seedDemoData(db))) log.info('demo data seeded');
+
+const app = createApp({ config, db, log });
+const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  log.info('listening', { url: `http://localhost:${info.port}` });
+  if (config.demo) printDemoAccounts(info.port);
+});
+const jobs = config.jobs ? startJobs(db, allJobs(config, db), log) : undefined;
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info('shutting down', { signal });
+  const force = setTimeout(() => process.exit(1), 15_000);
+  force.unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await jobs?.stop();
+  await db.$client.end({ timeout: 5 });
+  await embedded?.stop();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+function printDemoAccounts(port: number) {
+  process.stdout.write(
+    [
+      '',
+      `  网上签约平台已启动: http://localhost:${port}`,
+      '  演示账号 (demo accounts):',
+      `    平台管理  admin / ${DEMO_PASSWORDS.admin}`,
+      `    省级      bj-province, sh-province / ${DEMO_PASSWORDS.province}`,
+      `    学校      10001-admin, 10002-admin / ${DEMO_PASSWORDS.school}`,
+      `    院系      10001-cs, 10001-em / ${DEMO_PASSWORDS.department}`,
+      `    单位      13800000001, 13800000002, 13800000009 (未认证) / ${DEMO_PASSWORDS.employer}`,
+      `    毕业生    示范大学前三名毕业生的身份证号或手机号 / ${DEMO_PASSWORDS.student} (见 README.md)`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
