@@ -70,7 +70,7 @@ for (const portal of PORTALS) {
     } catch (e) {
       if (!(e instanceof DomainError) || !['invalid', 'rate_limited', 'forbidden'].includes(e.code)) throw e;
       const status = e.code === 'rate_limited' ? 429 : e.code === 'forbidden' ? 403 : 422;
-      return loginPage(c, portal, { error: e.message, login: form.login, next: form.next, status });
+      return loginPage(c, portal, { error: e.message, fields: e.fields, login: form.login, next: form.next, status });
     }
   });
 }

@@ -71,7 +71,7 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
     const session = await createSession(tx, user.id, { ip: input.ip, userAgent: input.userAgent });
     return { ...session, userId: user.id };
   }).then((result) => {
-    if (!result) throw new DomainError('invalid', WRONG_CREDENTIALS, { password: WRONG_CREDENTIALS });
+    if (!result) throw new DomainError('invalid', WRONG_CREDENTIALS);
     return result;
   });
 }

@@ -91,11 +91,16 @@ export type TestApp = {
   close: () => Promise<void>;
 };
 
+/** The app on a given database with test settings: CAPTCHA and jobs off unless `env` says otherwise. */
+export function appOnDb(db: Db, env: Record<string, string> = {}) {
+  const config = loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on', ...env });
+  const app = createApp({ config, db, log: silentLogger });
+  return { app, config, client: (ip?: string) => new Client(app, ip) };
+}
+
 export async function setupApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await freshDatabase();
-  const config = loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on', ...env });
-  const app = createApp({ config, db: database.db, log: silentLogger });
-  const client = (ip?: string) => new Client(app, ip);
+  const { app, config, client } = appOnDb(database.db, env);
   return {
     app,
     db: database.db,

@@ -1,0 +1,120 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { gzipSync } from 'node:zlib';
+import { devMessages } from '../../db/schema/index.ts';
+import { appOnDb, setupApp, type TestApp } from '../helpers/app.ts';
+import { textOf } from '../helpers/html.ts';
+
+let t: TestApp;
+test.before(async () => {
+  t = await setupApp();
+});
+test.after(async () => {
+  await t.close();
+});
+
+test('landing page: the five entrances with the guides words', async () => {
+  const res = await t.client().get('/');
+  assert.is(res.status, 200);
+  const links = [...res.doc.querySelectorAll('#entrances a')].map((a) => [a.getAttribute('href'), a.firstChild!.textContent]);
+  assert.equal(links, [
+    ['/student/login', '学生登录'],
+    ['/employer/login', '单位登录'],
+    ['/school/login', '学校/院系登录'],
+    ['/province/login', '省级登录'],
+    ['/admin/login', '平台管理登录'],
+  ]);
+  assert.is(res.doc.documentElement.getAttribute('lang'), 'zh-CN');
+});
+
+test('security headers: a nonce CSP that matches the one script, no framing, nosniff, no-store pages', async () => {
+  const res = await t.client().get('/school/login');
+  const csp = res.headers.get('content-security-policy')!;
+  const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+  const scripts = [...res.doc.querySelectorAll('script')];
+  assert.is(scripts.length, 1);
+  assert.is(scripts[0]!.getAttribute('nonce'), nonce);
+  assert.not.match(csp, 'unsafe-inline');
+  assert.not.match(csp, 'unsafe-eval');
+  assert.match(csp, "frame-ancestors 'none'");
+  assert.match(csp, "style-src 'self'");
+  assert.is(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.is(res.headers.get('cache-control'), 'no-store');
+  assert.is(res.doc.querySelectorAll('[style]').length, 0, 'no inline styles under the CSP');
+  const again = await t.client().get('/school/login');
+  assert.is.not(/'nonce-([^']+)'/.exec(again.headers.get('content-security-policy')!)![1], nonce, 'a new nonce per response');
+});
+
+test('htmx: pinned 2.0.x served from our origin under a hashed URL with immutable caching, configured for the CSP', async () => {
+  const page = await t.client().get('/');
+  const src = page.doc.querySelector('script')!.getAttribute('src')!;
+  assert.match(src, /^\/assets\/htmx-2\.0\.\d+\.[0-9a-f]{12}\.js$/);
+  const js = await t.client().get(src);
+  assert.is(js.status, 200);
+  assert.match(js.headers.get('cache-control')!, 'immutable');
+  assert.match(js.text, 'htmx');
+  const config = JSON.parse(page.doc.querySelector('meta[name=htmx-config]')!.getAttribute('content')!);
+  assert.is(config.allowEval, false);
+  assert.is(config.includeIndicatorStyles, false);
+  assert.ok(config.responseHandling.some((r: { code: string; swap: boolean }) => r.code === '422' && r.swap));
+  const css = page.doc.querySelector('link[rel=stylesheet]')!.getAttribute('href')!;
+  assert.match(css, /^\/assets\/app\.[0-9a-f]{12}\.css$/);
+  assert.is((await t.client().get('/assets/app.000000000000.css')).status, 404);
+});
+
+test('/healthz answers while the database is reachable', async () => {
+  const res = await t.client().get('/healthz');
+  assert.is(res.status, 200);
+  assert.equal(JSON.parse(res.text), { status: 'ok', database: 'reachable' });
+});
+
+test('error pages: 404 in Chinese with a way back', async () => {
+  const res = await t.client().get('/no/such/page');
+  assert.is(res.status, 404);
+  assert.is(textOf(res.doc, 'h1'), '页面不存在');
+  assert.ok(res.doc.querySelector('#error a[href="/"]'));
+});
+
+test('error pages: 500 in Chinese without the stack', async () => {
+  const { app } = appOnDb(t.db);
+  app.get('/boom', () => {
+    throw new Error('secret detail');
+  });
+  const { Client } = await import('../helpers/app.ts');
+  const res = await new Client(app).get('/boom');
+  assert.is(res.status, 500);
+  assert.is(textOf(res.doc, 'h1'), '系统繁忙');
+  assert.not.match(res.text, 'secret detail');
+});
+
+test('开发邮箱: lists what the dev transport sent on a demo deployment; elsewhere only for the platform admin', async () => {
+  await t.db.insert(devMessages).values({ channel: 'sms', recipient: '13900000000', body: '验证码 123456' });
+  const res = await t.client().get('/dev/mailbox');
+  assert.is(res.status, 200);
+  assert.match(textOf(res.doc, '#mailbox')!, '验证码 123456');
+  const production = appOnDb(t.db, { DEMO: 'off' });
+  assert.is((await production.client().get('/dev/mailbox')).status, 403);
+  const webhook = appOnDb(t.db, { SMS_TRANSPORT: 'webhook', SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms', MAIL_TRANSPORT: 'webhook', MAIL_WEBHOOK_URL: 'http://127.0.0.1:9/mail' });
+  assert.is((await webhook.client().get('/dev/mailbox')).status, 404);
+});
+
+test('pages are small: landing and sign-in pages are far below 14 KB gzip', async () => {
+  for (const path of ['/', '/student/login', '/employer/login', '/school/login', '/province/login', '/admin/login']) {
+    const res = await t.client().get(path);
+    assert.ok(gzipSync(res.text).length < 14 * 1024, path);
+  }
+});
+
+test('pages work without JavaScript: every sign-in form is a plain POST form with labelled fields', async () => {
+  for (const portal of ['student', 'employer', 'school', 'province', 'admin']) {
+    const res = await t.client().get(`/${portal}/login`);
+    const form = res.doc.querySelector('#login-form')!;
+    assert.is(form.getAttribute('method'), 'post');
+    assert.is(form.getAttribute('action'), `/${portal}/login`);
+    for (const input of form.querySelectorAll('input:not([type=hidden])')) {
+      assert.ok(res.doc.querySelector(`label[for="${input.id}"]`), `label for ${input.id}`);
+    }
+  }
+});
+
+test.run();
