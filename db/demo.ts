@@ -108,7 +108,7 @@ export async function seedDemoData(db: Db): Promise<boolean> {
     };
     const roster = [
       ...Array.from({ length: 40 }, (_, i) => demoGraduate(i, s1!, { id: (i % 2 ? em : cs)!.id, majors: majors[(i % 2 ? em : cs)!.id]! })),
-      ...Array.from({ length: 10 }, (_, i) => demoGraduate(i, s2!, { id: (i % 2 ? ma : me)!.id, majors: majors[(i % 2 ? ma : me)!.id]! })),
+      ...Array.from({ length: 10 }, (_, i) => demoGraduate(40 + i, s2!, { id: (i % 2 ? ma : me)!.id, majors: majors[(i % 2 ? ma : me)!.id]! })),
     ];
     const inserted = await tx.insert(graduates).values(roster).returning();
 

@@ -1,0 +1,84 @@
+import { eq, sql } from 'drizzle-orm';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { silentLogger } from '../../db/log.ts';
+import { devMessages, outbox, sessions, users } from '../../db/schema/index.ts';
+import { createSession, sessionIdOf } from '../../domain/auth/sessions.ts';
+import { cleanupJob } from '../../jobs/cleanup.ts';
+import { dispatchOutboxJob, MAX_ATTEMPTS, retryDelayMs } from '../../jobs/dispatch-outbox.ts';
+import { runJobOnce, type Job } from '../../jobs/scheduler.ts';
+import { devTransport } from '../../jobs/transports/dev.ts';
+import type { Transport } from '../../jobs/transports/types.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+
+let d: TestDatabase;
+test.before(async () => {
+  d = await freshDatabase();
+});
+test.after(async () => {
+  await d.drop();
+});
+
+test('outbox: due messages go through the transport once and are marked sent', async () => {
+  await d.db.insert(outbox).values([
+    { channel: 'sms', recipient: '13900000001', body: '您有新的签约邀请' },
+    { channel: 'email', recipient: 'a@example.edu.cn', subject: '通知', body: '审核结果' },
+    { channel: 'sms', recipient: '13900000002', body: '稍后', nextAttemptAt: sql`now() + interval '1 hour'` },
+  ]);
+  const dev = devTransport(d.db);
+  const job = dispatchOutboxJob({ sms: dev, email: dev, wechat: dev });
+  assert.ok(await runJobOnce(d.db, job, silentLogger));
+  assert.ok(await runJobOnce(d.db, job, silentLogger), 'a second run is harmless');
+  const mailbox = await d.db.select().from(devMessages).orderBy(devMessages.id);
+  assert.equal(mailbox.map((m) => m.recipient), ['13900000001', 'a@example.edu.cn']);
+  const rows = await d.db.select().from(outbox).orderBy(outbox.id);
+  assert.equal(rows.map((r) => r.status), ['sent', 'sent', 'pending']);
+});
+
+test('outbox: a failing transport retries with backoff and gives up after the last attempt', async () => {
+  await d.db.delete(outbox);
+  const [m] = await d.db.insert(outbox).values({ channel: 'sms', recipient: '13900000003', body: 'x' }).returning();
+  const broken: Transport = { send: async () => Promise.reject(new Error('gateway down')) };
+  const job = dispatchOutboxJob({ sms: broken, email: broken, wechat: broken });
+  await runJobOnce(d.db, job, silentLogger);
+  let [row] = await d.db.select().from(outbox).where(eq(outbox.id, m!.id));
+  assert.is(row!.status, 'pending');
+  assert.is(row!.attempts, 1);
+  assert.match(row!.lastError!, 'gateway down');
+  const delay = row!.nextAttemptAt.getTime() - Date.now();
+  assert.ok(delay > 50_000 && delay <= retryDelayMs(1), `backoff ${delay}`);
+  assert.ok(retryDelayMs(2) > retryDelayMs(1));
+  await d.db.update(outbox).set({ attempts: MAX_ATTEMPTS - 1, nextAttemptAt: sql`now()` }).where(eq(outbox.id, m!.id));
+  await runJobOnce(d.db, job, silentLogger);
+  [row] = await d.db.select().from(outbox).where(eq(outbox.id, m!.id));
+  assert.is(row!.status, 'failed');
+});
+
+test('jobs: two processes starting the same job at once run it once (advisory lock)', async () => {
+  let runs = 0;
+  const slow: Job = {
+    name: 'slow-test',
+    schedule: '* * * * *',
+    async run(tx) {
+      runs++;
+      await tx.execute(sql`select pg_sleep(0.3)`);
+    },
+  };
+  const results = await Promise.all([runJobOnce(d.db, slow, silentLogger), runJobOnce(d.db, slow, silentLogger)]);
+  assert.equal(results.sort(), [false, true]);
+  assert.is(runs, 1);
+});
+
+test('cleanup: expired and long-idle sessions are deleted, live ones stay', async () => {
+  const [u] = await d.db.select().from(users).limit(1);
+  const meta = { ip: null, userAgent: null };
+  const live = await createSession(d.db, u!.id, meta);
+  await createSession(d.db, u!.id, meta, new Date(Date.now() - 13 * 3600 * 1000));
+  const idle = await createSession(d.db, u!.id, meta);
+  await d.db.update(sessions).set({ lastSeenAt: sql`now() - interval '3 hours'` }).where(eq(sessions.id, sessionIdOf(idle.token)));
+  await runJobOnce(d.db, cleanupJob, silentLogger);
+  const left = await d.db.select({ id: sessions.id }).from(sessions);
+  assert.equal(left, [{ id: sessionIdOf(live.token) }]);
+});
+
+test.run();

@@ -1,0 +1,45 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { employerVerificationEnum } from '../../db/schema/employers.ts';
+import { agreementTypeEnum, reviewModeEnum } from '../../db/schema/tenancy.ts';
+import { portalEnum, roleEnum } from '../../db/schema/users.ts';
+import { PORTAL_INFO, PORTALS, ROLE_LABELS, ROLES } from '../../domain/auth/roles.ts';
+import { EMPLOYER_VERIFICATION_LABELS, EMPLOYER_VERIFICATION_STATUSES } from '../../domain/employers/verification.ts';
+import { AGREEMENT_TYPE_LABELS, AGREEMENT_TYPES, REVIEW_MODE_LABELS, REVIEW_MODES, reviewVerb } from '../../domain/tenancy/agreement-types.ts';
+import { freshDatabase } from '../helpers/db.ts';
+
+// Statuses are `as const` arrays shared by the pgEnum and the label maps; they must stay equal,
+// in the schema and in the migrated database.
+const CASES = [
+  ['role', roleEnum.enumValues, ROLES, ROLE_LABELS],
+  ['portal', portalEnum.enumValues, PORTALS, PORTAL_INFO],
+  ['employer_verification', employerVerificationEnum.enumValues, EMPLOYER_VERIFICATION_STATUSES, EMPLOYER_VERIFICATION_LABELS],
+  ['agreement_type', agreementTypeEnum.enumValues, AGREEMENT_TYPES, AGREEMENT_TYPE_LABELS],
+  ['review_mode', reviewModeEnum.enumValues, REVIEW_MODES, REVIEW_MODE_LABELS],
+] as const;
+
+for (const [name, enumValues, values, labels] of CASES) {
+  test(`statuses: ${name} pgEnum equals the domain list and every value has a label`, () => {
+    assert.equal([...enumValues], [...values]);
+    assert.equal(Object.keys(labels).sort(), [...values].sort());
+  });
+}
+
+test('statuses: the migrated database has the same enum values', async () => {
+  const d = await freshDatabase();
+  try {
+    for (const [name, , values] of CASES) {
+      const rows = await d.db.$client`select e.enumlabel from pg_enum e join pg_type t on t.oid = e.enumtypid where t.typname = ${name} order by e.enumsortorder`;
+      assert.equal(rows.map((r) => r.enumlabel), [...values], name);
+    }
+  } finally {
+    await d.drop();
+  }
+});
+
+test('S3 the reviewer verb: 两方协议 says 鉴证, 三方协议 says 审核', () => {
+  assert.is(reviewVerb('two_party'), '鉴证');
+  assert.is(reviewVerb('three_party'), '审核');
+});
+
+test.run();
