@@ -1,0 +1,77 @@
+import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { DEMO_ACCOUNTS, type DemoAccount } from '../helpers/app.ts';
+import { startTestCluster } from '../helpers/cluster.ts';
+
+// `npm run bench`: throughput of a bare route and of a DB-backed portal page, and the gzip size of
+// every portal's landing and sign-in page. Loopback only, bounded in time. Not part of `npm test`.
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const BUDGET_GZIP = 14 * 1024;
+
+const cluster = await startTestCluster();
+const child = spawn(process.execPath, [fileURLToPath(new URL('./server.ts', import.meta.url))], {
+  env: { ...process.env, TEST_PG_SERVER: cluster.serverUrl },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const ports = await new Promise<{ hello: number; app: number }>((resolve) => child.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
+const base = `http://127.0.0.1:${ports.app}`;
+
+async function signIn(account: DemoAccount): Promise<string> {
+  const { portal, password } = DEMO_ACCOUNTS[account];
+  let login = DEMO_ACCOUNTS[account].login;
+  if (!login) login = '13900101000';
+  const res = await fetch(`${base}/${portal}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ login, password }),
+  });
+  const cookie = res.headers.getSetCookie()[0]?.split(';')[0];
+  if (res.status !== 303 || !cookie) throw new Error(`bench sign-in as ${account} failed: ${res.status}`);
+  return cookie;
+}
+
+function load(url: string, headers: Record<string, string> = {}) {
+  return autocannon({ url, connections: 10, duration: DURATION, headers });
+}
+
+try {
+  const schoolCookie = await signIn('school');
+  const hello = await load(`http://127.0.0.1:${ports.hello}/`);
+  const page = await load(`${base}/school/graduates`, { cookie: schoolCookie });
+  const rows: string[][] = [
+    ['measure', 'value', 'budget'],
+    ['hello-world req/s', hello.requests.average.toFixed(0), ''],
+    ['/school/graduates (DB, signed in) req/s', page.requests.average.toFixed(0), ''],
+    ['  p99 latency ms', String(page.latency.p99), ''],
+    ['  non-2xx', String(page.non2xx), '0'],
+    ['ratio portal / hello-world', (page.requests.average / hello.requests.average).toFixed(3), ''],
+  ];
+  const homes: Array<[DemoAccount, string]> = [
+    ['student', '/student'],
+    ['employer', '/employer'],
+    ['school', '/school'],
+    ['province', '/province'],
+    ['admin', '/admin'],
+  ];
+  let over = 0;
+  for (const [account, home] of homes) {
+    for (const [path, cookie] of [[`${home}/login`, ''], [home, await signIn(account)]] as const) {
+      const html = await (await fetch(`${base}${path}`, { headers: cookie ? { cookie } : {} })).text();
+      const size = gzipSync(html).length;
+      if (size > BUDGET_GZIP) over++;
+      rows.push([`gzip ${path}`, `${(size / 1024).toFixed(2)} KB`, '≤ 14 KB']);
+    }
+  }
+  const landing = gzipSync(await (await fetch(`${base}/`)).text()).length;
+  rows.push(['gzip / (public landing)', `${(landing / 1024).toFixed(2)} KB`, '≤ 14 KB']);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
+  for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ') + '\n');
+  process.stdout.write(`\n${DURATION} s per load run, 10 connections, 127.0.0.1. ${over ? `${over} page(s) over budget` : 'all pages within budget'}\n`);
+  process.exitCode = over || page.non2xx ? 1 : 0;
+} finally {
+  child.kill();
+  await cluster.stop();
+}
