@@ -30,6 +30,7 @@ const schema = z
     MAIL_WEBHOOK_URL: z.url({ error: '必须是完整的地址' }).optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: '只能是 debug、info、warn 或 error' }).default('info'),
     JOBS: flag(true),
+    TRUST_PROXY: flag(false),
   })
   .superRefine((c, ctx) => {
     if (c.SMS_TRANSPORT === 'webhook' && !c.SMS_WEBHOOK_URL)
@@ -52,6 +53,8 @@ export type Config = {
   mail: { transport: 'dev' | 'webhook'; webhookUrl: string | undefined };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   jobs: boolean;
+  /** Behind a reverse proxy: the client address is the last one the proxy appended to X-Forwarded-For. */
+  trustProxy: boolean;
   /** The dev mailbox page exists only while a dev transport is in use. */
   devMailbox: boolean;
 };
@@ -85,6 +88,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mail: { transport: c.MAIL_TRANSPORT, webhookUrl: c.MAIL_WEBHOOK_URL },
     logLevel: c.LOG_LEVEL,
     jobs: c.JOBS,
+    trustProxy: c.TRUST_PROXY,
     devMailbox: c.SMS_TRANSPORT === 'dev' || c.MAIL_TRANSPORT === 'dev',
   };
 }

@@ -16,7 +16,8 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
   const q = query.q?.trim();
   if (q) {
     const like = `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like), eq(graduates.idNumber, q.toUpperCase()))!);
+    // Not by ID number: a search lands in the URL, and ID numbers must not (DESIGN.md section 1).
+    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like))!);
   }
   const where = and(...conditions);
   const [rows, total] = await Promise.all([

@@ -108,6 +108,19 @@ test('rate limit: 10 parallel guesses on one account record at most the limit be
   assert.is(statuses.filter((s) => s === 429).length, 10 - LOGIN_LIMITS.perAccount);
 });
 
+test('rate limit behind a proxy (TRUST_PROXY): the client address is the last X-Forwarded-For entry, not a forged one', async () => {
+  const proxied = appOnDb(t.db, { TRUST_PROXY: 'on' });
+  const viaProxy = proxied.client('10.9.9.9');
+  for (let i = 0; i < LOGIN_LIMITS.perIp; i++) {
+    const forged = `192.0.2.${i}, 203.0.113.7`;
+    assert.is((await viaProxy.post('/employer/login', { login: `1381111${String(1000 + i)}`, password: 'x' }, { 'x-forwarded-for': forged })).status, 422);
+  }
+  const blocked = await viaProxy.post('/employer/login', { login: '13800000001', password: DEMO_ACCOUNTS.employer.password }, { 'x-forwarded-for': '203.0.113.7' });
+  assert.is(blocked.status, 429, 'the client behind the proxy is limited');
+  const other = await viaProxy.post('/employer/login', { login: '13800000001', password: DEMO_ACCOUNTS.employer.password }, { 'x-forwarded-for': '203.0.113.8' });
+  assert.is(other.status, 303, 'another client behind the same proxy is not');
+});
+
 test('S1 captcha: school, province and admin sign-in require the image captcha; students and employers do not', async () => {
   const withCaptcha = await appOnDb(t.db, { CAPTCHA: 'on' });
   const c = withCaptcha.client('10.5.0.1');

@@ -68,6 +68,15 @@ test('/healthz answers while the database is reachable', async () => {
   assert.equal(JSON.parse(res.text), { status: 'ok', database: 'reachable' });
 });
 
+test('/healthz answers 503 when the database is unreachable', async () => {
+  const { connect } = await import('../../db/client.ts');
+  const unreachable = connect('postgres://nobody:x@127.0.0.1:9/none', 1);
+  const res = await appOnDb(unreachable).client().get('/healthz');
+  assert.is(res.status, 503);
+  assert.equal(JSON.parse(res.text), { status: 'error', database: 'unreachable' });
+  await unreachable.$client.end({ timeout: 1 });
+});
+
 test('error pages: 404 in Chinese with a way back', async () => {
   const res = await t.client().get('/no/such/page');
   assert.is(res.status, 404);
