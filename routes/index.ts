@@ -20,6 +20,7 @@ import { provinceRoutes } from './province/index.ts';
 import { publicRoutes } from './public.ts';
 import { render } from './render.ts';
 import { schoolRoutes } from './school/index.ts';
+import { studentAccountRoutes } from './student/account.ts';
 import { studentRoutes } from './student/index.ts';
 
 export type CreateAppOptions = { config: Config; db: Db; log: Logger };
@@ -75,6 +76,7 @@ export function createApp({ config, db, log }: CreateAppOptions): Hono<AppEnv> {
 
   app.route('/', publicRoutes);
   app.route('/', authRoutes);
+  app.route('/student', studentAccountRoutes);
   for (const [path, portal, routes] of [
     ['/student', 'student', studentRoutes],
     ['/employer', 'employer', employerRoutes],

@@ -32,8 +32,10 @@ export const graduates = pgTable(
     graduatesOn: text('graduates_on').notNull(),
     phone: text('phone').notNull(),
     email: text('email'),
-    // G1: set when the graduate confirmed the record at first sign-in.
+    // G1: set when the graduate confirmed the record at first sign-in; a key-field change resets it.
     confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
+    // G2: removed from the roster (kept for the agreements that name the graduate); a re-import revives.
+    removedAt: timestamp('removed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

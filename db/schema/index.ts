@@ -5,3 +5,5 @@ export * from './users.ts';
 export * from './events.ts';
 export * from './notifications.ts';
 export * from './idempotency.ts';
+export * from './roster-imports.ts';
+export * from './verification-codes.ts';

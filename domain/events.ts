@@ -1,0 +1,34 @@
+import type { DbOrTx } from '../db/client.ts';
+import { events } from '../db/schema/index.ts';
+import type { Actor } from './auth/sessions.ts';
+
+/** Who did it and from where; jobs act as the system (no actor). */
+export type EventSource = { actor: Actor | null; ip: string | null };
+
+export type EventInput = {
+  subjectType: string;
+  subjectId: string | number;
+  action: string;
+  schoolId?: number | null;
+  fromState?: string | null;
+  toState?: string | null;
+  reason?: string | null;
+  data?: Record<string, unknown> | null;
+};
+
+/** X1: the audit row of a state change; call it inside the change's own transaction. */
+export async function writeEvent(tx: DbOrTx, source: EventSource, e: EventInput): Promise<void> {
+  await tx.insert(events).values({
+    actorUserId: source.actor?.userId ?? null,
+    actorRole: source.actor?.role ?? 'system',
+    ip: source.ip,
+    schoolId: e.schoolId ?? null,
+    subjectType: e.subjectType,
+    subjectId: String(e.subjectId),
+    action: e.action,
+    fromState: e.fromState ?? null,
+    toState: e.toState ?? null,
+    reason: e.reason ?? null,
+    data: e.data ?? null,
+  });
+}
