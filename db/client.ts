@@ -25,3 +25,11 @@ export async function serverMajorVersion(db: Db): Promise<number> {
   const rows = await db.$client`show server_version_num`;
   return Math.floor(Number(rows[0]?.server_version_num) / 10000);
 }
+
+/** True when a query failed on a unique constraint (drizzle wraps the driver's error as `cause`). */
+export function isUniqueViolation(e: unknown): boolean {
+  for (let err = e; typeof err === 'object' && err !== null; err = (err as { cause?: unknown }).cause) {
+    if ((err as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+}

@@ -9,13 +9,22 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
   school: [
     { href: '/school', label: '工作台' },
     { href: '/school/graduates', label: '学生名单管理' },
+    { href: '/school/settings', label: '签约设置' },
+    { href: '/school/accounts', label: '账号管理' },
   ],
   department: [
     { href: '/school', label: '工作台' },
     { href: '/school/graduates', label: '学生名单管理' },
   ],
-  province: [{ href: '/province', label: '首页' }],
-  admin: [{ href: '/admin', label: '首页' }],
+  province: [
+    { href: '/province', label: '首页' },
+    { href: '/province/settings', label: '协议类型设置' },
+  ],
+  admin: [
+    { href: '/admin', label: '首页' },
+    { href: '/admin/provinces', label: '省份管理' },
+    { href: '/admin/schools', label: '学校管理' },
+  ],
 };
 
 export function navFor(actor: Actor, path: string): NavItem[] {

@@ -8,8 +8,13 @@ import { schoolWorkbench } from '../../domain/tenancy/summaries.ts';
 import { notFound } from '../../domain/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { render } from '../render.ts';
+import { accountRoutes } from './accounts.ts';
+import { settingsRoutes } from './settings.ts';
 
 export const schoolRoutes = new Hono<AppEnv>();
+
+schoolRoutes.route('/settings', settingsRoutes);
+schoolRoutes.route('/accounts', accountRoutes);
 
 schoolRoutes.get('/', async (c) => {
   const bench = await schoolWorkbench(c.get('app').db, c.get('actor')!);

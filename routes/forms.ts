@@ -1,0 +1,12 @@
+import { DomainError } from '../domain/errors.ts';
+
+/** The form's problems when `e` is a validation error; anything else is thrown on. */
+export function formProblems(e: unknown): { error: string; fields: Record<string, string> } {
+  if (e instanceof DomainError && (e.code === 'invalid' || e.code === 'conflict')) return { error: e.message, fields: e.fields };
+  throw e;
+}
+
+/** The submitted form as plain strings (files and repeated keys are not used by these forms). */
+export function formValues(body: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+}
