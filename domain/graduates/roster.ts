@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ilike, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { departments, graduates, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -8,17 +8,48 @@ import { graduateScope } from '../tenancy/scope.ts';
 
 export const PAGE_SIZE = 20;
 
-export type RosterQuery = { q?: string | undefined; page: number };
+export type RosterQuery = {
+  cohort?: number | undefined;
+  q?: string | undefined;
+  departmentId?: number | undefined;
+  major?: string | undefined;
+  level?: string | undefined;
+  trainingMode?: string | undefined;
+  confirmed?: 'yes' | 'no' | undefined;
+  page: number;
+};
+
+/** The cohorts (届别) on the actor's roster, newest first. */
+export async function rosterCohorts(db: DbOrTx, actor: Actor): Promise<number[]> {
+  const rows = await db.selectDistinct({ cohort: graduates.cohort }).from(graduates).where(graduateScope(actor)).orderBy(desc(graduates.cohort));
+  return rows.map((r) => r.cohort);
+}
+
+/** What the filters of 学生名单管理 offer within the actor's roster and cohort. */
+export async function rosterFilterOptions(db: DbOrTx, actor: Actor, cohort: number) {
+  const where = and(graduateScope(actor), eq(graduates.cohort, cohort));
+  const [departmentRows, majorRows] = await Promise.all([
+    db.selectDistinct({ id: departments.id, name: departments.name }).from(graduates).innerJoin(departments, eq(departments.id, graduates.departmentId)).where(where).orderBy(asc(departments.name)),
+    db.selectDistinct({ name: graduates.majorName }).from(graduates).where(where).orderBy(asc(graduates.majorName)),
+  ]);
+  return { departments: departmentRows, majors: majorRows.map((r) => r.name) };
+}
 
 /** One page of the roster the actor may see; ID numbers masked. */
 export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery) {
   const conditions: SQL[] = [graduateScope(actor)];
+  if (query.cohort) conditions.push(eq(graduates.cohort, query.cohort));
   const q = query.q?.trim();
   if (q) {
     const like = `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
     // Not by ID number: a search lands in the URL, and ID numbers must not (DESIGN.md section 1).
     conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like))!);
   }
+  if (query.departmentId) conditions.push(eq(graduates.departmentId, query.departmentId));
+  if (query.major) conditions.push(eq(graduates.majorName, query.major));
+  if (query.level) conditions.push(eq(graduates.educationLevel, query.level));
+  if (query.trainingMode) conditions.push(eq(graduates.trainingMode, query.trainingMode));
+  if (query.confirmed) conditions.push(query.confirmed === 'yes' ? isNotNull(graduates.confirmedAt) : isNull(graduates.confirmedAt));
   const where = and(...conditions);
   const [rows, total] = await Promise.all([
     db
