@@ -47,7 +47,7 @@ const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname
   log.info('listening', { url: `http://localhost:${info.port}` });
   if (config.demo) printDemoAccounts(info.port);
 });
-const jobs = config.jobs ? startJobs(db, allJobs(config, db), log) : undefined;
+const jobs = config.jobs ? startJobs(db, allJobs(config, db, log), log) : undefined;
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -1,7 +1,9 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
+import type { Logger } from '../db/log.ts';
 import { cleanupJob } from './cleanup.ts';
 import { dispatchOutboxJob } from './dispatch-outbox.ts';
+import { rosterImportsJob } from './roster-imports.ts';
 import type { Job } from './scheduler.ts';
 import { devTransport } from './transports/dev.ts';
 import type { Transport } from './transports/types.ts';
@@ -14,6 +16,6 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
   return { sms, email, wechat: sms };
 }
 
-export function allJobs(config: Config, db: Db): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob];
+export function allJobs(config: Config, db: Db, log: Logger): Job[] {
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log)];
 }

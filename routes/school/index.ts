@@ -5,6 +5,7 @@ import type { AppEnv } from '../context.ts';
 import { render } from '../render.ts';
 import { accountRoutes } from './accounts.ts';
 import { graduateRoutes } from './graduates.ts';
+import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
 
 export const schoolRoutes = new Hono<AppEnv>();
@@ -12,6 +13,7 @@ export const schoolRoutes = new Hono<AppEnv>();
 schoolRoutes.route('/settings', settingsRoutes);
 schoolRoutes.route('/accounts', accountRoutes);
 schoolRoutes.route('/graduates', graduateRoutes);
+schoolRoutes.route('/roster-imports', rosterImportRoutes);
 
 schoolRoutes.get('/', async (c) => {
   const bench = await schoolWorkbench(c.get('app').db, c.get('actor')!);

@@ -1,0 +1,100 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { DomainError, forbidden } from '../../domain/errors.ts';
+import { ROSTER_IMPORT_STATUS_LABELS } from '../../domain/graduates/import-statuses.ts';
+import {
+  getRosterImport,
+  listRosterImportErrors,
+  listRosterImports,
+  MAX_UPLOAD_BYTES,
+  processRosterImport,
+  queueRosterImport,
+  rosterImportErrorsWorkbook,
+} from '../../domain/graduates/roster-import.ts';
+import { buildRosterTemplate } from '../../domain/graduates/roster-template.ts';
+import { rosterCohorts } from '../../domain/graduates/roster.ts';
+import type { AppEnv } from '../context.ts';
+import { formProblems } from '../forms.ts';
+import { idParam } from '../params.ts';
+import { render } from '../render.ts';
+
+// 导入学生名单: upload, background processing with visible progress, the result and its error file.
+export const rosterImportRoutes = new Hono<AppEnv>();
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const attachment = (name: string) => `attachment; filename="roster.xlsx"; filename*=UTF-8''${encodeURIComponent(name)}`;
+
+rosterImportRoutes.use(async (c, next) => {
+  if (c.get('actor')!.role !== 'school') throw forbidden();
+  await next();
+});
+
+async function indexPage(c: Context<AppEnv>, problems: { error?: string; fields?: Record<string, string> } = {}, cohort?: number, status: 200 | 413 | 422 = 200) {
+  const { db } = c.get('app');
+  const actor = c.get('actor')!;
+  const [imports, cohorts] = await Promise.all([listRosterImports(db, actor), rosterCohorts(db, actor)]);
+  const thisYear = new Date().getFullYear();
+  return render(
+    c,
+    'school/roster-imports/index',
+    {
+      title: '导入学生名单',
+      imports: imports.map((i) => ({ ...i, statusLabel: ROSTER_IMPORT_STATUS_LABELS[i.status] })),
+      cohort: cohort ?? cohorts[0] ?? thisYear,
+      cohortChoices: [...new Set([thisYear - 1, thisYear, thisYear + 1, ...cohorts])].sort(),
+      fields: {},
+      ...problems,
+    },
+    status,
+  );
+}
+
+rosterImportRoutes.get('/', (c) => indexPage(c));
+
+rosterImportRoutes.get('/template', async (c) => {
+  return c.body(new Uint8Array(await buildRosterTemplate()), 200, { 'Content-Type': XLSX, 'Content-Disposition': attachment('学生名单导入模板.xlsx') });
+});
+
+rosterImportRoutes.post(
+  '/',
+  bodyLimit({ maxSize: MAX_UPLOAD_BYTES + 64 * 1024, onError: (c) => indexPage(c as Context<AppEnv>, { error: '文件不能超过20MB', fields: { file: '文件不能超过20MB' } }, undefined, 413) }),
+  async (c) => {
+    const { db, config, log } = c.get('app');
+    const body = await c.req.parseBody();
+    const cohort = Number(body.cohort);
+    try {
+      const file = body.file;
+      if (!(file instanceof File) || file.size === 0) throw new DomainError('invalid', '请选择要导入的文件', { file: '请选择要导入的文件' });
+      const id = await queueRosterImport(db, c.get('actor')!, { cohort, fileName: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }, config.dataDir);
+      // Runs in this process right away; the roster-imports job picks it up if this process dies.
+      void processRosterImport(db, id, { dataDir: config.dataDir }).catch((e: unknown) => log.error('roster import failed', { importId: id, error: String(e) }));
+      return c.redirect(`/school/roster-imports/${id}`, 303);
+    } catch (e) {
+      return indexPage(c, formProblems(e), Number.isInteger(cohort) ? cohort : undefined, 422);
+    }
+  },
+);
+
+async function importView(c: Context<AppEnv>) {
+  const { db } = c.get('app');
+  const id = idParam(c);
+  const imported = await getRosterImport(db, c.get('actor')!, id);
+  const finished = imported.status === 'done' || imported.status === 'failed';
+  const errors = imported.status === 'done' && imported.rejected > 0 ? await listRosterImportErrors(db, c.get('actor')!, id) : [];
+  return { title: '导入结果', imported: { ...imported, statusLabel: ROSTER_IMPORT_STATUS_LABELS[imported.status] }, finished, errors };
+}
+
+rosterImportRoutes.get('/:id{[0-9]+}', async (c) => {
+  const view = await importView(c);
+  // Without JavaScript the page reloads itself while the import runs; with htmx only the region polls.
+  return render(c, 'school/roster-imports/show', { ...view, refreshSeconds: view.finished ? undefined : 3 });
+});
+
+// The htmx poll: only the progress region, which stops polling once the import has finished.
+rosterImportRoutes.get('/:id{[0-9]+}/progress', async (c) => c.html(c.get('app').views.render('school/roster-imports/_progress', await importView(c))));
+
+rosterImportRoutes.get('/:id{[0-9]+}/errors.xlsx', async (c) => {
+  const id = idParam(c);
+  const bytes = await rosterImportErrorsWorkbook(c.get('app').db, c.get('actor')!, id);
+  return c.body(new Uint8Array(bytes), 200, { 'Content-Type': XLSX, 'Content-Disposition': attachment(`学生名单导入错误-${id}.xlsx`) });
+});

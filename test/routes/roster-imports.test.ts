@@ -1,0 +1,126 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { rosterImports, users } from '../../db/schema/index.ts';
+import { makeIdNumber } from '../../domain/codes/id-number.ts';
+import { S5_FIELDS } from '../../domain/graduates/record.ts';
+import { setupApp, type TestApp } from '../helpers/app.ts';
+import { textOf } from '../helpers/html.ts';
+
+let t: TestApp;
+let dataDir: string;
+test.before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'wq-import-routes-'));
+  t = await setupApp({ DATA_DIR: dataDir });
+});
+test.after(async () => {
+  await t.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function row(i: number, overrides: Record<string, string> = {}): string[] {
+  const birth = `2004-0${(i % 9) + 1}-1${i % 10}`;
+  const values: Record<string, string> = {
+    考生号: '', 姓名: `导入${i}`, 性别: '1', 身份证号: makeIdNumber('110108', birth, 500 + i * 2, '1'), 民族: '01', 政治面貌: '03', 出生日期: birth,
+    毕业院校: '示范大学', 院系: '新闻学院', 学历层次: '31', 专业: '新闻学', 培养方式: '1', 生源所在地: '110108', 学号: `20270${i}`, 学制: '4',
+    入学时间: '2023-09', 毕业时间: '2027-06', 手机号码: `1370000${String(1000 + i)}`, 电子邮箱: '', ...overrides,
+  };
+  return S5_FIELDS.map((f) => values[f.header]!);
+}
+
+async function workbook(rows: string[][]): Promise<Uint8Array> {
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('学生名单');
+  sheet.addRow(S5_FIELDS.map((f) => f.header));
+  for (const r of rows) sheet.addRow(r);
+  return new Uint8Array(await wb.xlsx.writeBuffer());
+}
+
+async function upload(c: Awaited<ReturnType<TestApp['signInAs']>>, bytes: Uint8Array, name = '名单.xlsx', cohort = '2027') {
+  const form = new FormData();
+  form.set('cohort', cohort);
+  form.set('file', new File([bytes], name));
+  const res = await t.app.request('/school/roster-imports', { method: 'POST', body: form, headers: { origin: 'http://localhost', cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+  return { status: res.status, location: res.headers.get('location'), text: await res.text() };
+}
+
+async function untilFinished(id: number) {
+  for (let i = 0; i < 100; i++) {
+    const [r] = await t.db.select().from(rosterImports).where(eq(rosterImports.id, id));
+    if (r!.status === 'done' || r!.status === 'failed') return r!;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('import did not finish');
+}
+
+test('S5 下载导入模板: an .xlsx whose first sheet has the 19 roster headers and a second sheet of codes', async () => {
+  const c = await t.signInAs('school');
+  const res = await t.app.request('/school/roster-imports/template', { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+  assert.is(res.headers.get('content-type'), 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+  assert.match(res.headers.get('content-disposition')!, 'attachment');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(await res.arrayBuffer());
+  assert.is(wb.worksheets.length, 2);
+  assert.equal((wb.worksheets[0]!.getRow(1).values as unknown[]).slice(1), S5_FIELDS.map((f) => f.header));
+});
+
+test('S5 导入学生名单 through the pages: progress, counts, the rejected rows with reasons, and their .xlsx', async () => {
+  const c = await t.signInAs('school');
+  const res = await upload(c, await workbook([row(1), row(2), row(3, { 身份证号: '110108200403130000' }), row(4, { 培养方式: '99' })]));
+  assert.is(res.status, 303);
+  const id = Number(res.location!.split('/').pop());
+  const done = await untilFinished(id);
+  assert.is(done.status, 'done');
+  const page = await c.get(res.location!);
+  assert.is(textOf(page.doc, '#count-inserted'), '2');
+  assert.is(textOf(page.doc, '#count-rejected'), '2');
+  assert.not.ok(page.doc.querySelector('#import-progress[hx-trigger]'), 'polling stops once done');
+  assert.not.ok(page.doc.querySelector('noscript meta'), 'no reload once done');
+  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!);
+  assert.is(reasons.length, 2);
+  assert.match(reasons.join(), '培养方式代码不存在：99');
+  const errors = await t.app.request(`/school/roster-imports/${id}/errors.xlsx`, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+  assert.is(errors.status, 200);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(await errors.arrayBuffer());
+  assert.is(wb.worksheets[0]!.rowCount, 3, 'header + 2 rejected rows');
+  const list = await c.get('/school/graduates?cohort=2027');
+  assert.is(textOf(list.doc, '#total'), '共 2 人');
+});
+
+test('S5 while an import runs the page polls with htmx, and reloads itself without JavaScript', async () => {
+  const c = await t.signInAs('school');
+  const [u] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));
+  const [queued] = await t.db.insert(rosterImports).values({ schoolId: u!.schoolId!, cohort: 2027, uploadedBy: u!.id, fileName: 'x.xlsx', storedAs: 'imports/none.xlsx', status: 'running', heartbeatAt: new Date(), processedRows: 1000 }).returning();
+  const page = await c.get(`/school/roster-imports/${queued!.id}`);
+  assert.is(page.doc.querySelector('#import-progress')!.getAttribute('hx-trigger'), 'every 2s');
+  assert.is(page.doc.querySelector('noscript meta[http-equiv=refresh]')!.getAttribute('content'), '3');
+  const partial = await c.get(`/school/roster-imports/${queued!.id}/progress`);
+  assert.match(partial.text, /^<section class="card" id="import-progress"/);
+  assert.match(textOf(partial.doc, '#import-processed')!, '已处理 1000');
+});
+
+test('S5 a file that is not an .xlsx is refused with a clear message, nothing queued', async () => {
+  const c = await t.signInAs('school');
+  const before = (await t.db.select().from(rosterImports)).length;
+  const res = await upload(c, new TextEncoder().encode('姓名,身份证号\n张三,1101'), '名单.csv');
+  assert.is(res.status, 422);
+  assert.match(res.text, '请上传 .xlsx 格式的 Excel 文件');
+  assert.is((await t.db.select().from(rosterImports)).length, before);
+});
+
+test('S5 import boundaries: department users get 403; another school gets 404 on the import and its errors', async () => {
+  const [anImport] = await t.db.select().from(rosterImports).limit(1);
+  const dept = await t.signInAs('department');
+  assert.is((await dept.get('/school/roster-imports')).status, 403);
+  const other = await t.signInAs('school2');
+  assert.is((await other.get(`/school/roster-imports/${anImport!.id}`)).status, 404);
+  assert.is((await other.get(`/school/roster-imports/${anImport!.id}/errors.xlsx`)).status, 404);
+  assert.is((await other.get(`/school/roster-imports/${anImport!.id}/progress`)).status, 404);
+});
+
+test.run();
