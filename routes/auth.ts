@@ -57,15 +57,7 @@ for (const portal of PORTALS) {
         captcha: form.captcha_id ? { id: form.captcha_id, answer: form.captcha ?? '' } : undefined,
         captchaRequired: config.captcha,
       });
-      // A new session on every sign-in; whatever this browser held before is gone.
-      const previous = getCookie(c, SESSION_COOKIE);
-      if (previous) await deleteSessionByToken(db, previous);
-      setCookie(c, SESSION_COOKIE, session.token, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'Lax',
-        secure: isHttps(c, config.origin),
-      });
+      await startBrowserSession(c, session.token);
       return c.redirect(safeNext(form.next, base) ?? base, 303);
     } catch (e) {
       if (!(e instanceof DomainError) || !['invalid', 'rate_limited', 'forbidden'].includes(e.code)) throw e;
@@ -81,6 +73,19 @@ authRoutes.post('/logout', async (c) => {
   deleteCookie(c, SESSION_COOKIE, { path: '/' });
   return c.redirect('/?signed_out=1', 303);
 });
+
+/** Hands a new session to this browser; whatever session it held before is gone. */
+export async function startBrowserSession(c: Context<AppEnv>, token: string): Promise<void> {
+  const { db, config } = c.get('app');
+  const previous = getCookie(c, SESSION_COOKIE);
+  if (previous) await deleteSessionByToken(db, previous);
+  setCookie(c, SESSION_COOKIE, token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: isHttps(c, config.origin),
+  });
+}
 
 async function loginPage(
   c: Context<AppEnv>,

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
 import type { Actor } from '../domain/auth/sessions.ts';
+import type { StudentRegistry } from '../domain/graduates/registry.ts';
 import type { Assets } from './assets.ts';
 
 /** What every route can reach: built once by createApp. */
@@ -12,6 +13,8 @@ export type AppContext = {
   log: Logger;
   views: Eta;
   assets: Assets;
+  /** The 学籍 registry graduates' roster records are checked against (G1). */
+  registry: StudentRegistry;
 };
 
 export type AppEnv = {

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
 import { validateSessionToken } from '../domain/auth/sessions.ts';
 import { DomainError, HTTP_STATUS } from '../domain/errors.ts';
+import { rosterRegistry, type StudentRegistry } from '../domain/graduates/registry.ts';
 import { createViews } from '../views/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import { loadAssets } from './assets.ts';
@@ -23,12 +24,13 @@ import { schoolRoutes } from './school/index.ts';
 import { studentAccountRoutes } from './student/account.ts';
 import { studentRoutes } from './student/index.ts';
 
-export type CreateAppOptions = { config: Config; db: Db; log: Logger };
+/** `registry` defaults to the roster itself (G1); a deployment or a test may plug in an adapter. */
+export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry };
 
 /** Builds the whole HTTP app: middleware, then the public pages, then each portal behind its guard. */
-export function createApp({ config, db, log }: CreateAppOptions): Hono<AppEnv> {
+export function createApp({ config, db, log, registry = rosterRegistry(db) }: CreateAppOptions): Hono<AppEnv> {
   const { assets, routes: assetRoutes } = loadAssets();
-  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }) };
+  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry };
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {

@@ -4,7 +4,11 @@ export type NavItem = { href: string; label: string; current: boolean };
 
 // Each portal's menu lists only the rooms that exist, with the guides' words.
 const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
-  student: [{ href: '/student', label: '首页' }],
+  student: [
+    { href: '/student', label: '首页' },
+    { href: '/student/check', label: '学生信息' },
+    { href: '/student/contact', label: '联系方式' },
+  ],
   employer: [{ href: '/employer', label: '工作台' }],
   school: [
     { href: '/school', label: '工作台' },

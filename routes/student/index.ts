@@ -1,25 +1,43 @@
 import { Hono } from 'hono';
-import { EDUCATION_LEVEL_SHORT, TRAINING_MODES, labelOf, isSignableTrainingMode } from '../../domain/codes/tables.ts';
-import { maskIdNumber } from '../../domain/codes/id-number.ts';
+import { isSignableTrainingMode } from '../../domain/codes/tables.ts';
+import { isRosterRecordConfirmed } from '../../domain/graduates/registry.ts';
 import { getGraduate } from '../../domain/graduates/roster.ts';
-import { forbidden } from '../../domain/errors.ts';
 import type { AppEnv } from '../context.ts';
 import { render } from '../render.ts';
+import { rosterCheckRoutes } from './check.ts';
+import { contactRoutes } from './contact.ts';
+import { homeRecordRows } from './record.ts';
 
 export const studentRoutes = new Hono<AppEnv>();
 
+// G1 gate: until the graduate has confirmed the roster record, every page leads to 学生信息; so
+// does a graduate removed from the roster, who is told so there (G2).
+studentRoutes.use('*', async (c, next) => {
+  if (c.req.path === '/student/check' || (await isRosterRecordConfirmed(c.get('app').db, c.get('actor')!))) return next();
+  if (c.req.header('hx-request')) {
+    c.header('HX-Redirect', '/student/check');
+    return c.body(null, 204);
+  }
+  return c.redirect('/student/check', 303);
+});
+
+studentRoutes.route('/', rosterCheckRoutes);
+studentRoutes.route('/', contactRoutes);
+
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
-  if (actor.graduateId === null) throw forbidden();
-  const g = await getGraduate(c.get('app').db, actor, actor.graduateId);
+  const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
   return render(c, 'student/home', {
     title: '首页',
-    graduate: {
-      ...g,
-      idNumber: maskIdNumber(g.idNumber),
-      educationLevel: labelOf(EDUCATION_LEVEL_SHORT, g.educationLevel),
-      trainingMode: labelOf(TRAINING_MODES, g.trainingMode),
-      signable: isSignableTrainingMode(g.trainingMode),
-    },
+    name: graduate.name,
+    recordRows: homeRecordRows(graduate),
+    phone: graduate.phone,
+    email: graduate.email ?? '未填写',
+    signable: isSignableTrainingMode(graduate.trainingMode),
+    // There is no signing or destination registration yet: every graduate is at the start of both.
+    statusSummary: [
+      { label: '签约状态', value: '未签约' },
+      { label: '毕业去向', value: '未登记' },
+    ],
   });
 });

@@ -31,7 +31,7 @@ test.after(async () => {
   await database.drop();
 });
 
-test('browser: landing page → 学生登录 → graduate home → 退出, with htmx loaded under the CSP', async () => {
+test('browser: landing page → 学生登录 → 学生信息 → 信息确认无误，进入系统 → graduate home → 退出, with htmx loaded under the CSP', async () => {
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('console', (m) => {
@@ -47,6 +47,9 @@ test('browser: landing page → 学生登录 → graduate home → 退出, with 
   await page.type('#login', await firstStudentLogin(database.db));
   await page.type('#password', DEMO_ACCOUNTS.student.password);
   await Promise.all([page.waitForNavigation(), page.click('#login-form button[type=submit]')]);
+  assert.is(new URL(page.url()).pathname, '/student/check', 'G1: the first sign-in shows the roster record');
+  assert.is(await page.$eval('#confirm-form button', (b) => b.textContent), '信息确认无误，进入系统');
+  await Promise.all([page.waitForNavigation(), page.click('#confirm-form button')]);
   assert.is(new URL(page.url()).pathname, '/student');
   assert.is(await page.$eval('#record-school', (d) => d.textContent), '示范大学');
   assert.ok(await page.$eval('#greeting', (h) => h.textContent?.includes('你好')));

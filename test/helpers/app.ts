@@ -86,7 +86,7 @@ export type TestApp = {
   db: Db;
   config: Config;
   client: (ip?: string) => Client;
-  /** A client signed in as a demo account (CAPTCHA is off unless the test turned it on). */
+  /** A client signed in as a demo account (CAPTCHA is off unless the test turned it on); a graduate has confirmed the roster record. */
   signInAs: (account: DemoAccount, ip?: string) => Promise<Client>;
   close: () => Promise<void>;
 };
@@ -111,6 +111,8 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestAp
       const { portal, login, password } = DEMO_ACCOUNTS[account];
       const res = await c.post(`/${portal}/login`, { login: login || (await firstStudentLogin(database.db)), password });
       if (res.status !== 303) throw new Error(`sign-in as ${account} failed: ${res.status}`);
+      // G1: a graduate confirms the roster record before anything else (信息确认无误，进入系统).
+      if (portal === 'student' && (await c.post('/student/check', {})).status !== 303) throw new Error('the demo graduate could not confirm the roster record');
       return c;
     },
     close: database.drop,
