@@ -63,9 +63,11 @@ export type RosterContext = { school: { id: number; code: string; name: string }
 
 export type RosterValidation = { ok: true; record: NormalizedRecord } | { ok: false; errors: RosterErrors };
 
-// Short forms schools commonly type instead of the GB/T 4762 names.
-const POLITICAL_STATUS_ALIASES: Record<string, string> = { 中共党员: '01', 中共预备党员: '02', 共青团员: '03', 团员: '03', 党员: '01' };
-const EDUCATION_LEVEL_ALIASES: Record<string, string> = Object.fromEntries(Object.entries(EDUCATION_LEVEL_SHORT).map(([code, short]) => [short, code]));
+/** Short names a code column also accepts (alias → code): the roster's 本科/硕士…, and the common forms of GB/T 4762 names. */
+export const CODE_ALIASES = {
+  politicalStatus: { 中共党员: '01', 中共预备党员: '02', 共青团员: '03' } as Record<string, string>,
+  educationLevel: Object.fromEntries(Object.entries(EDUCATION_LEVEL_SHORT).map(([code, short]) => [short, code])) as Record<string, string>,
+};
 
 const TEXT_LIMITS = { name: 50, departmentName: 50, majorName: 100, studentNo: 30 } as const;
 
@@ -129,8 +131,8 @@ export function validateRosterRecord(input: RosterInput, ctx: RosterContext): Ro
   const codes = {
     sex: resolveCode(SEXES, value.sex),
     ethnicity: resolveCode(ETHNICITIES, value.ethnicity),
-    politicalStatus: resolveCode(POLITICAL_STATUSES, value.politicalStatus, POLITICAL_STATUS_ALIASES),
-    educationLevel: resolveCode(EDUCATION_LEVELS, value.educationLevel, EDUCATION_LEVEL_ALIASES),
+    politicalStatus: resolveCode(POLITICAL_STATUSES, value.politicalStatus, CODE_ALIASES.politicalStatus),
+    educationLevel: resolveCode(EDUCATION_LEVELS, value.educationLevel, CODE_ALIASES.educationLevel),
     trainingMode: resolveCode(TRAINING_MODES, value.trainingMode),
   };
   for (const key of Object.keys(codes) as (keyof typeof codes)[]) {

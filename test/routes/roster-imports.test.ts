@@ -32,7 +32,7 @@ function row(i: number, overrides: Record<string, string> = {}): string[] {
   return S5_FIELDS.map((f) => values[f.header]!);
 }
 
-async function workbook(rows: string[][]): Promise<Uint8Array> {
+async function workbook(rows: string[][]): Promise<Uint8Array<ArrayBuffer>> {
   const wb = new ExcelJS.Workbook();
   const sheet = wb.addWorksheet('学生名单');
   sheet.addRow(S5_FIELDS.map((f) => f.header));
@@ -40,7 +40,7 @@ async function workbook(rows: string[][]): Promise<Uint8Array> {
   return new Uint8Array(await wb.xlsx.writeBuffer());
 }
 
-async function upload(c: Awaited<ReturnType<TestApp['signInAs']>>, bytes: Uint8Array, name = '名单.xlsx', cohort = '2027') {
+async function upload(c: Awaited<ReturnType<TestApp["signInAs"]>>, bytes: Uint8Array<ArrayBuffer>, name = '名单.xlsx', cohort = '2027') {
   const form = new FormData();
   form.set('cohort', cohort);
   form.set('file', new File([bytes], name));
