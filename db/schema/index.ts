@@ -7,3 +7,5 @@ export * from './notifications.ts';
 export * from './idempotency.ts';
 export * from './roster-imports.ts';
 export * from './verification-codes.ts';
+export * from './uploads.ts';
+export * from './employer-verifications.ts';

@@ -17,6 +17,7 @@ export const users = pgTable(
     portal: portalEnum('portal').notNull(),
     login: text('login').notNull(),
     phone: text('phone'),
+    email: text('email'),
     displayName: text('display_name').notNull(),
     passwordHash: text('password_hash').notNull(),
     provinceId: integer('province_id').references(() => provinces.id),
