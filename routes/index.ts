@@ -15,6 +15,7 @@ import { adminRoutes } from './admin/index.ts';
 import { loadAssets } from './assets.ts';
 import { authRoutes, SESSION_COOKIE } from './auth.ts';
 import type { AppContext, AppEnv } from './context.ts';
+import { employerAccountRoutes } from './employer/account.ts';
 import { employerRoutes } from './employer/index.ts';
 import { requirePortal } from './guards.ts';
 import { provinceRoutes } from './province/index.ts';
@@ -79,6 +80,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db) }: Cr
   app.route('/', publicRoutes);
   app.route('/', authRoutes);
   app.route('/student', studentAccountRoutes);
+  app.route('/employer', employerAccountRoutes);
   for (const [path, portal, routes] of [
     ['/student', 'student', studentRoutes],
     ['/employer', 'employer', employerRoutes],
