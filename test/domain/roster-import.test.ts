@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import type { Db } from '../../db/client.ts';
 import { silentLogger } from '../../db/log.ts';
 import { departments, events, graduates, rosterImportErrors, rosterImports, schools, users } from '../../db/schema/index.ts';
-import type { Actor } from '../../domain/auth/sessions.ts';
+import { actorOf as actorOfUser, type Actor } from '../../domain/auth/sessions.ts';
 import { makeIdNumber } from '../../domain/codes/id-number.ts';
 import { isRegionCode, regionName } from '../../domain/codes/regions.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -34,18 +34,7 @@ const COHORT = 2027;
 
 async function actorOf(db: Db, where: ReturnType<typeof eq>): Promise<Actor> {
   const [u] = await db.select().from(users).where(where).orderBy(users.id).limit(1);
-  return {
-    userId: u!.id,
-    sessionId: 'test',
-    role: u!.role,
-    portal: u!.portal,
-    displayName: u!.displayName,
-    provinceId: u!.provinceId,
-    schoolId: u!.schoolId,
-    departmentId: u!.departmentId,
-    employerId: u!.employerId,
-    graduateId: u!.graduateId,
-  };
+  return actorOfUser(u!, 'test', false);
 }
 
 test.before(async () => {
