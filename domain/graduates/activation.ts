@@ -137,7 +137,8 @@ export async function completePasswordReset(db: Db, visitor: Visitor, input: New
   const passwordHash = await newPasswordHash(input.password);
   return redeemVerificationCode(db, { purpose: 'reset_password', ticket: input.ticket, code: input.code }, async (tx, code) => {
     const userId = idInSubject(code.subject, 'user');
-    const [user] = await tx.update(users).set({ passwordHash }).where(eq(users.id, userId)).returning({ schoolId: users.schoolId });
+    // reset_password codes serve employers too; this page resets graduates' accounts only.
+    const [user] = await tx.update(users).set({ passwordHash }).where(and(eq(users.id, userId), eq(users.portal, 'student'))).returning({ schoolId: users.schoolId });
     if (!user) throw new DomainError('invalid', NO_MATCHING_ACCOUNT);
     await tx.delete(sessions).where(eq(sessions.userId, userId));
     const session = await signInWithin(tx, userId, visitor);

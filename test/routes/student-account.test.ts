@@ -298,7 +298,7 @@ test('the student sign-in page links to 激活账号 and 忘记密码; other por
   const student = await t.client().get('/student/login');
   assert.ok(student.doc.querySelector('#account-links a[href="/student/activation"]'));
   assert.ok(student.doc.querySelector('#account-links a[href="/student/password-reset"]'));
-  assert.not.ok((await t.client().get('/employer/login')).doc.querySelector('#account-links'));
+  assert.not.ok((await t.client().get('/school/login')).doc.querySelector('#account-links'));
 });
 
 test('a signed-in graduate visiting 激活账号 goes home', async () => {
