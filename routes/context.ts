@@ -4,6 +4,7 @@ import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
 import type { Actor } from '../domain/auth/sessions.ts';
 import type { StudentRegistry } from '../domain/graduates/registry.ts';
+import type { PdfPrinter } from '../views/pdf.ts';
 import type { Assets } from './assets.ts';
 
 /** What every route can reach: built once by createApp. */
@@ -15,6 +16,8 @@ export type AppContext = {
   assets: Assets;
   /** The 学籍 registry graduates' roster records are checked against (G1). */
   registry: StudentRegistry;
+  /** Prints rendered documents to PDF; Chromium starts on the first print. */
+  pdf: PdfPrinter;
 };
 
 export type AppEnv = {

@@ -11,6 +11,7 @@ import { validateSessionToken } from '../domain/auth/sessions.ts';
 import { DomainError, HTTP_STATUS } from '../domain/errors.ts';
 import { rosterRegistry, type StudentRegistry } from '../domain/graduates/registry.ts';
 import { createViews } from '../views/index.ts';
+import { createPdfPrinter, type PdfPrinter } from '../views/pdf.ts';
 import { adminRoutes } from './admin/index.ts';
 import { loadAssets } from './assets.ts';
 import { authRoutes, SESSION_COOKIE } from './auth.ts';
@@ -25,13 +26,17 @@ import { schoolRoutes } from './school/index.ts';
 import { studentAccountRoutes } from './student/account.ts';
 import { studentRoutes } from './student/index.ts';
 
-/** `registry` defaults to the roster itself (G1); a deployment or a test may plug in an adapter. */
-export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry };
+/**
+ * `registry` defaults to the roster itself (G1); a deployment or a test may plug in an adapter.
+ * `pdf`: server.ts passes the printer it closes on shutdown; the default one launches Chromium only
+ * when something is printed (tests that print pass their own, to close it).
+ */
+export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry; pdf?: PdfPrinter };
 
 /** Builds the whole HTTP app: middleware, then the public pages, then each portal behind its guard. */
-export function createApp({ config, db, log, registry = rosterRegistry(db) }: CreateAppOptions): Hono<AppEnv> {
+export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }) }: CreateAppOptions): Hono<AppEnv> {
   const { assets, routes: assetRoutes } = loadAssets();
-  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry };
+  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf };
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
