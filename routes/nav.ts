@@ -9,7 +9,12 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
     { href: '/student/check', label: '学生信息' },
     { href: '/student/contact', label: '联系方式' },
   ],
-  employer: [{ href: '/employer', label: '工作台' }],
+  employer: [
+    { href: '/employer', label: '工作台' },
+    { href: '/employer/archive', label: '户档信息管理' },
+    { href: '/employer/accounts', label: '账号管理' },
+    { href: '/employer/unit', label: '单位信息' },
+  ],
   school: [
     { href: '/school', label: '工作台' },
     { href: '/school/graduates', label: '学生名单管理' },
@@ -28,11 +33,19 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
     { href: '/admin', label: '首页' },
     { href: '/admin/provinces', label: '省份管理' },
     { href: '/admin/schools', label: '学校管理' },
+    { href: '/admin/verifications', label: '单位认证审核' },
+    { href: '/admin/employers', label: '单位管理' },
   ],
 };
 
+// E3: until the unit is verified, the employer sees the verification steps only.
+const UNVERIFIED_EMPLOYER_MENU = [
+  { href: '/employer', label: '身份认证' },
+  { href: '/employer/guide', label: '操作指南' },
+];
+
 export function navFor(actor: Actor, path: string): NavItem[] {
-  const items = MENUS[actor.role];
+  const items = actor.role === 'employer' && !actor.employerVerified ? UNVERIFIED_EMPLOYER_MENU : MENUS[actor.role];
   // The longest matching prefix is the current item, so /school/graduates/7 marks 学生名单管理.
   const current = items
     .filter((i) => path === i.href || path.startsWith(i.href + '/'))

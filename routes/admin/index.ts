@@ -9,8 +9,11 @@ import type { AppEnv } from '../context.ts';
 import { formProblems, formValues } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
+import { verificationRoutes } from './verifications.ts';
 
 export const adminRoutes = new Hono<AppEnv>();
+
+adminRoutes.route('/', verificationRoutes);
 
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
 const agreementTypes = AGREEMENT_TYPES.map((t) => ({ value: t, label: AGREEMENT_TYPE_LABELS[t] }));

@@ -6,6 +6,13 @@ import { portalEnum, roleEnum } from '../../db/schema/users.ts';
 import { PORTAL_INFO, PORTALS, ROLE_LABELS, ROLES } from '../../domain/auth/roles.ts';
 import { EMPLOYER_VERIFICATION_LABELS, EMPLOYER_VERIFICATION_STATUSES } from '../../domain/employers/verification.ts';
 import { AGREEMENT_TYPE_LABELS, AGREEMENT_TYPES, REVIEW_MODE_LABELS, REVIEW_MODES, reviewVerb } from '../../domain/tenancy/agreement-types.ts';
+import { verificationMethodEnum, verificationStateEnum } from '../../db/schema/employer-verifications.ts';
+import { rosterImportStatusEnum } from '../../db/schema/roster-imports.ts';
+import { uploadPurposeEnum } from '../../db/schema/uploads.ts';
+import { VERIFICATION_METHOD_LABELS, VERIFICATION_METHODS, VERIFICATION_STATE_LABELS, VERIFICATION_STATES } from '../../domain/employers/verification-states.ts';
+import { VERIFICATION_TRANSITIONS } from '../../domain/employers/transitions.ts';
+import { ROSTER_IMPORT_STATUS_LABELS, ROSTER_IMPORT_STATUSES } from '../../domain/graduates/import-statuses.ts';
+import { UPLOAD_PURPOSE_LABELS, UPLOAD_PURPOSES } from '../../domain/uploads/purposes.ts';
 import { freshDatabase } from '../helpers/db.ts';
 
 // Statuses are `as const` arrays shared by the pgEnum and the label maps; they must stay equal,
@@ -16,6 +23,10 @@ const CASES = [
   ['employer_verification', employerVerificationEnum.enumValues, EMPLOYER_VERIFICATION_STATUSES, EMPLOYER_VERIFICATION_LABELS],
   ['agreement_type', agreementTypeEnum.enumValues, AGREEMENT_TYPES, AGREEMENT_TYPE_LABELS],
   ['review_mode', reviewModeEnum.enumValues, REVIEW_MODES, REVIEW_MODE_LABELS],
+  ['roster_import_status', rosterImportStatusEnum.enumValues, ROSTER_IMPORT_STATUSES, ROSTER_IMPORT_STATUS_LABELS],
+  ['employer_verification_method', verificationMethodEnum.enumValues, VERIFICATION_METHODS, VERIFICATION_METHOD_LABELS],
+  ['employer_verification_state', verificationStateEnum.enumValues, VERIFICATION_STATES, VERIFICATION_STATE_LABELS],
+  ['upload_purpose', uploadPurposeEnum.enumValues, UPLOAD_PURPOSES, UPLOAD_PURPOSE_LABELS],
 ] as const;
 
 for (const [name, enumValues, values, labels] of CASES) {
@@ -35,6 +46,15 @@ test('statuses: the migrated database has the same enum values', async () => {
   } finally {
     await d.drop();
   }
+});
+
+test('E2 the verification state table covers every state and leads only to states', () => {
+  assert.equal(Object.keys(VERIFICATION_TRANSITIONS).sort(), [...VERIFICATION_STATES].sort());
+  for (const events of Object.values(VERIFICATION_TRANSITIONS)) {
+    for (const t of Object.values(events)) assert.ok(VERIFICATION_STATES.includes(t.to));
+  }
+  assert.equal(VERIFICATION_TRANSITIONS.approved, {});
+  assert.equal(VERIFICATION_TRANSITIONS.rejected, {});
 });
 
 test('S3 the reviewer verb: 两方协议 says 鉴证, 三方协议 says 审核', () => {

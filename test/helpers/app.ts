@@ -29,7 +29,7 @@ export const DEMO_ACCOUNTS = {
 } satisfies Record<string, { portal: Portal; login: string; password: string }>;
 export type DemoAccount = keyof typeof DEMO_ACCOUNTS;
 
-export type TestResponse = { status: number; headers: Headers; text: string; doc: Doc; location: string | null };
+export type TestResponse = { status: number; headers: Headers; text: string; bytes: Uint8Array; doc: Doc; location: string | null };
 
 /** A browser-like client of the in-process app: keeps cookies, sends our Origin on POST. */
 export class Client {
@@ -41,10 +41,10 @@ export class Client {
     this.ip = ip;
   }
 
-  async request(method: string, path: string, opts: { form?: Record<string, string>; headers?: Record<string, string> } = {}): Promise<TestResponse> {
+  async request(method: string, path: string, opts: { form?: Record<string, string>; multipart?: FormData; headers?: Record<string, string> } = {}): Promise<TestResponse> {
     const headers = new Headers(opts.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    let body: string | undefined;
+    let body: string | FormData | undefined = opts.multipart;
     if (opts.form) {
       body = new URLSearchParams(opts.form).toString();
       if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
@@ -59,12 +59,14 @@ export class Client {
       if (cleared || value.join('=') === '') this.cookies.delete(name!.trim());
       else this.cookies.set(name!.trim(), value.join('='));
     }
-    const text = await res.text();
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const text = new TextDecoder().decode(bytes);
     let doc: Doc | undefined;
     return {
       status: res.status,
       headers: res.headers,
       text,
+      bytes,
       location: res.headers.get('location'),
       get doc() {
         return (doc ??= parseHtml(text));
@@ -78,6 +80,14 @@ export class Client {
 
   post(path: string, form: Record<string, string>, headers?: Record<string, string>) {
     return this.request('POST', path, { form, headers });
+  }
+
+  /** A multipart form, as a browser sends one with files. */
+  upload(path: string, fields: Record<string, string>, files: Record<string, { name: string; bytes: Uint8Array<ArrayBuffer> }>) {
+    const multipart = new FormData();
+    for (const [k, v] of Object.entries(fields)) multipart.set(k, v);
+    for (const [k, f] of Object.entries(files)) multipart.set(k, new File([f.bytes], f.name));
+    return this.request('POST', path, { multipart });
   }
 }
 
