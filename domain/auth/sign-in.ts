@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { and, count, eq, gt, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
+import { and, count, eq, gt, or, sql, type SQL } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.ts';
 import { loginAttempts, users } from '../../db/schema/index.ts';
 import { DomainError } from '../errors.ts';
 import { consumeCaptcha } from './captcha.ts';
@@ -36,20 +36,7 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
   }
 
   return db.transaction(async (tx) => {
-    // Attempts on one account run one at a time, so parallel guesses cannot slip past the count.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${accountKey}))`);
-    const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
-    const failures = (where: ReturnType<typeof eq>) =>
-      tx
-        .select({ n: count() })
-        .from(loginAttempts)
-        .where(and(where, eq(loginAttempts.succeeded, false), gt(loginAttempts.createdAt, since)))
-        .then((r) => r[0]?.n ?? 0);
-    const byAccount = await failures(and(eq(loginAttempts.portal, input.portal), eq(loginAttempts.accountKey, accountKey))!);
-    const byIp = input.ip ? await failures(eq(loginAttempts.ip, input.ip)) : 0;
-    if (byAccount >= LOGIN_LIMITS.perAccount || byIp >= LOGIN_LIMITS.perIp) {
-      throw new DomainError('rate_limited', TOO_MANY_ATTEMPTS);
-    }
+    const attempt = await guardAttempts(tx, input.portal, accountKey, input.ip, TOO_MANY_ATTEMPTS);
 
     const [user] = await tx
       .select()
@@ -62,7 +49,7 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
       )
       .limit(1);
     const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstNothing(input.password);
-    await tx.insert(loginAttempts).values({ portal: input.portal, accountKey, ip: input.ip, succeeded: ok });
+    await attempt.record(ok);
     if (!ok || !user) {
       // Commit the failure before answering: it must count even though the sign-in failed.
       return null;
@@ -79,4 +66,28 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
 function normaliseLogin(portal: Portal, login: string): string {
   const trimmed = login.trim();
   return portal === 'student' ? trimmed.toUpperCase() : trimmed;
+}
+
+/**
+ * Attempts on one account key run one at a time (so parallel guesses cannot slip past the count)
+ * and are refused once the window holds the limit of failures for the key or the IP. Returns how
+ * to record this attempt's outcome. Also guards other guessable lookups (name + ID number).
+ */
+export async function guardAttempts(tx: Tx, portal: Portal, accountKey: string, ip: string | null, tooMany: string) {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${accountKey}))`);
+  const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
+  const failures = (where: SQL) =>
+    tx
+      .select({ n: count() })
+      .from(loginAttempts)
+      .where(and(where, eq(loginAttempts.succeeded, false), gt(loginAttempts.createdAt, since)))
+      .then((r) => r[0]?.n ?? 0);
+  const byAccount = await failures(and(eq(loginAttempts.portal, portal), eq(loginAttempts.accountKey, accountKey))!);
+  const byIp = ip ? await failures(eq(loginAttempts.ip, ip)) : 0;
+  if (byAccount >= LOGIN_LIMITS.perAccount || byIp >= LOGIN_LIMITS.perIp) throw new DomainError('rate_limited', tooMany);
+  return {
+    record: async (succeeded: boolean) => {
+      await tx.insert(loginAttempts).values({ portal, accountKey, ip, succeeded });
+    },
+  };
 }

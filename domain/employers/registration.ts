@@ -1,8 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { isUniqueViolation, type Db, type Tx } from '../../db/client.ts';
 import { sessions, users } from '../../db/schema/index.ts';
-import { hashPassword, passwordProblem } from '../auth/passwords.ts';
-import { createSession, validateSessionToken } from '../auth/sessions.ts';
+import { newPasswordHash, signInWithin } from '../auth/account-sessions.ts';
 import { issueVerificationCode, redeemVerificationCode } from '../auth/verification-codes.ts';
 import { DomainError } from '../errors.ts';
 import { writeEvent } from '../events.ts';
@@ -117,14 +116,4 @@ async function employerAccountOf(tx: Tx, phone: string) {
   return account;
 }
 
-async function newPasswordHash(password: string): Promise<string> {
-  const problem = passwordProblem(password);
-  if (problem) throw new DomainError('invalid', problem, { password: problem });
-  return hashPassword(password);
-}
 
-/** A new session for the account, and the account as the actor of the event that follows. */
-async function signInWithin(tx: Tx, userId: number, visitor: Visitor) {
-  const session = await createSession(tx, userId, visitor);
-  return { token: session.token, actor: await validateSessionToken(tx, session.token) };
-}

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { and, count, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
-import { graduates, loginAttempts, sessions, users } from '../../db/schema/index.ts';
-import { hashPassword, passwordProblem } from '../auth/passwords.ts';
-import { createSession, validateSessionToken } from '../auth/sessions.ts';
-import { LOGIN_LIMITS } from '../auth/sign-in.ts';
+import { graduates, sessions, users } from '../../db/schema/index.ts';
+import { newPasswordHash, signInWithin } from '../auth/account-sessions.ts';
+import { guardAttempts } from '../auth/sign-in.ts';
 import { issueVerificationCode, maskPhone, redeemVerificationCode } from '../auth/verification-codes.ts';
 import { parseIdNumber } from '../codes/id-number.ts';
 import { DomainError } from '../errors.ts';
@@ -152,47 +151,19 @@ export async function completePasswordReset(db: Db, visitor: Visitor, input: New
   });
 }
 
-async function newPasswordHash(password: string): Promise<string> {
-  const problem = passwordProblem(password);
-  if (problem) throw new DomainError('invalid', problem, { password: problem });
-  return hashPassword(password);
-}
 
 async function studentAccountExists(tx: Tx, login: string): Promise<boolean> {
   const [row] = await tx.select({ id: users.id }).from(users).where(and(eq(users.portal, 'student'), eq(users.login, login))).limit(1);
   return row !== undefined;
 }
 
-/** A new session for the account, and the account as the actor of the event that follows. */
-async function signInWithin(tx: Tx, userId: number, visitor: Visitor) {
-  const session = await createSession(tx, userId, visitor);
-  const actor = await validateSessionToken(tx, session.token);
-  if (!actor) throw new DomainError('forbidden', '账号已停用，请联系学校就业部门');
-  return { token: session.token, actor };
-}
 
 /**
  * Name + ID lookups count like sign-ins (same window and limits, per looked-up number and per
  * address), so names cannot be guessed for a known ID number.
  */
-async function limitLookups(tx: Tx, lookup: string, ip: string | null) {
-  const accountKey = createHash('sha256').update(lookup).digest('hex');
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${accountKey}))`);
-  const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
-  const failures = (where: ReturnType<typeof eq>) =>
-    tx
-      .select({ n: count() })
-      .from(loginAttempts)
-      .where(and(where, eq(loginAttempts.succeeded, false), gt(loginAttempts.createdAt, since)))
-      .then((r) => r[0]?.n ?? 0);
-  const byLookup = await failures(and(eq(loginAttempts.portal, 'student'), eq(loginAttempts.accountKey, accountKey))!);
-  const byIp = ip ? await failures(eq(loginAttempts.ip, ip)) : 0;
-  if (byLookup >= LOGIN_LIMITS.perAccount || byIp >= LOGIN_LIMITS.perIp) throw new DomainError('rate_limited', TOO_MANY_LOOKUPS);
-  return {
-    record: async (succeeded: boolean) => {
-      await tx.insert(loginAttempts).values({ portal: 'student', accountKey, ip, succeeded });
-    },
-  };
+function limitLookups(tx: Tx, lookup: string, ip: string | null) {
+  return guardAttempts(tx, 'student', createHash('sha256').update(lookup).digest('hex'), ip, TOO_MANY_LOOKUPS);
 }
 
 function idInSubject(subject: string, kind: 'graduate' | 'user'): number {

@@ -13,10 +13,9 @@ import type { NewPasswordInput, Visitor } from '../../domain/graduates/activatio
 import { startBrowserSession } from '../auth.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formValues } from '../forms.ts';
+import { formValues, refusalOf } from '../forms.ts';
 import { render } from '../render.ts';
 import { newPasswordForm } from '../student/account.ts';
-import { refusalOf } from '../student/refusal.ts';
 
 // The employer's pages before sign-in: 用户注册 (E1) and 忘记密码, each in two steps. Step one takes
 // the phone and sends a code (免费获取); step two takes the code and a password, then signs the

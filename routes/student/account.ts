@@ -14,9 +14,8 @@ import {
 import { startBrowserSession } from '../auth.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formValues } from '../forms.ts';
+import { formValues, refusalOf } from '../forms.ts';
 import { render } from '../render.ts';
-import { refusalOf } from './refusal.ts';
 
 // The graduate's pages before sign-in: 激活账号 and 忘记密码, each in two steps. Step one names the
 // graduate and sends a code; step two takes the code and a new password, then signs the graduate

@@ -4,7 +4,7 @@ import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { render } from '../render.ts';
 import { studentInfoRows } from './record.ts';
-import { refusalOf } from './refusal.ts';
+import { refusalOf } from '../forms.ts';
 
 // G1 核对基本信息: the roster record against the registry; 信息确认无误，进入系统 confirms it.
 export const rosterCheckRoutes = new Hono<AppEnv>();

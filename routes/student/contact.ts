@@ -5,9 +5,8 @@ import { changeEmail, completePhoneChange, startPhoneChange } from '../../domain
 import { getGraduate } from '../../domain/graduates/roster.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formValues } from '../forms.ts';
+import { formValues, refusalOf } from '../forms.ts';
 import { render } from '../render.ts';
-import { refusalOf } from './refusal.ts';
 
 // 修改手机号/邮箱: the graduate's own contact details (G1). A new phone takes two steps: the number,
 // then the code sent to it (the number travels in the code's row, not in the form).

@@ -70,8 +70,8 @@ test('browser: register → verify by upload → the platform approves → the v
   for (const [id, value] of Object.entries(fields)) await page.type(`#${id}`, value);
   await page.select('#employerType', '39');
   await page.select('#industry', '42');
-  await (await page.$('#authorization'))!.uploadFile(letter);
-  await (await page.$('#licence'))!.uploadFile(licence);
+  await (await page.$('input#authorization'))!.uploadFile(letter);
+  await (await page.$('input#licence'))!.uploadFile(licence);
   await submitAndWait(page, '#verification-form button[type=submit]');
   assert.match(await page.$eval('#verification-status', (e) => e.textContent!), '已提交');
 
