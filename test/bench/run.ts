@@ -32,6 +32,8 @@ async function signIn(account: DemoAccount): Promise<string> {
   });
   const cookie = res.headers.getSetCookie()[0]?.split(';')[0];
   if (res.status !== 303 || !cookie) throw new Error(`bench sign-in as ${account} failed: ${res.status}`);
+  // The demo graduate has not confirmed the roster record yet (G1); confirm so the home is measured.
+  if (portal === 'student') await fetch(`${base}/student/check`, { method: 'POST', redirect: 'manual', headers: { origin: base, cookie } });
   return cookie;
 }
 
