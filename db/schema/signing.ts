@@ -1,0 +1,131 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex, date } from 'drizzle-orm/pg-core';
+import { AGREEMENT_KINDS, AGREEMENT_STATES, ARCHIVE_MODES } from '../../domain/signing/states.ts';
+import { employers } from './employers.ts';
+import { graduates } from './graduates.ts';
+import { departments, schools } from './tenancy.ts';
+import { users } from './users.ts';
+
+export const agreementKindEnum = pgEnum('agreement_kind', AGREEMENT_KINDS);
+export const agreementStateEnum = pgEnum('agreement_state', AGREEMENT_STATES);
+export const archiveModeEnum = pgEnum('archive_mode', ARCHIVE_MODES);
+
+// 学生收藏夹 (E4): graduates an employer added by exact name + ID number + school; locked once added.
+export const favourites = pgTable(
+  'favourites',
+  {
+    id: serial('id').primaryKey(),
+    employerId: integer('employer_id')
+      .notNull()
+      .references(() => employers.id),
+    graduateId: integer('graduate_id')
+      .notNull()
+      .references(() => graduates.id),
+    schoolId: integer('school_id')
+      .notNull()
+      .references(() => schools.id),
+    cohort: smallint('cohort').notNull(),
+    addedBy: integer('added_by')
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    // 失效: the graduate left the eligible roster or a key field changed (the roster-change event).
+    invalidatedAt: timestamp('invalidated_at', { withTimezone: true }),
+    invalidReason: text('invalid_reason'),
+  },
+  (t) => [
+    uniqueIndex('favourites_one_live_per_unit').on(t.employerId, t.graduateId).where(sql`invalidated_at is null`),
+    index('favourites_employer_cohort_idx').on(t.employerId, t.cohort),
+    index('favourites_graduate_idx').on(t.graduateId),
+  ],
+);
+
+// Every agreement of a graduate, whatever its kind (online now; offline and registered later), so
+// one partial unique index holds G4 across all of them.
+export const agreements = pgTable(
+  'agreements',
+  {
+    id: serial('id').primaryKey(),
+    kind: agreementKindEnum('kind').notNull(),
+    state: agreementStateEnum('state').notNull(),
+    // 协议编号 and the verification code printed on the PDF, assigned when the graduate accepts.
+    number: text('number').unique(),
+    verificationCode: text('verification_code'),
+    employerId: integer('employer_id')
+      .notNull()
+      .references(() => employers.id),
+    graduateId: integer('graduate_id')
+      .notNull()
+      .references(() => graduates.id),
+    schoolId: integer('school_id')
+      .notNull()
+      .references(() => schools.id),
+    departmentId: integer('department_id')
+      .notNull()
+      .references(() => departments.id),
+    cohort: smallint('cohort').notNull(),
+    invitedBy: integer('invited_by').references(() => users.id),
+    invitedAt: timestamp('invited_at', { withTimezone: true }).notNull().defaultNow(),
+    // 签约邀请函 (DESIGN.md section 7)
+    positionCategory: text('position_category').notNull(),
+    positionName: text('position_name').notNull(),
+    validityDays: smallint('validity_days').notNull(),
+    deadline: timestamp('deadline', { withTimezone: true }).notNull(),
+    contactName: text('contact_name').notNull(),
+    contactPhone: text('contact_phone').notNull(),
+    probation: text('probation'),
+    probationPay: text('probation_pay'),
+    regularPay: text('regular_pay'),
+    penalty: text('penalty'),
+    reportPlace: text('report_place'),
+    reportDeadline: date('report_deadline'),
+    workPlace: text('work_place').notNull(),
+    archiveMode: archiveModeEnum('archive_mode').notNull(),
+    archive: jsonb('archive').$type<Record<string, string>>(),
+    supplement: text('supplement'),
+    // What the parties were when the agreement came to be: the unit at invitation, the graduate's
+    // confirmed record and the school's handler at acceptance.
+    unitSnapshot: jsonb('unit_snapshot').$type<Record<string, string | null>>().notNull(),
+    graduateSnapshot: jsonb('graduate_snapshot').$type<Record<string, string | null>>(),
+    schoolSnapshot: jsonb('school_snapshot').$type<Record<string, string | null>>(),
+    respondedAt: timestamp('responded_at', { withTimezone: true }),
+    signedAt: timestamp('signed_at', { withTimezone: true }),
+    reviewReason: text('review_reason'),
+    invalidReason: text('invalid_reason'),
+    remindedAt: timestamp('reminded_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // G4 / X4: at most one active agreement per graduate, enforced by the database.
+    uniqueIndex('agreements_one_active_per_graduate').on(t.graduateId).where(sql`state in ('department_review', 'school_review', 'signed')`),
+    // G6: one pending invitation per unit and graduate.
+    uniqueIndex('agreements_one_pending_invitation').on(t.employerId, t.graduateId).where(sql`state = 'invited'`),
+    // X3: the expiry job finds due invitations through this.
+    index('agreements_pending_deadline_idx').on(t.deadline).where(sql`state = 'invited'`),
+    index('agreements_school_state_idx').on(t.schoolId, t.state),
+    index('agreements_employer_state_idx').on(t.employerId, t.state),
+    index('agreements_graduate_idx').on(t.graduateId),
+  ],
+);
+
+// The serial part of 协议编号, per school and cohort.
+export const agreementCounters = pgTable(
+  'agreement_counters',
+  {
+    schoolId: integer('school_id')
+      .notNull()
+      .references(() => schools.id),
+    cohort: smallint('cohort').notNull(),
+    last: integer('last').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.schoolId, t.cohort] })],
+);
+
+// The letter an employer sent last, to pre-fill the next one (E5).
+export const invitationDrafts = pgTable('invitation_drafts', {
+  employerId: integer('employer_id')
+    .primaryKey()
+    .references(() => employers.id),
+  values: jsonb('values').$type<Record<string, string>>().notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
