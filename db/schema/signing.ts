@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex, date } from 'drizzle-orm/pg-core';
+import type { GraduateSnapshot, SchoolSnapshot, UnitSnapshot } from '../../domain/signing/snapshots.ts';
 import { AGREEMENT_KINDS, AGREEMENT_STATES, ARCHIVE_MODES } from '../../domain/signing/states.ts';
 import { employers } from './employers.ts';
 import { graduates } from './graduates.ts';
@@ -85,9 +86,9 @@ export const agreements = pgTable(
     supplement: text('supplement'),
     // What the parties were when the agreement came to be: the unit at invitation, the graduate's
     // confirmed record and the school's handler at acceptance.
-    unitSnapshot: jsonb('unit_snapshot').$type<Record<string, string | null>>().notNull(),
-    graduateSnapshot: jsonb('graduate_snapshot').$type<Record<string, string | null>>(),
-    schoolSnapshot: jsonb('school_snapshot').$type<Record<string, string | null>>(),
+    unitSnapshot: jsonb('unit_snapshot').$type<UnitSnapshot>().notNull(),
+    graduateSnapshot: jsonb('graduate_snapshot').$type<GraduateSnapshot>(),
+    schoolSnapshot: jsonb('school_snapshot').$type<SchoolSnapshot>(),
     respondedAt: timestamp('responded_at', { withTimezone: true }),
     signedAt: timestamp('signed_at', { withTimezone: true }),
     reviewReason: text('review_reason'),

@@ -1,0 +1,57 @@
+import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.ts';
+import { agreements, events } from '../../db/schema/index.ts';
+import { notifyGraduate, notifyUnit } from './transition.ts';
+import { formatShanghai } from './deadline.ts';
+
+export const EXPIRY_BATCH = 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * X3: due invitations become 学生逾期未回应, a batch at a time through the partial index on pending
+ * deadlines; rows another run holds are skipped, so two runs never expire one twice.
+ */
+export async function expireDueInvitations(tx: Tx, now: Date, batch = EXPIRY_BATCH): Promise<number> {
+  const at = now.toISOString();
+  let total = 0;
+  for (;;) {
+    const expired = await tx.execute<{ id: number; employer_id: number; graduate_id: number; school_id: number }>(sql`
+      update ${agreements} set state = 'expired', updated_at = ${at}::timestamptz
+      where id in (
+        select id from ${agreements}
+        where state = 'invited' and deadline <= ${at}::timestamptz
+        order by deadline
+        limit ${batch}
+        for update skip locked
+      )
+      returning id, employer_id, graduate_id, school_id`);
+    const rows = [...expired];
+    if (rows.length === 0) return total;
+    await tx.insert(events).values(
+      rows.map((r) => ({ actorRole: 'system', subjectType: 'agreement', subjectId: String(r.id), schoolId: r.school_id, action: 'agreement.expire', fromState: 'invited', toState: 'expired' })),
+    );
+    for (const r of rows) {
+      await notifyUnit(tx, r.employer_id, { title: '签约邀请已逾期', body: '学生在应约截止时间前未回应，可在“签约失败”中再次发起签约。', link: `/employer/agreements/${r.id}` });
+    }
+    total += rows.length;
+    if (rows.length < batch) return total;
+  }
+}
+
+/** Reminds each graduate once when an invitation's deadline is less than 24 hours away. */
+export async function remindDueInvitations(tx: Tx, now: Date): Promise<number> {
+  const due = await tx
+    .update(agreements)
+    .set({ remindedAt: now })
+    .where(and(eq(agreements.state, 'invited'), isNull(agreements.remindedAt), gt(agreements.deadline, now), lte(agreements.deadline, new Date(now.getTime() + DAY_MS))))
+    .returning({ id: agreements.id, graduateId: agreements.graduateId, deadline: agreements.deadline, unit: sql<string>`${agreements.unitSnapshot}->>'name'` });
+  for (const d of due) {
+    await notifyGraduate(
+      tx,
+      d.graduateId,
+      { title: '签约邀请即将截止', body: `${d.unit}的签约邀请将于 ${formatShanghai(d.deadline)} 截止，请及时回应。`, link: `/student/invitations/${d.id}` },
+      `【网签平台】${d.unit}的签约邀请将于 ${formatShanghai(d.deadline)} 截止，请及时登录网签平台回应。`,
+    );
+  }
+  return due.length;
+}

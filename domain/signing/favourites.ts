@@ -1,0 +1,124 @@
+import { and, count, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
+import { z } from 'zod';
+import { isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
+import { agreements, departments, favourites, graduates, schools } from '../../db/schema/index.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { maskIdNumber } from '../codes/id-number.ts';
+import { EDUCATION_LEVEL_SHORT, isSignableTrainingMode, labelOf } from '../codes/tables.ts';
+import { verifiedUnitOf } from '../employers/unit.ts';
+import { DomainError, notFound } from '../errors.ts';
+import { writeEvent, type EventSource } from '../events.ts';
+import { parseForm } from '../forms.ts';
+
+// 学生收藏夹 (E4): an employer adds a graduate by exact 学生姓名 + 身份证号 + 毕业院校 of a cohort; the
+// entry is locked once added; it becomes 失效 when the graduate leaves the eligible roster.
+type Source = EventSource & { actor: Actor };
+
+export const findStudentForm = z.object({
+  name: z.string().trim().min(1, { error: '请输入学生姓名' }).max(50),
+  idNumber: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^\d{17}[\dX]$/, { error: '请输入 18 位身份证号' }),
+  school: z.string().trim().min(2, { error: '请输入毕业院校' }).max(50),
+  cohort: z.coerce.number({ error: '请选择届别' }).int().min(2000).max(2100),
+});
+export type FindStudent = z.infer<typeof findStudentForm>;
+
+const NOT_FOUND = '未找到符合条件的毕业生，请核对学生姓名、身份证号、毕业院校和届别';
+
+/** The graduate these exact details name, if eligible to sign online (G2, G9); else a neutral not-found. */
+export async function findStudent(db: DbOrTx, actor: Actor, input: unknown) {
+  verifiedUnitOf(actor);
+  const q = parseForm(findStudentForm, input);
+  const [row] = await db
+    .select({ graduate: graduates, school: schools.name, onlineSigning: schools.onlineSigning })
+    .from(graduates)
+    .innerJoin(schools, eq(schools.id, graduates.schoolId))
+    .where(and(eq(graduates.idNumber, q.idNumber), eq(graduates.name, q.name), eq(schools.name, q.school), eq(graduates.cohort, q.cohort), isNull(graduates.removedAt)));
+  if (!row || !row.onlineSigning || !isSignableTrainingMode(row.graduate.trainingMode)) throw new DomainError('not_found', NOT_FOUND);
+  return {
+    query: q,
+    graduateId: row.graduate.id,
+    name: row.graduate.name,
+    idNumber: maskIdNumber(row.graduate.idNumber),
+    school: row.school,
+    educationLevel: labelOf(EDUCATION_LEVEL_SHORT, row.graduate.educationLevel),
+    majorName: row.graduate.majorName,
+  };
+}
+
+/** 加入收藏夹: adds the graduate the exact details name (looked up again, never trusted from the page). */
+export async function addFavourite(db: Db, source: Source, input: unknown): Promise<number> {
+  const employerId = verifiedUnitOf(source.actor);
+  const found = await findStudent(db, source.actor, input);
+  try {
+    return await db.transaction(async (tx) => {
+      const [g] = await tx.select({ schoolId: graduates.schoolId, cohort: graduates.cohort }).from(graduates).where(eq(graduates.id, found.graduateId));
+      const [row] = await tx
+        .insert(favourites)
+        .values({ employerId, graduateId: found.graduateId, schoolId: g!.schoolId, cohort: g!.cohort, addedBy: source.actor.userId })
+        .returning({ id: favourites.id });
+      await writeEvent(tx, source, { subjectType: 'favourite', subjectId: row!.id, schoolId: g!.schoolId, action: 'favourite.added' });
+      return row!.id;
+    });
+  } catch (e) {
+    if (isUniqueViolation(e)) throw new DomainError('conflict', '该学生已在学生收藏夹中');
+    throw e;
+  }
+}
+
+export async function removeFavourite(db: Db, source: Source, id: number): Promise<void> {
+  const employerId = verifiedUnitOf(source.actor);
+  await db.transaction(async (tx) => {
+    const [row] = await tx.delete(favourites).where(and(eq(favourites.id, id), eq(favourites.employerId, employerId))).returning();
+    if (!row) throw notFound('收藏');
+    await writeEvent(tx, source, { subjectType: 'favourite', subjectId: id, schoolId: row.schoolId, action: 'favourite.removed' });
+  });
+}
+
+export const FAVOURITES_PAGE_SIZE = 20;
+
+/** The unit's favourites of a cohort: live ones, or the 失效 ones with their reason; ID numbers masked. */
+export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: number; invalid: boolean; page: number }) {
+  const employerId = verifiedUnitOf(actor);
+  const where = and(eq(favourites.employerId, employerId), eq(favourites.cohort, query.cohort), query.invalid ? isNotNull(favourites.invalidatedAt) : isNull(favourites.invalidatedAt));
+  const [rows, total] = await Promise.all([
+    db
+      .select({
+        id: favourites.id,
+        graduateId: favourites.graduateId,
+        name: graduates.name,
+        idNumber: graduates.idNumber,
+        school: schools.name,
+        department: departments.name,
+        educationLevel: graduates.educationLevel,
+        majorName: graduates.majorName,
+        invalidReason: favourites.invalidReason,
+        createdAt: favourites.createdAt,
+      })
+      .from(favourites)
+      .innerJoin(graduates, eq(graduates.id, favourites.graduateId))
+      .innerJoin(schools, eq(schools.id, favourites.schoolId))
+      .innerJoin(departments, eq(departments.id, graduates.departmentId))
+      .where(where)
+      .orderBy(desc(favourites.id))
+      .limit(FAVOURITES_PAGE_SIZE)
+      .offset((query.page - 1) * FAVOURITES_PAGE_SIZE),
+    db.select({ n: count() }).from(favourites).where(where).then((r) => r[0]?.n ?? 0),
+  ]);
+  const pending = rows.length
+    ? await db
+        .select({ graduateId: agreements.graduateId })
+        .from(agreements)
+        .where(and(eq(agreements.employerId, employerId), eq(agreements.state, 'invited'), inArray(agreements.graduateId, rows.map((r) => r.graduateId))))
+    : [];
+  const pendingIds = new Set(pending.map((p) => p.graduateId));
+  return {
+    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), educationLevel: labelOf(EDUCATION_LEVEL_SHORT, r.educationLevel), invited: pendingIds.has(r.graduateId) })),
+    total,
+    page: query.page,
+    pages: Math.max(1, Math.ceil(total / FAVOURITES_PAGE_SIZE)),
+  };
+}

@@ -1,0 +1,16 @@
+import type { Tx } from '../db/client.ts';
+import { expireDueInvitations, remindDueInvitations } from '../domain/signing/expiry.ts';
+import type { Job } from './scheduler.ts';
+
+// X3: invitations past 应约截止时间 end as 学生逾期未回应 every minute, in batches; graduates are
+// reminded 24 h before a deadline. Both are idempotent: a second run finds nothing left to do.
+export const expireInvitationsJob: Job = {
+  name: 'expire-invitations',
+  schedule: '* * * * *',
+  async run(tx: Tx) {
+    const now = new Date();
+    const expired = await expireDueInvitations(tx, now);
+    const reminded = await remindDueInvitations(tx, now);
+    return { expired, reminded };
+  },
+};
