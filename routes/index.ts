@@ -114,9 +114,9 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
   return app;
 }
 
-function errorPage(c: Context<AppEnv>, status: 403 | 404 | 409 | 422 | 429 | 500, heading: string, message: string) {
+async function errorPage(c: Context<AppEnv>, status: 403 | 404 | 409 | 422 | 429 | 500, heading: string, message: string) {
   try {
-    return render(c, 'errors/error', { title: heading, heading, message }, status);
+    return await render(c, 'errors/error', { title: heading, heading, message }, status);
   } catch (e) {
     c.get('app').log.error('error page failed', { error: String(e) });
     return c.text(`${heading}: ${message}`, status);

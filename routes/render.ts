@@ -1,26 +1,38 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PORTAL_INFO, ROLE_LABELS, type Portal } from '../domain/auth/roles.ts';
+import type { Actor } from '../domain/auth/sessions.ts';
+import { unreadCount } from '../domain/notifications.ts';
 import type { AppEnv } from './context.ts';
 import { navFor } from './nav.ts';
 
 export type PageData = { title: string; portal?: Portal } & Record<string, unknown>;
 
+/** Where each portal mounts its 消息通知 (G11). */
+export const notificationsPath = (portal: Portal) => `${PORTAL_INFO[portal].path}/notifications`;
+
 /** Renders a full page in the portal layout, or for an htmx request, the template alone when asked. */
-export function render(c: Context<AppEnv>, view: string, data: PageData, status: ContentfulStatusCode = 200) {
-  const app = c.get('app');
+export function render(c: Context<AppEnv>, view: string, data: PageData, status: ContentfulStatusCode = 200): Response | Promise<Response> {
   const actor = c.get('actor');
   const portal = data.portal ?? actor?.portal;
-  const html = app.views.render(view, {
+  // Only a page in the signed-in user's own portal waits for a query: the header's unread count.
+  if (!actor || portal !== actor.portal) return c.html(renderPage(c, view, data, portal, null), status);
+  return unreadCount(c.get('app').db, actor.userId).then((unread) => c.html(renderPage(c, view, data, portal, { actor, unread }), status));
+}
+
+function renderPage(c: Context<AppEnv>, view: string, data: PageData, portal: Portal | undefined, signedIn: { actor: Actor; unread: number } | null): string {
+  const app = c.get('app');
+  const actor = c.get('actor');
+  return app.views.render(view, {
     ...data,
     nonce: c.get('secureHeadersNonce') ?? '',
     assets: app.assets,
-    actor: actor && portal === actor.portal ? actor : null,
+    actor: signedIn?.actor ?? null,
     roleLabel: actor ? ROLE_LABELS[actor.role] : '',
     portalTitle: portal ? PORTAL_INFO[portal].title : '',
-    home: actor && portal === actor.portal ? PORTAL_INFO[actor.portal].path : '/',
-    nav: actor && portal === actor.portal ? navFor(actor, c.req.path) : [],
+    home: signedIn ? PORTAL_INFO[signedIn.actor.portal].path : '/',
+    nav: signedIn ? navFor(signedIn.actor, c.req.path) : [],
+    notificationCount: signedIn ? { href: notificationsPath(signedIn.actor.portal), unread: signedIn.unread } : null,
     devMailbox: app.config.devMailbox,
   });
-  return c.html(html, status);
 }

@@ -8,12 +8,14 @@ import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues } from '../forms.ts';
 import { idParam } from '../params.ts';
+import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
 import { verificationRoutes } from './verifications.ts';
 
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.route('/', verificationRoutes);
+adminRoutes.route('/notifications', notificationRoutes);
 
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
 const agreementTypes = AGREEMENT_TYPES.map((t) => ({ value: t, label: AGREEMENT_TYPE_LABELS[t] }));

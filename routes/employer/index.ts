@@ -6,12 +6,15 @@ import { confirmRemittanceAmount, latestVerification, MAX_AMOUNT_ATTEMPTS, submi
 import { archiveHistory, ARCHIVE_LABELS, changeOwnPassword, getArchive, getUnit, saveArchive, unitUsers, updateOwnInfo, verifiedUnitOf } from '../../domain/employers/unit.ts';
 import { OPEN_VERIFICATION_STATES, VERIFICATION_METHOD_LABELS, VERIFICATION_STATE_LABELS } from '../../domain/employers/verification-states.ts';
 import { latestNotifications, unreadCount } from '../../domain/notifications.ts';
+import { employerCounts } from '../../domain/signing/queries.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { serveUpload, storageOf } from '../files.ts';
 import { formProblems, formValues } from '../forms.ts';
+import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
 import { authorizationLetterRoutes } from './authorization-letter.ts';
+import { signingRoutes } from './signing.ts';
 
 export const employerRoutes = new Hono<AppEnv>();
 
@@ -26,10 +29,11 @@ async function requireVerified(c: Context<AppEnv>, next: Next) {
 }
 
 employerRoutes.route('/', authorizationLetterRoutes);
+employerRoutes.route('/notifications', notificationRoutes);
 employerRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 employerRoutes.get('/guide', (c) => render(c, 'employer/guide', { title: '操作指南' }));
 
-// 签约/解约 status words of the employer guide, counted on the workbench once signing exists.
+// 签约/解约 status words of the employer guide; the 解约 ones count once termination exists.
 const WORKBENCH_STATUSES = ['签约中', '已签约', '签约失败', '解约中', '已解约', '解约失败', '失效'];
 const cohortQuery = z.object({ cohort: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined) });
 
@@ -39,7 +43,7 @@ employerRoutes.get('/', async (c) => {
   if (!actor.employerVerified) return verificationPage(c);
   const thisYear = new Date().getFullYear();
   const cohort = cohortQuery.parse(c.req.query()).cohort ?? thisYear;
-  const [unit, notices, unread] = await Promise.all([getUnit(db, verifiedUnitOf(actor)), latestNotifications(db, actor.userId), unreadCount(db, actor.userId)]);
+  const [unit, notices, unread, counts] = await Promise.all([getUnit(db, verifiedUnitOf(actor)), latestNotifications(db, actor.userId), unreadCount(db, actor.userId), employerCounts(db, actor, cohort)]);
   return render(c, 'employer/workbench', {
     title: '工作台',
     unit,
@@ -47,7 +51,7 @@ employerRoutes.get('/', async (c) => {
     unread,
     cohort,
     cohorts: [thisYear - 1, thisYear, thisYear + 1],
-    counts: WORKBENCH_STATUSES.map((label) => ({ label, n: 0 })),
+    counts: WORKBENCH_STATUSES.map((label) => ({ label, n: counts.find((c) => c.label === label)?.n ?? 0 })),
   });
 });
 
@@ -100,7 +104,8 @@ employerRoutes.post('/verification/amount', async (c) => {
 });
 
 // Verified units only from here on.
-for (const path of ['/archive', '/archive/*', '/accounts', '/accounts/*', '/unit']) employerRoutes.use(path, requireVerified);
+for (const path of ['/archive', '/archive/*', '/accounts', '/accounts/*', '/unit', '/favourites', '/favourites/*', '/invitations', '/invitations/*', '/agreements', '/agreements/*']) employerRoutes.use(path, requireVerified);
+employerRoutes.route('/', signingRoutes);
 
 const archivePage = async (c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: 200 | 422 = 200) =>
   render(c, 'employer/archive', {

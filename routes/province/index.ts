@@ -5,9 +5,12 @@ import { provinceOverview } from '../../domain/tenancy/summaries.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues } from '../forms.ts';
+import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
 
 export const provinceRoutes = new Hono<AppEnv>();
+
+provinceRoutes.route('/notifications', notificationRoutes);
 
 provinceRoutes.get('/', async (c) => {
   const overview = await provinceOverview(c.get('app').db, c.get('actor')!);

@@ -2,8 +2,10 @@ import { Hono } from 'hono';
 import { AGREEMENT_TYPE_LABELS } from '../../domain/tenancy/agreement-types.ts';
 import { schoolWorkbench } from '../../domain/tenancy/summaries.ts';
 import type { AppEnv } from '../context.ts';
+import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
 import { accountRoutes } from './accounts.ts';
+import { agreementRoutes } from './agreements.ts';
 import { graduateRoutes } from './graduates.ts';
 import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
@@ -14,6 +16,8 @@ schoolRoutes.route('/settings', settingsRoutes);
 schoolRoutes.route('/accounts', accountRoutes);
 schoolRoutes.route('/graduates', graduateRoutes);
 schoolRoutes.route('/roster-imports', rosterImportRoutes);
+schoolRoutes.route('/notifications', notificationRoutes);
+schoolRoutes.route('/agreements', agreementRoutes);
 
 schoolRoutes.get('/', async (c) => {
   const bench = await schoolWorkbench(c.get('app').db, c.get('actor')!);

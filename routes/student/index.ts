@@ -3,9 +3,13 @@ import { isSignableTrainingMode } from '../../domain/codes/tables.ts';
 import { isRosterRecordConfirmed } from '../../domain/graduates/registry.ts';
 import { getGraduate } from '../../domain/graduates/roster.ts';
 import type { AppEnv } from '../context.ts';
+import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
+import { formatShanghai } from '../../domain/signing/deadline.ts';
+import { graduateAgreements } from '../../domain/signing/queries.ts';
 import { rosterCheckRoutes } from './check.ts';
 import { contactRoutes } from './contact.ts';
+import { invitationRoutes } from './invitations.ts';
 import { homeRecordRows } from './record.ts';
 
 export const studentRoutes = new Hono<AppEnv>();
@@ -23,20 +27,24 @@ studentRoutes.use('*', async (c, next) => {
 
 studentRoutes.route('/', rosterCheckRoutes);
 studentRoutes.route('/', contactRoutes);
+studentRoutes.route('/notifications', notificationRoutes);
+studentRoutes.route('/', invitationRoutes);
 
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
+  const { active, rows } = await graduateAgreements(c.get('app').db, actor);
   return render(c, 'student/home', {
+    invitations: rows.map((r) => ({ ...r, deadlineText: formatShanghai(r.deadline) })),
     title: '首页',
     name: graduate.name,
     recordRows: homeRecordRows(graduate),
     phone: graduate.phone,
     email: graduate.email ?? '未填写',
     signable: isSignableTrainingMode(graduate.trainingMode),
-    // There is no signing or destination registration yet: every graduate is at the start of both.
+    // Destination registration comes later: every graduate is at its start.
     statusSummary: [
-      { label: '签约状态', value: '未签约' },
+      { label: '签约状态', value: active ? (active.state === 'signed' ? '已签约' : '学校（院系）审核中') : '未签约' },
       { label: '毕业去向', value: '未登记' },
     ],
   });
