@@ -11,6 +11,8 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
   ],
   employer: [
     { href: '/employer', label: '工作台' },
+    { href: '/employer/favourites', label: '学生收藏夹' },
+    { href: '/employer/agreements', label: '签约/解约' },
     { href: '/employer/archive', label: '户档信息管理' },
     { href: '/employer/accounts', label: '账号管理' },
     { href: '/employer/unit', label: '单位信息' },
@@ -18,12 +20,14 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
   school: [
     { href: '/school', label: '工作台' },
     { href: '/school/graduates', label: '学生名单管理' },
+    { href: '/school/agreements', label: '在线签约管理' },
     { href: '/school/settings', label: '签约设置' },
     { href: '/school/accounts', label: '账号管理' },
   ],
   department: [
     { href: '/school', label: '工作台' },
     { href: '/school/graduates', label: '学生名单管理' },
+    { href: '/school/agreements', label: '在线签约管理' },
   ],
   province: [
     { href: '/province', label: '首页' },

@@ -122,3 +122,30 @@ export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: 
     pages: Math.max(1, Math.ceil(total / FAVOURITES_PAGE_SIZE)),
   };
 }
+
+/** The live favourites among these ids, with names, for the letter's 受邀方 list. */
+export async function chosenFavourites(db: DbOrTx, actor: Actor, ids: number[]) {
+  const employerId = verifiedUnitOf(actor);
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: favourites.id, name: graduates.name, school: schools.name })
+    .from(favourites)
+    .innerJoin(graduates, eq(graduates.id, favourites.graduateId))
+    .innerJoin(schools, eq(schools.id, favourites.schoolId))
+    .where(and(eq(favourites.employerId, employerId), inArray(favourites.id, ids), isNull(favourites.invalidatedAt)));
+}
+
+/** The unit's favourite of a graduate, for 再次发起签约 from a failed signing. */
+export async function favouriteOfGraduate(db: DbOrTx, actor: Actor, graduateId: number): Promise<number | undefined> {
+  const employerId = verifiedUnitOf(actor);
+  const [row] = await db.select({ id: favourites.id }).from(favourites).where(and(eq(favourites.employerId, employerId), eq(favourites.graduateId, graduateId), isNull(favourites.invalidatedAt)));
+  return row?.id;
+}
+
+/** One live favourite of the unit (for the removal confirmation). */
+export async function getFavourite(db: DbOrTx, actor: Actor, id: number) {
+  const employerId = verifiedUnitOf(actor);
+  const [row] = await db.select().from(favourites).where(and(eq(favourites.id, id), eq(favourites.employerId, employerId)));
+  if (!row) throw notFound('收藏');
+  return row;
+}

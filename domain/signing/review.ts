@@ -1,7 +1,8 @@
 import { and, count, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.ts';
-import { agreements, departments, employers, graduates } from '../../db/schema/index.ts';
+import { agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
+import { reviewVerb } from '../tenancy/agreement-types.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
@@ -16,7 +17,7 @@ import { agreementScope } from './visibility.ts';
 type Source = EventSource & { actor: Actor };
 
 export const REVIEW_PAGE_SIZE = 20;
-export type ReviewQuery = { state?: AgreementState | undefined; departmentId?: number | undefined; q?: string | undefined; page: number };
+export type ReviewQuery = { id?: number; state?: AgreementState | undefined; departmentId?: number | undefined; q?: string | undefined; page: number };
 
 /** The stage this reviewer decides. */
 function stageOf(actor: Actor): 'department_review' | 'school_review' {
@@ -28,6 +29,7 @@ function stageOf(actor: Actor): 'department_review' | 'school_review' {
 export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery) {
   stageOf(actor);
   const conditions: SQL[] = [agreementScope(actor)];
+  if (query.id) conditions.push(eq(agreements.id, query.id));
   if (query.state) conditions.push(eq(agreements.state, query.state));
   if (query.departmentId) conditions.push(eq(agreements.departmentId, query.departmentId));
   if (query.q) {
@@ -118,4 +120,11 @@ export async function decideReview(db: Db, source: Source, id: number, input: un
     }
     return to;
   });
+}
+
+/** S3: 鉴证 (两方协议) or 审核 (三方协议), as the reviewer's province decided. */
+export async function reviewerVerb(db: DbOrTx, actor: Actor): Promise<'鉴证' | '审核'> {
+  if (actor.schoolId === null) throw forbidden();
+  const [row] = await db.select({ type: provinces.agreementType }).from(schools).innerJoin(provinces, eq(provinces.id, schools.provinceId)).where(eq(schools.id, actor.schoolId));
+  return reviewVerb(row!.type);
 }

@@ -94,7 +94,7 @@ test('browser: register → verify by upload → the platform approves → the v
   assert.is(await page.$eval('#verification-status', (e) => e.textContent), '已认证');
   assert.match(await page.$eval('#notices', (e) => e.textContent!), '身份认证审核通过');
   const menu = await page.$$eval('.nav a', (links) => links.map((a) => a.textContent));
-  assert.equal(menu, ['工作台', '户档信息管理', '账号管理', '单位信息']);
+  assert.equal(menu, ['工作台', '学生收藏夹', '签约/解约', '户档信息管理', '账号管理', '单位信息']);
   await page.close();
 });
 

@@ -1,0 +1,132 @@
+import { and, eq } from 'drizzle-orm';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { agreements, favourites, graduates, schools, users } from '../../db/schema/index.ts';
+import { setupApp, type TestApp } from '../helpers/app.ts';
+import { parseHtml, textOf } from '../helpers/html.ts';
+
+let t: TestApp;
+let g: typeof graduates.$inferSelect;
+test.before(async () => {
+  t = await setupApp();
+  const [u] = await t.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
+  g = (await t.db.select().from(graduates).where(eq(graduates.id, u!.graduateId!)))[0]!;
+});
+test.after(async () => {
+  await t.close();
+});
+
+const LETTER = { positionCategory: '13', positionName: '后端开发工程师', validityDays: '5', contactName: '王经理', contactPhone: '010-62750009', workPlace: '北京市海淀区', archiveMode: 'accept', archiveUnit: '北京市海淀区人才服务中心', archiveAddress: '北京市海淀区苏州街 1 号', archivePostcode: '100080', archiveContact: '李老师', archivePhone: '010-82600001', hukouAddress: '北京市海淀区苏州街 1 号', supplement: '提供住房补贴。' };
+let agreementId = 0;
+
+test('E4 学生收藏夹: 添加学生 by exact details (a POST, no ID number in the URL) → 加入收藏夹', async () => {
+  const c = await t.signInAs('employer');
+  const search = await c.post('/employer/favourites/search', { name: g.name, idNumber: g.idNumber, school: '示范大学', cohort: '2026' });
+  assert.is(search.status, 200);
+  assert.match(textOf(search.doc, '#found')!, g.name);
+  assert.match(textOf(search.doc, '#found')!, /\*{8}/);
+  const miss = await c.post('/employer/favourites/search', { name: '不存在', idNumber: g.idNumber, school: '示范大学', cohort: '2026' });
+  assert.is(miss.status, 404);
+  assert.match(textOf(miss.doc, '#form-error')!, '未找到符合条件的毕业生');
+  const add = await c.post('/employer/favourites', { name: g.name, idNumber: g.idNumber, school: '示范大学', cohort: '2026' });
+  assert.is(add.status, 303);
+  const list = await c.get(add.location!);
+  assert.match(textOf(list.doc, '#favourites')!, g.name);
+  assert.is((await c.post('/employer/favourites', { name: g.name, idNumber: g.idNumber, school: '示范大学', cohort: '2026' })).status, 409);
+});
+
+test('E5 签约邀请函: pre-filled from 户档 and the last letter; the deadline is shown; the first 户档 is saved', async () => {
+  const c = await t.signInAs('employer');
+  const [fav] = await t.db.select().from(favourites).where(eq(favourites.graduateId, g.id));
+  const form = await c.post('/employer/invitations/new', { favourite: String(fav!.id) });
+  assert.match(textOf(form.doc, '#invitees')!, g.name);
+  assert.match(textOf(form.doc, '#deadline-preview')!, /\d{4}-\d{2}-\d{2} 00:00/);
+  const bad = await c.post('/employer/invitations', { favourite: String(fav!.id), ...LETTER, validityDays: '0', supplement: '长'.repeat(1001) });
+  assert.is(bad.status, 422);
+  assert.is(textOf(bad.doc, '#validityDays-error'), '应约有效期为 1 至 30 天');
+  assert.is(textOf(bad.doc, '#supplement-error'), '协议补充内容不超过 1000 字');
+  const sent = await c.post('/employer/invitations', { favourite: String(fav!.id), ...LETTER });
+  assert.match(textOf(sent.doc, '#invited')!, g.name);
+  const [a] = await t.db.select().from(agreements).where(and(eq(agreements.graduateId, g.id), eq(agreements.state, 'invited')));
+  agreementId = a!.id;
+  assert.is(a!.unitSnapshot.name, '越综合企业');
+  assert.is((await c.get('/employer/archive')).doc.querySelector('#archiveUnit')!.getAttribute('value'), LETTER.archiveUnit);
+  const again = await c.post('/employer/invitations/new', { favourite: String(fav!.id) });
+  assert.is(again.doc.querySelector('#positionName')!.getAttribute('value'), LETTER.positionName, 'the next letter pre-fills the last');
+  const twice = await c.post('/employer/invitations', { favourite: String(fav!.id), ...LETTER });
+  assert.match(textOf(twice.doc, '#skipped')!, g.name, 'G6');
+});
+
+test('G3 the graduate sees the invitation on the home page and accepts it after a confirmation', async () => {
+  const c = await t.signInAs('student');
+  const home = await c.get('/student');
+  assert.match(textOf(home.doc, `#invitation-${agreementId}`)!, '越综合企业');
+  const detail = await c.get(`/student/invitations/${agreementId}`);
+  assert.ok(detail.doc.querySelector('#accept'));
+  const confirm = await c.get(`/student/invitations/${agreementId}/acceptance`);
+  assert.ok(confirm.doc.querySelector('#confirm'));
+  const res = await c.post(`/student/invitations/${agreementId}/acceptance`, {});
+  assert.is(res.status, 303);
+  const after = await c.get(res.location!);
+  assert.is(textOf(after.doc, '#agreement-state'), '学生已应约提交审核中');
+  assert.match(textOf(after.doc, '#agreement-number')!, /^2026-10001-\d{6}$/);
+  assert.not.ok(after.doc.querySelector('#accept'));
+  assert.match(textOf((await c.get('/student')).doc, '#status-summary')!, '学校（院系）审核中');
+});
+
+test('E6 签约中 shows the row; the detail has the progress steps and the same timeline as the graduate', async () => {
+  const c = await t.signInAs('employer');
+  const tab = await c.get('/employer/agreements?tab=signing&cohort=2026');
+  assert.match(textOf(tab.doc, `#agreement-${agreementId}`)!, '学生已应约提交审核中');
+  const detail = await c.get(`/employer/agreements/${agreementId}`);
+  assert.equal([...detail.doc.querySelectorAll('#progress li')].map((li) => li.textContent), ['单位已发起邀请', '等待学生应约', '学校（学院）审核', '签约完成']);
+  const employerTimeline = textOf(detail.doc, '#timeline ol');
+  const studentTimeline = textOf((await (await t.signInAs('student')).get(`/student/invitations/${agreementId}`)).doc, '#timeline ol');
+  assert.is(employerTimeline, studentTimeline);
+  assert.match(employerTimeline!, '学生接受签约邀请');
+});
+
+test('S6/S7 在线签约管理: the department approves with htmx (row and counts swapped), then the school signs', async () => {
+  const dept = await t.signInAs('department');
+  const list = await dept.get('/school/agreements');
+  assert.match(textOf(list.doc, `#agreement-${agreementId}-row`)!, '等待院系审核');
+  assert.match(textOf(list.doc, `#agreement-${agreementId}-row`)!, '审核', '北京 is 三方协议: 审核');
+  assert.is(textOf((await dept.get('/school/agreements?initiator=student')).doc, '#total'), '共 0 条');
+  const swapped = await dept.post(`/school/agreements/${agreementId}/review`, { decision: 'approve' }, { 'hx-request': 'true' });
+  assert.is(swapped.status, 200);
+  assert.match(swapped.text, new RegExp(`^<tr id="agreement-${agreementId}-row">`));
+  // A bare <tr> is not a document; read the fragment as htmx does, inside a table.
+  const fragment = parseHtml(`<table>${swapped.text}</table>`);
+  assert.match(textOf(fragment, `#agreement-${agreementId}-row .state`)!, '等待学校审核');
+  assert.match(swapped.text, /<ul class="counts" id="review-counts" hx-swap-oob="true">/);
+  const school = await t.signInAs('school');
+  const page = await school.get(`/school/agreements/${agreementId}`);
+  assert.ok(page.doc.querySelector('#graduate-info') && page.doc.querySelector('#unit-info') && page.doc.querySelector('#letter'), 'S6');
+  const noReason = await school.post(`/school/agreements/${agreementId}/review`, { decision: 'reject' });
+  assert.is(noReason.status, 422);
+  assert.is(textOf(noReason.doc, '#reason-error'), '不通过时请填写原因及具体问题');
+  assert.is((await school.post(`/school/agreements/${agreementId}/review`, { decision: 'approve' })).status, 303);
+  assert.is((await t.db.select().from(agreements).where(eq(agreements.id, agreementId)))[0]!.state, 'signed');
+  const employer = await t.signInAs('employer');
+  assert.match(textOf((await employer.get('/employer/agreements?tab=signed&cohort=2026')).doc, '#agreements')!, g.name);
+  assert.match(textOf((await (await t.signInAs('student')).get('/student')).doc, '#status-summary')!, '已签约');
+});
+
+test('boundaries: another unit, school, department or graduate gets 404; an unverified unit gets no signing page', async () => {
+  assert.is((await (await t.signInAs('employer2')).get(`/employer/agreements/${agreementId}`)).status, 404);
+  assert.is((await (await t.signInAs('school2')).get(`/school/agreements/${agreementId}`)).status, 404);
+  assert.is((await (await t.signInAs('department2')).get(`/school/agreements/${agreementId}`)).status, 404);
+  const [other] = await t.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).offset(1).limit(1);
+  const c = t.client();
+  await c.post('/student/login', { login: other!.login, password: 'Student#2026' });
+  await c.post('/student/check', {});
+  assert.is((await c.get(`/student/invitations/${agreementId}`)).status, 404);
+  assert.is((await c.post(`/student/invitations/${agreementId}/acceptance`, {})).status, 404);
+  const unverified = await t.signInAs('employerUnverified');
+  for (const path of ['/employer/favourites', '/employer/agreements', '/employer/favourites/new']) assert.is((await unverified.get(path)).status, 303, path);
+  assert.is((await unverified.post('/employer/invitations', { favourite: '1', ...LETTER })).status, 303);
+  const [s2] = await t.db.select().from(schools).where(eq(schools.code, '10002'));
+  assert.ok(s2);
+});
+
+test.run();
