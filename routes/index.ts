@@ -20,6 +20,7 @@ import { employerAccountRoutes } from './employer/account.ts';
 import { employerRoutes } from './employer/index.ts';
 import { requirePortal } from './guards.ts';
 import { provinceRoutes } from './province/index.ts';
+import { idempotentForms } from './idempotency.ts';
 import { publicRoutes } from './public.ts';
 import { render } from './render.ts';
 import { schoolRoutes } from './school/index.ts';
@@ -81,6 +82,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
     c.set('actor', token ? await validateSessionToken(db, token) : null);
     await next();
   });
+  app.use(idempotentForms);
 
   app.route('/', publicRoutes);
   app.route('/', authRoutes);

@@ -4,6 +4,7 @@ import { PORTAL_INFO, ROLE_LABELS, type Portal } from '../domain/auth/roles.ts';
 import type { Actor } from '../domain/auth/sessions.ts';
 import { unreadCount } from '../domain/notifications.ts';
 import type { AppEnv } from './context.ts';
+import { withIdempotencyKeys } from './idempotency.ts';
 import { navFor } from './nav.ts';
 
 export type PageData = { title: string; portal?: Portal } & Record<string, unknown>;
@@ -17,7 +18,7 @@ export function render(c: Context<AppEnv>, view: string, data: PageData, status:
   const portal = data.portal ?? actor?.portal;
   // Only a page in the signed-in user's own portal waits for a query: the header's unread count.
   if (!actor || portal !== actor.portal) return c.html(renderPage(c, view, data, portal, null), status);
-  return unreadCount(c.get('app').db, actor.userId).then((unread) => c.html(renderPage(c, view, data, portal, { actor, unread }), status));
+  return unreadCount(c.get('app').db, actor.userId).then((unread) => c.html(withIdempotencyKeys(renderPage(c, view, data, portal, { actor, unread })), status));
 }
 
 function renderPage(c: Context<AppEnv>, view: string, data: PageData, portal: Portal | undefined, signedIn: { actor: Actor; unread: number } | null): string {

@@ -129,4 +129,26 @@ test('boundaries: another unit, school, department or graduate gets 404; an unve
   assert.ok(s2);
 });
 
+test('X2 every form carries an idempotency key; the same invitation sent twice with it has one effect', async () => {
+  const c = await t.signInAs('employer2');
+  const [other] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(5).limit(1);
+  await c.post('/employer/favourites', { name: other!.name, idNumber: other!.idNumber, school: '示范大学', cohort: '2026' });
+  const [fav] = await t.db.select().from(favourites).where(eq(favourites.graduateId, other!.id));
+  const form = await c.post('/employer/invitations/new', { favourite: String(fav!.id) });
+  const key = form.doc.querySelector('#invitation-form input[name=_idem]')!.getAttribute('value')!;
+  assert.ok(key.length >= 16);
+  for (const f of form.doc.querySelectorAll('form[method=post]')) assert.ok(f.querySelector('input[name=_idem]'), 'every POST form has its key');
+  const results = await Promise.all([1, 2, 3].map(() => c.post('/employer/invitations', { _idem: key, favourite: String(fav!.id), ...LETTER })));
+  assert.is(results.filter((r) => r.status === 200).length, 1);
+  assert.ok(results.every((r) => r.status === 200 || r.status === 409));
+  assert.is((await t.db.select().from(agreements).where(eq(agreements.graduateId, other!.id))).length, 1);
+  const retry = await c.post('/employer/invitations', { _idem: key, favourite: String(fav!.id), ...LETTER });
+  assert.is(retry.status, 409);
+  assert.is(textOf(retry.doc, 'h1'), '重复提交');
+  const refused = await c.post('/employer/accounts/me', { _idem: 'abcdefghijkl', displayName: '' });
+  assert.is(refused.status, 422);
+  assert.is((await c.post('/employer/accounts/me', { _idem: 'abcdefghijkl', displayName: '申城 人事' })).status, 303, 'a refused form can be corrected and sent with its key');
+  assert.is((await c.post('/employer/accounts/me', { _idem: 'abcdefghijkl', displayName: '申城 人事' })).location, '/employer/accounts?saved=info', 'a repeat after a redirect gets the same redirect');
+});
+
 test.run();

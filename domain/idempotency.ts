@@ -1,0 +1,22 @@
+import { and, eq } from 'drizzle-orm';
+import type { DbOrTx } from '../db/client.ts';
+import { idempotencyKeys } from '../db/schema/index.ts';
+
+// X2: every form a signed-in user submits carries a key; a repeat of the same key (a retry on a
+// flaky network, a double click) gets the first answer instead of a second effect.
+export type PriorAnswer = { status: number | null; location: string | null };
+
+/** Claims the key; returns null when this is the first submission, else what the first one answered. */
+export async function claimIdempotencyKey(db: DbOrTx, userId: number, key: string): Promise<PriorAnswer | null> {
+  const [claimed] = await db.insert(idempotencyKeys).values({ userId, key }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+  if (claimed) return null;
+  const [prior] = await db.select({ status: idempotencyKeys.status, location: idempotencyKeys.location }).from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
+  return prior ?? { status: null, location: null };
+}
+
+/** Records the first submission's answer; a refused submission releases the key so the form can be sent again. */
+export async function settleIdempotencyKey(db: DbOrTx, userId: number, key: string, status: number, location: string | null): Promise<void> {
+  const where = and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
+  if (status >= 400) await db.delete(idempotencyKeys).where(where);
+  else await db.update(idempotencyKeys).set({ status, location }).where(where);
+}

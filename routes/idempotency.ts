@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import type { Context, Next } from 'hono';
+import { claimIdempotencyKey, settleIdempotencyKey } from '../domain/idempotency.ts';
+import type { AppEnv } from './context.ts';
+import { render } from './render.ts';
+
+export const IDEMPOTENCY_FIELD = '_idem';
+
+/** Every POST form on a page gets a fresh key as its first field, so no template can forget it. */
+export function withIdempotencyKeys(html: string): string {
+  return html.replace(/<form\b[^>]*\bmethod="post"[^>]*>/g, (tag) => `${tag}<input type="hidden" name="${IDEMPOTENCY_FIELD}" value="${randomBytes(12).toString('base64url')}">`);
+}
+
+/**
+ * X2 for signed-in users: the first submission of a key runs; a repeat while it runs gets 409, a
+ * repeat after a redirect gets the same redirect, a repeat after a result page gets a notice that
+ * it was already submitted. A refused submission (4xx) frees the key for a corrected resubmission.
+ */
+export async function idempotentForms(c: Context<AppEnv>, next: Next) {
+  const actor = c.get('actor');
+  const type = c.req.header('content-type') ?? '';
+  if (c.req.method !== 'POST' || !actor || !/^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(type)) return next();
+  // Read from a copy: the route (and a body limit in front of it) still reads the request itself.
+  const key = (await c.req.raw.clone().formData()).get(IDEMPOTENCY_FIELD);
+  if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(key)) return next();
+  const { db } = c.get('app');
+  const prior = await claimIdempotencyKey(db, actor.userId, key);
+  if (prior) {
+    if (prior.location) return c.redirect(prior.location, 303);
+    const message = prior.status === null ? '该表单正在提交，请勿重复提交。' : '该表单已提交，请勿重复提交，请返回查看结果。';
+    return render(c, 'errors/error', { title: '重复提交', heading: '重复提交', message }, 409);
+  }
+  try {
+    await next();
+  } finally {
+    await settleIdempotencyKey(db, actor.userId, key, c.res.status, c.res.headers.get('location'));
+  }
+}
