@@ -31,6 +31,7 @@ const schema = z
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { error: '只能是 debug、info、warn 或 error' }).default('info'),
     JOBS: flag(true),
     TRUST_PROXY: flag(false),
+    REVIEW_DIGEST_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(3),
   })
   .superRefine((c, ctx) => {
     if (c.SMS_TRANSPORT === 'webhook' && !c.SMS_WEBHOOK_URL)
@@ -55,6 +56,8 @@ export type Config = {
   jobs: boolean;
   /** Behind a reverse proxy: the client address is the last one the proxy appended to X-Forwarded-For. */
   trustProxy: boolean;
+  /** The daily digest tells reviewers about items waiting longer than this many days. */
+  reviewDigestDays: number;
   /** The dev mailbox page exists only while a dev transport is in use. */
   devMailbox: boolean;
 };
@@ -89,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: c.LOG_LEVEL,
     jobs: c.JOBS,
     trustProxy: c.TRUST_PROXY,
+    reviewDigestDays: c.REVIEW_DIGEST_DAYS,
     devMailbox: c.SMS_TRANSPORT === 'dev' || c.MAIL_TRANSPORT === 'dev',
   };
 }

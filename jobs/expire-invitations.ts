@@ -1,5 +1,5 @@
 import type { Tx } from '../db/client.ts';
-import { expireDueInvitations, remindDueInvitations } from '../domain/signing/expiry.ts';
+import { expireDueInvitations, remindDueInvitations, remindReviewers } from '../domain/signing/expiry.ts';
 import type { Job } from './scheduler.ts';
 
 // X3: invitations past 应约截止时间 end as 学生逾期未回应 every minute, in batches; graduates are
@@ -14,3 +14,13 @@ export const expireInvitationsJob: Job = {
     return { expired, reminded };
   },
 };
+
+export function reviewDigestJob(days: number): Job {
+  return {
+    name: 'review-digest',
+    schedule: '0 8 * * *',
+    async run(tx: Tx) {
+      return { reviewers: await remindReviewers(tx, new Date(), days) };
+    },
+  };
+}

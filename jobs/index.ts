@@ -3,7 +3,7 @@ import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
 import { cleanupJob } from './cleanup.ts';
 import { dispatchOutboxJob } from './dispatch-outbox.ts';
-import { expireInvitationsJob } from './expire-invitations.ts';
+import { expireInvitationsJob, reviewDigestJob } from './expire-invitations.ts';
 import { rosterImportsJob } from './roster-imports.ts';
 import type { Job } from './scheduler.ts';
 import { devTransport } from './transports/dev.ts';
@@ -18,5 +18,5 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
 }
 
 export function allJobs(config: Config, db: Db, log: Logger): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), expireInvitationsJob];
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays)];
 }

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { agreements, events } from '../../db/schema/index.ts';
+import { notifyUser } from '../notifications.ts';
 import { notifyGraduate, notifyUnit } from './transition.ts';
 import { formatShanghai } from './deadline.ts';
 
@@ -54,4 +55,24 @@ export async function remindDueInvitations(tx: Tx, now: Date): Promise<number> {
     );
   }
   return due.length;
+}
+
+/**
+ * The daily digest: each reviewer hears how many signings have waited at their stage longer than
+ * `days`. One notification per reviewer per run; the job runs once a day.
+ */
+export async function remindReviewers(tx: Tx, now: Date, days: number): Promise<number> {
+  const before = new Date(now.getTime() - days * DAY_MS).toISOString();
+  const waiting = await tx.execute<{ user_id: number; n: number }>(sql`
+    select u.id as user_id, count(*)::int as n
+    from ${agreements} a
+    join users u on u.disabled = false and (
+      (a.state = 'department_review' and u.role = 'department' and u.department_id = a.department_id) or
+      (a.state = 'school_review' and u.role = 'school' and u.school_id = a.school_id))
+    where a.state in ('department_review', 'school_review') and a.updated_at < ${before}::timestamptz
+    group by u.id`);
+  for (const w of waiting) {
+    await notifyUser(tx, w.user_id, { title: '有签约等待审核', body: `有 ${w.n} 条签约已等待超过 ${days} 天，请及时处理。`, link: '/school/agreements' });
+  }
+  return waiting.length;
 }

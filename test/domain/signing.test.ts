@@ -1,13 +1,13 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agreements, employers, events, favourites, graduates, schools, users } from '../../db/schema/index.ts';
+import { agreements, employers, events, favourites, graduates, notifications, schools, users } from '../../db/schema/index.ts';
 import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { makeUscc } from '../../domain/codes/uscc.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { removeGraduate } from '../../domain/graduates/roster-admin.ts';
 import { formatShanghai, responseDeadline } from '../../domain/signing/deadline.ts';
-import { expireDueInvitations } from '../../domain/signing/expiry.ts';
+import { expireDueInvitations, remindReviewers } from '../../domain/signing/expiry.ts';
 import { addFavourite, findStudent } from '../../domain/signing/favourites.ts';
 import { sendInvitations } from '../../domain/signing/invitations.ts';
 import { acceptInvitation, declineInvitation } from '../../domain/signing/respond.ts';
@@ -198,6 +198,16 @@ test('G2 removing a graduate from the roster makes favourites and pending invita
   assert.is(f!.invalidReason, '学生已被学校移出毕业生名单');
   const [a] = await d.db.select().from(agreements).where(eq(agreements.id, invited[0]!.id));
   assert.is(a!.state, 'invalidated');
+});
+
+test('the daily digest tells each reviewer of signings waiting longer than N days, once per run', async () => {
+  await d.db.update(agreements).set({ updatedAt: new Date(Date.now() - 5 * 86400000) }).where(sql`state in ('department_review', 'school_review')`);
+  const told = await d.db.transaction((tx) => remindReviewers(tx, new Date(), 3));
+  assert.ok(told >= 1);
+  const [cs] = await d.db.select().from(users).where(eq(users.login, '10001-cs'));
+  const notes = await d.db.select().from(notifications).where(eq(notifications.userId, cs!.id));
+  assert.ok(notes.some((n) => n.title === '有签约等待审核'));
+  assert.is(await d.db.transaction((tx) => remindReviewers(tx, new Date(), 30)), 0, 'nothing waits 30 days');
 });
 
 test.run();
