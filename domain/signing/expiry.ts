@@ -1,41 +1,45 @@
 import { and, eq, gt, isNull, lte, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
-import { agreements, events } from '../../db/schema/index.ts';
+import { agreements } from '../../db/schema/index.ts';
 import { notifyUser } from '../notifications.ts';
-import { notifyGraduate, notifyUnit } from './transition.ts';
+import { notifyGraduate } from './transition.ts';
 import { formatShanghai } from './deadline.ts';
 
-export const EXPIRY_BATCH = 1000;
+export const EXPIRY_BATCH = 5000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * X3: due invitations become 学生逾期未回应, a batch at a time through the partial index on pending
- * deadlines; rows another run holds are skipped, so two runs never expire one twice.
+ * deadlines, each batch one statement that also writes the event rows (X1) and tells the units'
+ * users; rows another run holds are skipped, so two runs never expire one twice.
  */
 export async function expireDueInvitations(tx: Tx, now: Date, batch = EXPIRY_BATCH): Promise<number> {
   const at = now.toISOString();
   let total = 0;
   for (;;) {
-    const expired = await tx.execute<{ id: number; employer_id: number; graduate_id: number; school_id: number }>(sql`
-      update ${agreements} set state = 'expired', updated_at = ${at}::timestamptz
-      where id in (
-        select id from ${agreements}
-        where state = 'invited' and deadline <= ${at}::timestamptz
-        order by deadline
-        limit ${batch}
-        for update skip locked
+    const [row] = await tx.execute<{ n: number }>(sql`
+      with expired as (
+        update ${agreements} set state = 'expired', updated_at = ${at}::timestamptz
+        where id in (
+          select id from ${agreements}
+          where state = 'invited' and deadline <= ${at}::timestamptz
+          order by deadline
+          limit ${batch}
+          for update skip locked
+        )
+        returning id, employer_id, school_id
+      ), logged as (
+        insert into events (occurred_at, actor_role, subject_type, subject_id, school_id, action, from_state, to_state)
+        select ${at}::timestamptz, 'system', 'agreement', id::text, school_id, 'agreement.expire', 'invited', 'expired' from expired
+      ), told as (
+        insert into notifications (user_id, title, body, link)
+        select u.id, '签约邀请已逾期', '学生在应约截止时间前未回应，可在“签约失败”中再次发起签约。', '/employer/agreements/' || e.id
+        from expired e join users u on u.employer_id = e.employer_id and u.role = 'employer' and not u.disabled
       )
-      returning id, employer_id, graduate_id, school_id`);
-    const rows = [...expired];
-    if (rows.length === 0) return total;
-    await tx.insert(events).values(
-      rows.map((r) => ({ actorRole: 'system', subjectType: 'agreement', subjectId: String(r.id), schoolId: r.school_id, action: 'agreement.expire', fromState: 'invited', toState: 'expired' })),
-    );
-    for (const r of rows) {
-      await notifyUnit(tx, r.employer_id, { title: '签约邀请已逾期', body: '学生在应约截止时间前未回应，可在“签约失败”中再次发起签约。', link: `/employer/agreements/${r.id}` });
-    }
-    total += rows.length;
-    if (rows.length < batch) return total;
+      select count(*)::int as n from expired`);
+    const n = row?.n ?? 0;
+    total += n;
+    if (n < batch) return total;
   }
 }
 

@@ -101,6 +101,10 @@ test('X3 the expiry job: due exactly at the deadline, not one millisecond before
   await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline), 1));
   await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline), 0));
   assert.is((await d.db.select().from(agreements).where(eq(agreements.id, row!.id)))[0]!.state, 'expired');
+  const told = await d.db.select().from(notifications).where(and(eq(notifications.userId, employer.userId), eq(notifications.link, `/employer/agreements/${row!.id}`)));
+  assert.equal(told.map((n) => n.title), ['签约邀请已逾期'], 'G11 the unit hears of the expiry');
+  const [logged] = await d.db.select().from(events).where(and(eq(events.subjectId, String(row!.id)), eq(events.action, 'agreement.expire')));
+  assert.equal([logged!.fromState, logged!.toState, logged!.actorRole], ['invited', 'expired', 'system']);
 });
 
 test('the whole chain: accept → 院系审核 → 学校审核 → 已签约, with a 协议编号, snapshots and an event per step', async () => {
