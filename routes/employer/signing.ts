@@ -4,6 +4,7 @@ import { POSITION_CATEGORY_OPTIONS } from '../../domain/codes/tables.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { ARCHIVE_LABELS, getUnit } from '../../domain/employers/unit.ts';
 import { formatShanghai, responseDeadline } from '../../domain/signing/deadline.ts';
+import { importFavourites, favouritesTemplate } from '../../domain/signing/favourites-import.ts';
 import { addFavourite, chosenFavourites, favouriteOfGraduate, findStudent, getFavourite, listFavourites, removeFavourite } from '../../domain/signing/favourites.ts';
 import { invitationDefaults, sendInvitations } from '../../domain/signing/invitations.ts';
 import { agreementTimeline, employerAgreements, getAgreement, progressSteps, type EmployerTab } from '../../domain/signing/queries.ts';
@@ -46,6 +47,25 @@ const searchPage = (c: Context<AppEnv>, extra: Record<string, unknown>, status: 
   render(c, 'employer/favourites/search', { title: '添加学生', values: { cohort: String(thisYear()) }, fields: {}, cohorts: cohortsAround(thisYear()), ...extra }, status);
 
 signingRoutes.get('/favourites/new', (c) => searchPage(c, {}));
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+signingRoutes.get('/favourites/template.xlsx', async (c) =>
+  c.body(new Uint8Array(await favouritesTemplate()), 200, { 'Content-Type': XLSX, 'Content-Disposition': `attachment; filename="template.xlsx"; filename*=UTF-8''${encodeURIComponent('学生名单导入模板.xlsx')}` }),
+);
+
+// 导入学生名单: each row answered on its own (added, already there, not found, invalid).
+signingRoutes.post('/favourites/import', async (c) => {
+  const body = await c.req.parseBody();
+  const cohort = listQuery.parse({ cohort: body.cohort }).cohort;
+  const file = body.file;
+  try {
+    if (!(file instanceof File) || file.size === 0) throw new DomainError('invalid', '请选择要导入的文件', { file: '请选择要导入的文件' });
+    const results = await importFavourites(c.get('app').db, source(c), cohort, new Uint8Array(await file.arrayBuffer()));
+    return render(c, 'employer/favourites/imported', { title: '导入结果', results, cohort, added: results.filter((r) => r.result === 'added').length });
+  } catch (e) {
+    return searchPage(c, formProblems(e), 422);
+  }
+});
 
 // The search is a POST: the ID number must not travel in a URL.
 signingRoutes.post('/favourites/search', async (c) => {

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import ExcelJS from 'exceljs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agreements, favourites, graduates, schools, users } from '../../db/schema/index.ts';
@@ -127,6 +128,25 @@ test('boundaries: another unit, school, department or graduate gets 404; an unve
   assert.is((await unverified.post('/employer/invitations', { favourite: '1', ...LETTER })).status, 303);
   const [s2] = await t.db.select().from(schools).where(eq(schools.code, '10002'));
   assert.ok(s2);
+});
+
+test('E4 下载批量导入模板 and 导入学生名单: each row answered on its own', async () => {
+  const c = await t.signInAs('employer2');
+  const template = await c.get('/employer/favourites/template.xlsx');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(template.bytes.buffer.slice(template.bytes.byteOffset, template.bytes.byteOffset + template.bytes.byteLength) as ArrayBuffer);
+  const sheet = wb.worksheets[0]!;
+  assert.equal((sheet.getRow(1).values as unknown[]).slice(1), ['学生姓名', '身份证号', '毕业院校']);
+  const others = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(10).limit(2);
+  sheet.addRow([others[0]!.name, others[0]!.idNumber, '示范大学']);
+  sheet.addRow([others[1]!.name, others[1]!.idNumber, '示范大学']);
+  sheet.addRow(['查无此人', others[1]!.idNumber, '示范大学']);
+  sheet.addRow([others[0]!.name, others[0]!.idNumber, '示范大学']);
+  const bytes = new Uint8Array(await wb.xlsx.writeBuffer());
+  const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes } });
+  assert.is(res.status, 200);
+  assert.is(textOf(res.doc, '#import-summary'), '共 4 行，加入收藏夹 2 人。');
+  assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-added', 'result-added', 'result-not_found', 'result-already']);
 });
 
 test('X2 every form carries an idempotency key; the same invitation sent twice with it has one effect', async () => {
