@@ -22,6 +22,7 @@ import { requirePortal } from './guards.ts';
 import { provinceRoutes } from './province/index.ts';
 import { idempotentForms } from './idempotency.ts';
 import { publicRoutes } from './public.ts';
+import { verifyRoutes } from './agreement-documents.ts';
 import { render } from './render.ts';
 import { schoolRoutes } from './school/index.ts';
 import { studentAccountRoutes } from './student/account.ts';
@@ -85,6 +86,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
   app.use(idempotentForms);
 
   app.route('/', publicRoutes);
+  app.route('/', verifyRoutes);
   app.route('/', authRoutes);
   app.route('/student', studentAccountRoutes);
   app.route('/employer', employerAccountRoutes);

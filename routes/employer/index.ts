@@ -12,6 +12,7 @@ import type { AppEnv } from '../context.ts';
 import { serveUpload, storageOf } from '../files.ts';
 import { formProblems, formValues } from '../forms.ts';
 import { notificationRoutes } from '../notifications.ts';
+import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { authorizationLetterRoutes } from './authorization-letter.ts';
 import { signingRoutes } from './signing.ts';
@@ -106,6 +107,7 @@ employerRoutes.post('/verification/amount', async (c) => {
 // Verified units only from here on.
 for (const path of ['/archive', '/archive/*', '/accounts', '/accounts/*', '/unit', '/favourites', '/favourites/*', '/invitations', '/invitations/*', '/agreements', '/agreements/*']) employerRoutes.use(path, requireVerified);
 employerRoutes.route('/', signingRoutes);
+employerRoutes.route('/agreements', agreementDocumentRoutes);
 
 const archivePage = async (c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: 200 | 422 = 200) =>
   render(c, 'employer/archive', {

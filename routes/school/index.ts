@@ -3,6 +3,7 @@ import { AGREEMENT_TYPE_LABELS } from '../../domain/tenancy/agreement-types.ts';
 import { schoolWorkbench } from '../../domain/tenancy/summaries.ts';
 import type { AppEnv } from '../context.ts';
 import { notificationRoutes } from '../notifications.ts';
+import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { accountRoutes } from './accounts.ts';
 import { agreementRoutes } from './agreements.ts';
@@ -18,6 +19,7 @@ schoolRoutes.route('/graduates', graduateRoutes);
 schoolRoutes.route('/roster-imports', rosterImportRoutes);
 schoolRoutes.route('/notifications', notificationRoutes);
 schoolRoutes.route('/agreements', agreementRoutes);
+schoolRoutes.route('/agreements', agreementDocumentRoutes);
 
 schoolRoutes.get('/', async (c) => {
   const bench = await schoolWorkbench(c.get('app').db, c.get('actor')!);

@@ -4,6 +4,7 @@ import { isRosterRecordConfirmed } from '../../domain/graduates/registry.ts';
 import { getGraduate } from '../../domain/graduates/roster.ts';
 import type { AppEnv } from '../context.ts';
 import { notificationRoutes } from '../notifications.ts';
+import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { formatShanghai } from '../../domain/signing/deadline.ts';
 import { graduateAgreements } from '../../domain/signing/queries.ts';
@@ -29,6 +30,7 @@ studentRoutes.route('/', rosterCheckRoutes);
 studentRoutes.route('/', contactRoutes);
 studentRoutes.route('/notifications', notificationRoutes);
 studentRoutes.route('/', invitationRoutes);
+studentRoutes.route('/agreements', agreementDocumentRoutes);
 
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;

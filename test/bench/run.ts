@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../helpers/app.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
+import { measureAgreementPdf } from './agreement-pdf.ts';
+import { measureExpiry } from './expiry.ts';
 import { measureRosterImport } from './roster-import.ts';
 
 // `npm run bench`: throughput of a bare route and of a DB-backed portal page, the gzip size of
-// every portal's landing and sign-in page, and a 50,000-row roster import. Loopback only, bounded
-// in time. Not part of `npm test`.
+// every portal's landing and sign-in page, a 50,000-row roster import and the warm render of a
+// 就业协议书 PDF. Loopback only, bounded in time. Not part of `npm test`.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const BUDGET_GZIP = 14 * 1024;
 
@@ -74,6 +76,12 @@ try {
   const rosterImport = await measureRosterImport(cluster.serverUrl);
   rows.push(...rosterImport.rows);
   over += rosterImport.over;
+  const agreementPdf = await measureAgreementPdf(cluster.serverUrl);
+  rows.push(...agreementPdf.rows);
+  over += agreementPdf.over;
+  const expiry = await measureExpiry(cluster.serverUrl);
+  rows.push(...expiry.rows);
+  over += expiry.over;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
   for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ') + '\n');
   process.stdout.write(`\n${DURATION} s per load run, 10 connections, 127.0.0.1. ${over ? `${over} measure(s) over budget` : 'all measures within budget'}\n`);

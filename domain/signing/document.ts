@@ -1,0 +1,286 @@
+import { timingSafeEqual } from 'node:crypto';
+import { and, asc, eq } from 'drizzle-orm';
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import type { DbOrTx } from '../../db/client.ts';
+import { agreements, events } from '../../db/schema/index.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { regionName } from '../codes/regions.ts';
+import { EDUCATION_LEVEL_SHORT, EMPLOYER_TYPES, ETHNICITIES, INDUSTRIES, labelOf, POLITICAL_STATUSES, POSITION_CATEGORIES, SEXES, TRAINING_MODES } from '../codes/tables.ts';
+import { ARCHIVE_LABELS } from '../employers/unit.ts';
+import { DomainError, notFound } from '../errors.ts';
+import { writeEvent, type EventSource } from '../events.ts';
+import { parseForm } from '../forms.ts';
+import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
+import { formatShanghai } from './deadline.ts';
+import { AGREEMENT_STATE_LABELS, ARCHIVE_MODE_LABELS, type AgreementKind, type AgreementState } from './states.ts';
+import { agreementScope } from './visibility.ts';
+
+// 就业协议书 (DESIGN.md section 7): what the preview page and the PDF show, for the three parties
+// once the agreement is signed (G8), and the public check of its number and code (/verify).
+
+const KIND_LABELS: Record<AgreementKind, string> = { online: '线上签约' };
+
+/** G8: online agreements are previewed and downloaded once signed. */
+const DOCUMENT_STATES: readonly AgreementState[] = ['signed'];
+
+export type AgreementDocument = {
+  id: number;
+  number: string;
+  verificationCode: string;
+  /** The /verify page, and the address the QR code opens with this agreement's number and code. */
+  verifyPage: string;
+  verifyUrl: string;
+  /** The QR code of verifyUrl as inline SVG: the printer loads nothing but the document and its fonts. */
+  qrSvg: string;
+  agreementType: AgreementType;
+  /** 鉴证 (两方协议) or 审核 (三方协议), S3. */
+  reviewVerb: '鉴证' | '审核';
+  signing: {
+    kind: string;
+    state: string;
+    invitedAt: string;
+    positionCategory: string;
+    positionName: string;
+    validity: string;
+    deadline: string;
+    contactName: string;
+    contactPhone: string;
+    probation: string;
+    probationPay: string;
+    regularPay: string;
+    penalty: string;
+    reportPlace: string;
+    reportDeadline: string;
+    workPlace: string;
+  };
+  unit: {
+    name: string;
+    uscc: string;
+    employerType: string;
+    industry: string;
+    region: string;
+    address: string;
+    contactName: string;
+    contactPhone: string;
+    contactMobile: string;
+    contactEmail: string;
+  };
+  archive: { mode: string; details: Array<{ label: string; value: string }> };
+  supplement: string;
+  graduate: {
+    examNo: string;
+    name: string;
+    sex: string;
+    idNumber: string;
+    ethnicity: string;
+    politicalStatus: string;
+    birthDate: string;
+    school: string;
+    department: string;
+    educationLevel: string;
+    majorName: string;
+    trainingMode: string;
+    originRegion: string;
+    studentNo: string;
+    programYears: string;
+    enrolledOn: string;
+    graduatesOn: string;
+    phone: string;
+    email: string;
+  };
+  school: { name: string; handlerName: string; handlerPhone: string; address: string; postcode: string };
+  /** Each approval of the review chain (X1 event rows): 院系审核 then 学校审核, or 鉴证. */
+  reviews: Array<{ stage: string; reviewer: string; at: string }>;
+  signedAt: string;
+};
+
+/**
+ * The agreement as its parties may see it: the unit's verified users, the graduate, the school
+ * and the graduate's department (G8, section 4); anyone else is told it does not exist. A party
+ * asking before it is signed is told why rather than "not found": it knows the agreement exists.
+ * The document carries the full ID number (section 7), so a view by anyone but the graduate is
+ * logged as a reveal (section 4). `origin` is where /verify is reached, for the QR code.
+ */
+export async function loadAgreementDocument(db: DbOrTx, source: EventSource & { actor: Actor }, agreementId: number, origin: string): Promise<AgreementDocument> {
+  const [row] = await db.select().from(agreements).where(and(eq(agreements.id, agreementId), agreementScope(source.actor)));
+  if (!row) throw notFound('就业协议书');
+  const { number, verificationCode, graduateSnapshot: graduate, schoolSnapshot: school, unitSnapshot: unit } = row;
+  if (!DOCUMENT_STATES.includes(row.state) || !number || !verificationCode || !graduate || !school) {
+    throw new DomainError('illegal_transition', '签约完成后才能查看就业协议书');
+  }
+  const approvals = await db
+    .select({ fromState: events.fromState, occurredAt: events.occurredAt })
+    .from(events)
+    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(row.id)), eq(events.action, 'agreement.approve')))
+    .orderBy(asc(events.occurredAt), asc(events.id));
+  if (source.actor.graduateId !== row.graduateId) {
+    await writeEvent(db, source, { subjectType: 'graduate', subjectId: row.graduateId, schoolId: row.schoolId, action: 'graduate.id_number_revealed', data: { agreementId: row.id } });
+  }
+
+  const verb = reviewVerb(school.agreementType);
+  const verifyPage = `${origin}/verify`;
+  const verifyUrl = `${verifyPage}?${new URLSearchParams({ no: number, code: verificationCode })}`;
+  return {
+    id: row.id,
+    number,
+    verificationCode,
+    verifyPage,
+    verifyUrl,
+    qrSvg: await QRCode.toString(verifyUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 0, width: 160 }),
+    agreementType: school.agreementType,
+    reviewVerb: verb,
+    signing: {
+      kind: KIND_LABELS[row.kind],
+      state: AGREEMENT_STATE_LABELS[row.state],
+      invitedAt: formatShanghai(row.invitedAt),
+      positionCategory: labelOf(POSITION_CATEGORIES, row.positionCategory),
+      positionName: row.positionName,
+      validity: `${row.validityDays}天`,
+      deadline: formatShanghai(row.deadline),
+      contactName: row.contactName,
+      contactPhone: row.contactPhone,
+      probation: row.probation ?? '',
+      probationPay: inYuan(row.probationPay),
+      regularPay: inYuan(row.regularPay),
+      penalty: inYuan(row.penalty),
+      reportPlace: row.reportPlace ?? '',
+      reportDeadline: row.reportDeadline ?? '',
+      workPlace: row.workPlace,
+    },
+    unit: {
+      name: unit.name,
+      uscc: unit.uscc,
+      employerType: labelOf(EMPLOYER_TYPES, unit.employerType),
+      industry: labelOf(INDUSTRIES, unit.industry),
+      region: regionName(unit.region) ?? unit.region,
+      address: unit.address,
+      contactName: unit.contactName ?? '',
+      contactPhone: unit.contactPhone ?? '',
+      contactMobile: unit.contactMobile ?? '',
+      contactEmail: unit.contactEmail ?? '',
+    },
+    archive: {
+      mode: ARCHIVE_MODE_LABELS[row.archiveMode],
+      details:
+        row.archiveMode === 'none'
+          ? []
+          : Object.entries(ARCHIVE_LABELS).flatMap(([key, label]) => {
+              const value = row.archive?.[key];
+              return value ? [{ label, value }] : [];
+            }),
+    },
+    supplement: row.supplement ?? '',
+    graduate: {
+      examNo: graduate.examNo ?? '',
+      name: graduate.name,
+      sex: labelOf(SEXES, graduate.sex),
+      idNumber: graduate.idNumber,
+      ethnicity: labelOf(ETHNICITIES, graduate.ethnicity),
+      politicalStatus: labelOf(POLITICAL_STATUSES, graduate.politicalStatus),
+      birthDate: graduate.birthDate,
+      school: graduate.school,
+      department: graduate.department,
+      educationLevel: labelOf(EDUCATION_LEVEL_SHORT, graduate.educationLevel),
+      majorName: graduate.majorName,
+      trainingMode: labelOf(TRAINING_MODES, graduate.trainingMode),
+      originRegion: regionName(graduate.originRegion) ?? graduate.originRegion,
+      studentNo: graduate.studentNo,
+      programYears: graduate.programYears,
+      enrolledOn: graduate.enrolledOn,
+      graduatesOn: graduate.graduatesOn,
+      phone: graduate.phone,
+      email: graduate.email ?? '',
+    },
+    school: {
+      name: school.name,
+      handlerName: school.handlerName ?? '',
+      handlerPhone: school.handlerPhone ?? '',
+      address: school.address ?? '',
+      postcode: school.postcode ?? '',
+    },
+    reviews: approvals.map((a) =>
+      a.fromState === 'department_review'
+        ? { stage: `院系${verb}`, reviewer: graduate.department, at: formatShanghai(a.occurredAt) }
+        : { stage: `学校${verb}`, reviewer: school.name, at: formatShanghai(a.occurredAt) },
+    ),
+    signedAt: row.signedAt ? formatShanghai(row.signedAt) : '',
+  };
+}
+
+/** Pay and penalty are typed as amounts in 元 (the letter's fields); anything else is shown as written. */
+function inYuan(value: string | null): string {
+  if (!value) return '';
+  return /^\d+(\.\d+)?$/.test(value) ? `${value} 元` : value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// /verify: number + code → 有效 or 不存在, never anything about the graduate.
+
+export const verifyForm = z.object({
+  no: z.string().trim().min(1, { error: '请输入协议编号' }).max(40, { error: '协议编号不超过 40 个字符' }),
+  code: z.string().trim().min(1, { error: '请输入校验码' }).max(32, { error: '校验码不超过 32 个字符' }),
+});
+
+export type AgreementValidity = { status: 'valid'; number: string; signedOn: string; schoolName: string; unitName: string } | { status: 'unknown' };
+
+/**
+ * Wrong number/code pairs an IP may try in a sliding window. Counted in this process only: the
+ * PostgreSQL-backed guardAttempts keys its rows by sign-in portal and counts an IP's failures
+ * across all of them, so /verify guesses there would lock the guesser's office out of signing in.
+ * Several app processes each allow this many.
+ */
+export const VERIFY_LIMITS = { windowMs: 15 * 60 * 1000, perIp: 10, trackedIps: 10_000 } as const;
+const TOO_MANY_LOOKUPS = '查验次数过多，请 15 分钟后再试';
+const verifyGuesses = guessWindow(VERIFY_LIMITS);
+
+/**
+ * What the number and code printed on an agreement say about it. A wrong code and an unknown
+ * number get the same answer and both count against the IP, so the page can be used neither to
+ * find out which numbers exist nor to guess codes. 已解约 arrives with termination; until then only
+ * a signed agreement is 有效.
+ */
+export async function verifyAgreement(db: DbOrTx, input: unknown, ip: string | null): Promise<AgreementValidity> {
+  const { no, code } = parseForm(verifyForm, input);
+  const guess = verifyGuesses.begin(ip ?? 'unknown');
+  const [row] = await db
+    .select({ state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
+    .from(agreements)
+    .where(eq(agreements.number, no));
+  if (!row?.code || !sameCode(row.code, code) || row.state !== 'signed' || !row.school) return { status: 'unknown' };
+  guess.withdraw();
+  return { status: 'valid', number: no, signedOn: row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '', schoolName: row.school.name, unitName: row.unit.name };
+}
+
+/** Codes are printed in upper case; people type them in either. Compared in constant time. */
+function sameCode(stored: string, typed: string): boolean {
+  const a = Buffer.from(stored.toUpperCase());
+  const b = Buffer.from(typed.toUpperCase());
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Failed guesses per key over a sliding window. A guess counts as failed from the moment it
+ * begins, so parallel guesses cannot slip past the count; a right one is withdrawn. The keys
+ * failing longest ago are dropped first once `trackedIps` are held, which bounds the memory.
+ */
+function guessWindow({ windowMs, perIp, trackedIps }: { windowMs: number; perIp: number; trackedIps: number }) {
+  const failures = new Map<string, number[]>();
+  return {
+    begin(key: string) {
+      const now = Date.now();
+      const recent = (failures.get(key) ?? []).filter((at) => at > now - windowMs);
+      if (recent.length >= perIp) throw new DomainError('rate_limited', TOO_MANY_LOOKUPS);
+      failures.delete(key); // re-inserted last: the map stays ordered by latest failure
+      failures.set(key, [...recent, now]);
+      if (failures.size > trackedIps) failures.delete(failures.keys().next().value!);
+      return {
+        withdraw() {
+          const times = failures.get(key);
+          const at = times?.lastIndexOf(now) ?? -1;
+          if (at >= 0) times!.splice(at, 1);
+        },
+      };
+    },
+  };
+}
