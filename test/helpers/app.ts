@@ -8,6 +8,7 @@ import { users } from '../../db/schema/index.ts';
 import type { Portal } from '../../domain/auth/roles.ts';
 import type { AppEnv } from '../../routes/context.ts';
 import { createApp } from '../../routes/index.ts';
+import { createPdfPrinter } from '../../views/pdf.ts';
 import { freshDatabase } from './db.ts';
 import { parseHtml, type Doc } from './html.ts';
 
@@ -104,13 +105,15 @@ export type TestApp = {
 /** The app on a given database with test settings: CAPTCHA and jobs off unless `env` says otherwise. */
 export function appOnDb(db: Db, env: Record<string, string> = {}) {
   const config = loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on', ...env });
-  const app = createApp({ config, db, log: silentLogger });
-  return { app, config, client: (ip?: string) => new Client(app, ip) };
+  // The printer launches Chromium only if a test prints; close() ends it so the test process can exit.
+  const pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log: silentLogger });
+  const app = createApp({ config, db, log: silentLogger, pdf });
+  return { app, config, pdf, client: (ip?: string) => new Client(app, ip) };
 }
 
 export async function setupApp(env: Record<string, string> = {}): Promise<TestApp> {
   const database = await freshDatabase();
-  const { app, config, client } = appOnDb(database.db, env);
+  const { app, config, client, pdf } = appOnDb(database.db, env);
   return {
     app,
     db: database.db,
@@ -125,7 +128,10 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestAp
       if (portal === 'student' && (await c.post('/student/check', {})).status !== 303) throw new Error('the demo graduate could not confirm the roster record');
       return c;
     },
-    close: database.drop,
+    async close() {
+      await pdf.close();
+      await database.drop();
+    },
   };
 }
 
