@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { demoGraduate } from '../../db/demo.ts';
 import { DEMO_ACCOUNTS, type DemoAccount } from '../helpers/app.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { measureAgreementPdf } from './agreement-pdf.ts';
@@ -39,6 +40,31 @@ async function signIn(account: DemoAccount): Promise<string> {
   return cookie;
 }
 
+async function post(path: string, cookie: string, form: Record<string, string>): Promise<Response> {
+  const res = await fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { origin: base, cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  if (res.status >= 400) throw new Error(`bench POST ${path} answered ${res.status}`);
+  return res;
+}
+
+/** Walks the signing path over HTTP (invite, accept, both reviews) and names the graduate's pages it creates. */
+async function signingPages(): Promise<Array<[string, string, string]>> {
+  const graduate = demoGraduate(0, { id: 0, code: '10001' }, { id: 0, majors: [{ code: '', name: '' }] });
+  const employer = await signIn('employer');
+  await post('/employer/favourites', employer, { name: graduate.name, idNumber: graduate.idNumber, school: '示范大学', cohort: '2026' });
+  const favourite = /name="favourite" value="(\d+)"/.exec(await (await fetch(`${base}/employer/favourites?cohort=2026`, { headers: { cookie: employer } })).text())![1]!;
+  await post('/employer/invitations', employer, { favourite, positionCategory: '13', positionName: '工程师', validityDays: '3', contactName: '王经理', contactPhone: '13800000001', workPlace: '北京', archiveMode: 'none' });
+  const student = await signIn('student');
+  const id = /\/student\/invitations\/(\d+)/.exec(await (await fetch(`${base}/student`, { headers: { cookie: student } })).text())![1]!;
+  await post(`/student/invitations/${id}/acceptance`, student, {});
+  await post(`/school/agreements/${id}/review`, await signIn('department'), { decision: 'approve' });
+  await post(`/school/agreements/${id}/review`, await signIn('school'), { decision: 'approve' });
+  return [
+    ['/student (with an agreement)', '/student', student],
+    ['/student/invitations/:id', `/student/invitations/${id}`, student],
+    ['/student/agreements/:id/document', `/student/agreements/${id}/document`, student],
+  ];
+}
+
 function load(url: string, headers: Record<string, string> = {}) {
   return autocannon({ url, connections: 10, duration: DURATION, headers });
 }
@@ -73,6 +99,11 @@ try {
   }
   const landing = gzipSync(await (await fetch(`${base}/`)).text()).length;
   rows.push(['gzip / (public landing)', `${(landing / 1024).toFixed(2)} KB`, '≤ 14 KB']);
+  for (const [label, path, cookie] of await signingPages()) {
+    const size = gzipSync(await (await fetch(`${base}${path}`, { headers: { cookie } })).text()).length;
+    if (size > BUDGET_GZIP) over++;
+    rows.push([`gzip ${label}`, `${(size / 1024).toFixed(2)} KB`, '≤ 14 KB']);
+  }
   const rosterImport = await measureRosterImport(cluster.serverUrl);
   rows.push(...rosterImport.rows);
   over += rosterImport.over;
