@@ -1,4 +1,5 @@
 import { boolean, index, inet, integer, pgEnum, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { ATTEMPT_PURPOSES } from '../../domain/auth/attempt-purposes.ts';
 import { PORTALS, ROLES } from '../../domain/auth/roles.ts';
 import { employers } from './employers.ts';
 import { graduates } from './graduates.ts';
@@ -6,6 +7,7 @@ import { departments, provinces, schools } from './tenancy.ts';
 
 export const roleEnum = pgEnum('role', ROLES);
 export const portalEnum = pgEnum('portal', PORTALS);
+export const attemptPurposeEnum = pgEnum('attempt_purpose', ATTEMPT_PURPOSES);
 
 // Every account of every portal. `login` is what the user types: a username, an employer's phone,
 // or a graduate's ID number; it is unique within a portal. Tenant links say what the user may see.
@@ -56,7 +58,8 @@ export const loginAttempts = pgTable(
   'login_attempts',
   {
     id: serial('id').primaryKey(),
-    portal: portalEnum('portal').notNull(),
+    purpose: attemptPurposeEnum('purpose').notNull().default('sign_in'),
+    portal: portalEnum('portal'),
     accountKey: text('account_key').notNull(),
     ip: inet('ip'),
     succeeded: boolean('succeeded').notNull(),
@@ -64,7 +67,7 @@ export const loginAttempts = pgTable(
   },
   (t) => [
     index('login_attempts_account_idx').on(t.portal, t.accountKey, t.createdAt),
-    index('login_attempts_ip_idx').on(t.ip, t.createdAt),
+    index('login_attempts_ip_idx').on(t.purpose, t.ip, t.createdAt),
   ],
 );
 

@@ -5,6 +5,7 @@ import { loginAttempts, users } from '../../db/schema/index.ts';
 import { DomainError } from '../errors.ts';
 import { consumeCaptcha } from './captcha.ts';
 import { verifyAgainstNothing, verifyPassword } from './passwords.ts';
+import type { AttemptPurpose } from './attempt-purposes.ts';
 import { CAPTCHA_PORTALS, type Portal } from './roles.ts';
 import { createSession } from './sessions.ts';
 
@@ -36,7 +37,7 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
   }
 
   return db.transaction(async (tx) => {
-    const attempt = await guardAttempts(tx, input.portal, accountKey, input.ip, TOO_MANY_ATTEMPTS);
+    const attempt = await guardAttempts(tx, { purpose: 'sign_in', portal: input.portal, accountKey, ip: input.ip }, TOO_MANY_ATTEMPTS);
 
     const [user] = await tx
       .select()
@@ -69,25 +70,31 @@ function normaliseLogin(portal: Portal, login: string): string {
 }
 
 /**
- * Attempts on one account key run one at a time (so parallel guesses cannot slip past the count)
- * and are refused once the window holds the limit of failures for the key or the IP. Returns how
- * to record this attempt's outcome. Also guards other guessable lookups (name + ID number).
+ * Attempts on one key run one at a time (so parallel guesses cannot slip past the count) and are
+ * refused once the window holds the limit of failures for the key, or for the IP, of the same
+ * purpose. Returns how to record this attempt's outcome.
  */
-export async function guardAttempts(tx: Tx, portal: Portal, accountKey: string, ip: string | null, tooMany: string) {
+export async function guardAttempts(
+  tx: Tx,
+  attempt: { purpose: AttemptPurpose; portal: Portal | null; accountKey: string; ip: string | null },
+  tooMany: string,
+  limits: { windowMs: number; perAccount: number; perIp: number } = LOGIN_LIMITS,
+) {
+  const { purpose, portal, accountKey, ip } = attempt;
   await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${accountKey}))`);
-  const since = new Date(Date.now() - LOGIN_LIMITS.windowMs);
+  const since = new Date(Date.now() - limits.windowMs);
   const failures = (where: SQL) =>
     tx
       .select({ n: count() })
       .from(loginAttempts)
-      .where(and(where, eq(loginAttempts.succeeded, false), gt(loginAttempts.createdAt, since)))
+      .where(and(where, eq(loginAttempts.purpose, purpose), eq(loginAttempts.succeeded, false), gt(loginAttempts.createdAt, since)))
       .then((r) => r[0]?.n ?? 0);
-  const byAccount = await failures(and(eq(loginAttempts.portal, portal), eq(loginAttempts.accountKey, accountKey))!);
+  const byAccount = await failures(eq(loginAttempts.accountKey, accountKey));
   const byIp = ip ? await failures(eq(loginAttempts.ip, ip)) : 0;
-  if (byAccount >= LOGIN_LIMITS.perAccount || byIp >= LOGIN_LIMITS.perIp) throw new DomainError('rate_limited', tooMany);
+  if (byAccount >= limits.perAccount || byIp >= limits.perIp) throw new DomainError('rate_limited', tooMany);
   return {
     record: async (succeeded: boolean) => {
-      await tx.insert(loginAttempts).values({ portal, accountKey, ip, succeeded });
+      await tx.insert(loginAttempts).values({ purpose, portal, accountKey, ip, succeeded });
     },
   };
 }

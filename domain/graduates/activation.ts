@@ -163,7 +163,7 @@ async function studentAccountExists(tx: Tx, login: string): Promise<boolean> {
  * address), so names cannot be guessed for a known ID number.
  */
 function limitLookups(tx: Tx, lookup: string, ip: string | null) {
-  return guardAttempts(tx, 'student', createHash('sha256').update(lookup).digest('hex'), ip, TOO_MANY_LOOKUPS);
+  return guardAttempts(tx, { purpose: 'roster_lookup', portal: 'student', accountKey: createHash('sha256').update(lookup).digest('hex'), ip }, TOO_MANY_LOOKUPS);
 }
 
 function idInSubject(subject: string, kind: 'graduate' | 'user'): number {

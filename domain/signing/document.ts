@@ -2,12 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { z } from 'zod';
-import type { DbOrTx } from '../../db/client.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
 import { agreements, events } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { regionName } from '../codes/regions.ts';
 import { EDUCATION_LEVEL_SHORT, EMPLOYER_TYPES, ETHNICITIES, INDUSTRIES, labelOf, POLITICAL_STATUSES, POSITION_CATEGORIES, SEXES, TRAINING_MODES } from '../codes/tables.ts';
 import { ARCHIVE_LABELS } from '../employers/unit.ts';
+import { guardAttempts } from '../auth/sign-in.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
@@ -224,15 +225,9 @@ export const verifyForm = z.object({
 
 export type AgreementValidity = { status: 'valid'; number: string; signedOn: string; schoolName: string; unitName: string } | { status: 'unknown' };
 
-/**
- * Wrong number/code pairs an IP may try in a sliding window. Counted in this process only: the
- * PostgreSQL-backed guardAttempts keys its rows by sign-in portal and counts an IP's failures
- * across all of them, so /verify guesses there would lock the guesser's office out of signing in.
- * Several app processes each allow this many.
- */
-export const VERIFY_LIMITS = { windowMs: 15 * 60 * 1000, perIp: 10, trackedIps: 10_000 } as const;
+/** Wrong number/code pairs an IP may try in a sliding window, counted in PostgreSQL for all processes. */
+export const VERIFY_LIMITS = { windowMs: 15 * 60 * 1000, perAccount: 10, perIp: 10 } as const;
 const TOO_MANY_LOOKUPS = '查验次数过多，请 15 分钟后再试';
-const verifyGuesses = guessWindow(VERIFY_LIMITS);
 
 /**
  * What the number and code printed on an agreement say about it. A wrong code and an unknown
@@ -240,16 +235,20 @@ const verifyGuesses = guessWindow(VERIFY_LIMITS);
  * find out which numbers exist nor to guess codes. 已解约 arrives with termination; until then only
  * a signed agreement is 有效.
  */
-export async function verifyAgreement(db: DbOrTx, input: unknown, ip: string | null): Promise<AgreementValidity> {
+export async function verifyAgreement(db: Db, input: unknown, ip: string | null): Promise<AgreementValidity> {
   const { no, code } = parseForm(verifyForm, input);
-  const guess = verifyGuesses.begin(ip ?? 'unknown');
-  const [row] = await db
-    .select({ state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
-    .from(agreements)
-    .where(eq(agreements.number, no));
-  if (!row?.code || !sameCode(row.code, code) || row.state !== 'signed' || !row.school) return { status: 'unknown' };
-  guess.withdraw();
-  return { status: 'valid', number: no, signedOn: row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '', schoolName: row.school.name, unitName: row.unit.name };
+  return db.transaction(async (tx) => {
+    // Keyed by IP, not by number: a per-number limit would let anyone block an agreement's check.
+    const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: `verify:${ip ?? 'unknown'}`, ip }, TOO_MANY_LOOKUPS, VERIFY_LIMITS);
+    const [row] = await tx
+      .select({ state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
+      .from(agreements)
+      .where(eq(agreements.number, no));
+    const valid = !!row?.code && sameCode(row.code, code) && row.state === 'signed' && !!row.school;
+    await attempt.record(valid);
+    if (!valid) return { status: 'unknown' } as const;
+    return { status: 'valid', number: no, signedOn: row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '', schoolName: row.school!.name, unitName: row.unit.name } as const;
+  });
 }
 
 /** Codes are printed in upper case; people type them in either. Compared in constant time. */
@@ -257,30 +256,4 @@ function sameCode(stored: string, typed: string): boolean {
   const a = Buffer.from(stored.toUpperCase());
   const b = Buffer.from(typed.toUpperCase());
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * Failed guesses per key over a sliding window. A guess counts as failed from the moment it
- * begins, so parallel guesses cannot slip past the count; a right one is withdrawn. The keys
- * failing longest ago are dropped first once `trackedIps` are held, which bounds the memory.
- */
-function guessWindow({ windowMs, perIp, trackedIps }: { windowMs: number; perIp: number; trackedIps: number }) {
-  const failures = new Map<string, number[]>();
-  return {
-    begin(key: string) {
-      const now = Date.now();
-      const recent = (failures.get(key) ?? []).filter((at) => at > now - windowMs);
-      if (recent.length >= perIp) throw new DomainError('rate_limited', TOO_MANY_LOOKUPS);
-      failures.delete(key); // re-inserted last: the map stays ordered by latest failure
-      failures.set(key, [...recent, now]);
-      if (failures.size > trackedIps) failures.delete(failures.keys().next().value!);
-      return {
-        withdraw() {
-          const times = failures.get(key);
-          const at = times?.lastIndexOf(now) ?? -1;
-          if (at >= 0) times!.splice(at, 1);
-        },
-      };
-    },
-  };
 }

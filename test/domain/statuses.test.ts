@@ -9,6 +9,9 @@ import { AGREEMENT_TYPE_LABELS, AGREEMENT_TYPES, REVIEW_MODE_LABELS, REVIEW_MODE
 import { verificationMethodEnum, verificationStateEnum } from '../../db/schema/employer-verifications.ts';
 import { rosterImportStatusEnum } from '../../db/schema/roster-imports.ts';
 import { uploadPurposeEnum } from '../../db/schema/uploads.ts';
+import { agreementStateEnum } from '../../db/schema/signing.ts';
+import { AGREEMENT_STATE_LABELS, AGREEMENT_STATES } from '../../domain/signing/states.ts';
+import { SIGNING_TRANSITIONS } from '../../domain/signing/transitions.ts';
 import { VERIFICATION_METHOD_LABELS, VERIFICATION_METHODS, VERIFICATION_STATE_LABELS, VERIFICATION_STATES } from '../../domain/employers/verification-states.ts';
 import { VERIFICATION_TRANSITIONS } from '../../domain/employers/transitions.ts';
 import { ROSTER_IMPORT_STATUS_LABELS, ROSTER_IMPORT_STATUSES } from '../../domain/graduates/import-statuses.ts';
@@ -27,6 +30,7 @@ const CASES = [
   ['employer_verification_method', verificationMethodEnum.enumValues, VERIFICATION_METHODS, VERIFICATION_METHOD_LABELS],
   ['employer_verification_state', verificationStateEnum.enumValues, VERIFICATION_STATES, VERIFICATION_STATE_LABELS],
   ['upload_purpose', uploadPurposeEnum.enumValues, UPLOAD_PURPOSES, UPLOAD_PURPOSE_LABELS],
+  ['agreement_state', agreementStateEnum.enumValues, AGREEMENT_STATES, AGREEMENT_STATE_LABELS],
 ] as const;
 
 for (const [name, enumValues, values, labels] of CASES) {
@@ -55,6 +59,16 @@ test('E2 the verification state table covers every state and leads only to state
   }
   assert.equal(VERIFICATION_TRANSITIONS.approved, {});
   assert.equal(VERIFICATION_TRANSITIONS.rejected, {});
+});
+
+test('the online-signing state table covers every state and leads only to states', () => {
+  assert.equal(Object.keys(SIGNING_TRANSITIONS).sort(), [...AGREEMENT_STATES].sort());
+  for (const events of Object.values(SIGNING_TRANSITIONS)) {
+    for (const t of Object.values(events)) {
+      assert.ok(AGREEMENT_STATES.includes(t.to));
+      if (t.toWhenSchoolOnly) assert.ok(AGREEMENT_STATES.includes(t.toWhenSchoolOnly));
+    }
+  }
 });
 
 test('S3 the reviewer verb: 两方协议 says 鉴证, 三方协议 says 审核', () => {

@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { and, eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
-import { events, graduates, schools, users } from '../../db/schema/index.ts';
+import { events, graduates, loginAttempts, schools, users } from '../../db/schema/index.ts';
 import { VERIFY_LIMITS } from '../../domain/signing/document.ts';
 import { appOnDb, ORIGIN, setupApp, type Client, type TestApp } from '../helpers/app.ts';
 import { textOf, type Doc } from '../helpers/html.ts';
@@ -288,6 +288,10 @@ test('/verify: an IP guessing pairs is stopped after the limit, even for a right
   assert.not.ok(stopped.doc.querySelector('#verify-result'));
   const neighbour = await t.client('203.0.113.10').get(`/verify?no=${encodeURIComponent(signed.number)}&code=${signed.code}`);
   assert.match(textOf(neighbour.doc, '#verify-result')!, '有效');
+  const signIn = await guesser.post('/employer/login', { login: '13800000002', password: 'Employer#2026' });
+  assert.is(signIn.status, 303, 'guesses at /verify do not lock the office out of signing in');
+  const [counted] = await t.db.select({ n: count() }).from(loginAttempts).where(and(eq(loginAttempts.purpose, 'agreement_verify'), eq(loginAttempts.succeeded, false)));
+  assert.ok(counted!.n >= VERIFY_LIMITS.perIp, 'the failures are counted in PostgreSQL, for every process');
 });
 
 test('/verify: right answers do not use up the limit', async () => {
