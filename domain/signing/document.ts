@@ -14,6 +14,7 @@ import { writeEvent, type EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
 import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
 import { formatShanghai } from './deadline.ts';
+import type { GraduateSnapshot, UnitSnapshot } from './snapshots.ts';
 import { AGREEMENT_STATE_LABELS, ARCHIVE_MODE_LABELS, type AgreementKind, type AgreementState } from './states.ts';
 import { agreementScope } from './visibility.ts';
 
@@ -24,6 +25,9 @@ const KIND_LABELS: Record<AgreementKind, string> = { online: '线上签约' };
 
 /** G8: online agreements are previewed and downloaded once signed. */
 const DOCUMENT_STATES: readonly AgreementState[] = ['signed'];
+
+/** A snapshot's fields as the document prints them. */
+type Displayed<T> = { [K in keyof T]: string };
 
 export type AgreementDocument = {
   id: number;
@@ -55,41 +59,12 @@ export type AgreementDocument = {
     reportDeadline: string;
     workPlace: string;
   };
-  unit: {
-    name: string;
-    uscc: string;
-    employerType: string;
-    industry: string;
-    region: string;
-    address: string;
-    contactName: string;
-    contactPhone: string;
-    contactMobile: string;
-    contactEmail: string;
-  };
+  /** The unit's snapshot as display text (code labels resolved, blanks as ''). */
+  unit: Displayed<UnitSnapshot>;
   archive: { mode: string; details: Array<{ label: string; value: string }> };
   supplement: string;
-  graduate: {
-    examNo: string;
-    name: string;
-    sex: string;
-    idNumber: string;
-    ethnicity: string;
-    politicalStatus: string;
-    birthDate: string;
-    school: string;
-    department: string;
-    educationLevel: string;
-    majorName: string;
-    trainingMode: string;
-    originRegion: string;
-    studentNo: string;
-    programYears: string;
-    enrolledOn: string;
-    graduatesOn: string;
-    phone: string;
-    email: string;
-  };
+  /** The graduate's snapshot as display text, with the full ID number the agreement needs. */
+  graduate: Displayed<GraduateSnapshot>;
   school: { name: string; handlerName: string; handlerPhone: string; address: string; postcode: string };
   /** Each approval of the review chain (X1 event rows): 院系审核 then 学校审核, or 鉴证. */
   reviews: Array<{ stage: string; reviewer: string; at: string }>;
