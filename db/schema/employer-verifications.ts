@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgEnum, pgTable, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { VERIFICATION_METHODS, VERIFICATION_STATES } from '../../domain/employers/verification-states.ts';
+import { WARNING_CATEGORIES } from '../../domain/employers/warning-categories.ts';
 import { employers } from './employers.ts';
 import { uploads } from './uploads.ts';
 import { users } from './users.ts';
@@ -75,3 +76,24 @@ export const employerArchives = pgTable('employer_archives', {
     .references(() => users.id),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+export const warningCategoryEnum = pgEnum('warning_category', WARNING_CATEGORIES);
+
+// 预警单位 (S10): a school's mark on a unit; one per school and unit.
+export const warningMarks = pgTable(
+  'warning_marks',
+  {
+    id: serial('id').primaryKey(),
+    schoolId: integer('school_id').notNull(),
+    employerId: integer('employer_id')
+      .notNull()
+      .references(() => employers.id),
+    category: warningCategoryEnum('category').notNull(),
+    note: text('note'),
+    createdBy: integer('created_by')
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('warning_marks_school_employer_key').on(t.schoolId, t.employerId), index('warning_marks_employer_idx').on(t.employerId)],
+);

@@ -9,6 +9,7 @@ import { formatShanghai } from '../../domain/signing/deadline.ts';
 import { agreementTimeline, progressSteps } from '../../domain/signing/queries.ts';
 import { decideReview, getForReview, listForReview, reviewCounts, reviewerVerb } from '../../domain/signing/review.ts';
 import { AGREEMENT_STATES, ARCHIVE_MODE_LABELS, REVIEW_STATE_LABELS } from '../../domain/signing/states.ts';
+import { warningFor } from '../../domain/employers/warnings.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues } from '../forms.ts';
@@ -71,6 +72,7 @@ async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: 
     g: { ...g, idNumber: maskIdNumber(g.idNumber), department, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, g.educationLevel), trainingMode: labelOf(TRAINING_MODES, g.trainingMode) },
     unit: { ...unit, employerType: labelOf(EMPLOYER_TYPES, unit.employerType), industry: labelOf(INDUSTRIES, unit.industry), region: regionName(unit.region) ?? unit.region },
     canDecide: a.state === stageOf(c),
+    warning: await warningFor(db, actor.schoolId, a.employerId),
     verb: await reviewerVerb(db, actor),
     steps: progressSteps(a.state),
     timeline: await agreementTimeline(db, actor, a.id),

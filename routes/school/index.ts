@@ -10,6 +10,7 @@ import { agreementRoutes } from './agreements.ts';
 import { graduateRoutes } from './graduates.ts';
 import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
+import { warningRoutes } from './warnings.ts';
 
 export const schoolRoutes = new Hono<AppEnv>();
 
@@ -18,6 +19,7 @@ schoolRoutes.route('/accounts', accountRoutes);
 schoolRoutes.route('/graduates', graduateRoutes);
 schoolRoutes.route('/roster-imports', rosterImportRoutes);
 schoolRoutes.route('/notifications', notificationRoutes);
+schoolRoutes.route('/warnings', warningRoutes);
 schoolRoutes.route('/agreements', agreementRoutes);
 schoolRoutes.route('/agreements', agreementDocumentRoutes);
 

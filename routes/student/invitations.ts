@@ -6,6 +6,7 @@ import { formatShanghai } from '../../domain/signing/deadline.ts';
 import { agreementTimeline, getAgreement, graduateAgreements, progressSteps } from '../../domain/signing/queries.ts';
 import { acceptInvitation, declineInvitation } from '../../domain/signing/respond.ts';
 import { AGREEMENT_STATE_LABELS, ARCHIVE_MODE_LABELS } from '../../domain/signing/states.ts';
+import { warningFor } from '../../domain/employers/warnings.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { refusalOf } from '../forms.ts';
@@ -26,6 +27,7 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; notice?: stri
     a: { ...a, stateLabel: AGREEMENT_STATE_LABELS[a.state], deadlineText: formatShanghai(a.deadline), invitedText: formatShanghai(a.invitedAt), archiveModeLabel: ARCHIVE_MODE_LABELS[a.archiveMode] },
     unit: { ...a.unitSnapshot, employerType: labelOf(EMPLOYER_TYPES, a.unitSnapshot.employerType), industry: labelOf(INDUSTRIES, a.unitSnapshot.industry), region: regionName(a.unitSnapshot.region) ?? a.unitSnapshot.region },
     canAnswer: open && !active,
+    warning: await warningFor(db, actor.schoolId, a.employerId),
     readOnly: open && !!active,
     steps: progressSteps(a.state),
     timeline: await agreementTimeline(db, actor, a.id),

@@ -6,7 +6,8 @@ import { portalEnum, roleEnum } from '../../db/schema/users.ts';
 import { PORTAL_INFO, PORTALS, ROLE_LABELS, ROLES } from '../../domain/auth/roles.ts';
 import { EMPLOYER_VERIFICATION_LABELS, EMPLOYER_VERIFICATION_STATUSES } from '../../domain/employers/verification.ts';
 import { AGREEMENT_TYPE_LABELS, AGREEMENT_TYPES, REVIEW_MODE_LABELS, REVIEW_MODES, reviewVerb } from '../../domain/tenancy/agreement-types.ts';
-import { verificationMethodEnum, verificationStateEnum } from '../../db/schema/employer-verifications.ts';
+import { verificationMethodEnum, verificationStateEnum, warningCategoryEnum } from '../../db/schema/employer-verifications.ts';
+import { WARNING_CATEGORIES, WARNING_CATEGORY_LABELS } from '../../domain/employers/warning-categories.ts';
 import { rosterImportStatusEnum } from '../../db/schema/roster-imports.ts';
 import { uploadPurposeEnum } from '../../db/schema/uploads.ts';
 import { agreementStateEnum } from '../../db/schema/signing.ts';
@@ -31,6 +32,7 @@ const CASES = [
   ['employer_verification_state', verificationStateEnum.enumValues, VERIFICATION_STATES, VERIFICATION_STATE_LABELS],
   ['upload_purpose', uploadPurposeEnum.enumValues, UPLOAD_PURPOSES, UPLOAD_PURPOSE_LABELS],
   ['agreement_state', agreementStateEnum.enumValues, AGREEMENT_STATES, AGREEMENT_STATE_LABELS],
+  ['warning_category', warningCategoryEnum.enumValues, WARNING_CATEGORIES, WARNING_CATEGORY_LABELS],
 ] as const;
 
 for (const [name, enumValues, values, labels] of CASES) {
