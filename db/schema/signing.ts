@@ -50,7 +50,7 @@ export const agreements = pgTable(
     kind: agreementKindEnum('kind').notNull(),
     state: agreementStateEnum('state').notNull(),
     // 协议编号 and the verification code printed on the PDF, assigned when the graduate accepts.
-    number: text('number').unique(),
+    number: text('number'),
     verificationCode: text('verification_code'),
     employerId: integer('employer_id')
       .notNull()
@@ -97,6 +97,9 @@ export const agreements = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    // Partial: the many invitations without a number (pending, expired, declined) take no entry,
+    // so expiring them writes one index fewer.
+    uniqueIndex('agreements_number_key').on(t.number).where(sql`number is not null`),
     // G4 / X4: at most one active agreement per graduate, enforced by the database.
     uniqueIndex('agreements_one_active_per_graduate').on(t.graduateId).where(sql`state in ('department_review', 'school_review', 'signed')`),
     // G6: one pending invitation per unit and graduate.

@@ -20,13 +20,15 @@ export async function expireDueInvitations(tx: Tx, now: Date, batch = EXPIRY_BAT
     const [row] = await tx.execute<{ n: number }>(sql`
       with expired as (
         update ${agreements} set state = 'expired', updated_at = ${at}::timestamptz
-        where id in (
+        -- An array, not "in (select …)": the planner would otherwise hash-join against a scan of
+        -- every agreement; the array makes it look the batch up by primary key.
+        where id = any(array(
           select id from ${agreements}
           where state = 'invited' and deadline <= ${at}::timestamptz
           order by deadline
           limit ${batch}
           for update skip locked
-        )
+        ))
         returning id, employer_id, school_id
       ), logged as (
         insert into events (occurred_at, actor_role, subject_type, subject_id, school_id, action, from_state, to_state)

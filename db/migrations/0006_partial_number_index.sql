@@ -1,0 +1,2 @@
+ALTER TABLE "agreements" DROP CONSTRAINT "agreements_number_unique";--> statement-breakpoint
+CREATE UNIQUE INDEX "agreements_number_key" ON "agreements" USING btree ("number") WHERE number is not null;
