@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import type { Browser, Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import { test } from 'uvu';
@@ -9,34 +8,28 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../../config.ts';
 import { makeUscc } from '../../domain/codes/uscc.ts';
 import { launchChromium } from '../../views/chromium.ts';
-import { appOnDb } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { serveApp } from '../helpers/server.ts';
 import { latestSmsCode } from '../helpers/sms.ts';
 
 // A new HR user as a person goes through it: register by SMS code, verify the unit by upload,
 // the platform approves, and the verified workbench opens.
 let database: TestDatabase;
 let dataDir: string;
-let server: ServerType;
+let closeServer: () => Promise<void>;
 let base: string;
 let browser: Browser;
 
 test.before(async () => {
   database = await freshDatabase();
   dataDir = await mkdtemp(join(tmpdir(), 'wq-onboarding-'));
-  const { app } = appOnDb(database.db, { DATA_DIR: dataDir });
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      base = `http://127.0.0.1:${info.port}`;
-      resolve();
-    });
-  });
+  ({ base, close: closeServer } = await serveApp(database.db, { DATA_DIR: dataDir }));
   browser = await launchChromium(loadConfig().chromiumPath);
 });
 
 test.after(async () => {
   await browser?.close();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer();
   await database.drop();
   await rm(dataDir, { recursive: true, force: true });
 });

@@ -1,33 +1,27 @@
-import { serve, type ServerType } from '@hono/node-server';
 import type { Browser } from 'puppeteer-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../config.ts';
 import { launchChromium } from '../../views/chromium.ts';
-import { appOnDb, DEMO_ACCOUNTS, firstStudentLogin } from '../helpers/app.ts';
+import { DEMO_ACCOUNTS, firstStudentLogin } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { serveApp } from '../helpers/server.ts';
 
 // A real Chromium against the real HTTP server: the graduate's first visit, as a person makes it.
 let database: TestDatabase;
-let server: ServerType;
+let closeServer: () => Promise<void>;
 let base: string;
 let browser: Browser;
 
 test.before(async () => {
   database = await freshDatabase();
-  const { app } = appOnDb(database.db);
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      base = `http://127.0.0.1:${info.port}`;
-      resolve();
-    });
-  });
+  ({ base, close: closeServer } = await serveApp(database.db));
   browser = await launchChromium(loadConfig().chromiumPath);
 });
 
 test.after(async () => {
   await browser?.close();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer();
   await database.drop();
 });
 

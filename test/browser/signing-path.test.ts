@@ -1,4 +1,3 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { test } from 'uvu';
@@ -7,30 +6,22 @@ import { loadConfig } from '../../config.ts';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { graduates, users } from '../../db/schema/index.ts';
 import { launchChromium } from '../../views/chromium.ts';
-import { appOnDb } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { serveApp } from '../helpers/server.ts';
 import { pageTexts } from '../helpers/pdf-text.ts';
 
 // The platform's core path in a real browser: the unit adds a favourite and invites; the graduate
 // accepts; 计算机学院 approves; the school approves; each party downloads the agreement.
 let database: TestDatabase;
-let server: ServerType;
+let closeServer: () => Promise<void>;
 let base: string;
 let browser: Browser;
-let closePrinter: () => Promise<void>;
 let graduate: typeof graduates.$inferSelect;
 let studentLogin: string;
 
 test.before(async () => {
   database = await freshDatabase();
-  const { app, pdf } = appOnDb(database.db);
-  closePrinter = () => pdf.close();
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-      base = `http://127.0.0.1:${info.port}`;
-      resolve();
-    });
-  });
+  ({ base, close: closeServer } = await serveApp(database.db));
   browser = await launchChromium(loadConfig().chromiumPath);
   const [u] = await database.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
   studentLogin = u!.login;
@@ -39,8 +30,7 @@ test.before(async () => {
 
 test.after(async () => {
   await browser?.close();
-  await closePrinter();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer();
   await database.drop();
 });
 
