@@ -14,15 +14,6 @@ export const ROLE_LABELS: Record<Role, string> = {
   admin: '平台管理员',
 };
 
-export const PORTAL_OF_ROLE: Record<Role, Portal> = {
-  student: 'student',
-  employer: 'employer',
-  school: 'school',
-  department: 'school',
-  province: 'province',
-  admin: 'admin',
-};
-
 export const PORTAL_INFO: Record<Portal, { path: string; entrance: string; title: string }> = {
   student: { path: '/student', entrance: '学生登录', title: '毕业生' },
   employer: { path: '/employer', entrance: '单位登录', title: '用人单位' },

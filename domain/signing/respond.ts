@@ -6,7 +6,7 @@ import type { Actor } from '../auth/sessions.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { snapshotOfGraduate, snapshotOfSchool } from './snapshots.ts';
-import { fireSigningEvent, lockAgreement, notifyGraduate, notifyReviewers, notifyUnit, type Agreement } from './transition.ts';
+import { fireSigningEvent, lockAgreement, notifyReviewers, notifyUnit, type Agreement } from './transition.ts';
 
 // The graduate's answer to 签约邀请 (G3–G5) and the system's endings of a pending invitation
 // (expiry, X3; 失效 from the roster).

@@ -5,7 +5,7 @@ import { regionName } from '../../domain/codes/regions.ts';
 import { confirmRemittanceAmount, latestVerification, MAX_AMOUNT_ATTEMPTS, submitVerification } from '../../domain/employers/identity-verification.ts';
 import { archiveHistory, ARCHIVE_LABELS, changeOwnPassword, getArchive, getUnit, saveArchive, unitUsers, updateOwnInfo, verifiedUnitOf } from '../../domain/employers/unit.ts';
 import { OPEN_VERIFICATION_STATES, VERIFICATION_METHOD_LABELS, VERIFICATION_STATE_LABELS } from '../../domain/employers/verification-states.ts';
-import { latestNotifications, unreadCount } from '../../domain/notifications.ts';
+import { latestNotifications } from '../../domain/notifications.ts';
 import { employerCounts } from '../../domain/signing/queries.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
@@ -44,12 +44,11 @@ employerRoutes.get('/', async (c) => {
   if (!actor.employerVerified) return verificationPage(c);
   const thisYear = new Date().getFullYear();
   const cohort = cohortQuery.parse(c.req.query()).cohort ?? thisYear;
-  const [unit, notices, unread, counts] = await Promise.all([getUnit(db, verifiedUnitOf(actor)), latestNotifications(db, actor.userId), unreadCount(db, actor.userId), employerCounts(db, actor, cohort)]);
+  const [unit, notices, counts] = await Promise.all([getUnit(db, verifiedUnitOf(actor)), latestNotifications(db, actor.userId), employerCounts(db, actor, cohort)]);
   return render(c, 'employer/workbench', {
     title: '工作台',
     unit,
     notices,
-    unread,
     cohort,
     cohorts: [thisYear - 1, thisYear, thisYear + 1],
     counts: WORKBENCH_STATUSES.map((label) => ({ label, n: counts.find((c) => c.label === label)?.n ?? 0 })),
