@@ -115,8 +115,14 @@ export async function seedDemoData(db: Db): Promise<boolean> {
     const [yue, second, unverified] = await tx
       .insert(employers)
       .values([
-        { uscc: makeUscc('91110108MA01A0001'), name: '越综合企业', employerType: '39', industry: '34', region: '110108', address: '北京市海淀区中关村大街 100 号', verification: 'verified', verifiedAt: new Date() },
-        { uscc: makeUscc('91310115MA1K20002'), name: '申城智能制造有限公司', employerType: '31', industry: '22', region: '310115', address: '上海市浦东新区张江路 200 号', verification: 'verified', verifiedAt: new Date() },
+        {
+          uscc: makeUscc('91110108MA01A0001'), name: '越综合企业', employerType: '39', industry: '34', region: '110108', address: '北京市海淀区中关村大街 100 号',
+          contactName: '王经理', contactPhone: '010-62750009', contactMobile: '13800000001', contactEmail: 'hr@yue.example.com', verification: 'verified', verifiedAt: new Date(),
+        },
+        {
+          uscc: makeUscc('91310115MA1K20002'), name: '申城智能制造有限公司', employerType: '31', industry: '22', region: '310115', address: '上海市浦东新区张江路 200 号',
+          contactName: '赵主管', contactPhone: '021-50800002', contactMobile: '13800000002', contactEmail: 'hr@shencheng.example.com', verification: 'verified', verifiedAt: new Date(),
+        },
         { uscc: makeUscc('91440300MA5F30003'), name: '鹏城贸易有限公司', employerType: '39', industry: '31', region: '440300', address: '深圳市福田区深南大道 300 号', verification: 'unverified' },
       ])
       .returning();

@@ -11,6 +11,14 @@ export const HTTP_STATUS: Record<ErrorCode, 404 | 403 | 409 | 422 | 429> = {
   rate_limited: 429,
 };
 
+/**
+ * The one mapping of a refusal to HTTP. A conflict that names form fields (a username already
+ * taken) is a form to correct, 422 like any invalid input; a conflict with a record's state is 409.
+ */
+export function httpStatusOf(e: DomainError): 404 | 403 | 409 | 422 | 429 {
+  return e.code === 'conflict' && Object.keys(e.fields).length > 0 ? 422 : HTTP_STATUS[e.code];
+}
+
 export class DomainError extends Error {
   readonly code: ErrorCode;
   /** Messages per form field, for 422 re-renders. */

@@ -1,5 +1,6 @@
 import type { Tx } from '../db/client.ts';
-import { expireDueInvitations, remindDueInvitations, remindReviewers } from '../domain/signing/expiry.ts';
+import { expireDueInvitations, remindDueInvitations } from '../domain/agreements/online/expiry.ts';
+import { remindReviewers } from '../domain/reviews/inbox.ts';
 import type { Job } from './scheduler.ts';
 
 // X3: invitations past 应约截止时间 end as 学生逾期未回应 every minute, in batches; graduates are

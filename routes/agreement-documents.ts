@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { loadAgreementDocument, verifyAgreement, type AgreementValidity } from '../domain/signing/document.ts';
+import { loadAgreementDocument, verifyAgreement, type AgreementValidity } from '../domain/agreements/document.ts';
 import { pdfFontFaces } from '../views/pdf.ts';
 import { clientIp } from './client-ip.ts';
 import type { AppEnv } from './context.ts';

@@ -5,7 +5,7 @@ import { createCaptcha } from '../domain/auth/captcha.ts';
 import { CAPTCHA_PORTALS, PORTAL_INFO, PORTALS, type Portal } from '../domain/auth/roles.ts';
 import { deleteSessionByToken } from '../domain/auth/sessions.ts';
 import { signIn } from '../domain/auth/sign-in.ts';
-import { DomainError } from '../domain/errors.ts';
+import { DomainError, httpStatusOf } from '../domain/errors.ts';
 import { clientIp } from './client-ip.ts';
 import type { AppEnv } from './context.ts';
 import { render } from './render.ts';
@@ -61,8 +61,7 @@ for (const portal of PORTALS) {
       return c.redirect(safeNext(form.next, base) ?? base, 303);
     } catch (e) {
       if (!(e instanceof DomainError) || !['invalid', 'rate_limited', 'forbidden'].includes(e.code)) throw e;
-      const status = e.code === 'rate_limited' ? 429 : e.code === 'forbidden' ? 403 : 422;
-      return loginPage(c, portal, { error: e.message, fields: e.fields, login: form.login, next: form.next, status });
+      return loginPage(c, portal, { error: e.message, fields: e.fields, login: form.login, next: form.next, status: httpStatusOf(e) as 403 | 422 | 429 });
     }
   });
 }

@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
 import { validateSessionToken } from '../domain/auth/sessions.ts';
-import { DomainError, HTTP_STATUS } from '../domain/errors.ts';
+import { DomainError, httpStatusOf } from '../domain/errors.ts';
 import { rosterRegistry, type StudentRegistry } from '../domain/graduates/registry.ts';
 import { createViews } from '../views/index.ts';
 import { createPdfPrinter, type PdfPrinter } from '../views/pdf.ts';
@@ -105,7 +105,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
   app.notFound((c) => errorPage(c, 404, '页面不存在', '您访问的页面不存在或已被删除。'));
   app.onError((err, c) => {
     if (err instanceof DomainError) {
-      const status = HTTP_STATUS[err.code];
+      const status = httpStatusOf(err);
       const heading = { 404: '页面不存在', 403: '无权访问', 409: '操作冲突', 422: '提交的内容有误', 429: '操作过于频繁' }[status];
       return errorPage(c, status, heading, err.message);
     }

@@ -37,3 +37,20 @@ function renderPage(c: Context<AppEnv>, view: string, data: PageData, portal: Po
     devMailbox: app.config.devMailbox,
   });
 }
+
+/** An htmx request for part of a page (not a history restore, which needs the whole page). */
+export function wantsFragment(c: Context<AppEnv>): boolean {
+  return c.req.header('hx-request') === 'true' && c.req.header('hx-history-restore-request') !== 'true';
+}
+
+/**
+ * One place decides between a page and its fragments: htmx gets the partials that changed (each
+ * a root element with a stable id, others out of band), with idempotency keys on their forms like a
+ * page; anyone else gets `page` — a page, or a redirect after a POST.
+ */
+export async function pageOrFragments(c: Context<AppEnv>, page: () => Response | Promise<Response>, fragments: Array<{ view: string; data: Record<string, unknown> }> | (() => Promise<Array<{ view: string; data: Record<string, unknown> }>>)): Promise<Response> {
+  if (!wantsFragment(c)) return page();
+  const { views } = c.get('app');
+  const parts = typeof fragments === 'function' ? await fragments() : fragments;
+  return c.html(withIdempotencyKeys(parts.map((p) => views.render(p.view, p.data)).join('')));
+}

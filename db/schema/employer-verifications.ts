@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgEnum, pgTable, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { VERIFICATION_METHODS, VERIFICATION_STATES } from '../../domain/employers/verification-states.ts';
+import { OPEN_VERIFICATION_STATES, VERIFICATION_METHODS, VERIFICATION_STATES } from '../../domain/employers/verification/states.ts';
 import { WARNING_CATEGORIES } from '../../domain/employers/warning-categories.ts';
 import { employers } from './employers.ts';
 import { uploads } from './uploads.ts';
@@ -53,7 +53,7 @@ export const employerVerifications = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('employer_verifications_one_open_per_user').on(t.userId).where(sql`state in ('submitted', 'remittance_sent', 'amount_confirmed', 'remittance_failed')`),
+    uniqueIndex('employer_verifications_one_open_per_user').on(t.userId).where(sql.raw(`state in (${OPEN_VERIFICATION_STATES.map((s) => `'${s}'`).join(', ')})`)),
     index('employer_verifications_queue_idx').on(t.state, t.createdAt),
     index('employer_verifications_uscc_idx').on(t.uscc),
   ],

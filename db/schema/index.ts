@@ -9,4 +9,4 @@ export * from './roster-imports.ts';
 export * from './verification-codes.ts';
 export * from './uploads.ts';
 export * from './employer-verifications.ts';
-export * from './signing.ts';
+export * from './agreements.ts';

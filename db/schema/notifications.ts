@@ -1,25 +1,30 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, pgEnum, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, check, index, integer, pgEnum, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { graduates } from './graduates.ts';
 import { users } from './users.ts';
 
 export const outboxChannelEnum = pgEnum('outbox_channel', ['sms', 'email', 'wechat']);
 export const outboxStatusEnum = pgEnum('outbox_status', ['pending', 'sent', 'failed']);
 
-// In-app notifications (G11): one per recipient user.
+// In-app notifications (G11): one per recipient user. A notice for a roster graduate who has not
+// activated an account yet waits under graduate_id and becomes the account's on activation.
 export const notifications = pgTable(
   'notifications',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    userId: integer('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    graduateId: integer('graduate_id').references(() => graduates.id),
     title: text('title').notNull(),
     body: text('body'),
     link: text('link'),
     readAt: timestamp('read_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('notifications_user_idx').on(t.userId, t.createdAt)],
+  (t) => [
+    index('notifications_user_idx').on(t.userId, t.createdAt),
+    index('notifications_waiting_idx').on(t.graduateId).where(sql`user_id is null`),
+    check('notifications_recipient', sql`${t.userId} is not null or ${t.graduateId} is not null`),
+  ],
 );
 
 // Messages leaving the platform (SMS, email, WeChat), queued in the same transaction as their cause

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
-import { graduates, sessions, users } from '../../db/schema/index.ts';
+import { graduates, notifications, sessions, users } from '../../db/schema/index.ts';
 import { newPasswordHash, signInWithin } from '../auth/account-sessions.ts';
 import { guardAttempts } from '../auth/sign-in.ts';
 import { issueVerificationCode, maskPhone, redeemVerificationCode } from '../auth/verification-codes.ts';
@@ -79,6 +79,8 @@ export async function completeActivation(db: Db, visitor: Visitor, input: NewPas
           graduateId: graduate.id,
         })
         .returning({ id: users.id });
+      // G11: notices that waited for the account (an invitation sent before activation) become its own.
+      await tx.update(notifications).set({ userId: user!.id }).where(and(eq(notifications.graduateId, graduate.id), isNull(notifications.userId)));
       const session = await signInWithin(tx, user!.id, visitor);
       await writeEvent(tx, { actor: session.actor, ip: visitor.ip }, {
         subjectType: 'graduate',

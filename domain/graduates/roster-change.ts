@@ -1,8 +1,9 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import type { Tx } from '../../db/client.ts';
 import { agreements, favourites, graduates } from '../../db/schema/index.ts';
 import { writeEvent, type EventSource } from '../events.ts';
-import { invalidateInvitation } from '../signing/respond.ts';
+import { invalidateInvitation } from '../agreements/online/respond.ts';
+import { onlineSigning } from '../agreements/online/workflow.ts';
 
 // G2/G9: the roster decides who may sign. Removing a graduate or changing a key field (姓名,
 // 身份证号, 学历层次) is ONE event that the later workflows react to, in the same transaction:
@@ -24,7 +25,7 @@ export async function applyRosterChange(tx: Tx, source: EventSource, change: Ros
   await tx.update(graduates).set({ confirmedAt: null }).where(eq(graduates.id, change.graduateId));
   const reason = INVALID_REASON[change.kind];
   await tx.update(favourites).set({ invalidatedAt: new Date(), invalidReason: reason }).where(and(eq(favourites.graduateId, change.graduateId), isNull(favourites.invalidatedAt)));
-  const pending = await tx.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.graduateId, change.graduateId), eq(agreements.state, 'invited'))).for('update');
+  const pending = await tx.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.graduateId, change.graduateId), inArray(agreements.state, [...onlineSigning.groups.pending]))).for('update');
   for (const { id } of pending) await invalidateInvitation(tx, source, id, reason);
   await writeEvent(tx, source, {
     subjectType: 'graduate',

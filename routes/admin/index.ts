@@ -6,7 +6,7 @@ import { createSchoolAccount, getProvince, getSchool, listProvinces, listSchools
 import { platformOverview } from '../../domain/tenancy/summaries.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
@@ -35,7 +35,7 @@ adminRoutes.get('/provinces', async (c) => {
   return render(c, 'admin/provinces/index', { title: '省份管理', rows: rows.map((r) => ({ ...r, agreementType: AGREEMENT_TYPE_LABELS[r.agreementType] })), notice: c.req.query('saved') === '1' ? '已保存。' : undefined });
 });
 
-const provinceForm = (c: Context<AppEnv>, id: number | null, values: Record<string, unknown>, problems: { error?: string; fields?: Record<string, string> } = {}, status: 200 | 409 | 422 = 200) =>
+const provinceForm = (c: Context<AppEnv>, id: number | null, values: Record<string, unknown>, problems: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) =>
   render(c, 'admin/provinces/form', { title: id ? '修改省份' : '新增省份', id, values, agreementTypes, fields: {}, ...problems }, status);
 
 adminRoutes.get('/provinces/new', (c) => provinceForm(c, null, { agreementType: 'three_party' }));
@@ -50,7 +50,7 @@ for (const path of ['/provinces', '/provinces/:id{[0-9]+}']) {
       return c.redirect('/admin/provinces?saved=1', 303);
     } catch (e) {
       const problems = formProblems(e);
-      return provinceForm(c, id, body, problems, 422);
+      return provinceForm(c, id, body, problems, problems.status);
     }
   });
 }
@@ -80,7 +80,7 @@ adminRoutes.get('/schools', async (c) => {
   });
 });
 
-async function schoolForm(c: Context<AppEnv>, id: number | null, values: Record<string, unknown>, problems: { error?: string; fields?: Record<string, string> } = {}, status: 200 | 409 | 422 = 200) {
+async function schoolForm(c: Context<AppEnv>, id: number | null, values: Record<string, unknown>, problems: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const provinces = await listProvinces(c.get('app').db, c.get('actor')!);
   return render(c, 'admin/schools/form', { title: id ? '修改学校' : '新增学校', id, values, provinces: provinces.map((p) => ({ value: p.id, label: p.name })), fields: {}, ...problems }, status);
 }
@@ -96,12 +96,13 @@ for (const path of ['/schools', '/schools/:id{[0-9]+}']) {
       const saved = await saveSchool(c.get('app').db, source(c), id, body);
       return c.redirect(`/admin/schools/${saved}?saved=1`, 303);
     } catch (e) {
-      return schoolForm(c, id, body, formProblems(e), 422);
+      const refusal = formProblems(e);
+      return schoolForm(c, id, body, refusal, refusal.status);
     }
   });
 }
 
-const schoolPage = async (c: Context<AppEnv>, extra: Record<string, unknown> = {}, status: 200 | 409 | 422 = 200) => {
+const schoolPage = async (c: Context<AppEnv>, extra: Record<string, unknown> = {}, status: PageStatus = 200) => {
   const school = await getSchool(c.get('app').db, c.get('actor')!, idParam(c));
   return render(c, 'admin/schools/show', { title: school.name, school, values: {}, fields: {}, notice: c.req.query('saved') === '1' ? '已保存。' : undefined, ...extra }, status);
 };
@@ -114,6 +115,7 @@ adminRoutes.post('/schools/:id{[0-9]+}/accounts', async (c) => {
     const created = await createSchoolAccount(c.get('app').db, source(c), idParam(c), body);
     return schoolPage(c, { created });
   } catch (e) {
-    return schoolPage(c, { values: body, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return schoolPage(c, { values: body, ...refusal }, refusal.status);
   }
 });

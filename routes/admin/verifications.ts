@@ -2,15 +2,17 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { EMPLOYER_TYPE_OPTIONS, EMPLOYER_TYPES, INDUSTRIES, INDUSTRY_OPTIONS, labelOf } from '../../domain/codes/tables.ts';
 import { regionName } from '../../domain/codes/regions.ts';
-import { decideVerification, getVerificationForReview, listVerificationQueue, sendRemittance } from '../../domain/employers/identity-verification.ts';
+import { decideVerification, getVerificationForReview, listVerificationQueue, sendRemittance } from '../../domain/employers/verification/identity-verification.ts';
 import { getUnit, listUnits, updateUnitByAdmin } from '../../domain/employers/unit.ts';
-import { VERIFICATION_METHOD_LABELS, VERIFICATION_METHODS, VERIFICATION_STATE_LABELS, VERIFICATION_STATES } from '../../domain/employers/verification-states.ts';
+import { VERIFICATION_METHOD_LABELS, VERIFICATION_METHODS, VERIFICATION_STATES } from '../../domain/employers/verification/states.ts';
+import { employerVerification } from '../../domain/employers/verification/workflow.ts';
+import { availableActions } from '../../domain/workflow/kernel.ts';
 import { EMPLOYER_VERIFICATION_LABELS } from '../../domain/employers/verification.ts';
 import { UPLOAD_PURPOSE_LABELS } from '../../domain/uploads/purposes.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { serveUpload } from '../files.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
 
@@ -18,6 +20,7 @@ import { render } from '../render.ts';
 export const verificationRoutes = new Hono<AppEnv>();
 
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
+const STATE_LABELS = employerVerification.labels.admin;
 
 verificationRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 
@@ -35,21 +38,23 @@ verificationRoutes.get('/verifications', async (c) => {
   return render(c, 'admin/verifications/index', {
     title: '单位认证审核',
     ...result,
-    rows: result.rows.map((r) => ({ ...r, stateLabel: VERIFICATION_STATE_LABELS[r.state], methodLabel: VERIFICATION_METHOD_LABELS[r.method] })),
+    rows: result.rows.map((r) => ({ ...r, stateLabel: STATE_LABELS[r.state], methodLabel: VERIFICATION_METHOD_LABELS[r.method] })),
     filters: query,
-    states: VERIFICATION_STATES.map((s) => ({ value: s, label: VERIFICATION_STATE_LABELS[s] })),
+    states: VERIFICATION_STATES.map((s) => ({ value: s, label: STATE_LABELS[s] })),
     methods: VERIFICATION_METHODS.map((m) => ({ value: m, label: VERIFICATION_METHOD_LABELS[m] })),
     pageQuery: params.toString(),
   });
 });
 
-async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string>; notice?: string } = {}, status: 200 | 409 | 422 = 200) {
-  const v = await getVerificationForReview(c.get('app').db, c.get('actor')!, idParam(c));
+async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string>; notice?: string } = {}, status: PageStatus = 200) {
+  const { db } = c.get('app');
+  const v = await getVerificationForReview(db, c.get('actor')!, idParam(c));
+  const actions = await availableActions(db, employerVerification, v, c.get('actor')!);
   return render(c, 'admin/verifications/show', {
     title: `认证审核：${v.unitName}`,
     v: {
       ...v,
-      stateLabel: VERIFICATION_STATE_LABELS[v.state],
+      stateLabel: STATE_LABELS[v.state],
       methodLabel: VERIFICATION_METHOD_LABELS[v.method],
       employerType: labelOf(EMPLOYER_TYPES, v.employerType),
       industry: labelOf(INDUSTRIES, v.industry),
@@ -57,9 +62,9 @@ async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: 
       remittance: v.remittanceCents === null ? null : (v.remittanceCents / 100).toFixed(2),
       files: v.files.map((f) => ({ ...f, label: UPLOAD_PURPOSE_LABELS[f.purpose], isImage: f.mime.startsWith('image/') })),
     },
-    canRemit: (v.method === 'remittance' && v.state === 'submitted') || v.state === 'remittance_failed',
-    canDecide: v.state === 'amount_confirmed' || (v.state === 'submitted' && v.method !== 'remittance'),
-    canReject: ['submitted', 'remittance_sent', 'amount_confirmed', 'remittance_failed'].includes(v.state),
+    canRemit: actions.send_remittance?.allowed === true,
+    canDecide: actions.approve?.allowed === true,
+    canReject: actions.reject?.allowed === true,
     fields: {},
     notice: { remitted: '已记录汇款，并已通知单位用户填写金额。', decided: '审核结果已保存，并已通知单位用户。' }[c.req.query('done') ?? ''],
     ...extra,
@@ -73,7 +78,8 @@ verificationRoutes.post('/verifications/:id{[0-9]+}/remittance', async (c) => {
     await sendRemittance(c.get('app').db, source(c), idParam(c));
     return c.redirect(`/admin/verifications/${idParam(c)}?done=remitted`, 303);
   } catch (e) {
-    return reviewPage(c, formProblems(e), 409);
+    const refusal = formProblems(e);
+    return reviewPage(c, refusal, refusal.status);
   }
 });
 
@@ -82,7 +88,8 @@ verificationRoutes.post('/verifications/:id{[0-9]+}/decision', async (c) => {
     await decideVerification(c.get('app').db, source(c), idParam(c), formValues(await c.req.parseBody()));
     return c.redirect(`/admin/verifications/${idParam(c)}?done=decided`, 303);
   } catch (e) {
-    return reviewPage(c, formProblems(e), 422);
+    const refusal = formProblems(e);
+    return reviewPage(c, refusal, refusal.status);
   }
 });
 
@@ -102,7 +109,7 @@ verificationRoutes.get('/employers', async (c) => {
   });
 });
 
-async function unitPage(c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: 200 | 422 = 200) {
+async function unitPage(c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: PageStatus = 200) {
   const unit = await getUnit(c.get('app').db, idParam(c));
   return render(c, 'admin/employers/edit', {
     title: `修改单位信息：${unit.name}`,
@@ -122,6 +129,7 @@ verificationRoutes.post('/employers/:id{[0-9]+}', async (c) => {
     await updateUnitByAdmin(c.get('app').db, source(c), idParam(c), values);
     return c.redirect(`/admin/employers/${idParam(c)}?saved=1`, 303);
   } catch (e) {
-    return unitPage(c, { values, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return unitPage(c, { values, ...refusal }, refusal.status);
   }
 });

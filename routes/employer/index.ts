@@ -2,15 +2,17 @@ import { Hono, type Context, type Next } from 'hono';
 import { z } from 'zod';
 import { EMPLOYER_TYPE_OPTIONS, EMPLOYER_TYPES, INDUSTRIES, INDUSTRY_OPTIONS, labelOf } from '../../domain/codes/tables.ts';
 import { regionName } from '../../domain/codes/regions.ts';
-import { confirmRemittanceAmount, latestVerification, MAX_AMOUNT_ATTEMPTS, submitVerification } from '../../domain/employers/identity-verification.ts';
+import { confirmRemittanceAmount, latestVerification, MAX_AMOUNT_ATTEMPTS, submitVerification } from '../../domain/employers/verification/identity-verification.ts';
 import { archiveHistory, ARCHIVE_LABELS, changeOwnPassword, getArchive, getUnit, saveArchive, unitUsers, updateOwnInfo, verifiedUnitOf } from '../../domain/employers/unit.ts';
-import { OPEN_VERIFICATION_STATES, VERIFICATION_METHOD_LABELS, VERIFICATION_STATE_LABELS } from '../../domain/employers/verification-states.ts';
+import { VERIFICATION_METHOD_LABELS } from '../../domain/employers/verification/states.ts';
+import { employerVerification } from '../../domain/employers/verification/workflow.ts';
+import { availableActions, inGroup } from '../../domain/workflow/kernel.ts';
 import { latestNotifications } from '../../domain/notifications.ts';
-import { employerCounts } from '../../domain/signing/queries.ts';
+import { employerCounts } from '../../domain/agreements/queries.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { serveUpload, storageOf } from '../files.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { notificationRoutes } from '../notifications.ts';
 import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
@@ -55,16 +57,20 @@ employerRoutes.get('/', async (c) => {
   });
 });
 
-async function verificationPage(c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: 200 | 409 | 422 = 200) {
-  const latest = await latestVerification(c.get('app').db, c.get('actor')!);
-  const open = latest && OPEN_VERIFICATION_STATES.includes(latest.state) ? latest : null;
+async function verificationPage(c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: PageStatus = 200) {
+  const { db } = c.get('app');
+  const actor = c.get('actor')!;
+  const latest = await latestVerification(db, actor);
+  const open = latest && inGroup(employerVerification.groups.open, latest.state) ? latest : null;
+  const actions = open ? await availableActions(db, employerVerification, open, actor) : {};
   return render(
     c,
     'employer/verification',
     {
       title: '身份认证',
-      latest: latest && { ...latest, stateLabel: VERIFICATION_STATE_LABELS[latest.state], methodLabel: VERIFICATION_METHOD_LABELS[latest.method] },
+      latest: latest && { ...latest, stateLabel: employerVerification.labels.employer[latest.state], methodLabel: VERIFICATION_METHOD_LABELS[latest.method], rejected: inGroup(employerVerification.groups.rejected, latest.state) },
       open,
+      canConfirmAmount: actions.confirm_amount?.allowed === true,
       attemptsLeft: open ? MAX_AMOUNT_ATTEMPTS - open.remittanceAttempts : 0,
       options: UNIT_OPTIONS,
       values: form?.values ?? { method: 'documents' },
@@ -91,24 +97,26 @@ employerRoutes.post('/verification', async (c) => {
     return c.redirect('/employer?submitted=1', 303);
   } catch (e) {
     const problems = formProblems(e);
-    return verificationPage(c, { values, ...problems }, 422);
+    return verificationPage(c, { values, ...problems }, problems.status);
   }
 });
 
 employerRoutes.post('/verification/amount', async (c) => {
   const result = await confirmRemittanceAmount(c.get('app').db, source(c), formValues(await c.req.parseBody())).catch((e: unknown) => ({ problems: formProblems(e) }));
-  if ('problems' in result) return verificationPage(c, { values: {}, ...result.problems }, 422);
+  if ('problems' in result) return verificationPage(c, { values: {}, ...result.problems }, result.problems.status);
   if (result.ok) return c.redirect('/employer', 303);
   const error = result.attemptsLeft > 0 ? `金额不正确，还可以再填写 ${result.attemptsLeft} 次` : '金额填写错误已达 3 次，请等待平台重新汇款';
   return verificationPage(c, { values: {}, error, fields: { amount: error } }, 422);
 });
 
-// Verified units only from here on.
-for (const path of ['/archive', '/archive/*', '/accounts', '/accounts/*', '/unit', '/favourites', '/favourites/*', '/invitations', '/invitations/*', '/agreements', '/agreements/*']) employerRoutes.use(path, requireVerified);
-employerRoutes.route('/', signingRoutes);
-employerRoutes.route('/agreements', agreementDocumentRoutes);
+// E3: every other room is a verified unit's, on one sub-app behind one guard. It is mounted last:
+// the rooms above (verification, guide, notifications) answer before its guard is reached.
+export const verifiedUnitRoutes = new Hono<AppEnv>();
+verifiedUnitRoutes.use('*', requireVerified);
+verifiedUnitRoutes.route('/', signingRoutes);
+verifiedUnitRoutes.route('/agreements', agreementDocumentRoutes);
 
-const archivePage = async (c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: 200 | 422 = 200) =>
+const archivePage = async (c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: PageStatus = 200) =>
   render(c, 'employer/archive', {
     title: '户档信息管理',
     labels: ARCHIVE_LABELS,
@@ -118,19 +126,20 @@ const archivePage = async (c: Context<AppEnv>, form?: { values: Record<string, u
     notice: c.req.query('saved') === '1' ? '户档信息已保存。' : undefined,
   }, status);
 
-employerRoutes.get('/archive', (c) => archivePage(c));
-employerRoutes.post('/archive', async (c) => {
+verifiedUnitRoutes.get('/archive', (c) => archivePage(c));
+verifiedUnitRoutes.post('/archive', async (c) => {
   const values = formValues(await c.req.parseBody());
   try {
     await saveArchive(c.get('app').db, source(c), values);
     return c.redirect('/employer/archive?saved=1', 303);
   } catch (e) {
-    return archivePage(c, { values, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return archivePage(c, { values, ...refusal }, refusal.status);
   }
 });
-employerRoutes.get('/archive/history', async (c) => render(c, 'employer/archive-history', { title: '查看编辑记录', history: await archiveHistory(c.get('app').db, c.get('actor')!) }));
+verifiedUnitRoutes.get('/archive/history', async (c) => render(c, 'employer/archive-history', { title: '查看编辑记录', history: await archiveHistory(c.get('app').db, c.get('actor')!) }));
 
-const accountsPage = async (c: Context<AppEnv>, form?: { error?: string; fields?: Record<string, string>; values?: Record<string, unknown> }, status: 200 | 422 = 200) => {
+const accountsPage = async (c: Context<AppEnv>, form?: { error?: string; fields?: Record<string, string>; values?: Record<string, unknown> }, status: PageStatus = 200) => {
   const actor = c.get('actor')!;
   const members = await unitUsers(c.get('app').db, actor);
   const me = members.find((m) => m.id === actor.userId)!;
@@ -145,29 +154,33 @@ const accountsPage = async (c: Context<AppEnv>, form?: { error?: string; fields?
   }, status);
 };
 
-employerRoutes.get('/accounts', (c) => accountsPage(c));
-employerRoutes.post('/accounts/me', async (c) => {
+verifiedUnitRoutes.get('/accounts', (c) => accountsPage(c));
+verifiedUnitRoutes.post('/accounts/me', async (c) => {
   const values = formValues(await c.req.parseBody());
   try {
     await updateOwnInfo(c.get('app').db, source(c), values);
     return c.redirect('/employer/accounts?saved=info', 303);
   } catch (e) {
-    return accountsPage(c, { values, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return accountsPage(c, { values, ...refusal }, refusal.status);
   }
 });
-employerRoutes.post('/accounts/password', async (c) => {
+verifiedUnitRoutes.post('/accounts/password', async (c) => {
   try {
     await changeOwnPassword(c.get('app').db, source(c), formValues(await c.req.parseBody()));
     return c.redirect('/employer/accounts?saved=password', 303);
   } catch (e) {
-    return accountsPage(c, formProblems(e), 422);
+    const refusal = formProblems(e);
+    return accountsPage(c, refusal, refusal.status);
   }
 });
 
-employerRoutes.get('/unit', async (c) => {
+verifiedUnitRoutes.get('/unit', async (c) => {
   const unit = await getUnit(c.get('app').db, verifiedUnitOf(c.get('actor')!));
   return render(c, 'employer/unit', {
     title: '单位信息',
     unit: { ...unit, employerType: labelOf(EMPLOYER_TYPES, unit.employerType), industry: labelOf(INDUSTRIES, unit.industry), regionName: regionName(unit.region) ?? unit.region },
   });
 });
+
+employerRoutes.route('/', verifiedUnitRoutes);

@@ -3,15 +3,18 @@ import { z } from 'zod';
 import { POSITION_CATEGORY_OPTIONS } from '../../domain/codes/tables.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { ARCHIVE_LABELS, getUnit } from '../../domain/employers/unit.ts';
-import { formatShanghai, responseDeadline } from '../../domain/signing/deadline.ts';
-import { importFavourites, favouritesTemplate } from '../../domain/signing/favourites-import.ts';
-import { addFavourite, chosenFavourites, favouriteOfGraduate, findStudent, getFavourite, listFavourites, removeFavourite } from '../../domain/signing/favourites.ts';
-import { invitationDefaults, sendInvitations } from '../../domain/signing/invitations.ts';
-import { agreementTimeline, employerAgreements, getAgreement, progressSteps, type EmployerTab } from '../../domain/signing/queries.ts';
-import { AGREEMENT_STATE_LABELS, ARCHIVE_MODE_LABELS, ARCHIVE_MODES, EMPLOYER_TABS } from '../../domain/signing/states.ts';
+import { formatShanghai, responseDeadline } from '../../domain/agreements/deadline.ts';
+import { agreementStateLabel, inAgreementGroup, progressSteps } from '../../domain/agreements/kinds.ts';
+import { invitationDefaults, sendInvitations } from '../../domain/agreements/online/invitations.ts';
+import { EMPLOYER_TABS } from '../../domain/agreements/online/workflow.ts';
+import { agreementTimeline, employerAgreements, getAgreement, type EmployerTab } from '../../domain/agreements/queries.ts';
+import { ARCHIVE_MODE_LABELS, ARCHIVE_MODES } from '../../domain/agreements/states.ts';
+import { importFavourites, favouritesTemplate } from '../../domain/favourites/favourites-import.ts';
+import { addFavourite, chosenFavourites, favouriteOfGraduate, findStudent, getFavourite, listFavourites, removeFavourite } from '../../domain/favourites/favourites.ts';
+import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, refusalOf, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
 
@@ -43,7 +46,7 @@ signingRoutes.get('/favourites', async (c) => {
   });
 });
 
-const searchPage = (c: Context<AppEnv>, extra: Record<string, unknown>, status: 200 | 404 | 409 | 422 = 200) =>
+const searchPage = (c: Context<AppEnv>, extra: Record<string, unknown>, status: PageStatus = 200) =>
   render(c, 'employer/favourites/search', { title: '添加学生', values: { cohort: String(thisYear()) }, fields: {}, cohorts: cohortsAround(thisYear()), ...extra }, status);
 
 signingRoutes.get('/favourites/new', (c) => searchPage(c, {}));
@@ -63,7 +66,8 @@ signingRoutes.post('/favourites/import', async (c) => {
     const results = await importFavourites(c.get('app').db, source(c), cohort, new Uint8Array(await file.arrayBuffer()));
     return render(c, 'employer/favourites/imported', { title: '导入结果', results, cohort, added: results.filter((r) => r.result === 'added').length });
   } catch (e) {
-    return searchPage(c, formProblems(e), 422);
+    const refusal = formProblems(e);
+    return searchPage(c, refusal, refusal.status);
   }
 });
 
@@ -73,8 +77,8 @@ signingRoutes.post('/favourites/search', async (c) => {
   try {
     return searchPage(c, { values, found: await findStudent(c.get('app').db, c.get('actor')!, values) });
   } catch (e) {
-    if (e instanceof DomainError && e.code === 'not_found') return searchPage(c, { values, error: e.message }, 404);
-    return searchPage(c, { values, ...formProblems(e) }, 422);
+    const refusal = refusalOf(e);
+    return searchPage(c, { values, ...refusal }, refusal.status);
   }
 });
 
@@ -84,8 +88,8 @@ signingRoutes.post('/favourites', async (c) => {
     const f = await getFavourite(c.get('app').db, c.get('actor')!, await addFavourite(c.get('app').db, source(c), values));
     return c.redirect(`/employer/favourites?cohort=${f.cohort}&added=1`, 303);
   } catch (e) {
-    if (e instanceof DomainError && e.code === 'not_found') return searchPage(c, { values, error: e.message }, 404);
-    return searchPage(c, { values, ...formProblems(e) }, 409);
+    const refusal = refusalOf(e);
+    return searchPage(c, { values, ...refusal }, refusal.status);
   }
 });
 
@@ -105,7 +109,7 @@ const FORM_OPTIONS = {
   archiveMode: ARCHIVE_MODES.map((m) => ({ value: m, label: ARCHIVE_MODE_LABELS[m] })),
 };
 
-async function letterPage(c: Context<AppEnv>, favouriteIds: number[], values: Record<string, string>, problems: { error?: string; fields?: Record<string, string> } = {}, status: 200 | 422 = 200) {
+async function letterPage(c: Context<AppEnv>, favouriteIds: number[], values: Record<string, string>, problems: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const chosen = await chosenFavourites(db, actor, favouriteIds);
@@ -141,7 +145,8 @@ signingRoutes.post('/invitations', async (c) => {
     const result = await sendInvitations(c.get('app').db, source(c), ids, values);
     return render(c, 'employer/invitations/sent', { title: '发送结果', ...result });
   } catch (e) {
-    return letterPage(c, ids, values, formProblems(e), 422);
+    const refusal = formProblems(e);
+    return letterPage(c, ids, values, refusal, refusal.status);
   }
 });
 
@@ -167,13 +172,15 @@ signingRoutes.get('/agreements/:id{[0-9]+}', async (c) => {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const a = await getAgreement(db, actor, idParam(c));
-  const failed = ['declined', 'expired', 'review_rejected'].includes(a.state);
   return render(c, 'employer/agreements/show', {
     title: '签约详情',
-    a: { ...a, stateLabel: AGREEMENT_STATE_LABELS[a.state], deadlineText: formatShanghai(a.deadline), invitedText: formatShanghai(a.invitedAt), archiveModeLabel: ARCHIVE_MODE_LABELS[a.archiveMode] },
-    steps: progressSteps(a.state),
-    timeline: await agreementTimeline(db, actor, a.id),
-    favouriteId: failed ? await favouriteOfGraduate(db, actor, a.graduateId) : undefined,
+    a: letterView(a, agreementStateLabel(a.kind, 'employer', a.state)),
+    verb: a.verb,
+    steps: progressSteps(a.kind, a.state, a.verb),
+    timeline: await agreementTimeline(db, a),
+    documentReady: inAgreementGroup(a.kind, 'signed', a.state),
+    // 签约失败 offers 再次发起签约 (E6, G6).
+    favouriteId: inAgreementGroup(a.kind, 'failed', a.state) ? await favouriteOfGraduate(db, actor, a.graduateId) : undefined,
     archiveLabels: ARCHIVE_LABELS,
   });
 });

@@ -31,6 +31,7 @@ provinceRoutes.post('/settings', async (c) => {
     return c.redirect('/province/settings?saved=1', 303);
   } catch (e) {
     const { province } = await provinceOverview(c.get('app').db, c.get('actor')!);
-    return render(c, 'province/settings', { title: '协议类型设置', province, options, value: body.agreementType, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return render(c, 'province/settings', { title: '协议类型设置', province, options, value: body.agreementType, ...refusal }, refusal.status);
   }
 });

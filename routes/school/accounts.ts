@@ -11,7 +11,7 @@ import {
 import { forbidden } from '../../domain/errors.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
 
@@ -25,7 +25,7 @@ accountRoutes.use(async (c, next) => {
 
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
 
-async function formPage(c: Context<AppEnv>, opts: { id?: number; values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: 200 | 409 | 422 = 200) {
+async function formPage(c: Context<AppEnv>, opts: { id?: number; values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: PageStatus = 200) {
   const departments = await listRosterDepartments(c.get('app').db, c.get('actor')!);
   return render(
     c,
@@ -49,7 +49,8 @@ accountRoutes.post('/', async (c) => {
     const account = await getDepartmentAccount(c.get('app').db, c.get('actor')!, created.id);
     return render(c, 'school/accounts/password', { title: '初始密码', account, password: created.password, created: true });
   } catch (e) {
-    return formPage(c, { values: body, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return formPage(c, { values: body, ...refusal }, refusal.status);
   }
 });
 
@@ -66,7 +67,8 @@ accountRoutes.post('/:id{[0-9]+}', async (c) => {
     return c.redirect('/school/accounts?saved=1', 303);
   } catch (e) {
     const account = await getDepartmentAccount(c.get('app').db, c.get('actor')!, id);
-    return formPage(c, { id, values: { ...body, login: account.login }, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return formPage(c, { id, values: { ...body, login: account.login }, ...refusal }, refusal.status);
   }
 });
 

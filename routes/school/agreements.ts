@@ -1,81 +1,88 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { agreementStateLabel, inAgreementGroup, progressSteps } from '../../domain/agreements/kinds.ts';
+import { agreementTimeline } from '../../domain/agreements/queries.ts';
+import { AGREEMENT_STATES } from '../../domain/agreements/states.ts';
+import { decideReview, getForReview, INITIATOR_KINDS, listForReview, reviewCounts } from '../../domain/agreements/online/review.ts';
 import { maskIdNumber } from '../../domain/codes/id-number.ts';
 import { EDUCATION_LEVEL_SHORT, EMPLOYER_TYPES, INDUSTRIES, TRAINING_MODES, labelOf } from '../../domain/codes/tables.ts';
 import { regionName } from '../../domain/codes/regions.ts';
+import { EMPLOYER_VERIFICATION_LABELS } from '../../domain/employers/verification.ts';
 import { ARCHIVE_LABELS } from '../../domain/employers/unit.ts';
-import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
-import { formatShanghai } from '../../domain/signing/deadline.ts';
-import { agreementTimeline, progressSteps } from '../../domain/signing/queries.ts';
-import { decideReview, getForReview, listForReview, reviewCounts, reviewerVerb } from '../../domain/signing/review.ts';
-import { AGREEMENT_STATES, ARCHIVE_MODE_LABELS, REVIEW_STATE_LABELS } from '../../domain/signing/states.ts';
 import { warningFor } from '../../domain/employers/warnings.ts';
+import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
+import { reviewerVerb, type Verb } from '../../domain/reviews/chain.ts';
+import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
-import { render } from '../render.ts';
+import { pageOrFragments, render } from '../render.ts';
 
 // 在线签约管理 (S6, S7): filters, the review page, 通过 / 不通过; htmx swaps the row and the counts.
+// Every word a reviewer reads carries the province's verb (S3).
 export const agreementRoutes = new Hono<AppEnv>();
 
 const listQuery = z.object({
-  initiator: z.enum(['employer', 'student']).optional().catch(undefined),
+  initiator: z.enum(Object.keys(INITIATOR_KINDS) as [keyof typeof INITIATOR_KINDS]).optional().catch(undefined),
   state: z.enum(AGREEMENT_STATES).optional().catch(undefined),
   department: z.coerce.number().int().positive().optional().catch(undefined),
   q: z.string().trim().max(50).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(100000).catch(1),
 });
 
-const stageOf = (c: Context<AppEnv>) => (c.get('actor')!.role === 'department' ? 'department_review' : 'school_review');
-const countsView = async (c: Context<AppEnv>) => {
-  const counts = await reviewCounts(c.get('app').db, c.get('actor')!);
-  return [
-    { label: '等待院系审核', n: counts.department_review },
-    { label: '等待学校审核', n: counts.school_review },
-    { label: '已签约', n: counts.signed },
-    { label: '审核不通过', n: counts.review_rejected },
-  ];
-};
-const rowView = (r: Awaited<ReturnType<typeof listForReview>>['rows'][number]) => ({ ...r, stateLabel: REVIEW_STATE_LABELS[r.state] });
+type Row = Awaited<ReturnType<typeof listForReview>>['rows'][number];
+const rowView = (r: Row, verb: Verb) => ({ ...r, stateLabel: agreementStateLabel('online', 'reviewer', r.state, verb) });
 
 agreementRoutes.get('/', async (c) => {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const query = listQuery.parse(c.req.query());
-  // Only units start online signing so far; 学生 (offline signing) has no items yet.
-  const result = query.initiator === 'student' ? { rows: [], total: 0, page: 1, pages: 1 } : await listForReview(db, actor, { state: query.state, departmentId: query.department, q: query.q, page: query.page });
+  const verb = await reviewerVerb(db, actor);
+  const [result, counts, departments] = await Promise.all([
+    listForReview(db, actor, { initiator: query.initiator, state: query.state, departmentId: query.department, q: query.q, page: query.page }),
+    reviewCounts(db, actor, verb),
+    actor.role === 'school' ? rosterFilterOptions(db, actor, new Date().getFullYear()).then((o) => o.departments) : [],
+  ]);
   const params = new URLSearchParams(Object.entries({ initiator: query.initiator, state: query.state, department: query.department, q: query.q }).filter((e) => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
   return render(c, 'school/agreements/index', {
     title: '在线签约管理',
-    rows: result.rows.map(rowView),
+    rows: result.rows.map((r) => rowView(r, verb)),
     total: result.total,
     page: result.page,
     pages: result.pages,
-    counts: await countsView(c),
+    counts,
     filters: query,
-    states: AGREEMENT_STATES.map((s) => ({ value: s, label: REVIEW_STATE_LABELS[s] })),
-    departments: actor.role === 'school' ? (await rosterFilterOptions(db, actor, new Date().getFullYear())).departments : [],
-    stage: stageOf(c),
-    verb: await reviewerVerb(db, actor),
+    states: AGREEMENT_STATES.map((s) => ({ value: s, label: agreementStateLabel('online', 'reviewer', s, verb) })),
+    departments,
+    verb,
     pageQuery: params.toString(),
   });
 });
 
-async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: 200 | 409 | 422 = 200) {
+async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const { agreement: a, graduate: g, department, unit } = await getForReview(db, actor, idParam(c));
+  const { agreement: a, graduate: g, department, unitVerification, canDecide } = await getForReview(db, actor, idParam(c));
+  const verb = await reviewerVerb(db, actor);
+  const unit = a.unitSnapshot;
   return render(c, 'school/agreements/show', {
-    title: '签约审核',
-    a: { ...a, stateLabel: REVIEW_STATE_LABELS[a.state], deadlineText: formatShanghai(a.deadline), invitedText: formatShanghai(a.invitedAt), archiveModeLabel: ARCHIVE_MODE_LABELS[a.archiveMode] },
+    title: `签约${verb}`,
+    a: letterView(a, agreementStateLabel(a.kind, 'reviewer', a.state, verb)),
     g: { ...g, idNumber: maskIdNumber(g.idNumber), department, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, g.educationLevel), trainingMode: labelOf(TRAINING_MODES, g.trainingMode) },
-    unit: { ...unit, employerType: labelOf(EMPLOYER_TYPES, unit.employerType), industry: labelOf(INDUSTRIES, unit.industry), region: regionName(unit.region) ?? unit.region },
-    canDecide: a.state === stageOf(c),
-    warning: await warningFor(db, actor.schoolId, a.employerId),
-    verb: await reviewerVerb(db, actor),
-    steps: progressSteps(a.state),
-    timeline: await agreementTimeline(db, actor, a.id),
+    unit: {
+      ...unit,
+      employerType: labelOf(EMPLOYER_TYPES, unit.employerType),
+      industry: labelOf(INDUSTRIES, unit.industry),
+      region: regionName(unit.region) ?? unit.region,
+      verification: unitVerification ? EMPLOYER_VERIFICATION_LABELS[unitVerification] : '非平台注册单位',
+    },
+    canDecide,
+    documentReady: inAgreementGroup(a.kind, 'signed', a.state),
+    warning: a.employerId === null ? null : await warningFor(db, actor.schoolId, a.employerId),
+    verb,
+    steps: progressSteps(a.kind, a.state, verb),
+    timeline: await agreementTimeline(db, { id: a.id, kind: a.kind, verb }),
     archiveLabels: ARCHIVE_LABELS,
     fields: {},
     notice: c.req.query('done') === '1' ? '已提交。' : undefined,
@@ -86,20 +93,28 @@ async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: 
 agreementRoutes.get('/:id{[0-9]+}', (c) => reviewPage(c));
 
 agreementRoutes.post('/:id{[0-9]+}/review', async (c) => {
-  const { db, views } = c.get('app');
+  const { db } = c.get('app');
   const actor = c.get('actor')!;
   const id = idParam(c);
   try {
     await decideReview(db, { actor, ip: clientIp(c) }, id, formValues(await c.req.parseBody()));
   } catch (e) {
-    return reviewPage(c, formProblems(e), 422);
+    const refusal = formProblems(e);
+    return reviewPage(c, refusal, refusal.status);
   }
-  if (!c.req.header('hx-request')) return c.redirect(`/school/agreements/${id}?done=1`, 303);
   // htmx: the decided row and, out of band, the counts above the list.
-  const [row] = (await listForReview(db, actor, { id, page: 1 })).rows;
-  const verb = await reviewerVerb(db, actor);
-  const html = row
-    ? views.render('school/agreements/_row', { r: rowView(row), stage: stageOf(c), verb }) + views.render('school/agreements/_counts', { counts: await countsView(c), oob: true })
-    : '';
-  return c.html(html);
+  return pageOrFragments(
+    c,
+    () => c.redirect(`/school/agreements/${id}?done=1`, 303),
+    async () => {
+      const verb = await reviewerVerb(db, actor);
+      const [row] = (await listForReview(db, actor, { id, page: 1 })).rows;
+      return row
+        ? [
+            { view: 'school/agreements/_row', data: { r: rowView(row, verb), verb } },
+            { view: 'school/agreements/_counts', data: { counts: await reviewCounts(db, actor, verb), oob: true } },
+          ]
+        : [];
+    },
+  );
 });

@@ -20,7 +20,7 @@ import { addGraduate, removeGraduate, revealIdNumber, updateGraduate } from '../
 import { getGraduate, listGraduates, rosterCohorts, rosterFilterOptions } from '../../domain/graduates/roster.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
 
@@ -77,7 +77,7 @@ graduateRoutes.get('/', async (c) => {
   });
 });
 
-async function graduateForm(c: Context<AppEnv>, opts: { id?: number; cohort: number; values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: 200 | 409 | 422 = 200) {
+async function graduateForm(c: Context<AppEnv>, opts: { id?: number; cohort: number; values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: PageStatus = 200) {
   return render(c, 'school/graduates/form', { title: opts.id ? '修改学生信息' : '添加学生', options: FORM_OPTIONS, fields: {}, ...opts }, status);
 }
 
@@ -96,7 +96,7 @@ graduateRoutes.post('/', async (c) => {
     return c.redirect(`/school/graduates/${id}?saved=1`, 303);
   } catch (e) {
     const problems = formProblems(e);
-    return graduateForm(c, { cohort, values: body, ...problems }, 422);
+    return graduateForm(c, { cohort, values: body, ...problems }, problems.status);
   }
 });
 
@@ -144,7 +144,7 @@ graduateRoutes.post('/:id{[0-9]+}', async (c) => {
   } catch (e) {
     const problems = formProblems(e);
     const g = await getGraduate(c.get('app').db, c.get('actor')!, id);
-    return graduateForm(c, { id, cohort: g.cohort, values: { ...body, phone: g.phone, email: g.email }, ...problems }, 422);
+    return graduateForm(c, { id, cohort: g.cohort, values: { ...body, phone: g.phone, email: g.email }, ...problems }, problems.status);
   }
 });
 

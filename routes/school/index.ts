@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { AGREEMENT_TYPE_LABELS } from '../../domain/tenancy/agreement-types.ts';
+import { reviewInbox } from '../../domain/reviews/inbox.ts';
+import { AGREEMENT_TYPE_LABELS, reviewVerb } from '../../domain/tenancy/agreement-types.ts';
 import { schoolWorkbench } from '../../domain/tenancy/summaries.ts';
 import type { AppEnv } from '../context.ts';
 import { notificationRoutes } from '../notifications.ts';
@@ -24,6 +25,9 @@ schoolRoutes.route('/agreements', agreementRoutes);
 schoolRoutes.route('/agreements', agreementDocumentRoutes);
 
 schoolRoutes.get('/', async (c) => {
-  const bench = await schoolWorkbench(c.get('app').db, c.get('actor')!);
-  return render(c, 'school/home', { title: '工作台', ...bench, agreementTypeLabel: AGREEMENT_TYPE_LABELS[bench.school.agreementType] });
+  const { db } = c.get('app');
+  const actor = c.get('actor')!;
+  const bench = await schoolWorkbench(db, actor);
+  const inbox = await reviewInbox(db, actor, reviewVerb(bench.school.agreementType));
+  return render(c, 'school/home', { title: '工作台', ...bench, inbox, agreementTypeLabel: AGREEMENT_TYPE_LABELS[bench.school.agreementType] });
 });

@@ -14,7 +14,7 @@ import {
 import { buildRosterTemplate } from '../../domain/graduates/roster-template.ts';
 import { rosterCohorts } from '../../domain/graduates/roster.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems } from '../forms.ts';
+import { formProblems, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
 
@@ -29,7 +29,7 @@ rosterImportRoutes.use(async (c, next) => {
   await next();
 });
 
-async function indexPage(c: Context<AppEnv>, problems: { error?: string; fields?: Record<string, string> } = {}, cohort?: number, status: 200 | 413 | 422 = 200) {
+async function indexPage(c: Context<AppEnv>, problems: { error?: string; fields?: Record<string, string> } = {}, cohort?: number, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const [imports, cohorts] = await Promise.all([listRosterImports(db, actor), rosterCohorts(db, actor)]);
@@ -70,7 +70,8 @@ rosterImportRoutes.post(
       void processRosterImport(db, id, { dataDir: config.dataDir }).catch((e: unknown) => log.error('roster import failed', { importId: id, error: String(e) }));
       return c.redirect(`/school/roster-imports/${id}`, 303);
     } catch (e) {
-      return indexPage(c, formProblems(e), Number.isInteger(cohort) ? cohort : undefined, 422);
+      const refusal = formProblems(e);
+      return indexPage(c, refusal, Number.isInteger(cohort) ? cohort : undefined, refusal.status);
     }
   },
 );

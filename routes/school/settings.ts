@@ -4,14 +4,14 @@ import { REVIEW_MODE_LABELS, REVIEW_MODES } from '../../domain/tenancy/agreement
 import { forbidden } from '../../domain/errors.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { render } from '../render.ts';
 
 export const settingsRoutes = new Hono<AppEnv>();
 
 const reviewModes = REVIEW_MODES.map((m) => ({ value: m, label: REVIEW_MODE_LABELS[m] }));
 
-function page(c: Context<AppEnv>, values: Record<string, unknown>, problems: { error?: string; notice?: string; fields?: Record<string, string> } = {}, status: 200 | 422 = 200) {
+function page(c: Context<AppEnv>, values: Record<string, unknown>, problems: { error?: string; notice?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   return render(c, 'school/settings/edit', { title: '签约设置', values, reviewModes, fields: {}, ...problems }, status);
 }
 
@@ -32,6 +32,6 @@ settingsRoutes.post('/', async (c) => {
     return c.redirect('/school/settings?saved=1', 303);
   } catch (e) {
     const problems = formProblems(e);
-    return page(c, { ...body, onlineSigning: !!body.onlineSigning, paperRegistration: !!body.paperRegistration, destinationRegistration: !!body.destinationRegistration }, problems, 422);
+    return page(c, { ...body, onlineSigning: !!body.onlineSigning, paperRegistration: !!body.paperRegistration, destinationRegistration: !!body.destinationRegistration }, problems, problems.status);
   }
 });

@@ -4,7 +4,7 @@ import { listWarningUnits, markWarningUnit, unmarkWarningUnit } from '../../doma
 import { forbidden } from '../../domain/errors.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { formProblems, formValues } from '../forms.ts';
+import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
 
@@ -18,7 +18,7 @@ warningRoutes.use(async (c, next) => {
 
 const categories = WARNING_CATEGORIES.map((k) => ({ value: k, label: WARNING_CATEGORY_LABELS[k] }));
 
-async function page(c: Context<AppEnv>, form: { values?: Record<string, string>; error?: string; fields?: Record<string, string> } = {}, status: 200 | 409 | 422 = 200) {
+async function page(c: Context<AppEnv>, form: { values?: Record<string, string>; error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const marks = await listWarningUnits(c.get('app').db, c.get('actor')!);
   return render(c, 'school/warnings', {
     title: '预警单位管理',
@@ -38,7 +38,8 @@ warningRoutes.post('/', async (c) => {
     await markWarningUnit(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, values);
     return c.redirect('/school/warnings?saved=1', 303);
   } catch (e) {
-    return page(c, { values, ...formProblems(e) }, 422);
+    const refusal = formProblems(e);
+    return page(c, { values, ...refusal }, refusal.status);
   }
 });
 warningRoutes.post('/:id{[0-9]+}/removal', async (c) => {

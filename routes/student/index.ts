@@ -6,8 +6,8 @@ import type { AppEnv } from '../context.ts';
 import { notificationRoutes } from '../notifications.ts';
 import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
-import { formatShanghai } from '../../domain/signing/deadline.ts';
-import { graduateAgreements } from '../../domain/signing/queries.ts';
+import { formatShanghai } from '../../domain/agreements/deadline.ts';
+import { graduateAgreements } from '../../domain/agreements/queries.ts';
 import { rosterCheckRoutes } from './check.ts';
 import { contactRoutes } from './contact.ts';
 import { invitationRoutes } from './invitations.ts';
@@ -37,7 +37,7 @@ studentRoutes.get('/', async (c) => {
   const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
   const { active, rows } = await graduateAgreements(c.get('app').db, actor);
   return render(c, 'student/home', {
-    invitations: rows.map((r) => ({ ...r, deadlineText: formatShanghai(r.deadline) })),
+    invitations: rows.map((r) => ({ ...r, deadlineText: r.deadline ? formatShanghai(r.deadline) : null })),
     title: '首页',
     name: graduate.name,
     recordRows: homeRecordRows(graduate),
@@ -46,7 +46,7 @@ studentRoutes.get('/', async (c) => {
     signable: isSignableTrainingMode(graduate.trainingMode),
     // Destination registration comes later: every graduate is at its start.
     statusSummary: [
-      { label: '签约状态', value: active ? (active.state === 'signed' ? '已签约' : '学校（院系）审核中') : '未签约' },
+      { label: '签约状态', value: active?.summary ?? '未签约' },
       { label: '毕业去向', value: '未登记' },
     ],
   });

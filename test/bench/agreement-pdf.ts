@@ -6,7 +6,7 @@ import { connect } from '../../db/client.ts';
 import { silentLogger } from '../../db/log.ts';
 import { users } from '../../db/schema/index.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
-import { loadAgreementDocument } from '../../domain/signing/document.ts';
+import { loadAgreementDocument } from '../../domain/agreements/document.ts';
 import { createViews } from '../../views/index.ts';
 import { createPdfPrinter, pdfFontFaces } from '../../views/pdf.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
-import { expireDueInvitations } from '../../domain/signing/expiry.ts';
+import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
 
 // The issue-5 budget: expiring invitations among 1,000,000 pending ones with 3% due takes ≤ 1 s;

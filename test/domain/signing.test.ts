@@ -6,13 +6,14 @@ import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { makeUscc } from '../../domain/codes/uscc.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { removeGraduate } from '../../domain/graduates/roster-admin.ts';
-import { formatShanghai, responseDeadline } from '../../domain/signing/deadline.ts';
-import { expireDueInvitations, remindReviewers } from '../../domain/signing/expiry.ts';
-import { addFavourite, findStudent } from '../../domain/signing/favourites.ts';
-import { sendInvitations } from '../../domain/signing/invitations.ts';
-import { acceptInvitation, declineInvitation } from '../../domain/signing/respond.ts';
-import { decideReview } from '../../domain/signing/review.ts';
-import { snapshotOfUnit } from '../../domain/signing/snapshots.ts';
+import { formatShanghai, responseDeadline } from '../../domain/agreements/deadline.ts';
+import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
+import { remindReviewers } from '../../domain/reviews/inbox.ts';
+import { addFavourite, findStudent } from '../../domain/favourites/favourites.ts';
+import { sendInvitations } from '../../domain/agreements/online/invitations.ts';
+import { acceptInvitation, declineInvitation } from '../../domain/agreements/online/respond.ts';
+import { decideReview } from '../../domain/agreements/online/review.ts';
+import { snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 let d: TestDatabase;
@@ -86,7 +87,7 @@ test('E5/G6 invite several at once; a pending graduate is skipped and named; aft
 
 test('X3 accepting after 应约截止时间 expires the invitation instead; the deadline is checked in the action', async () => {
   const [pending] = await d.db.select().from(agreements).where(and(eq(agreements.graduateId, graduate.id), eq(agreements.state, 'invited')));
-  assert.is(await acceptInvitation(d.db, src(student), pending!.id, new Date(pending!.deadline.getTime())), 'expired');
+  assert.is(await acceptInvitation(d.db, src(student), pending!.id, new Date(pending!.deadline!.getTime())), 'expired');
   await declineInvitation(d.db, src(student), pending!.id).then(
     () => assert.unreachable('declined an expired invitation'),
     (e: DomainError) => assert.is(e.code, 'illegal_transition'),
@@ -97,9 +98,9 @@ test('X3 the expiry job: due exactly at the deadline, not one millisecond before
   const fav = (await d.db.select().from(favourites).where(eq(favourites.graduateId, graduate.id)))[0]!.id;
   const sent = await sendInvitations(d.db, src(employer), [fav], LETTER);
   const [row] = await d.db.select().from(agreements).where(eq(agreements.id, sent.invited[0]!.id));
-  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, new Date(row!.deadline.getTime() - 1)), 0));
-  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline), 1));
-  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline), 0));
+  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, new Date(row!.deadline!.getTime() - 1)), 0));
+  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline!), 1));
+  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline!), 0));
   assert.is((await d.db.select().from(agreements).where(eq(agreements.id, row!.id)))[0]!.state, 'expired');
   const told = await d.db.select().from(notifications).where(and(eq(notifications.userId, employer.userId), eq(notifications.link, `/employer/agreements/${row!.id}`)));
   assert.equal(told.map((n) => n.title), ['签约邀请已逾期'], 'G11 the unit hears of the expiry');
@@ -169,7 +170,7 @@ test('X4 20 simultaneous acceptances of 20 invitations of one graduate: exactly 
     const [unit] = await d.db.insert(employers).values({ uscc: makeUscc(`9111010800C${String(i).padStart(6, '0')}`), name: `并发单位${i}`, employerType: '39', industry: '34', region: '110108', address: '北京市海淀区', verification: 'verified' }).returning();
     const [a] = await d.db
       .insert(agreements)
-      .values({ kind: 'online', state: 'invited', employerId: unit!.id, graduateId: g!.id, schoolId: g!.schoolId, departmentId: g!.departmentId, cohort: g!.cohort, ...LETTER, validityDays: 3, deadline: new Date(Date.now() + 86400000), archiveMode: 'none', unitSnapshot: snapshotOfUnit(unit!) })
+      .values({ kind: 'online', state: 'invited', employerId: unit!.id, graduateId: g!.id, schoolId: g!.schoolId, departmentId: g!.departmentId, cohort: g!.cohort, ...LETTER, validityDays: 3, invitedAt: new Date(), deadline: new Date(Date.now() + 86400000), archiveMode: 'none', unitSnapshot: snapshotOfUnit(unit!) })
       .returning();
     ids.push(a!.id);
   }

@@ -1,9 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { agreements, departments, employers, events, graduates, provinces, schools } from '../../db/schema/index.ts';
-import { responseDeadline } from '../../domain/signing/deadline.ts';
-import { snapshotOfGraduate, snapshotOfSchool, snapshotOfUnit } from '../../domain/signing/snapshots.ts';
-import type { AgreementState } from '../../domain/signing/states.ts';
+import { responseDeadline } from '../../domain/agreements/deadline.ts';
+import { snapshotOfGraduate, snapshotOfSchool, snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
+import type { AgreementState } from '../../domain/agreements/states.ts';
 
 export type AgreementFixture = { id: number; graduateId: number; number: string; code: string; graduateName: string; idNumber: string; unitName: string; schoolName: string };
 

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { events, graduates, loginAttempts, schools, users } from '../../db/schema/index.ts';
-import { VERIFY_LIMITS } from '../../domain/signing/document.ts';
+import { VERIFY_LIMITS } from '../../domain/agreements/document.ts';
 import { appOnDb, ORIGIN, setupApp, type Client, type TestApp } from '../helpers/app.ts';
 import { textOf, type Doc } from '../helpers/html.ts';
 import { insertAgreement, type AgreementFixture } from '../helpers/signed-agreement.ts';

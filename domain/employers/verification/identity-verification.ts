@@ -1,20 +1,21 @@
 import { randomInt } from 'node:crypto';
 import { and, count, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db, Tx } from '../../db/client.ts';
-import { employerVerifications, employers, uploads, users } from '../../db/schema/index.ts';
-import type { Storage } from '../../db/storage.ts';
-import type { Actor } from '../auth/sessions.ts';
-import { isRegionCode } from '../codes/regions.ts';
-import { EMPLOYER_TYPES, INDUSTRIES, isCode } from '../codes/tables.ts';
-import { checkUscc } from '../codes/uscc.ts';
-import { DomainError, forbidden, notFound } from '../errors.ts';
-import { writeEvent, type EventSource } from '../events.ts';
-import { parseForm } from '../forms.ts';
-import { notifyUser, queueSms } from '../notifications.ts';
-import { recordUpload, stageFiles, type IncomingFile } from '../uploads/store-upload.ts';
-import { nextVerificationState, type VerificationEvent } from './transitions.ts';
-import { OPEN_VERIFICATION_STATES, VERIFICATION_METHODS, VERIFICATION_STATES, type VerificationState } from './verification-states.ts';
+import type { Db, Tx } from '../../../db/client.ts';
+import { employerVerifications, employers, uploads, users } from '../../../db/schema/index.ts';
+import type { Storage } from '../../../db/storage.ts';
+import type { Actor } from '../../auth/sessions.ts';
+import { isRegionCode } from '../../codes/regions.ts';
+import { EMPLOYER_TYPES, INDUSTRIES, isCode } from '../../codes/tables.ts';
+import { checkUscc } from '../../codes/uscc.ts';
+import { DomainError, forbidden, notFound } from '../../errors.ts';
+import type { EventSource } from '../../events.ts';
+import { parseForm } from '../../forms.ts';
+import { decisionForm } from '../../reviews/chain.ts';
+import { recordUpload, stageFiles, type IncomingFile } from '../../uploads/store-upload.ts';
+import { create, fire, statesFrom } from '../../workflow/kernel.ts';
+import { VERIFICATION_METHODS, type VerificationState } from './states.ts';
+import { employerVerification, VERIFICATION_DECISIONS, type Verification, type VerificationEvent } from './workflow.ts';
 
 // E2 身份认证: the employer user submits personal and unit information with evidence; platform
 // staff remit (对公账号汇款认证) and decide. E3: only a verified unit reaches signing features.
@@ -92,9 +93,12 @@ export async function submitVerification(db: Db, storage: Storage, source: Sourc
       const authorizationUploadId = await recordUpload(tx, stored.authorization!, { ...owner, purpose: 'employer_authorization' });
       const licenceUploadId = stored.licence ? await recordUpload(tx, stored.licence, { ...owner, purpose: 'employer_licence' }) : null;
       const method = joining ? 'join' : form.method;
-      const [row] = await tx
-        .insert(employerVerifications)
-        .values({
+      const created = await create(
+        tx,
+        employerVerification,
+        source,
+        'submitted',
+        {
           ...form,
           bankAccount: method === 'remittance' ? form.bankAccount!.replace(/\s/g, '') : null,
           bankName: method === 'remittance' ? form.bankName! : null,
@@ -104,12 +108,11 @@ export async function submitVerification(db: Db, storage: Storage, source: Sourc
           usccCheckPassed: checkUscc(form.uscc).checkDigit,
           authorizationUploadId,
           licenceUploadId,
-        })
-        .onConflictDoNothing()
-        .returning({ id: employerVerifications.id });
-      if (!row) throw new DomainError('conflict', '您已有一份认证申请正在处理中，请勿重复提交');
-      await writeEvent(tx, source, { subjectType: 'employer_verification', subjectId: row.id, action: 'verification.submitted', toState: 'submitted', data: { method } });
-      return row.id;
+        },
+        { skipOnConflict: true, data: { method } },
+      );
+      if (!('id' in created)) throw new DomainError('conflict', '您已有一份认证申请正在处理中，请勿重复提交');
+      return created.id;
     });
   } catch (e) {
     await discard();
@@ -117,30 +120,18 @@ export async function submitVerification(db: Db, storage: Storage, source: Sourc
   }
 }
 
-async function transition(tx: Tx, source: Source, id: number, event: VerificationEvent, by: 'admin' | 'employer', changes: Partial<typeof employerVerifications.$inferInsert> = {}, reason?: string | null) {
+/** Fires an event on one application, locked; an applicant reaches only their own. */
+async function fireOn(tx: Tx, source: Source, id: number, event: VerificationEvent, opts: { changes?: Partial<Verification>; reason?: string | null } = {}) {
   const [before] = await tx.select().from(employerVerifications).where(eq(employerVerifications.id, id)).for('update');
-  if (!before || (by === 'employer' && before.userId !== source.actor.userId)) throw notFound('认证申请');
-  const to = nextVerificationState(before.state, event, by, before.method);
-  await tx.update(employerVerifications).set({ ...changes, state: to, updatedAt: new Date() }).where(eq(employerVerifications.id, id));
-  await writeEvent(tx, source, { subjectType: 'employer_verification', subjectId: id, action: `verification.${event}`, fromState: before.state, toState: to, reason: reason ?? null });
-  return { before, to };
-}
-
-async function applicantOf(tx: Tx, userId: number) {
-  const [u] = await tx.select({ id: users.id, phone: users.phone }).from(users).where(eq(users.id, userId));
-  return u!;
+  if (!before || (source.actor.role === 'employer' && before.userId !== source.actor.userId)) throw notFound('认证申请');
+  return fire(tx, employerVerification, source, before, event, opts);
 }
 
 /** Platform staff record the random remittance of 0.01–0.99 元 as sent; the applicant is told to type it back. */
 export async function sendRemittance(db: Db, source: Source, id: number): Promise<number> {
   requireAdmin(source.actor);
   const cents = randomInt(1, 100);
-  await db.transaction(async (tx) => {
-    const { before } = await transition(tx, source, id, 'send_remittance', 'admin', { remittanceCents: cents, remittanceAttempts: 0, remittanceSentAt: new Date() });
-    const applicant = await applicantOf(tx, before.userId);
-    await notifyUser(tx, applicant.id, { title: '平台已向贵单位对公账户汇款', body: '请查询对公账户收到的汇款金额，登录网签平台填写以完成认证。', link: '/employer/verification' });
-    if (applicant.phone) await queueSms(tx, applicant.phone, '【网签平台】平台已向贵单位对公账户汇入一笔小额款项，请登录网签平台填写收到的金额以完成身份认证。');
-  });
+  await db.transaction((tx) => fireOn(tx, source, id, 'send_remittance', { changes: { remittanceCents: cents, remittanceAttempts: 0, remittanceSentAt: new Date() } }));
   return cents;
 }
 
@@ -155,16 +146,16 @@ export async function confirmRemittanceAmount(db: Db, source: Source, input: unk
     const [open] = await tx
       .select()
       .from(employerVerifications)
-      .where(and(eq(employerVerifications.userId, source.actor.userId), eq(employerVerifications.state, 'remittance_sent')))
+      .where(and(eq(employerVerifications.userId, source.actor.userId), inArray(employerVerifications.state, statesFrom(employerVerification, 'confirm_amount'))))
       .for('update');
     if (!open) throw new DomainError('illegal_transition', '当前没有等待填写的汇款金额');
     if (cents === open.remittanceCents) {
-      await transition(tx, source, open.id, 'confirm_amount', 'employer');
+      await fireOn(tx, source, open.id, 'confirm_amount');
       return { ok: true };
     }
     const attempts = open.remittanceAttempts + 1;
     if (attempts >= MAX_AMOUNT_ATTEMPTS) {
-      await transition(tx, source, open.id, 'exhaust_attempts', 'employer', { remittanceAttempts: attempts });
+      await fireOn(tx, source, open.id, 'exhaust_attempts', { changes: { remittanceAttempts: attempts } });
       return { ok: false, attemptsLeft: 0 };
     }
     await tx.update(employerVerifications).set({ remittanceAttempts: attempts, updatedAt: new Date() }).where(eq(employerVerifications.id, open.id));
@@ -172,54 +163,15 @@ export async function confirmRemittanceAmount(db: Db, source: Source, input: unk
   });
 }
 
-const decisionForm = z
-  .object({ decision: z.enum(['approve', 'reject'], { error: '请选择审核结果' }), reason: z.string().trim().max(500, { error: '不超过 500 个字' }).optional() })
-  .superRefine((f, ctx) => {
-    if (f.decision === 'reject' && !f.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: '审核不通过时必须填写原因' });
-  });
+const verificationDecision = decisionForm(VERIFICATION_DECISIONS);
 
-/** 通过 creates (or confirms) the unit and links the applicant to it; 不通过 needs a reason. The applicant is notified. */
+/** 通过 creates (or confirms) the unit and links the applicant to it; 不通过 needs a reason. The applicant is notified (the table's effects). */
 export async function decideVerification(db: Db, source: Source, id: number, input: unknown): Promise<VerificationState> {
   requireAdmin(source.actor);
-  const { decision, reason } = parseForm(decisionForm, input);
-  return db.transaction(async (tx) => {
-    const { before, to } = await transition(tx, source, id, decision, 'admin', { reviewedBy: source.actor.userId, reviewedAt: new Date(), decisionReason: reason ?? null }, reason);
-    const applicant = await applicantOf(tx, before.userId);
-    if (to === 'approved') {
-      const employerId = await approvedUnit(tx, source, before);
-      await tx.update(employerVerifications).set({ employerId }).where(eq(employerVerifications.id, id));
-      await tx.update(users).set({ employerId, displayName: before.applicantName, email: before.applicantEmail }).where(eq(users.id, before.userId));
-      await tx.update(uploads).set({ employerId }).where(inArray(uploads.id, [before.authorizationUploadId, ...(before.licenceUploadId ? [before.licenceUploadId] : [])]));
-      await notifyUser(tx, applicant.id, { title: '身份认证审核通过', body: '您已可以使用网签平台与毕业生线上签约。', link: '/employer' });
-      if (applicant.phone) await queueSms(tx, applicant.phone, '【网签平台】您提交的单位身份认证已审核通过，现在可以登录网签平台与毕业生线上签约。');
-    } else {
-      await notifyUser(tx, applicant.id, { title: '身份认证审核不通过', body: `原因：${reason}。请修改后重新提交认证。`, link: '/employer/verification' });
-      if (applicant.phone) await queueSms(tx, applicant.phone, `【网签平台】您提交的单位身份认证审核不通过，原因：${reason}。请登录网签平台修改后重新提交。`);
-    }
-    return to;
-  });
-}
-
-/** The unit an approved application belongs to: the verified unit it joins, or its own, created or confirmed now. */
-async function approvedUnit(tx: Tx, source: Source, v: typeof employerVerifications.$inferSelect): Promise<number> {
-  const existing = await verifiedUnitByUscc(tx, v.uscc);
-  if (existing) return existing.id;
-  const unit = {
-    name: v.unitName,
-    employerType: v.employerType,
-    industry: v.industry,
-    region: v.region,
-    address: v.address,
-    contactName: v.contactName,
-    contactPhone: v.contactPhone,
-    contactMobile: v.contactMobile,
-    contactEmail: v.contactEmail,
-    verification: 'verified' as const,
-    verifiedAt: new Date(),
-  };
-  const [row] = await tx.insert(employers).values({ uscc: v.uscc, ...unit }).onConflictDoUpdate({ target: employers.uscc, set: unit }).returning({ id: employers.id });
-  await writeEvent(tx, source, { subjectType: 'employer', subjectId: row!.id, action: 'employer.verified', toState: 'verified', data: { verificationId: v.id } });
-  return row!.id;
+  const { decision, reason } = parseForm(verificationDecision, input);
+  return db.transaction((tx) =>
+    fireOn(tx, source, id, decision as 'approve' | 'reject', { changes: { reviewedBy: source.actor.userId, reviewedAt: new Date(), decisionReason: reason ?? null }, reason: reason ?? null }),
+  );
 }
 
 export const QUEUE_PAGE_SIZE = 20;
@@ -228,7 +180,7 @@ export type QueueQuery = { state?: VerificationState | undefined; method?: (type
 /** The platform's review queue: open applications first by default, searchable by unit name or USCC. */
 export async function listVerificationQueue(db: Db, actor: Actor, query: QueueQuery) {
   requireAdmin(actor);
-  const conditions: SQL[] = [query.state ? eq(employerVerifications.state, query.state) : inArray(employerVerifications.state, [...OPEN_VERIFICATION_STATES])];
+  const conditions: SQL[] = [query.state ? eq(employerVerifications.state, query.state) : inArray(employerVerifications.state, [...employerVerification.groups.open])];
   if (query.method) conditions.push(eq(employerVerifications.method, query.method));
   if (query.q) {
     const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
@@ -274,4 +226,3 @@ export async function getVerificationForReview(db: Db, actor: Actor, id: number)
   return { ...row.v, applicantPhone: row.phone, files, joiningUnitName: joining?.name ?? null };
 }
 
-export { VERIFICATION_STATES };

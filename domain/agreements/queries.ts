@@ -1,68 +1,67 @@
 import { and, asc, count, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { agreements, departments, events, graduates, schools } from '../../db/schema/index.ts';
+import { agreements, departments, events, graduates, provinces, schools } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
 import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
 import { notFound } from '../errors.ts';
-import { ACTIVE_AGREEMENT_STATES, AGREEMENT_STATE_LABELS, EMPLOYER_TABS, type AgreementState } from './states.ts';
+import { reviewVerb } from '../tenancy/agreement-types.ts';
+import { agreementEventLabel, agreementStateLabel, inAgreementGroup } from './kinds.ts';
+import { EMPLOYER_TABS } from './online/workflow.ts';
+import type { AgreementKind } from './states.ts';
 import { agreementScope } from './visibility.ts';
 
 // What each party reads about its agreements; every query goes through agreementScope.
 
-/** One agreement the actor may see, with the graduate's and school's names. */
+/**
+ * One agreement the actor may see, with the graduate's, school's and department's names and the
+ * verb it is reviewed with (S3): the one frozen on the agreement, else the province's today.
+ */
 export async function getAgreement(db: DbOrTx, actor: Actor, id: number) {
   const [row] = await db
-    .select({ agreement: agreements, graduateName: graduates.name, school: schools.name, department: departments.name })
+    .select({ agreement: agreements, graduateName: graduates.name, school: schools.name, department: departments.name, agreementType: provinces.agreementType })
     .from(agreements)
     .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
     .innerJoin(schools, eq(schools.id, agreements.schoolId))
+    .innerJoin(provinces, eq(provinces.id, schools.provinceId))
     .innerJoin(departments, eq(departments.id, agreements.departmentId))
     .where(and(eq(agreements.id, id), agreementScope(actor)));
   if (!row) throw notFound('签约');
-  return { ...row.agreement, graduateName: row.graduateName, school: row.school, department: row.department };
+  const verb = reviewVerb(row.agreement.schoolSnapshot?.agreementType ?? row.agreementType);
+  return { ...row.agreement, graduateName: row.graduateName, school: row.school, department: row.department, verb };
 }
 
-const ACTION_LABELS: Record<string, string> = {
-  'agreement.invite': '单位发起签约邀请',
-  'agreement.accept': '学生接受签约邀请',
-  'agreement.decline': '学生拒绝签约',
-  'agreement.expire': '学生逾期未回应',
-  'agreement.approve': '审核通过',
-  'agreement.reject': '审核不通过',
-  'agreement.invalidate': '签约邀请失效',
-};
+export type LoadedAgreement = Awaited<ReturnType<typeof getAgreement>>;
 
-/** X1: the agreement's timeline, the same for the unit, the graduate and the school. */
-export async function agreementTimeline(db: DbOrTx, actor: Actor, id: number) {
-  await getAgreement(db, actor, id);
+/** X1: the agreement's timeline, the same for the unit, the graduate and the school; call with an agreement the actor may see. */
+export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id' | 'kind' | 'verb'>) {
   const rows = await db
-    .select({ at: events.occurredAt, action: events.action, role: events.actorRole, toState: events.toState, reason: events.reason })
+    .select({ at: events.occurredAt, action: events.action, role: events.actorRole, fromState: events.fromState, toState: events.toState, reason: events.reason })
     .from(events)
-    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(id))))
+    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(a.id))))
     .orderBy(asc(events.id));
   return rows.map((r) => ({
     at: r.at,
-    what: r.action === 'agreement.approve' && r.toState === 'school_review' ? '院系审核通过' : r.action === 'agreement.approve' && r.toState === 'signed' ? '学校审核通过，签约完成' : (ACTION_LABELS[r.action] ?? r.action),
+    what: agreementEventLabel(a.kind, r.action, r.fromState, r.toState, a.verb),
     who: r.role && r.role in ROLE_LABELS ? ROLE_LABELS[r.role as Role] : '系统',
     reason: r.reason,
   }));
 }
 
-/** The progress steps of the employer guide: 单位已发起邀请 → 等待学生应约 → 学校（学院）审核 → 签约完成. */
-export function progressSteps(state: AgreementState) {
-  const reached = { invited: 2, department_review: 3, school_review: 3, signed: 4 }[state as 'invited'] ?? 2;
-  return ['单位已发起邀请', '等待学生应约', '学校（学院）审核', '签约完成'].map((label, i) => ({ label, done: i < reached, current: i === reached - 1 }));
-}
-
-/** The graduate's invitations and agreements, newest first; whether one is already active (G4). */
+/** The graduate's invitations and agreements, newest first, and the one active agreement if any (G4). */
 export async function graduateAgreements(db: DbOrTx, actor: Actor) {
-  const rows = await db.select().from(agreements).where(agreementScope(actor)).orderBy(desc(agreements.invitedAt), desc(agreements.id));
-  const active = rows.find((r) => (ACTIVE_AGREEMENT_STATES as readonly string[]).includes(r.state));
+  const rows = await db.select().from(agreements).where(agreementScope(actor)).orderBy(desc(agreements.createdAt), desc(agreements.id));
+  const active = rows.find((r) => inAgreementGroup(r.kind, 'active', r.state));
   return {
-    active: active ?? null,
-    rows: rows.map((r) => ({ id: r.id, unit: r.unitSnapshot.name, positionName: r.positionName, state: r.state, stateLabel: AGREEMENT_STATE_LABELS[r.state], deadline: r.deadline, invitedAt: r.invitedAt })),
+    active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
+    rows: rows.map((r) => ({
+      id: r.id,
+      unit: r.unitSnapshot.name,
+      positionName: r.positionName,
+      stateLabel: agreementStateLabel(r.kind, 'graduate', r.state),
+      deadline: inAgreementGroup(r.kind, 'pending', r.state) ? r.deadline : null,
+    })),
   };
 }
 
@@ -95,8 +94,7 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
       school: r.school,
       level: labelOf(EDUCATION_LEVEL_SHORT, r.level),
       major: r.major,
-      state: r.a.state,
-      stateLabel: AGREEMENT_STATE_LABELS[r.a.state],
+      stateLabel: agreementStateLabel(r.a.kind, 'employer', r.a.state),
       updatedAt: r.a.updatedAt,
     })),
     total,
@@ -110,3 +108,5 @@ export async function employerCounts(db: DbOrTx, actor: Actor, cohort: number) {
   const rows = await db.select({ state: agreements.state, n: count() }).from(agreements).where(and(agreementScope(actor), eq(agreements.cohort, cohort))).groupBy(agreements.state);
   return Object.values(EMPLOYER_TABS).map((tab) => ({ label: tab.label, n: rows.filter((r) => (tab.states as readonly string[]).includes(r.state)).reduce((s, r) => s + r.n, 0) }));
 }
+
+export type { AgreementKind };

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex, date } from 'drizzle-orm/pg-core';
-import type { GraduateSnapshot, SchoolSnapshot, UnitSnapshot } from '../../domain/signing/snapshots.ts';
-import { AGREEMENT_KINDS, AGREEMENT_STATES, ARCHIVE_MODES } from '../../domain/signing/states.ts';
+import { check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { GraduateSnapshot, SchoolSnapshot, UnitSnapshot } from '../../domain/agreements/snapshots.ts';
+import { ACTIVE_AGREEMENT_STATES, AGREEMENT_KINDS, AGREEMENT_STATES, ARCHIVE_MODES } from '../../domain/agreements/states.ts';
 import { employers } from './employers.ts';
 import { graduates } from './graduates.ts';
 import { departments, schools } from './tenancy.ts';
@@ -41,8 +41,11 @@ export const favourites = pgTable(
   ],
 );
 
-// Every agreement of a graduate, whatever its kind (online now; offline and registered later), so
-// one partial unique index holds G4 across all of them.
+// Every agreement of a graduate, whatever its kind, so one partial unique index holds G4 across all
+// of them. The invitation letter's columns belong to online agreements only (a CHECK says so); the
+// terms (position, pay, 户档, supplement) and the unit snapshot belong to every kind. The unit is a
+// platform employer (employer_id) or, for offline and registered agreements, possibly a unit the
+// graduate typed in, which only the snapshot holds.
 export const agreements = pgTable(
   'agreements',
   {
@@ -52,9 +55,7 @@ export const agreements = pgTable(
     // 协议编号 and the verification code printed on the PDF, assigned when the graduate accepts.
     number: text('number'),
     verificationCode: text('verification_code'),
-    employerId: integer('employer_id')
-      .notNull()
-      .references(() => employers.id),
+    employerId: integer('employer_id').references(() => employers.id),
     graduateId: integer('graduate_id')
       .notNull()
       .references(() => graduates.id),
@@ -65,22 +66,25 @@ export const agreements = pgTable(
       .notNull()
       .references(() => departments.id),
     cohort: smallint('cohort').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    // 签约邀请函 (online only): who sent it when, the response window and the 签约联系人.
     invitedBy: integer('invited_by').references(() => users.id),
-    invitedAt: timestamp('invited_at', { withTimezone: true }).notNull().defaultNow(),
-    // 签约邀请函 (DESIGN.md section 7)
+    invitedAt: timestamp('invited_at', { withTimezone: true }),
+    validityDays: smallint('validity_days'),
+    deadline: timestamp('deadline', { withTimezone: true }),
+    contactName: text('contact_name'),
+    contactPhone: text('contact_phone'),
+    // The terms (DESIGN.md section 7), every kind.
     positionCategory: text('position_category').notNull(),
     positionName: text('position_name').notNull(),
-    validityDays: smallint('validity_days').notNull(),
-    deadline: timestamp('deadline', { withTimezone: true }).notNull(),
-    contactName: text('contact_name').notNull(),
-    contactPhone: text('contact_phone').notNull(),
     probation: text('probation'),
     probationPay: text('probation_pay'),
     regularPay: text('regular_pay'),
     penalty: text('penalty'),
     reportPlace: text('report_place'),
     reportDeadline: date('report_deadline'),
-    workPlace: text('work_place').notNull(),
+    // 实际工作地点: required in a letter, optional in a graduate's application (the campus edition).
+    workPlace: text('work_place'),
     archiveMode: archiveModeEnum('archive_mode').notNull(),
     archive: jsonb('archive').$type<Record<string, string>>(),
     supplement: text('supplement'),
@@ -101,7 +105,7 @@ export const agreements = pgTable(
     // so expiring them writes one index fewer.
     uniqueIndex('agreements_number_key').on(t.number).where(sql`number is not null`),
     // G4 / X4: at most one active agreement per graduate, enforced by the database.
-    uniqueIndex('agreements_one_active_per_graduate').on(t.graduateId).where(sql`state in ('department_review', 'school_review', 'signed')`),
+    uniqueIndex('agreements_one_active_per_graduate').on(t.graduateId).where(sql.raw(`state in (${ACTIVE_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
     // G6: one pending invitation per unit and graduate.
     uniqueIndex('agreements_one_pending_invitation').on(t.employerId, t.graduateId).where(sql`state = 'invited'`),
     // X3: the expiry job finds due invitations through this.
@@ -109,6 +113,10 @@ export const agreements = pgTable(
     index('agreements_school_state_idx').on(t.schoolId, t.state),
     index('agreements_employer_state_idx').on(t.employerId, t.state),
     index('agreements_graduate_idx').on(t.graduateId),
+    check(
+      'agreements_online_letter',
+      sql`${t.kind} <> 'online' or (${t.employerId} is not null and ${t.invitedAt} is not null and ${t.validityDays} is not null and ${t.deadline} is not null and ${t.contactName} is not null and ${t.contactPhone} is not null and ${t.workPlace} is not null)`,
+    ),
   ],
 );
 

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
 import { agreements, departments, favourites, graduates, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { maskIdNumber } from '../codes/id-number.ts';
+import { maskIdNumber, parseIdNumber } from '../codes/id-number.ts';
+import { onlineSigning } from '../agreements/online/workflow.ts';
 import { EDUCATION_LEVEL_SHORT, isSignableTrainingMode, labelOf } from '../codes/tables.ts';
 import { verifiedUnitOf } from '../employers/unit.ts';
 import { DomainError, notFound } from '../errors.ts';
@@ -20,7 +21,11 @@ export const findStudentForm = z.object({
     .string()
     .trim()
     .toUpperCase()
-    .regex(/^\d{17}[\dX]$/, { error: '请输入 18 位身份证号' }),
+    .regex(/^\d{17}[\dX]$/, { error: '请输入 18 位身份证号' })
+    .superRefine((v, ctx) => {
+      const checked = parseIdNumber(v);
+      if (!checked.ok) ctx.addIssue({ code: 'custom', message: checked.reason });
+    }),
   school: z.string().trim().min(2, { error: '请输入毕业院校' }).max(50),
   cohort: z.coerce.number({ error: '请选择届别' }).int().min(2000).max(2100),
 });
@@ -112,7 +117,7 @@ export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: 
     ? await db
         .select({ graduateId: agreements.graduateId })
         .from(agreements)
-        .where(and(eq(agreements.employerId, employerId), eq(agreements.state, 'invited'), inArray(agreements.graduateId, rows.map((r) => r.graduateId))))
+        .where(and(eq(agreements.employerId, employerId), inArray(agreements.state, [...onlineSigning.groups.pending]), inArray(agreements.graduateId, rows.map((r) => r.graduateId))))
     : [];
   const pendingIds = new Set(pending.map((p) => p.graduateId));
   return {

@@ -14,17 +14,14 @@ import { writeEvent, type EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
 import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
 import { formatShanghai } from './deadline.ts';
+import { agreementStateLabel, inAgreementGroup, reviewStageLeft, workflowOfKind } from './kinds.ts';
 import type { GraduateSnapshot, UnitSnapshot } from './snapshots.ts';
-import { AGREEMENT_STATE_LABELS, ARCHIVE_MODE_LABELS, type AgreementKind, type AgreementState } from './states.ts';
+import { AGREEMENT_KIND_LABELS, ARCHIVE_MODE_LABELS } from './states.ts';
 import { agreementScope } from './visibility.ts';
 
 // 就业协议书 (DESIGN.md section 7): what the preview page and the PDF show, for the three parties
-// once the agreement is signed (G8), and the public check of its number and code (/verify).
-
-const KIND_LABELS: Record<AgreementKind, string> = { online: '线上签约' };
-
-/** G8: online agreements are previewed and downloaded once signed. */
-const DOCUMENT_STATES: readonly AgreementState[] = ['signed'];
+// once the agreement is signed (G8, each kind's `signed` group), and the public check of its
+// number and code (/verify).
 
 /** A snapshot's fields as the document prints them. */
 type Displayed<T> = { [K in keyof T]: string };
@@ -44,13 +41,8 @@ export type AgreementDocument = {
   signing: {
     kind: string;
     state: string;
-    invitedAt: string;
     positionCategory: string;
     positionName: string;
-    validity: string;
-    deadline: string;
-    contactName: string;
-    contactPhone: string;
     probation: string;
     probationPay: string;
     regularPay: string;
@@ -59,6 +51,8 @@ export type AgreementDocument = {
     reportDeadline: string;
     workPlace: string;
   };
+  /** The invitation letter's rows, for an online agreement only. */
+  letter: { invitedAt: string; validity: string; deadline: string; contact: string } | null;
   /** The unit's snapshot as display text (code labels resolved, blanks as ''). */
   unit: Displayed<UnitSnapshot>;
   archive: { mode: string; details: Array<{ label: string; value: string }> };
@@ -82,13 +76,13 @@ export async function loadAgreementDocument(db: DbOrTx, source: EventSource & { 
   const [row] = await db.select().from(agreements).where(and(eq(agreements.id, agreementId), agreementScope(source.actor)));
   if (!row) throw notFound('就业协议书');
   const { number, verificationCode, graduateSnapshot: graduate, schoolSnapshot: school, unitSnapshot: unit } = row;
-  if (!DOCUMENT_STATES.includes(row.state) || !number || !verificationCode || !graduate || !school) {
+  if (!inAgreementGroup(row.kind, 'signed', row.state) || !number || !verificationCode || !graduate || !school) {
     throw new DomainError('illegal_transition', '签约完成后才能查看就业协议书');
   }
   const approvals = await db
     .select({ fromState: events.fromState, occurredAt: events.occurredAt })
     .from(events)
-    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(row.id)), eq(events.action, 'agreement.approve')))
+    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(row.id)), eq(events.action, `${workflowOfKind(row.kind).subject}.approve`)))
     .orderBy(asc(events.occurredAt), asc(events.id));
   if (source.actor.graduateId !== row.graduateId) {
     await writeEvent(db, source, { subjectType: 'graduate', subjectId: row.graduateId, schoolId: row.schoolId, action: 'graduate.id_number_revealed', data: { agreementId: row.id } });
@@ -107,23 +101,22 @@ export async function loadAgreementDocument(db: DbOrTx, source: EventSource & { 
     agreementType: school.agreementType,
     reviewVerb: verb,
     signing: {
-      kind: KIND_LABELS[row.kind],
-      state: AGREEMENT_STATE_LABELS[row.state],
-      invitedAt: formatShanghai(row.invitedAt),
+      kind: AGREEMENT_KIND_LABELS[row.kind],
+      state: agreementStateLabel(row.kind, 'graduate', row.state),
       positionCategory: labelOf(POSITION_CATEGORIES, row.positionCategory),
       positionName: row.positionName,
-      validity: `${row.validityDays}天`,
-      deadline: formatShanghai(row.deadline),
-      contactName: row.contactName,
-      contactPhone: row.contactPhone,
       probation: row.probation ?? '',
       probationPay: inYuan(row.probationPay),
       regularPay: inYuan(row.regularPay),
       penalty: inYuan(row.penalty),
       reportPlace: row.reportPlace ?? '',
       reportDeadline: row.reportDeadline ?? '',
-      workPlace: row.workPlace,
+      workPlace: row.workPlace ?? '',
     },
+    letter:
+      row.invitedAt && row.deadline
+        ? { invitedAt: formatShanghai(row.invitedAt), validity: `${row.validityDays}天`, deadline: formatShanghai(row.deadline), contact: `${row.contactName ?? ''} ${row.contactPhone ?? ''}`.trim() }
+        : null,
     unit: {
       name: unit.name,
       uscc: unit.uscc,
@@ -176,7 +169,7 @@ export async function loadAgreementDocument(db: DbOrTx, source: EventSource & { 
       postcode: school.postcode ?? '',
     },
     reviews: approvals.map((a) =>
-      a.fromState === 'department_review'
+      reviewStageLeft(row.kind, a.fromState) === 'department'
         ? { stage: `院系${verb}`, reviewer: graduate.department, at: formatShanghai(a.occurredAt) }
         : { stage: `学校${verb}`, reviewer: school.name, at: formatShanghai(a.occurredAt) },
     ),
@@ -216,10 +209,10 @@ export async function verifyAgreement(db: Db, input: unknown, ip: string | null)
     // Keyed by IP, not by number: a per-number limit would let anyone block an agreement's check.
     const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: `verify:${ip ?? 'unknown'}`, ip }, TOO_MANY_LOOKUPS, VERIFY_LIMITS);
     const [row] = await tx
-      .select({ state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
+      .select({ kind: agreements.kind, state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
       .from(agreements)
       .where(eq(agreements.number, no));
-    const valid = !!row?.code && sameCode(row.code, code) && row.state === 'signed' && !!row.school;
+    const valid = !!row?.code && sameCode(row.code, code) && inAgreementGroup(row.kind, 'signed', row.state) && !!row.school;
     await attempt.record(valid);
     if (!valid) return { status: 'unknown' } as const;
     return { status: 'valid', number: no, signedOn: row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '', schoolName: row.school!.name, unitName: row.unit.name } as const;

@@ -1,0 +1,239 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { agreements, departments, graduates, provinces, schools } from '../../../db/schema/index.ts';
+import { enterReview, reviewEvents, type ReviewChain } from '../../reviews/chain.ts';
+import type { ReviewQueue } from '../../reviews/inbox.ts';
+import { schoolSwitchOn } from '../../schools/switches.ts';
+import { defineWorkflow, type FireContext, type Guard } from '../../workflow/kernel.ts';
+import { notifyGraduate, notifyReviewers, notifyUnit } from '../notify.ts';
+import { nextAgreementNumber, verificationCode } from '../numbering.ts';
+import { snapshotOfGraduate, snapshotOfSchool } from '../snapshots.ts';
+import { ACTIVE_AGREEMENT_STATES, type AgreementState } from '../states.ts';
+
+// Online signing (单位发起), DESIGN.md section 5 and the guides: a verified unit invites
+// (等待学生应约); the graduate accepts before 应约截止时间 (学生已应约提交审核中) and the review chain
+// decides 通过 / 不通过 (school guide 5.1: no 退回修改); 通过 at the school's stage signs it (已签约).
+// Failures are 签约失败: declined, expired (X3), review_rejected; 失效 when the graduate leaves the roster.
+
+export type Agreement = typeof agreements.$inferSelect;
+/** What an invitation brings into being; the kernel sets the state. */
+export type NewAgreement = Omit<typeof agreements.$inferInsert, 'state'>;
+
+const STATES = ['invited', 'department_review', 'school_review', 'signed', 'declined', 'expired', 'review_rejected', 'invalidated'] as const satisfies readonly AgreementState[];
+type S = (typeof STATES)[number];
+
+export const ONLINE_REVIEW: ReviewChain<S> = {
+  stages: { department: 'department_review', school: 'school_review' },
+  passTo: 'signed',
+  rejectTo: 'review_rejected',
+  decisions: ['approve', 'reject'],
+  messages: { decision: '请选择通过或不通过', reason: '不通过时请填写原因及具体问题' },
+};
+
+export const ALREADY_SIGNING = '你已接受其他单位的签约邀请，其他签约邀请只能查看，无法操作';
+export const PAST_DEADLINE = '已超过应约截止时间，该签约邀请已失效';
+
+/** X3: every answer checks the deadline itself; past it, the invitation expires instead. */
+const beforeDeadline: Guard<Agreement> = { rule: 'X3', allows: (ctx) => ctx.row.deadline !== null && ctx.row.deadline > ctx.now, refusal: PAST_DEADLINE, otherwise: 'expire' };
+
+/** G4 (X4 also by the partial unique index): no other agreement of the graduate is active. */
+const noOtherActiveAgreement: Guard<Agreement> = {
+  rule: 'G4',
+  allows: async (ctx) => {
+    const [active] = await ctx.db
+      .select({ id: agreements.id })
+      .from(agreements)
+      .where(and(eq(agreements.graduateId, ctx.row.graduateId), inArray(agreements.state, [...ACTIVE_AGREEMENT_STATES])))
+      .limit(1);
+    return !active;
+  },
+  refusal: ALREADY_SIGNING,
+  code: 'conflict',
+};
+
+/** The graduate's name on notices: the frozen record once there is one. */
+async function graduateName(ctx: FireContext<Agreement>): Promise<string> {
+  if (ctx.row.graduateSnapshot) return ctx.row.graduateSnapshot.name;
+  const [g] = await ctx.db.select({ name: graduates.name }).from(graduates).where(eq(graduates.id, ctx.row.graduateId));
+  return g?.name ?? '';
+}
+
+const review = reviewEvents<S, Agreement>(ONLINE_REVIEW, {
+  advanced: async (ctx) => {
+    await notifyReviewers(ctx.tx, ctx.row, 'school', { title: '有新的签约待审核', body: `${await graduateName(ctx)}的签约已通过院系审核。`, link: `/school/agreements/${ctx.id}` });
+  },
+  approved: async (ctx) => {
+    await ctx.tx.update(agreements).set({ signedAt: ctx.now }).where(eq(agreements.id, ctx.id));
+    await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '签约完成', body: '学校审核通过，可在线预览、下载就业协议书。', link: `/student/invitations/${ctx.id}` }, '【网签平台】你的就业协议已审核通过，签约完成，可登录网签平台下载就业协议书。');
+    await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${await graduateName(ctx)}签约完成`, body: '可在“已签约”中下载就业协议书。', link: `/employer/agreements/${ctx.id}` });
+  },
+  rejected: async (ctx) => {
+    await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '签约审核不通过', body: `原因：${ctx.reason}`, link: `/student/invitations/${ctx.id}` }, `【网签平台】你的签约审核不通过，原因：${ctx.reason}。请登录网签平台查看。`);
+    await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${await graduateName(ctx)}的签约审核不通过`, body: `原因：${ctx.reason}。可在“签约失败”中再次发起签约。`, link: `/employer/agreements/${ctx.id}` });
+  },
+});
+
+/** The words of the expiry, for the job's set-based statement and a single expiry alike. */
+export const EXPIRY_NOTICE = { title: '签约邀请已逾期', body: '学生在应约截止时间前未回应，可在“签约失败”中再次发起签约。' } as const;
+
+const PARTY_LABELS: Record<S, string> = {
+  invited: '等待学生应约',
+  department_review: '学生已应约提交审核中',
+  school_review: '学生已应约提交审核中',
+  signed: '已签约',
+  declined: '学生拒绝签约',
+  expired: '学生逾期未回应',
+  review_rejected: '学校（学院）审核不通过',
+  invalidated: '失效',
+};
+
+export const onlineSigning = defineWorkflow({
+  name: 'online_signing',
+  subject: 'agreement',
+  table: agreements,
+  id: agreements.id,
+  schoolOf: (row: { schoolId: number }) => row.schoolId,
+  states: STATES,
+  groups: {
+    /** G4: the graduate's one agreement. */
+    active: ['department_review', 'school_review', 'signed'],
+    terminal: ['signed', 'declined', 'expired', 'review_rejected', 'invalidated'],
+    /** Waiting for the graduate's answer: the deadline is shown, expiry and reminders run (X3). */
+    pending: ['invited'],
+    inReview: ['department_review', 'school_review'],
+    /** G8: the agreement is previewed and downloaded by the three parties; /verify says 有效. */
+    signed: ['signed'],
+    /** 签约失败 (E6): the unit may send 再次发起签约 (G6). */
+    failed: ['declined', 'expired', 'review_rejected'],
+    invalid: ['invalidated'],
+  },
+  labels: {
+    graduate: PARTY_LABELS,
+    employer: PARTY_LABELS,
+    // The reviewers' words say which stage an item waits at, in the province's verb (S3).
+    reviewer: {
+      ...PARTY_LABELS,
+      department_review: '学生已同意签约，等待院系{verb}',
+      school_review: '学生已同意签约，等待学校{verb}',
+      review_rejected: '学校（学院）{verb}不通过',
+    },
+    /** The graduate home's 签约状态 line. */
+    summary: {
+      invited: '未签约',
+      department_review: '学校（院系）审核中',
+      school_review: '学校（院系）审核中',
+      signed: '已签约',
+      declined: '未签约',
+      expired: '未签约',
+      review_rejected: '未签约',
+      invalidated: '未签约',
+    },
+  },
+  creations: {
+    /** 发送邀请函 (E5): one per chosen graduate; S4 governs inviting. */
+    invite: {
+      to: 'invited',
+      by: ['employer'],
+      guards: [schoolSwitchOn<NewAgreement>('onlineSigning', '该学生所在学校暂未开启在线签约，不能发起签约邀请')],
+      effects: [
+        async (ctx) => {
+          const unit = ctx.row.unitSnapshot.name;
+          await notifyGraduate(
+            ctx.tx,
+            ctx.row.graduateId,
+            { title: `${unit}向你发起了签约邀请`, body: `岗位：${ctx.row.positionName}，请在应约截止时间前回应。`, link: `/student/invitations/${ctx.id}` },
+            `【网签平台】${unit}向你发起了签约邀请，请登录网签平台在应约截止时间前回应。`,
+          );
+        },
+      ],
+    },
+  },
+  events: {
+    /** 接受: the deadline (X3), the school's switch (S4), G4; numbered and frozen, then to the first review stage. */
+    accept: {
+      transitions: [{ from: 'invited', to: enterReview(ONLINE_REVIEW), by: 'student' }],
+      guards: [beforeDeadline, schoolSwitchOn('onlineSigning', '你的学校暂未开启在线签约，暂不能接受签约邀请'), noOtherActiveAgreement],
+      settledIn: ['department_review', 'school_review'],
+      effects: [
+        async (ctx) => {
+          const [found] = await ctx.tx
+            .select({ graduate: graduates, school: schools, department: departments.name, agreementType: provinces.agreementType })
+            .from(graduates)
+            .innerJoin(schools, eq(schools.id, graduates.schoolId))
+            .innerJoin(provinces, eq(provinces.id, schools.provinceId))
+            .innerJoin(departments, eq(departments.id, graduates.departmentId))
+            .where(eq(graduates.id, ctx.row.graduateId));
+          const { graduate, school, department, agreementType } = found!;
+          await ctx.tx
+            .update(agreements)
+            .set({
+              number: await nextAgreementNumber(ctx.tx, school.id, school.code, ctx.row.cohort),
+              verificationCode: verificationCode(),
+              respondedAt: ctx.now,
+              graduateSnapshot: snapshotOfGraduate(graduate, school.name, department),
+              schoolSnapshot: snapshotOfSchool(school, agreementType),
+            })
+            .where(eq(agreements.id, ctx.id));
+          await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${graduate.name}已接受签约邀请`, body: '已提交学校（学院）审核。', link: `/employer/agreements/${ctx.id}` });
+          await notifyReviewers(ctx.tx, ctx.row, ctx.to === 'school_review' ? 'school' : 'department', { title: '有新的签约待审核', body: `${graduate.name}已同意签约，等待审核。`, link: `/school/agreements/${ctx.id}` });
+        },
+      ],
+    },
+    /** 拒绝: before the deadline (X3); the unit may invite again afterwards (G6). */
+    decline: {
+      transitions: [{ from: 'invited', to: 'declined', by: 'student' }],
+      guards: [beforeDeadline],
+      settledIn: ['declined'],
+      effects: [async (ctx) => notifyUnit(ctx.tx, ctx.row.employerId, { title: `${await graduateName(ctx)}拒绝了签约邀请`, body: '可在“签约失败”中再次发起签约。', link: `/employer/agreements/${ctx.id}` })],
+    },
+    /** X3: past 应约截止时间; the job fires it set-based for due invitations (online/expiry.ts). */
+    expire: {
+      transitions: [{ from: 'invited', to: 'expired', by: 'system' }],
+      effects: [async (ctx) => notifyUnit(ctx.tx, ctx.row.employerId, { ...EXPIRY_NOTICE, link: `/employer/agreements/${ctx.id}` })],
+    },
+    approve: review.approve,
+    reject: review.reject,
+    /** 失效: the graduate left the eligible roster or a key field changed (G2, the roster-change event). */
+    invalidate: {
+      transitions: [{ from: 'invited', to: 'invalidated', by: 'system' }],
+      effects: [async (ctx) => notifyUnit(ctx.tx, ctx.row.employerId, { title: '签约邀请已失效', body: ctx.reason ?? '', link: `/employer/agreements/${ctx.id}` })],
+    },
+  },
+  eventLabels: {
+    invite: '单位发起签约邀请',
+    accept: '学生接受签约邀请',
+    decline: '学生拒绝签约',
+    expire: '学生逾期未回应',
+    approve: ({ from }) => (from === 'department_review' ? '院系{verb}通过' : '学校{verb}通过，签约完成'),
+    reject: ({ from }) => (from === 'department_review' ? '院系{verb}不通过' : '学校{verb}不通过'),
+    invalidate: '签约邀请失效',
+  },
+  refusal: '该签约当前状态下不能进行此操作，请刷新页面查看最新状态',
+});
+
+export type OnlineState = S;
+export type OnlineEvent = (typeof onlineSigning.eventNames)[number];
+
+/** The progress steps of the employer guide, and the step each state has reached. */
+export const ONLINE_PROGRESS = {
+  steps: ['单位已发起邀请', '等待学生应约', '学校（学院）{verb}', '签约完成'],
+  reached: { invited: 2, department_review: 3, school_review: 3, signed: 4, declined: 2, expired: 2, review_rejected: 3, invalidated: 2 },
+} as const satisfies { steps: readonly string[]; reached: Record<S, number> };
+
+/** E6 tabs of 签约/解约 and the groups each shows; 解约中, 已解约 and 解约失败 arrive with termination. */
+export const EMPLOYER_TABS = {
+  signing: { label: '签约中', states: [...onlineSigning.groups.pending, ...onlineSigning.groups.inReview] },
+  signed: { label: '已签约', states: onlineSigning.groups.signed },
+  failed: { label: '签约失败', states: onlineSigning.groups.failed },
+  invalid: { label: '失效', states: onlineSigning.groups.invalid },
+} as const satisfies Record<string, { label: string; states: readonly S[] }>;
+
+/** 在线签约管理 as a queue of the reviewers' inbox and digest. */
+export const ONLINE_QUEUE: ReviewQueue = {
+  key: 'online_signing',
+  title: '在线签约管理',
+  href: '/school/agreements',
+  noun: '签约',
+  table: agreements,
+  columns: { state: agreements.state, schoolId: agreements.schoolId, departmentId: agreements.departmentId, updatedAt: agreements.updatedAt },
+  chain: ONLINE_REVIEW,
+};

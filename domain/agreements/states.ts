@@ -1,0 +1,21 @@
+// Agreements of every kind share one table, so that one partial unique index holds G4 across all
+// of them. These lists are what the database enums and that index are made of; each kind's
+// workflow table (e.g. domain/agreements/online/workflow.ts) declares its own states, groups and
+// words from them.
+
+/** 线上签约 (单位发起), 线下签约 (学生申请 an agreement online, stamped on paper), 补登 (a paper agreement registered). */
+export const AGREEMENT_KINDS = ['online', 'offline', 'registered'] as const;
+export type AgreementKind = (typeof AGREEMENT_KINDS)[number];
+
+/** 签约类型, as the agreement prints it. */
+export const AGREEMENT_KIND_LABELS: Record<AgreementKind, string> = { online: '线上签约', offline: '线下签约', registered: '纸质协议补登' };
+
+export const AGREEMENT_STATES = ['invited', 'department_review', 'school_review', 'signed', 'declined', 'expired', 'review_rejected', 'invalidated'] as const;
+export type AgreementState = (typeof AGREEMENT_STATES)[number];
+
+/** G4: at most one agreement per graduate in these states, across every kind (the partial unique index); each workflow's `active` group. */
+export const ACTIVE_AGREEMENT_STATES = ['department_review', 'school_review', 'signed'] as const satisfies readonly AgreementState[];
+
+export const ARCHIVE_MODES = ['accept', 'custodian', 'none'] as const;
+export type ArchiveMode = (typeof ARCHIVE_MODES)[number];
+export const ARCHIVE_MODE_LABELS: Record<ArchiveMode, string> = { accept: '接收', custodian: '托管单位接收', none: '不接收' };

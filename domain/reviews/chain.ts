@@ -1,0 +1,105 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { DbOrTx } from '../../db/client.ts';
+import { provinces, schools } from '../../db/schema/index.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { schoolSettingsOf } from '../schools/switches.ts';
+import { reviewVerb } from '../tenancy/agreement-types.ts';
+import type { Effect, EventSpec, Target } from '../workflow/kernel.ts';
+
+// The review chain every reviewed workflow shares (DESIGN.md section 5): the department's stage
+// then the school's, or the school's alone, as the school set it (S4) when the item entered review;
+// the workflow's decisions; and the verb of the province (S3). A workflow declares its chain — the
+// states of its two stages and where each decision leads — and takes the events from here.
+
+export const REVIEW_STAGES = ['department', 'school'] as const;
+export type ReviewStage = (typeof REVIEW_STAGES)[number];
+
+export const REVIEW_DECISIONS = ['approve', 'return', 'reject'] as const;
+export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
+export const DECISION_LABELS: Record<ReviewDecision, string> = { approve: '通过', return: '退回修改', reject: '不通过' };
+
+export type Verb = '审核' | '鉴证';
+
+export type ReviewChain<S extends string> = {
+  /** The workflow's state for each stage. */
+  stages: Record<ReviewStage, S>;
+  /** Where the school's 通过 leads. */
+  passTo: S;
+  /** Where 不通过 leads, at either stage. */
+  rejectTo: S;
+  /** Where 退回修改 leads, for workflows that have it (online signing has not: school guide 5.1). */
+  returnTo?: S;
+  decisions: readonly ReviewDecision[];
+  /** The form's words: what to say when no decision is chosen, and when a reason is missing. */
+  messages: { decision: string; reason: string };
+};
+
+/** The stage a reviewer decides: a department user the department's, a school user the school's. */
+export function reviewStageOf(actor: Actor): ReviewStage {
+  if (actor.role === 'department') return 'department';
+  if (actor.role === 'school') return 'school';
+  throw forbidden();
+}
+
+/** S4: where an item entering review goes — the department's stage, or the school's when it reviews alone. */
+export function enterReview<S extends string, R extends { schoolId: number }>(chain: ReviewChain<S>): Target<S, R> {
+  return {
+    oneOf: [chain.stages.department, chain.stages.school],
+    pick: async (ctx) => ((await schoolSettingsOf(ctx)).reviewMode === 'school_only' ? chain.stages.school : chain.stages.department),
+  };
+}
+
+export type ReviewEffects<S extends string, R> = {
+  /** 通过 at the department: the item moves on to the school's stage. */
+  advanced?: Effect<S, R>;
+  approved?: Effect<S, R>;
+  returned?: Effect<S, R>;
+  rejected?: Effect<S, R>;
+};
+
+/**
+ * The events of a chain: each decision at each stage, fired by that stage's role. The workflow puts
+ * the ones its decisions name into its table (`approve`, `reject`, and `return` where it has it).
+ */
+export function reviewEvents<S extends string, R>(chain: ReviewChain<S>, effects: ReviewEffects<S, R>): Record<ReviewDecision, EventSpec<S, R>> {
+  const atEachStage = (to: (stage: ReviewStage) => S) => REVIEW_STAGES.map((stage) => ({ from: chain.stages[stage], to: to(stage), by: stage }));
+  const only = (effect: Effect<S, R> | undefined) => (effect ? [effect] : []);
+  return {
+    approve: {
+      transitions: atEachStage((stage) => (stage === 'department' ? chain.stages.school : chain.passTo)),
+      effects: [async (ctx) => (ctx.to === chain.stages.school ? effects.advanced?.(ctx) : effects.approved?.(ctx))],
+    },
+    return: { transitions: chain.returnTo ? atEachStage(() => chain.returnTo!) : [], effects: only(effects.returned) },
+    reject: { transitions: atEachStage(() => chain.rejectTo), effects: only(effects.rejected) },
+  };
+}
+
+/** The decision form of a chain: one of its decisions; a reason for 退回修改 and 不通过, shown to the submitter. */
+export function decisionForm(chain: Pick<ReviewChain<string>, 'decisions' | 'messages'>) {
+  const decisions = chain.decisions as readonly [ReviewDecision, ...ReviewDecision[]];
+  return z
+    .object({ decision: z.enum(decisions, { error: chain.messages.decision }), reason: z.string().trim().max(500, { error: '不超过 500 个字' }).optional() })
+    .superRefine((f, ctx) => {
+      if (f.decision !== 'approve' && !f.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: chain.messages.reason });
+    });
+}
+
+/** A label written with {verb} in the province's word (S3). */
+export function withVerb(label: string, verb: Verb): string {
+  return label.replaceAll('{verb}', verb);
+}
+
+/** S3: 鉴证 (两方协议) or 审核 (三方协议), as the school's province decided. */
+export async function verbOfSchool(db: DbOrTx, schoolId: number): Promise<Verb> {
+  const [row] = await db.select({ type: provinces.agreementType }).from(schools).innerJoin(provinces, eq(provinces.id, schools.provinceId)).where(eq(schools.id, schoolId));
+  if (!row) throw notFound('学校');
+  return reviewVerb(row.type);
+}
+
+/** The reviewer's own school's verb. */
+export async function reviewerVerb(db: DbOrTx, actor: Actor): Promise<Verb> {
+  if (actor.schoolId === null) throw forbidden();
+  return verbOfSchool(db, actor.schoolId);
+}

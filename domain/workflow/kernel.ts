@@ -1,0 +1,257 @@
+import { eq } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { DbOrTx, Tx } from '../../db/client.ts';
+import type { Role } from '../auth/roles.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { DomainError } from '../errors.ts';
+import { writeEvent, type EventSource } from '../events.ts';
+
+// The workflow kernel (DESIGN.md section 5). A workflow is ONE table: its states and named groups,
+// the words each audience reads, and per event who may fire it from which state, the guards that
+// decide whether it can fire now (each with its refusal), the target and the effects. `fire` and
+// `create` are the only writers of a workflow's state: one update or insert, its event row (X1)
+// and its effects, all in the caller's transaction.
+
+/** Who fires an event: a signed-in role, or a job / another workflow's reaction. */
+export type FireActor = Role | 'system';
+
+/** The least a workflow row has: its id and state. */
+export type WorkflowRow<S extends string> = { id: number; state: S };
+
+/** What guards, targets and effects read: the row, who acts, when, and a memo for lookups shared within one fire. */
+export type FireContext<R> = {
+  db: DbOrTx;
+  row: R;
+  actor: Actor | null;
+  now: Date;
+  memo: <T>(key: string, load: () => Promise<T>) => Promise<T>;
+};
+
+export type Guard<R> = {
+  /** The rule it holds, as DESIGN.md numbers it (G4, S4, X3 …). */
+  rule: string;
+  allows: (ctx: FireContext<R>) => boolean | Promise<boolean>;
+  refusal: string;
+  code?: 'illegal_transition' | 'conflict' | 'forbidden';
+  /** Refused, the kernel fires this event of the same workflow as the system instead (X3: an action past the deadline expires it). */
+  otherwise?: string;
+};
+
+/** A target known in advance, or one of several picked when the event fires (a review's first stage, S4). */
+export type Target<S extends string, R> = S | { oneOf: readonly S[]; pick: (ctx: FireContext<R>) => S | Promise<S> };
+
+export type Transition<S extends string, R> = { from: S; to: Target<S, R>; by: FireActor };
+
+export type EffectContext<S extends string, R> = FireContext<R> & { tx: Tx; source: EventSource; id: number; event: string; from: S | null; to: S; reason: string | null };
+export type Effect<S extends string, R> = (ctx: EffectContext<S, R>) => Promise<void>;
+
+export type EventSpec<S extends string, R> = {
+  transitions: ReadonlyArray<Transition<S, R>>;
+  guards?: ReadonlyArray<Guard<R>>;
+  effects?: ReadonlyArray<Effect<S, R>>;
+  /** States in which firing the event again is answered as done: a repeated submission (X2). */
+  settledIn?: readonly S[];
+};
+
+export type CreationSpec<S extends string, I> = {
+  to: S;
+  by: readonly FireActor[];
+  guards?: ReadonlyArray<Guard<I>>;
+  effects?: ReadonlyArray<Effect<S, I>>;
+};
+
+/** The words of the timeline: one per event, or chosen by the states it went between. */
+export type EventLabel<S extends string> = string | ((e: { from: S | null; to: S | null }) => string);
+
+export type WorkflowSpec<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I> = {
+  name: string;
+  /** events.subject_type of its event rows. */
+  subject: string;
+  /** The event rows' action is `${action}.${event}`; `action` defaults to the subject. */
+  action?: string;
+  /** Its table, whose properties `state` and `updatedAt` the kernel writes. */
+  table: PgTable;
+  id: PgColumn;
+  /** The tenant of a row, written on its event rows. */
+  schoolOf?: (row: R | I) => number | null;
+  states: readonly S[];
+  /** Named state groups; `terminal` is required: no event leaves a terminal state. */
+  groups: Record<G | 'terminal', readonly S[]>;
+  /** Every state in every audience's words. */
+  labels: Record<A, Record<S, string>>;
+  events: Record<E, EventSpec<S, R>>;
+  creations: Record<C, CreationSpec<S, I>>;
+  eventLabels: Record<NoInfer<E | C>, EventLabel<NoInfer<S>>>;
+  /** The message when an event cannot fire from the current state or by this actor. */
+  refusal: string;
+};
+
+export type Workflow<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I> = WorkflowSpec<S, E, C, A, G, R, I> & {
+  readonly eventNames: readonly E[];
+};
+
+export function defineWorkflow<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I>(
+  spec: WorkflowSpec<S, E, C, A, G, R, I>,
+): Workflow<S, E, C, A, G, R, I> {
+  return { ...spec, eventNames: Object.keys(spec.events) as E[] };
+}
+
+// Any workflow, for code that reads tables generically (tests, the inbox).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyWorkflow = Workflow<string, string, string, string, string, any, any>;
+
+export function inGroup<S extends string>(group: readonly S[], state: string): state is S {
+  return (group as readonly string[]).includes(state);
+}
+
+function context<R>(db: DbOrTx, row: R, actor: Actor | null, now: Date): FireContext<R> {
+  const memos = new Map<string, Promise<unknown>>();
+  return {
+    db,
+    row,
+    actor,
+    now,
+    memo: <T>(key: string, load: () => Promise<T>) => {
+      if (!memos.has(key)) memos.set(key, load());
+      return memos.get(key) as Promise<T>;
+    },
+  };
+}
+
+const roleOf = (actor: Actor | null): FireActor => actor?.role ?? 'system';
+
+/** Every state a target may lead to (for the table tests). */
+export function targetsOf<S extends string, R>(to: Target<S, R>): readonly S[] {
+  return typeof to === 'string' ? [to] : to.oneOf;
+}
+
+async function resolve<S extends string, R>(to: Target<S, R>, ctx: FireContext<R>): Promise<S> {
+  return typeof to === 'string' ? to : to.pick(ctx);
+}
+
+/** The first guard that refuses, or null. */
+async function refusingGuard<R>(guards: ReadonlyArray<Guard<R>> | undefined, ctx: FireContext<R>): Promise<Guard<R> | null> {
+  for (const g of guards ?? []) if (!(await g.allows(ctx))) return g;
+  return null;
+}
+
+type FireOptions = {
+  changes?: Record<string, unknown>;
+  reason?: string | null;
+  data?: Record<string, unknown> | null;
+  now?: Date;
+  /** Fired as the system, in reaction to the source's own action (the roster change a school user made); the event row still names the source. */
+  reaction?: boolean;
+};
+
+/**
+ * Fires one event on a row the caller has locked (SELECT … FOR UPDATE): the transition for the
+ * row's state and the actor, its guards, the new state with the field changes, the event row and
+ * the effects, in the caller's transaction. Returns the state the row is in afterwards.
+ */
+export async function fire<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I>(
+  tx: Tx,
+  wf: Workflow<S, E, C, A, G, R, I>,
+  source: EventSource,
+  row: R,
+  event: E,
+  opts: FireOptions = {},
+): Promise<S> {
+  const spec = wf.events[event];
+  if (spec.settledIn && inGroup(spec.settledIn, row.state)) return row.state;
+  const by = opts.reaction ? 'system' : roleOf(source.actor);
+  const transition = spec.transitions.find((t) => t.from === row.state && t.by === by);
+  if (!transition) throw new DomainError('illegal_transition', wf.refusal);
+  const now = opts.now ?? new Date();
+  const ctx = context(tx, row, source.actor, now);
+  const refused = await refusingGuard(spec.guards, ctx);
+  if (refused?.otherwise) return fire(tx, wf, { actor: null, ip: source.ip }, row, refused.otherwise as E, { now });
+  if (refused) throw new DomainError(refused.code ?? 'illegal_transition', refused.refusal);
+  const to = await resolve(transition.to, ctx);
+  await tx
+    .update(wf.table)
+    .set({ ...opts.changes, state: to, updatedAt: now } as never)
+    .where(eq(wf.id, row.id));
+  const reason = opts.reason ?? null;
+  await writeEvent(tx, source, { subjectType: wf.subject, subjectId: row.id, schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason, data: opts.data ?? null });
+  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id: row.id, event, from: row.state, to, reason });
+  return to;
+}
+
+/**
+ * Brings a row into being through one of the workflow's creations: its guards, the insert in the
+ * creation's state, the event row and the effects. `skipOnConflict` answers null when a unique
+ * index refuses the row (G6: a pending invitation already exists) instead of failing.
+ */
+export async function create<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I extends Record<string, unknown>>(
+  tx: Tx,
+  wf: Workflow<S, E, C, A, G, R, I>,
+  source: EventSource,
+  creation: C,
+  values: I,
+  opts: { skipOnConflict?: boolean; data?: Record<string, unknown> | null; now?: Date } = {},
+): Promise<{ id: number } | { refused: string; rule: string } | { conflict: true }> {
+  const spec = wf.creations[creation];
+  if (!spec.by.includes(roleOf(source.actor))) throw new DomainError('forbidden', wf.refusal);
+  const now = opts.now ?? new Date();
+  const ctx = context(tx, values, source.actor, now);
+  const refused = await refusingGuard(spec.guards, ctx);
+  if (refused) return { refused: refused.refusal, rule: refused.rule };
+  const insert = tx.insert(wf.table).values({ ...values, state: spec.to } as never);
+  const rows = (await (opts.skipOnConflict ? insert.onConflictDoNothing() : insert).returning({ id: wf.id })) as Array<{ id: number }>;
+  const id = rows[0]?.id;
+  if (id === undefined) return { conflict: true };
+  await writeEvent(tx, source, { subjectType: wf.subject, subjectId: id, schoolId: wf.schoolOf?.(values) ?? null, action: `${wf.action ?? wf.subject}.${creation}`, toState: spec.to, data: opts.data ?? null });
+  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id, event: creation, from: null, to: spec.to, reason: null });
+  return { id };
+}
+
+/** The states an event can fire from (for set-based statements and lookups). */
+export function statesFrom<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> }, event: E): S[] {
+  return [...new Set(wf.events[event].transitions.map((t) => t.from))];
+}
+
+/** Whether a state is where the event leads (or settles): false when a guard's `otherwise` fired instead. */
+export function leadsTo<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> }, event: E, state: S): boolean {
+  const spec = wf.events[event];
+  return spec.transitions.some((t) => targetsOf(t.to).includes(state)) || (spec.settledIn ?? []).includes(state);
+}
+
+/** Whether the table has the event from this state for this actor (no guards). */
+export function offers<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> }, state: S, event: E, by: FireActor): boolean {
+  return wf.events[event].transitions.some((t) => t.from === state && t.by === by);
+}
+
+/** The events a role could fire from a state, by the table alone (no guards): what a list row offers. */
+export function eventsFrom<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> } & { eventNames: readonly E[] }, state: S, role: FireActor): E[] {
+  return wf.eventNames.filter((e) => wf.events[e].transitions.some((t) => t.from === state && t.by === role));
+}
+
+export type Availability = { allowed: true } | { allowed: false; refusal: string; rule: string };
+
+/**
+ * What the viewer may do with a row now, per event the table offers them from its state: allowed,
+ * or refused with the first guard's message. Routes and views ask this instead of testing states.
+ */
+export async function availableActions<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I>(
+  db: DbOrTx,
+  wf: Workflow<S, E, C, A, G, R, I>,
+  row: R,
+  actor: Actor,
+  now = new Date(),
+): Promise<Partial<Record<E, Availability>>> {
+  const ctx = context(db, row, actor, now);
+  const result: Partial<Record<E, Availability>> = {};
+  for (const event of eventsFrom(wf as never, row.state, actor.role) as E[]) {
+    const refused = await refusingGuard(wf.events[event].guards, ctx);
+    result[event] = refused ? { allowed: false, refusal: refused.refusal, rule: refused.rule } : { allowed: true };
+  }
+  return result;
+}
+
+/** The timeline's words for one event row of this workflow. */
+export function eventLabel<S extends string>(wf: { subject: string; action?: string; eventLabels: Record<string, EventLabel<S>> }, action: string, from: string | null, to: string | null): string {
+  const label = wf.eventLabels[action.slice((wf.action ?? wf.subject).length + 1)];
+  if (label === undefined) return action;
+  return typeof label === 'string' ? label : label({ from: from as S | null, to: to as S | null });
+}
