@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { listNotifications, markAllNotificationsRead, markNotificationRead, unreadCount } from '../domain/notifications.ts';
 import type { AppEnv } from './context.ts';
 import { idParam } from './params.ts';
-import { notificationsPath, render } from './render.ts';
+import { notificationsPath, pageOrFragments, render } from './render.ts';
 
 // G11: 消息通知, mounted by every portal at /{portal}/notifications behind its guard. Each query is
 // scoped to the signed-in user, so one user never sees or marks another's notifications.
@@ -22,14 +22,18 @@ notificationRoutes.get('/', async (c) => {
 // item and the header count; without JavaScript the list reloads.
 notificationRoutes.post('/:id{[0-9]+}/read', async (c) => {
   const actor = c.get('actor')!;
-  const { db, views } = c.get('app');
+  const { db } = c.get('app');
   const notification = await markNotificationRead(db, actor, idParam(c));
   const base = notificationsPath(actor.portal);
-  if (c.req.header('hx-request') && !notification.link) {
-    const unread = await unreadCount(db, actor.userId);
-    return c.html(views.render('notifications/_item', { n: notification, base }) + views.render('notifications/_count', { href: base, unread, outOfBand: true }));
-  }
-  return c.redirect(notification.link ?? base, 303);
+  if (notification.link) return c.redirect(notification.link, 303);
+  return pageOrFragments(
+    c,
+    () => c.redirect(base, 303),
+    async () => [
+      { view: 'notifications/_item', data: { n: notification, base } },
+      { view: 'notifications/_count', data: { href: base, unread: await unreadCount(db, actor.userId), outOfBand: true } },
+    ],
+  );
 });
 
 notificationRoutes.post('/read-all', async (c) => {

@@ -98,7 +98,7 @@ export function defineWorkflow<S extends string, E extends string, C extends str
 
 // Any workflow, for code that reads tables generically (tests, the inbox).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyWorkflow = Workflow<string, string, string, string, string, any, any>;
+export type AnyWorkflow = Workflow<any, any, any, any, any, any, any>;
 
 export function inGroup<S extends string>(group: readonly S[], state: string): state is S {
   return (group as readonly string[]).includes(state);

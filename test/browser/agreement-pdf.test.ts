@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { loadConfig } from '../../config.ts';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { silentLogger } from '../../db/log.ts';
-import { users } from '../../db/schema/index.ts';
+import { graduates, schools, users } from '../../db/schema/index.ts';
 import { createApp } from '../../routes/index.ts';
 import { createPdfPrinter } from '../../views/pdf.ts';
 import { Client, firstStudentLogin } from '../helpers/app.ts';
@@ -19,12 +19,16 @@ const printer = createPdfPrinter({ chromiumPath: loadConfig().chromiumPath, log:
 let database: TestDatabase;
 let app: ReturnType<typeof createApp>;
 let agreement: AgreementFixture;
+let attested: AgreementFixture;
 
 test.before(async () => {
   database = await freshDatabase();
   app = createApp({ config: loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' }), db: database.db, log: silentLogger, pdf: printer });
   const [student] = await database.db.select({ graduateId: users.graduateId }).from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
   agreement = await insertAgreement(database.db, { graduateId: student!.graduateId!, number: '2026-10001-000001', code: 'K7P3Q9XA' });
+  // 示例理工大学 is in a 两方协议 province (鉴证).
+  const [other] = await database.db.select({ id: graduates.id }).from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(eq(schools.code, '10002')).orderBy(graduates.id).limit(1);
+  attested = await insertAgreement(database.db, { graduateId: other!.id, unitName: '申城智能制造有限公司', number: '2026-10002-000001', code: 'Z9Y8X7W6' });
 });
 test.after(async () => {
   await printer.close();
@@ -58,6 +62,16 @@ test('G8: the employer, the graduate and the school each download the PDF; its t
     }
   }
   assert.equal(blocked, [], 'the document asked for nothing but itself and its fonts');
+});
+
+test('S3 a 鉴证 school\'s PDF says 鉴证 and never 审核', async () => {
+  const school = await signIn('school', '10002-admin', DEMO_PASSWORDS.school);
+  const res = await school.get(`/school/agreements/${attested.id}/document.pdf`);
+  assert.is(res.status, 200);
+  const text = pageTexts(res.bytes).join('');
+  assert.ok(text.includes('学校鉴证'), 'the approval is a 鉴证');
+  assert.ok(text.includes('鉴证通过'));
+  assert.not.ok(text.includes('审核'), 'no 审核 anywhere in the PDF');
 });
 
 test.run();

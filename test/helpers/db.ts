@@ -15,11 +15,21 @@ async function serverUrl(): Promise<string> {
 
 export type TestDatabase = { db: Db; url: string; drop: () => Promise<void> };
 
-export async function freshDatabase(): Promise<TestDatabase> {
+/** A database cloned from the migrated template with the demo data. */
+export function freshDatabase(): Promise<TestDatabase> {
+  return newDatabase(TEMPLATE_DB);
+}
+
+/** An empty database, for tests that migrate it themselves. */
+export function emptyDatabase(): Promise<TestDatabase> {
+  return newDatabase('template0');
+}
+
+async function newDatabase(template: string): Promise<TestDatabase> {
   const server = await serverUrl();
   const name = `t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(`${server}/postgres`, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+  await admin.unsafe(`create database ${name} template ${template}`);
   await admin.end();
   const url = `${server}/${name}`;
   const db = connect(url, 20);

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { agreements, departments, graduates, provinces, schools } from '../../../db/schema/index.ts';
 import { enterReview, reviewEvents, type ReviewChain } from '../../reviews/chain.ts';
 import type { ReviewQueue } from '../../reviews/inbox.ts';
-import { schoolSwitchOn } from '../../schools/switches.ts';
+import { schoolSettingsOf, schoolSwitchOn } from '../../schools/switches.ts';
 import { defineWorkflow, type FireContext, type Guard } from '../../workflow/kernel.ts';
 import { notifyGraduate, notifyReviewers, notifyUnit } from '../notify.ts';
 import { nextAgreementNumber, verificationCode } from '../numbering.ts';
@@ -59,7 +59,8 @@ async function graduateName(ctx: FireContext<Agreement>): Promise<string> {
 
 const review = reviewEvents<S, Agreement>(ONLINE_REVIEW, {
   advanced: async (ctx) => {
-    await notifyReviewers(ctx.tx, ctx.row, 'school', { title: '有新的签约待审核', body: `${await graduateName(ctx)}的签约已通过院系审核。`, link: `/school/agreements/${ctx.id}` });
+    const { verb } = await schoolSettingsOf(ctx);
+    await notifyReviewers(ctx.tx, ctx.row, 'school', { title: `有新的签约待${verb}`, body: `${await graduateName(ctx)}的签约已通过院系${verb}。`, link: `/school/agreements/${ctx.id}` });
   },
   approved: async (ctx) => {
     await ctx.tx.update(agreements).set({ signedAt: ctx.now }).where(eq(agreements.id, ctx.id));
@@ -174,7 +175,9 @@ export const onlineSigning = defineWorkflow({
             })
             .where(eq(agreements.id, ctx.id));
           await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${graduate.name}已接受签约邀请`, body: '已提交学校（学院）审核。', link: `/employer/agreements/${ctx.id}` });
-          await notifyReviewers(ctx.tx, ctx.row, ctx.to === 'school_review' ? 'school' : 'department', { title: '有新的签约待审核', body: `${graduate.name}已同意签约，等待审核。`, link: `/school/agreements/${ctx.id}` });
+          const { verb } = await schoolSettingsOf(ctx);
+          const stage = ctx.to === ONLINE_REVIEW.stages.school ? 'school' : 'department';
+          await notifyReviewers(ctx.tx, ctx.row, stage, { title: `有新的签约待${verb}`, body: `${graduate.name}已同意签约，等待${verb}。`, link: `/school/agreements/${ctx.id}` });
         },
       ],
     },

@@ -1,0 +1,113 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MIGRATIONS_DIR, migrateDatabase } from '../../db/client.ts';
+import { seedDemoData } from '../../db/demo.ts';
+import { agreements, users } from '../../db/schema/index.ts';
+import { loadAgreementDocument, verifyAgreement } from '../../domain/agreements/document.ts';
+import { actorOf } from '../../domain/auth/sessions.ts';
+import { emptyDatabase, type TestDatabase } from '../helpers/db.ts';
+
+// One migration reshapes agreements for every kind (0007). A database filled by the main of before
+// it — agreements in every state, their event rows, numbers and codes, notifications — migrates with
+// nothing lost, and what was signed still verifies and prints.
+let d: TestDatabase;
+let folder: string;
+const BEFORE = '0006_partial_number_index';
+
+test.before(async () => {
+  d = await emptyDatabase();
+  // The migrations as they were up to 0006: the same files, the journal cut there.
+  folder = await mkdtemp(join(tmpdir(), 'wq-migrations-'));
+  await cp(MIGRATIONS_DIR, folder, { recursive: true });
+  const journal = JSON.parse(await readFile(join(folder, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+  journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === BEFORE) + 1);
+  await writeFile(join(folder, 'meta/_journal.json'), JSON.stringify(journal));
+});
+test.after(async () => {
+  await d.drop();
+  await rm(folder, { recursive: true, force: true });
+});
+
+const OLD_STATES = ['invited', 'declined', 'expired', 'invalidated', 'department_review', 'school_review', 'signed', 'review_rejected'] as const;
+const NUMBERED = new Set(['department_review', 'school_review', 'signed', 'review_rejected']);
+
+test('migration 0007: a database of the previous main keeps every agreement, event and notification, and what was signed still verifies', async () => {
+  await migrate(d.db, { migrationsFolder: folder });
+  await seedDemoData(d.db);
+  const sql = d.db.$client;
+  const [unit] = await sql`select * from employers where name = '越综合企业'`;
+  // The unit of the old days, without contact details: its agreements' contact rows were blank.
+  await sql`update employers set contact_name = null, contact_phone = null, contact_mobile = null, contact_email = null where id = ${unit!.id}`;
+  const [school] = await sql`select * from schools where code = '10001'`;
+  const roster = await sql`select g.*, d.name as department from graduates g join departments d on d.id = g.department_id where g.school_id = ${school!.id} and g.training_mode = '1' order by g.id limit 8`;
+  const [employerUser] = await sql`select id from users where login = '13800000001'`;
+  const invitedAt = '2026-05-05T08:05:24Z';
+  let serial = 0;
+  for (const [i, state] of OLD_STATES.entries()) {
+    const g = roster[i]!;
+    const numbered = NUMBERED.has(state);
+    const number = numbered ? `2026-10001-${String(++serial).padStart(6, '0')}` : null;
+    const unitSnapshot = { name: unit!.name, uscc: unit!.uscc, employerType: unit!.employer_type, industry: unit!.industry, region: unit!.region, address: unit!.address, contactName: null, contactPhone: null, contactMobile: null, contactEmail: null };
+    const graduateSnapshot = numbered ? { examNo: g.exam_no, name: g.name, sex: g.sex, idNumber: g.id_number, ethnicity: g.ethnicity, politicalStatus: g.political_status, birthDate: g.birth_date, school: school!.name, department: g.department, educationLevel: g.education_level, majorName: g.major_name, trainingMode: g.training_mode, originRegion: g.origin_region, studentNo: g.student_no, programYears: g.program_years, enrolledOn: g.enrolled_on, graduatesOn: g.graduates_on, phone: g.phone, email: g.email } : null;
+    const schoolSnapshot = numbered ? { name: school!.name, code: school!.code, handlerName: school!.handler_name, handlerPhone: school!.handler_phone, address: school!.address, postcode: school!.postcode, agreementType: 'three_party' } : null;
+    const [a] = await sql`
+      insert into agreements (kind, state, number, verification_code, employer_id, graduate_id, school_id, department_id, cohort, invited_by, invited_at,
+        position_category, position_name, validity_days, deadline, contact_name, contact_phone, probation, work_place, archive_mode, supplement,
+        unit_snapshot, graduate_snapshot, school_snapshot, responded_at, signed_at, review_reason, invalid_reason)
+      values ('online', ${state}, ${number}, ${numbered ? `CODE${i}XYZ` : null}, ${unit!.id}, ${g.id}, ${school!.id}, ${g.department_id}, 2026, ${employerUser!.id}, ${invitedAt},
+        '13', ${`岗位${i}`}, 3, ${'2026-05-09T16:00:00Z'}, '王经理', '13911112222', '3个月', '北京市海淀区', 'none', ${`补充${i}`},
+        ${JSON.stringify(unitSnapshot)}::jsonb, ${graduateSnapshot ? JSON.stringify(graduateSnapshot) : null}::jsonb, ${schoolSnapshot ? JSON.stringify(schoolSnapshot) : null}::jsonb,
+        ${numbered ? '2026-05-06T02:00:00Z' : null}, ${state === 'signed' ? '2026-05-08T03:00:00Z' : null},
+        ${state === 'review_rejected' ? '岗位信息与实际不符' : null}, ${state === 'invalidated' ? '学生已被学校移出毕业生名单' : null})
+      returning id`;
+    await sql`insert into events (actor_role, subject_type, subject_id, school_id, action, to_state) values ('employer', 'agreement', ${String(a!.id)}, ${school!.id}, 'agreement.invite', 'invited')`;
+    if (state !== 'invited') await sql`insert into events (actor_role, subject_type, subject_id, school_id, action, from_state, to_state) values ('system', 'agreement', ${String(a!.id)}, ${school!.id}, ${`agreement.${state}`}, 'invited', ${state})`;
+  }
+  await sql`insert into agreement_counters (school_id, cohort, last) values (${school!.id}, 2026, ${serial})`;
+  await sql`insert into notifications (user_id, title, link) select id, '有新的签约待审核', '/school/agreements' from users where login = '10001-cs'`;
+
+  const read = async () => ({
+    agreements: await sql`select * from agreements order by id`,
+    events: await sql`select * from events order by id`,
+    notifications: await sql`select id, user_id, title, link from notifications order by id`,
+    counters: await sql`select * from agreement_counters`,
+  });
+  const before = await read();
+  await migrateDatabase(d.db);
+  const after = await read();
+
+  assert.equal(after.events, before.events, 'event rows unchanged');
+  assert.equal(after.notifications, before.notifications, 'notifications unchanged');
+  assert.equal(after.counters, before.counters, 'counters unchanged');
+  assert.is(after.agreements.length, OLD_STATES.length);
+  for (const [i, old] of before.agreements.entries()) {
+    const now = after.agreements[i]!;
+    for (const [column, value] of Object.entries(old)) {
+      if (column === 'unit_snapshot') continue;
+      assert.equal(now[column], value, `agreement ${old.id} ${column}`);
+    }
+    assert.equal(now.created_at, old.invited_at, 'an online agreement came to be when its letter was sent');
+    // The snapshot keeps every value it had; its blank contact rows are the letter's now.
+    for (const [key, value] of Object.entries(old.unit_snapshot as Record<string, unknown>)) if (value !== null) assert.equal(now.unit_snapshot[key], value, key);
+    assert.equal([now.unit_snapshot.contactName, now.unit_snapshot.contactPhone, now.unit_snapshot.contactMobile], ['王经理', '13911112222', '13911112222']);
+  }
+
+  const signed = after.agreements.find((a) => a.state === 'signed')!;
+  const verified = await verifyAgreement(d.db, { no: signed.number, code: signed.verification_code }, '10.9.9.9');
+  assert.equal(verified, { status: 'valid', number: signed.number, signedOn: '2026-05-08', schoolName: '示范大学', unitName: '越综合企业' });
+  const [graduateUser] = await d.db.insert(users).values({ role: 'student', portal: 'student', login: String(signed.graduate_id), displayName: 'x', passwordHash: 'x', graduateId: signed.graduate_id, schoolId: signed.school_id }).returning();
+  const doc = await loadAgreementDocument(d.db, { actor: actorOf(graduateUser!, 't', false), ip: null }, signed.id, 'http://localhost');
+  assert.is(doc.number, signed.number);
+  assert.is(doc.signing.kind, '线上签约');
+  assert.is(doc.letter?.invitedAt, '2026-05-05 16:05');
+  assert.is(doc.unit.contactName, '王经理');
+  const [{ kind }] = await d.db.select({ kind: agreements.kind }).from(agreements).where(eq(agreements.id, signed.id)) as [{ kind: string }];
+  assert.is(kind, 'online');
+});
+
+test.run();

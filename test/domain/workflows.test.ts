@@ -1,0 +1,249 @@
+import { and, eq } from 'drizzle-orm';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Tx } from '../../db/client.ts';
+import { agreements, employers, employerVerifications, events, graduates, uploads, users } from '../../db/schema/index.ts';
+import { ONLINE_PROGRESS, onlineSigning, type Agreement } from '../../domain/agreements/online/workflow.ts';
+import { snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
+import { ACTIVE_AGREEMENT_STATES, AGREEMENT_STATES } from '../../domain/agreements/states.ts';
+import { ROLES } from '../../domain/auth/roles.ts';
+import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
+import { OPEN_VERIFICATION_STATES } from '../../domain/employers/verification/states.ts';
+import { employerVerification } from '../../domain/employers/verification/workflow.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { availableActions, create, defineWorkflow, fire, targetsOf, type AnyWorkflow, type FireActor } from '../../domain/workflow/kernel.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+
+// The workflow tables themselves (DESIGN.md section 5): complete, consistent with the database, and
+// enforced by the kernel — who may fire each event from each state, and nobody else.
+let d: TestDatabase;
+const WORKFLOWS: Array<[string, AnyWorkflow]> = [
+  ['online signing', onlineSigning],
+  ['employer verification', employerVerification],
+];
+
+test.before(async () => {
+  d = await freshDatabase();
+});
+test.after(async () => {
+  await d.drop();
+});
+
+for (const [name, wf] of WORKFLOWS) {
+  test(`${name}: every state has a label for every audience, and the parties' words carry no {verb}`, () => {
+    for (const [audience, labels] of Object.entries(wf.labels as Record<string, Record<string, string>>)) {
+      assert.equal(Object.keys(labels).sort(), [...wf.states].sort(), audience);
+      for (const s of wf.states) assert.ok(labels[s]!.trim().length > 0, `${audience} ${s}`);
+      if (audience !== 'reviewer') for (const s of wf.states) assert.not.match(labels[s]!, '{verb}', `${audience} ${s}`);
+    }
+  });
+
+  test(`${name}: transitions and groups name only states; no event leaves a terminal state; every event has timeline words`, () => {
+    const states = new Set<string>(wf.states);
+    for (const [group, members] of Object.entries(wf.groups as Record<string, readonly string[]>)) for (const s of members) assert.ok(states.has(s), `${group}: ${s}`);
+    for (const [event, spec] of Object.entries(wf.events)) {
+      assert.ok(spec.transitions.length > 0, `${event} has transitions`);
+      for (const t of spec.transitions) {
+        assert.ok(states.has(t.from), `${event} from ${t.from}`);
+        for (const to of targetsOf(t.to)) assert.ok(states.has(to), `${event} to ${to}`);
+        assert.not.ok((wf.groups.terminal as readonly string[]).includes(t.from), `${event} leaves terminal ${t.from}`);
+      }
+    }
+    for (const c of Object.values(wf.creations)) assert.ok(states.has(c.to));
+    assert.equal(Object.keys(wf.eventLabels).sort(), [...Object.keys(wf.events), ...Object.keys(wf.creations)].sort());
+  });
+}
+
+test('online signing: the kinds\' states are the enum, and every state has a progress step', () => {
+  assert.equal([...onlineSigning.states].sort(), [...AGREEMENT_STATES].sort());
+  for (const s of onlineSigning.states) assert.ok(ONLINE_PROGRESS.reached[s] >= 1 && ONLINE_PROGRESS.reached[s] <= ONLINE_PROGRESS.steps.length, s);
+});
+
+/** The states in a partial index's predicate, as the migrated database has it. */
+async function indexStates(name: string): Promise<string[]> {
+  const [row] = await d.db.$client`select indexdef from pg_indexes where indexname = ${name}`;
+  return [...String(row!.indexdef).matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!).sort();
+}
+
+test('G4 the partial unique index on active agreements has exactly the kernel\'s active group', async () => {
+  assert.equal(await indexStates('agreements_one_active_per_graduate'), [...onlineSigning.groups.active].sort());
+  assert.equal([...ACTIVE_AGREEMENT_STATES].sort(), [...onlineSigning.groups.active].sort());
+});
+
+test('E2 the one-open-application index has exactly the verification table\'s open group', async () => {
+  assert.equal(await indexStates('employer_verifications_one_open_per_user'), [...employerVerification.groups.open].sort());
+  assert.equal([...OPEN_VERIFICATION_STATES].sort(), [...employerVerification.groups.open].sort());
+});
+
+// ---------------------------------------------------------------------------------------------
+// Who may fire each event: every transition of both tables, tried by every role and by the
+// system on a row in its from-state. Only the table's role succeeds; each try is rolled back.
+
+const ROLLBACK = new Error('rollback');
+
+async function actorsByRole(): Promise<Record<FireActor, Actor | null>> {
+  const logins: Record<Exclude<FireActor, 'system' | 'student'>, string> = { employer: '13800000001', school: '10001-admin', department: '10001-cs', province: 'bj-province', admin: 'admin' };
+  const result = { system: null } as Record<FireActor, Actor | null>;
+  for (const [role, login] of Object.entries(logins)) {
+    const [u] = await d.db.select().from(users).where(eq(users.login, login));
+    result[role as FireActor] = actorOf(u!, 'test', role === 'employer');
+  }
+  const [student] = await d.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
+  result.student = actorOf(student!, 'test', false);
+  return result;
+}
+
+async function onlineRow(tx: Tx, state: Agreement['state']): Promise<Agreement> {
+  const [u] = await tx.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
+  const [g] = await tx.select().from(graduates).where(eq(graduates.id, u!.graduateId!));
+  const [unit] = await tx.select().from(employers).where(eq(employers.name, '越综合企业'));
+  const now = new Date();
+  const [row] = await tx
+    .insert(agreements)
+    .values({
+      kind: 'online', state, employerId: unit!.id, graduateId: g!.id, schoolId: g!.schoolId, departmentId: g!.departmentId, cohort: g!.cohort,
+      invitedAt: now, validityDays: 3, deadline: new Date(now.getTime() + 3 * 86400000), contactName: '王经理', contactPhone: '13800000001',
+      positionCategory: '13', positionName: '工程师', workPlace: '北京', archiveMode: 'none', unitSnapshot: snapshotOfUnit(unit!),
+    })
+    .returning();
+  return row!;
+}
+
+async function verificationRow(tx: Tx, state: (typeof employerVerification.states)[number], event: string) {
+  const [applicant] = await tx.select().from(users).where(eq(users.login, '13800000009'));
+  await tx.insert(uploads).values({ id: 'u'.repeat(22), purpose: 'employer_authorization', storageKey: 'k', mime: 'application/pdf', byteSize: 1, originalName: 'a.pdf', uploadedBy: applicant!.id });
+  const [row] = await tx
+    .insert(employerVerifications)
+    .values({
+      userId: applicant!.id, state, method: event === 'approve' && state === 'submitted' ? 'documents' : 'remittance', applicantName: '招聘专员', unitName: '鹏城贸易有限公司',
+      uscc: '91440300MA5F30003X', usccCheckPassed: false, employerType: '39', industry: '31', region: '440300', address: '深圳市福田区深南大道 300 号',
+      contactName: '招聘专员', contactMobile: '13800000009', authorizationUploadId: 'u'.repeat(22), bankAccount: '6222000011112222', bankName: '某银行深圳分行',
+    })
+    .returning();
+  return row!;
+}
+
+const FACTORIES: Record<string, (tx: Tx, state: string, event: string) => Promise<{ id: number; state: string }>> = {
+  online_signing: (tx, state) => onlineRow(tx, state as Agreement['state']),
+  employer_verification: (tx, state, event) => verificationRow(tx, state as (typeof employerVerification.states)[number], event),
+};
+
+for (const [name, wf] of WORKFLOWS) {
+  test(`${name}: each event fires from each of its states for its role only, and for no other role or the system`, async () => {
+    const actors = await actorsByRole();
+    const tried: string[] = [];
+    for (const [event, spec] of Object.entries(wf.events)) {
+      for (const t of spec.transitions) {
+        for (const role of [...ROLES, 'system'] as FireActor[]) {
+          const outcome = await d.db
+            .transaction(async (tx) => {
+              const row = await FACTORIES[wf.name]!(tx, t.from, event);
+              const to = await fire(tx, wf, { actor: actors[role], ip: null }, row, event, { reason: '测试原因' }).then(
+                (s) => ({ ok: true as const, s }),
+                (e: unknown) => ({ ok: false as const, e }),
+              );
+              throw Object.assign(ROLLBACK, { outcome: to });
+            })
+            .catch((e: { outcome?: { ok: boolean; s?: string; e?: unknown } }) => {
+              if (!e.outcome) throw e;
+              return e.outcome;
+            });
+          const label = `${event} from ${t.from} by ${role}`;
+          if (role === t.by) {
+            assert.ok(outcome.ok, `${label} should fire: ${String(outcome.e)}`);
+            assert.ok(targetsOf(t.to).includes(outcome.s as never), `${label} led to ${outcome.s}`);
+          } else {
+            assert.not.ok(outcome.ok, `${label} should be refused`);
+            assert.ok(outcome.e instanceof DomainError && outcome.e.code === 'illegal_transition', `${label}: ${String(outcome.e)}`);
+          }
+          tried.push(label);
+        }
+      }
+    }
+    assert.ok(tried.length >= 7 * Object.keys(wf.events).length);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kernel's own promises, on a table of the real schema.
+
+const toy = (effect: () => Promise<void>) =>
+  defineWorkflow({
+    name: 'toy',
+    subject: 'agreement',
+    action: 'toy',
+    table: agreements,
+    id: agreements.id,
+    states: ['invited', 'declined', 'expired'] as const,
+    groups: { terminal: ['declined', 'expired'] },
+    labels: { graduate: { invited: '等待', declined: '拒绝', expired: '逾期' } },
+    creations: {},
+    events: {
+      decline: {
+        transitions: [{ from: 'invited', to: 'declined', by: 'student' }],
+        guards: [{ rule: 'X3', allows: (ctx) => (ctx.row as unknown as Agreement).deadline! > ctx.now, refusal: '已过期', otherwise: 'expire' }],
+        settledIn: ['declined'],
+        effects: [effect],
+      },
+      expire: { transitions: [{ from: 'invited', to: 'expired', by: 'system' }] },
+    },
+    eventLabels: { decline: '拒绝', expire: '逾期' },
+    refusal: '不能操作',
+  } as const);
+
+test('X1 an effect that fails takes the state change and its event row with it', async () => {
+  const actors = await actorsByRole();
+  const row = await d.db.transaction((tx) => onlineRow(tx, 'invited'));
+  const failing = toy(async () => {
+    throw new Error('effect failed');
+  });
+  await d.db.transaction((tx) => fire(tx, failing, { actor: actors.student, ip: null }, row as never, 'decline')).then(
+    () => assert.unreachable('the effect threw'),
+    (e: Error) => assert.is(e.message, 'effect failed'),
+  );
+  assert.is((await d.db.select().from(agreements).where(eq(agreements.id, row.id)))[0]!.state, 'invited');
+  assert.equal(await d.db.select().from(events).where(and(eq(events.subjectId, String(row.id)), eq(events.action, 'toy.decline'))), []);
+  await d.db.delete(agreements).where(eq(agreements.id, row.id));
+});
+
+test('X3 a refused guard with a fallback fires the fallback as the system; a repeat of a settled event is answered as done (X2)', async () => {
+  const actors = await actorsByRole();
+  const ok = toy(async () => {});
+  const row = await d.db.transaction((tx) => onlineRow(tx, 'invited'));
+  const late = new Date(row.deadline!.getTime() + 1);
+  assert.is(await d.db.transaction((tx) => fire(tx, ok, { actor: actors.student, ip: null }, row as never, 'decline', { now: late })), 'expired');
+  const [expired] = await d.db.select().from(events).where(and(eq(events.subjectId, String(row.id)), eq(events.action, 'toy.expire')));
+  assert.equal([expired!.fromState, expired!.toState, expired!.actorRole], ['invited', 'expired', 'system']);
+
+  const other = await d.db.transaction(async (tx) => {
+    await tx.delete(agreements).where(eq(agreements.id, row.id));
+    return onlineRow(tx, 'invited');
+  });
+  assert.is(await d.db.transaction((tx) => fire(tx, ok, { actor: actors.student, ip: null }, other as never, 'decline')), 'declined');
+  const declined = (await d.db.select().from(agreements).where(eq(agreements.id, other.id)))[0]!;
+  assert.is(await d.db.transaction((tx) => fire(tx, ok, { actor: actors.student, ip: null }, declined as never, 'decline')), 'declined');
+  assert.is((await d.db.select().from(events).where(and(eq(events.subjectId, String(other.id)), eq(events.action, 'toy.decline')))).length, 1);
+});
+
+test('availableActions: what the viewer may do now, or the first guard\'s refusal with its rule', async () => {
+  const actors = await actorsByRole();
+  const row = await d.db.transaction((tx) => onlineRow(tx, 'invited'));
+  const now = await availableActions(d.db, onlineSigning, row, actors.student!);
+  assert.equal(now.accept, { allowed: true });
+  assert.equal(now.decline, { allowed: true });
+  const late = await availableActions(d.db, onlineSigning, row, actors.student!, new Date(row.deadline!.getTime()));
+  assert.equal(late.accept, { allowed: false, refusal: '已超过应约截止时间，该签约邀请已失效', rule: 'X3' });
+  assert.equal(await availableActions(d.db, onlineSigning, row, actors.employer!), {}, 'the unit has nothing to do on a pending invitation');
+  await d.db.delete(agreements).where(eq(agreements.id, row.id));
+});
+
+test('G6 creation: a second pending invitation of the same unit and graduate is answered as a conflict, not an error', async () => {
+  const actors = await actorsByRole();
+  const first = await d.db.transaction((tx) => onlineRow(tx, 'invited'));
+  const { id: _id, state: _state, createdAt: _c, updatedAt: _u, ...values } = first;
+  const again = await d.db.transaction((tx) => create(tx, onlineSigning, { actor: actors.employer, ip: null }, 'invite', values, { skipOnConflict: true }));
+  assert.equal(again, { conflict: true });
+  await d.db.delete(agreements).where(eq(agreements.id, first.id));
+});
+
+test.run();
