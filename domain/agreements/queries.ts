@@ -9,7 +9,6 @@ import { notFound } from '../errors.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { agreementEventLabel, agreementStateLabel, inAgreementGroup } from './kinds.ts';
 import { EMPLOYER_TABS } from './online/workflow.ts';
-import type { AgreementKind } from './states.ts';
 import { agreementScope } from './visibility.ts';
 
 // What each party reads about its agreements; every query goes through agreementScope.
@@ -109,4 +108,3 @@ export async function employerCounts(db: DbOrTx, actor: Actor, cohort: number) {
   return Object.values(EMPLOYER_TABS).map((tab) => ({ label: tab.label, n: rows.filter((r) => (tab.states as readonly string[]).includes(r.state)).reduce((s, r) => s + r.n, 0) }));
 }
 
-export type { AgreementKind };

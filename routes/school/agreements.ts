@@ -11,7 +11,8 @@ import { EMPLOYER_VERIFICATION_LABELS } from '../../domain/employers/verificatio
 import { ARCHIVE_LABELS } from '../../domain/employers/unit.ts';
 import { warningFor } from '../../domain/employers/warnings.ts';
 import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
-import { reviewerVerb, type Verb } from '../../domain/reviews/chain.ts';
+import { DECISION_LABELS, reviewerVerb, type Verb } from '../../domain/reviews/chain.ts';
+import { ONLINE_REVIEW } from '../../domain/agreements/online/workflow.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
@@ -78,6 +79,9 @@ async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: 
       verification: unitVerification ? EMPLOYER_VERIFICATION_LABELS[unitVerification] : '非平台注册单位',
     },
     canDecide,
+    // The workflow's decisions (online signing: 通过 / 不通过, school guide 5.1).
+    decisions: ONLINE_REVIEW.decisions.map((d) => ({ value: d, label: DECISION_LABELS[d] })),
+    reasonRequiredFor: ONLINE_REVIEW.decisions.filter((d) => d !== 'approve').map((d) => DECISION_LABELS[d]).join('、'),
     documentReady: inAgreementGroup(a.kind, 'signed', a.state),
     warning: a.employerId === null ? null : await warningFor(db, actor.schoolId, a.employerId),
     verb,

@@ -23,8 +23,8 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
       select d.school_id, d.id, 2026, '压测' || g, '1', 'B' || lpad(g::text, 17, '0'), '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'S' || g, '4', '2022-09', '2026-06', '13900000000'
       from generate_series(1, ${GRADUATES}) g, (select id, school_id from departments order by id limit 1) d`;
     const started = performance.now();
-    await sql`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, validity_days, deadline, contact_name, contact_phone, work_place, archive_mode, unit_snapshot)
-      select 'online', 'invited', e.id, g.id, g.school_id, g.department_id, 2026, '13', '工程师', 3,
+    await sql`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, invited_at, validity_days, deadline, contact_name, contact_phone, work_place, archive_mode, unit_snapshot)
+      select 'online', 'invited', e.id, g.id, g.school_id, g.department_id, 2026, '13', '工程师', now(), 3,
         case when random() < ${DUE_SHARE} then now() - interval '1 hour' else now() + interval '2 days' end,
         '联系人', '13800000000', '北京', 'none', '{"name":"压测单位"}'::jsonb
       from (select id from employers where uscc like 'BENCH%') e, (select id, school_id, department_id from graduates where id_number like 'B%') g`;

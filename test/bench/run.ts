@@ -99,10 +99,21 @@ try {
   }
   const landing = gzipSync(await (await fetch(`${base}/`)).text()).length;
   rows.push(['gzip / (public landing)', `${(landing / 1024).toFixed(2)} KB`, '≤ 14 KB']);
-  for (const [label, path, cookie] of await signingPages()) {
+  const signing = await signingPages();
+  for (const [label, path, cookie] of signing) {
     const size = gzipSync(await (await fetch(`${base}${path}`, { headers: { cookie } })).text()).length;
     if (size > BUDGET_GZIP) over++;
     rows.push([`gzip ${label}`, `${(size / 1024).toFixed(2)} KB`, '≤ 14 KB']);
+  }
+  // The pages that ask the workflow table what a viewer may do: the graduate's invitation, the reviewer's list.
+  const [, invitation] = signing;
+  for (const [label, url, cookie] of [
+    [invitation![0], `${base}${invitation![1]}`, invitation![2]],
+    ['/school/agreements', `${base}/school/agreements`, schoolCookie],
+  ] as const) {
+    const run = await load(url, { cookie });
+    rows.push([`${label} req/s`, run.requests.average.toFixed(0), ''], ['  p99 latency ms', String(run.latency.p99), ''], ['  non-2xx', String(run.non2xx), '0']);
+    over += Number(run.non2xx > 0);
   }
   const rosterImport = await measureRosterImport(cluster.serverUrl);
   rows.push(...rosterImport.rows);

@@ -214,7 +214,6 @@ export const onlineSigning = defineWorkflow({
 });
 
 export type OnlineState = S;
-export type OnlineEvent = (typeof onlineSigning.eventNames)[number];
 
 /** The progress steps of the employer guide, and the step each state has reached. */
 export const ONLINE_PROGRESS = {

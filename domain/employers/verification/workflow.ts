@@ -12,7 +12,6 @@ import { OPEN_VERIFICATION_STATES, VERIFICATION_STATES, type VerificationState }
 // Platform staff decide every application 通过 / 不通过 (a reason for 不通过).
 
 export type Verification = typeof employerVerifications.$inferSelect;
-export type NewVerification = Omit<typeof employerVerifications.$inferInsert, 'state'>;
 type S = VerificationState;
 
 /** Platform staff's decision, with the review chain's form: 通过, or 不通过 with a reason. */
