@@ -18,15 +18,23 @@ ALTER TABLE "agreements" ADD CONSTRAINT "agreements_online_letter" CHECK ("agree
 -- Every agreement so far is an online one: it came to be when its letter was sent.
 UPDATE "agreements" SET "created_at" = "invited_at";--> statement-breakpoint
 -- The unit's contact rows of an agreement were left blank where the unit's information had none.
--- Fill only the blanks: from the letter's 签约联系人 (the person the unit named for this very
--- agreement), then from the unit's own information.
-UPDATE "agreements" SET "unit_snapshot" = "unit_snapshot"
-  || CASE WHEN "unit_snapshot"->>'contactName' IS NULL THEN jsonb_build_object('contactName', "contact_name") ELSE '{}'::jsonb END
-  || CASE WHEN "unit_snapshot"->>'contactPhone' IS NULL THEN jsonb_build_object('contactPhone', "contact_phone") ELSE '{}'::jsonb END
-  || CASE WHEN "unit_snapshot"->>'contactMobile' IS NULL AND "contact_phone" ~ '^1[0-9]{10}$' THEN jsonb_build_object('contactMobile', "contact_phone") ELSE '{}'::jsonb END
-WHERE "contact_name" IS NOT NULL;--> statement-breakpoint
-UPDATE "agreements" AS a SET "unit_snapshot" = a."unit_snapshot"
-  || CASE WHEN a."unit_snapshot"->>'contactMobile' IS NULL AND e."contact_mobile" IS NOT NULL THEN jsonb_build_object('contactMobile', e."contact_mobile") ELSE '{}'::jsonb END
-  || CASE WHEN a."unit_snapshot"->>'contactEmail' IS NULL AND e."contact_email" IS NOT NULL THEN jsonb_build_object('contactEmail', e."contact_email") ELSE '{}'::jsonb END
-FROM "employers" AS e
-WHERE e."id" = a."employer_id" AND (a."unit_snapshot"->>'contactMobile' IS NULL OR a."unit_snapshot"->>'contactEmail' IS NULL);
+-- Fill only the blanks: 单位联系人 and 联系人电话 from the letter's 签约联系人 (the person the unit
+-- named for this very agreement), 联系人手机 from the letter's phone when it is a mobile, else from
+-- the unit's information, 联系人邮箱 from the unit's information. Each agreement so filled gets an
+-- event row with what was filled, so its timeline says that its document changed, and why.
+WITH "filled" AS (
+  SELECT a."id", a."school_id", a."unit_snapshot" AS "before",
+    a."unit_snapshot" || jsonb_strip_nulls(jsonb_build_object(
+      'contactName', CASE WHEN a."unit_snapshot"->>'contactName' IS NULL THEN a."contact_name" END,
+      'contactPhone', CASE WHEN a."unit_snapshot"->>'contactPhone' IS NULL THEN a."contact_phone" END,
+      'contactMobile', CASE WHEN a."unit_snapshot"->>'contactMobile' IS NULL THEN COALESCE(CASE WHEN a."contact_phone" ~ '^1[0-9]{10}$' THEN a."contact_phone" END, e."contact_mobile") END,
+      'contactEmail', CASE WHEN a."unit_snapshot"->>'contactEmail' IS NULL THEN e."contact_email" END
+    )) AS "after"
+  FROM "agreements" AS a LEFT JOIN "employers" AS e ON e."id" = a."employer_id"
+), "changed" AS (
+  UPDATE "agreements" AS a SET "unit_snapshot" = f."after" FROM "filled" AS f WHERE a."id" = f."id" AND f."after" <> f."before" RETURNING a."id"
+)
+INSERT INTO "events" ("actor_role", "subject_type", "subject_id", "school_id", "action", "data")
+SELECT 'system', 'agreement', f."id"::text, f."school_id", 'agreement.contacts_filled',
+  jsonb_build_object('filled', (SELECT jsonb_object_agg(x.key, x.value) FROM jsonb_each(f."after") AS x WHERE f."before"->x.key IS DISTINCT FROM x.value))
+FROM "filled" AS f JOIN "changed" AS c ON c."id" = f."id";

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { GraduateSnapshot, SchoolSnapshot, UnitSnapshot } from '../../domain/agreements/snapshots.ts';
-import { ACTIVE_AGREEMENT_STATES, AGREEMENT_KINDS, AGREEMENT_STATES, ARCHIVE_MODES } from '../../domain/agreements/states.ts';
+import { ACTIVE_AGREEMENT_STATES, AGREEMENT_KINDS, AGREEMENT_STATES, ARCHIVE_MODES, PENDING_INVITATION_STATES } from '../../domain/agreements/states.ts';
 import { employers } from './employers.ts';
 import { graduates } from './graduates.ts';
 import { departments, schools } from './tenancy.ts';
@@ -107,9 +107,9 @@ export const agreements = pgTable(
     // G4 / X4: at most one active agreement per graduate, enforced by the database.
     uniqueIndex('agreements_one_active_per_graduate').on(t.graduateId).where(sql.raw(`state in (${ACTIVE_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
     // G6: one pending invitation per unit and graduate.
-    uniqueIndex('agreements_one_pending_invitation').on(t.employerId, t.graduateId).where(sql`state = 'invited'`),
+    uniqueIndex('agreements_one_pending_invitation').on(t.employerId, t.graduateId).where(sql.raw(`state = '${PENDING_INVITATION_STATES[0]}'`)),
     // X3: the expiry job finds due invitations through this.
-    index('agreements_pending_deadline_idx').on(t.deadline).where(sql`state = 'invited'`),
+    index('agreements_pending_deadline_idx').on(t.deadline).where(sql.raw(`state = '${PENDING_INVITATION_STATES[0]}'`)),
     index('agreements_school_state_idx').on(t.schoolId, t.state),
     index('agreements_employer_state_idx').on(t.employerId, t.state),
     index('agreements_graduate_idx').on(t.graduateId),

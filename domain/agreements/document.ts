@@ -191,7 +191,7 @@ export const verifyForm = z.object({
   code: z.string().trim().min(1, { error: '请输入校验码' }).max(32, { error: '校验码不超过 32 个字符' }),
 });
 
-export type AgreementValidity = { status: 'valid'; number: string; signedOn: string; schoolName: string; unitName: string } | { status: 'unknown' };
+export type AgreementValidity = { status: 'valid'; number: string; kind: string; signedOn: string; schoolName: string; unitName: string } | { status: 'unknown' };
 
 /** Wrong number/code pairs an IP may try in a sliding window, counted in PostgreSQL for all processes. */
 export const VERIFY_LIMITS = { windowMs: 15 * 60 * 1000, perAccount: 10, perIp: 10 } as const;
@@ -215,7 +215,7 @@ export async function verifyAgreement(db: Db, input: unknown, ip: string | null)
     const valid = !!row?.code && sameCode(row.code, code) && inAgreementGroup(row.kind, 'signed', row.state) && !!row.school;
     await attempt.record(valid);
     if (!valid) return { status: 'unknown' } as const;
-    return { status: 'valid', number: no, signedOn: row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '', schoolName: row.school!.name, unitName: row.unit.name } as const;
+    return { status: 'valid', number: no, kind: AGREEMENT_KIND_LABELS[row!.kind], signedOn: row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '', schoolName: row.school!.name, unitName: row.unit.name } as const;
   });
 }
 

@@ -40,9 +40,14 @@ export function inAgreementGroup(kind: AgreementKind, group: keyof typeof online
   return (kindOf(kind).workflow.groups[group] as readonly string[]).includes(state);
 }
 
+/** Rows of an agreement's trail that record something other than a state change. */
+const RECORD_LABELS: Record<string, string> = {
+  'agreement.contacts_filled': '平台升级：按签约邀请函和单位信息补全了协议书中空缺的单位联系人信息',
+};
+
 /** The timeline's words for one of the agreement's event rows. */
 export function agreementEventLabel(kind: AgreementKind, action: string, from: string | null, to: string | null, verb: Verb): string {
-  return withVerb(eventLabel(kindOf(kind).workflow, action, from, to), verb);
+  return RECORD_LABELS[action] ?? withVerb(eventLabel(kindOf(kind).workflow, action, from, to), verb);
 }
 
 /** The progress steps of the kind, and how far a state has come. */

@@ -16,6 +16,9 @@ export type AgreementState = (typeof AGREEMENT_STATES)[number];
 /** G4: at most one agreement per graduate in these states, across every kind (the partial unique index); each workflow's `active` group. */
 export const ACTIVE_AGREEMENT_STATES = ['department_review', 'school_review', 'signed'] as const satisfies readonly AgreementState[];
 
+/** An invitation waiting for the graduate's answer: one per unit and graduate (G6), expired by its deadline (X3); online signing's `pending` group. */
+export const PENDING_INVITATION_STATES = ['invited'] as const satisfies readonly AgreementState[];
+
 export const ARCHIVE_MODES = ['accept', 'custodian', 'none'] as const;
 export type ArchiveMode = (typeof ARCHIVE_MODES)[number];
 export const ARCHIVE_MODE_LABELS: Record<ArchiveMode, string> = { accept: '接收', custodian: '托管单位接收', none: '不接收' };

@@ -14,7 +14,8 @@ export function reviewVerb(type: AgreementType): '鉴证' | '审核' {
 export const REVIEW_MODES = ['school_only', 'department_then_school'] as const;
 export type ReviewMode = (typeof REVIEW_MODES)[number];
 
+/** Written with {verb}: a 两方协议 school reads 仅校级鉴证 (S3). */
 export const REVIEW_MODE_LABELS: Record<ReviewMode, string> = {
-  school_only: '仅校级审核',
-  department_then_school: '先院系再校级审核',
+  school_only: '仅校级{verb}',
+  department_then_school: '先院系再校级{verb}',
 };

@@ -158,8 +158,9 @@ export async function fire<S extends string, E extends string, C extends string,
   opts: FireOptions = {},
 ): Promise<S> {
   const spec = wf.events[event];
-  if (spec.settledIn && inGroup(spec.settledIn, row.state)) return row.state;
   const by = opts.reaction ? 'system' : roleOf(source.actor);
+  // A repeat is answered as done only to whoever may fire the event at all.
+  if (spec.settledIn && inGroup(spec.settledIn, row.state) && spec.transitions.some((t) => t.by === by)) return row.state;
   const transition = spec.transitions.find((t) => t.from === row.state && t.by === by);
   if (!transition) throw new DomainError('illegal_transition', wf.refusal);
   const now = opts.now ?? new Date();

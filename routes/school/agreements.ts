@@ -33,7 +33,7 @@ const listQuery = z.object({
 });
 
 type Row = Awaited<ReturnType<typeof listForReview>>['rows'][number];
-const rowView = (r: Row, verb: Verb) => ({ ...r, stateLabel: agreementStateLabel('online', 'reviewer', r.state, verb) });
+const rowView = (r: Row, verb: Verb) => ({ ...r, stateLabel: agreementStateLabel(r.kind, 'reviewer', r.state, verb) });
 
 agreementRoutes.get('/', async (c) => {
   const { db } = c.get('app');
@@ -64,8 +64,7 @@ agreementRoutes.get('/', async (c) => {
 async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const { agreement: a, graduate: g, department, unitVerification, canDecide } = await getForReview(db, actor, idParam(c));
-  const verb = await reviewerVerb(db, actor);
+  const { agreement: a, graduate: g, department, unitVerification, canDecide, verb } = await getForReview(db, actor, idParam(c));
   const unit = a.unitSnapshot;
   return render(c, 'school/agreements/show', {
     title: `签约${verb}`,

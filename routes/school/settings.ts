@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { getSigningSettings, updateSigningSettings } from '../../domain/schools/signing-settings.ts';
 import { REVIEW_MODE_LABELS, REVIEW_MODES } from '../../domain/tenancy/agreement-types.ts';
 import { forbidden } from '../../domain/errors.ts';
+import { reviewerVerb, withVerb } from '../../domain/reviews/chain.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
@@ -9,10 +10,11 @@ import { render } from '../render.ts';
 
 export const settingsRoutes = new Hono<AppEnv>();
 
-const reviewModes = REVIEW_MODES.map((m) => ({ value: m, label: REVIEW_MODE_LABELS[m] }));
-
-function page(c: Context<AppEnv>, values: Record<string, unknown>, problems: { error?: string; notice?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
-  return render(c, 'school/settings/edit', { title: '签约设置', values, reviewModes, fields: {}, ...problems }, status);
+// The review mode in the province's verb (S3), like every word of a reviewer's screens.
+async function page(c: Context<AppEnv>, values: Record<string, unknown>, problems: { error?: string; notice?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
+  const verb = await reviewerVerb(c.get('app').db, c.get('actor')!);
+  const reviewModes = REVIEW_MODES.map((m) => ({ value: m, label: withVerb(REVIEW_MODE_LABELS[m], verb) }));
+  return render(c, 'school/settings/edit', { title: '签约设置', values, reviewModes, verb, fields: {}, ...problems }, status);
 }
 
 settingsRoutes.use(async (c, next) => {

@@ -9,7 +9,7 @@ import { ARCHIVE_LABELS } from '../../domain/employers/unit.ts';
 import { warningFor } from '../../domain/employers/warnings.ts';
 import { availableActions, leadsTo } from '../../domain/workflow/kernel.ts';
 import { onlineSigning, PAST_DEADLINE } from '../../domain/agreements/online/workflow.ts';
-import { HTTP_STATUS } from '../../domain/errors.ts';
+import { DomainError } from '../../domain/errors.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
@@ -30,20 +30,22 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; notice?: stri
     agreementTimeline(db, a),
     a.employerId === null ? null : warningFor(db, actor.schoolId, a.employerId),
   ]);
-  const answer = actions.accept;
+  // 接受 and 拒绝 each as the table allows now; the first refusal says why (S4 governs accepting only).
+  const refusal = [actions.accept, actions.decline].find((a) => a && !a.allowed);
   return render(c, 'student/invitations/show', {
     title: '签约邀请',
     a: letterView(a, agreementStateLabel(a.kind, 'graduate', a.state)),
     verb: a.verb,
     unit: { ...a.unitSnapshot, employerType: labelOf(EMPLOYER_TYPES, a.unitSnapshot.employerType), industry: labelOf(INDUSTRIES, a.unitSnapshot.industry), region: regionName(a.unitSnapshot.region) ?? a.unitSnapshot.region },
-    canAnswer: answer?.allowed === true,
-    refusal: answer && !answer.allowed ? answer.refusal : null,
+    canAccept: actions.accept?.allowed === true,
+    canDecline: actions.decline?.allowed === true,
+    refusal: refusal && !refusal.allowed ? refusal.refusal : null,
     documentReady: inAgreementGroup(a.kind, 'signed', a.state),
     warning,
     steps: progressSteps(a.kind, a.state, a.verb),
     timeline,
     archiveLabels: ARCHIVE_LABELS,
-    notice: { accepted: '你已接受签约邀请，已提交学校（院系）审核。', declined: '你已拒绝该签约邀请。' }[c.req.query('done') ?? ''],
+    notice: { accepted: `你已接受签约邀请，已提交学校（院系）${a.verb}。`, declined: '你已拒绝该签约邀请。' }[c.req.query('done') ?? ''],
     ...extra,
   }, status);
 }
@@ -56,13 +58,16 @@ for (const [path, verb, act, event, done] of [
 ] as const) {
   invitationRoutes.get(`/invitations/:id{[0-9]+}/${path}`, async (c) => {
     const a = await getAgreement(c.get('app').db, c.get('actor')!, idParam(c));
-    return render(c, 'student/invitations/confirm', { title: `确认${verb}`, a, verb, path, deadlineText: a.deadline ? formatShanghai(a.deadline) : '' });
+    return render(c, 'student/invitations/confirm', { title: `确认${verb}`, a, verb, reviewVerb: a.verb, path, deadlineText: a.deadline ? formatShanghai(a.deadline) : '' });
   });
   invitationRoutes.post(`/invitations/:id{[0-9]+}/${path}`, async (c) => {
     try {
       const state = await act(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c));
       // X3: past the deadline the answer expired the invitation instead.
-      if (!leadsTo(onlineSigning, event, state)) return detail(c, { error: `${PAST_DEADLINE}。` }, HTTP_STATUS.illegal_transition);
+      if (!leadsTo(onlineSigning, event, state)) {
+        const { error, status } = refusalOf(new DomainError('illegal_transition', `${PAST_DEADLINE}。`));
+        return detail(c, { error }, status);
+      }
       return c.redirect(`/student/invitations/${idParam(c)}?done=${done}`, 303);
     } catch (e) {
       const { error, status } = refusalOf(e);

@@ -9,6 +9,7 @@ import { MIGRATIONS_DIR, migrateDatabase } from '../../db/client.ts';
 import { seedDemoData } from '../../db/demo.ts';
 import { agreements, users } from '../../db/schema/index.ts';
 import { loadAgreementDocument, verifyAgreement } from '../../domain/agreements/document.ts';
+import { agreementTimeline } from '../../domain/agreements/queries.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { emptyDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -41,8 +42,8 @@ test('migration 0007: a database of the previous main keeps every agreement, eve
   await seedDemoData(d.db);
   const sql = d.db.$client;
   const [unit] = await sql`select * from employers where name = '越综合企业'`;
-  // The unit of the old days, without contact details: its agreements' contact rows were blank.
-  await sql`update employers set contact_name = null, contact_phone = null, contact_mobile = null, contact_email = null where id = ${unit!.id}`;
+  // The unit of the old days gave only an e-mail: its agreements' contact rows were blank.
+  await sql`update employers set contact_name = null, contact_phone = null, contact_mobile = null, contact_email = 'hr@yue.example.com' where id = ${unit!.id}`;
   const [school] = await sql`select * from schools where code = '10001'`;
   const roster = await sql`select g.*, d.name as department from graduates g join departments d on d.id = g.department_id where g.school_id = ${school!.id} and g.training_mode = '1' order by g.id limit 8`;
   const [employerUser] = await sql`select id from users where login = '13800000001'`;
@@ -81,7 +82,10 @@ test('migration 0007: a database of the previous main keeps every agreement, eve
   await migrateDatabase(d.db);
   const after = await read();
 
-  assert.equal(after.events, before.events, 'event rows unchanged');
+  assert.equal(after.events.slice(0, before.events.length), [...before.events], 'the event rows there were are unchanged');
+  const filled = after.events.slice(before.events.length);
+  assert.equal(filled.map((e) => [e.subject_id, e.action, e.actor_role]), before.agreements.map((a) => [String(a.id), 'agreement.contacts_filled', 'system']), 'each filled agreement says so in its trail');
+  assert.equal(filled[0]!.data, { filled: { contactName: '王经理', contactPhone: '13911112222', contactMobile: '13911112222', contactEmail: 'hr@yue.example.com' } });
   assert.equal(after.notifications, before.notifications, 'notifications unchanged');
   assert.equal(after.counters, before.counters, 'counters unchanged');
   assert.is(after.agreements.length, OLD_STATES.length);
@@ -94,18 +98,20 @@ test('migration 0007: a database of the previous main keeps every agreement, eve
     assert.equal(now.created_at, old.invited_at, 'an online agreement came to be when its letter was sent');
     // The snapshot keeps every value it had; its blank contact rows are the letter's now.
     for (const [key, value] of Object.entries(old.unit_snapshot as Record<string, unknown>)) if (value !== null) assert.equal(now.unit_snapshot[key], value, key);
-    assert.equal([now.unit_snapshot.contactName, now.unit_snapshot.contactPhone, now.unit_snapshot.contactMobile], ['王经理', '13911112222', '13911112222']);
+    assert.equal([now.unit_snapshot.contactName, now.unit_snapshot.contactPhone, now.unit_snapshot.contactMobile, now.unit_snapshot.contactEmail], ['王经理', '13911112222', '13911112222', 'hr@yue.example.com']);
   }
 
   const signed = after.agreements.find((a) => a.state === 'signed')!;
   const verified = await verifyAgreement(d.db, { no: signed.number, code: signed.verification_code }, '10.9.9.9');
-  assert.equal(verified, { status: 'valid', number: signed.number, signedOn: '2026-05-08', schoolName: '示范大学', unitName: '越综合企业' });
+  assert.equal(verified, { status: 'valid', number: signed.number, kind: '线上签约', signedOn: '2026-05-08', schoolName: '示范大学', unitName: '越综合企业' });
   const [graduateUser] = await d.db.insert(users).values({ role: 'student', portal: 'student', login: String(signed.graduate_id), displayName: 'x', passwordHash: 'x', graduateId: signed.graduate_id, schoolId: signed.school_id }).returning();
   const doc = await loadAgreementDocument(d.db, { actor: actorOf(graduateUser!, 't', false), ip: null }, signed.id, 'http://localhost');
   assert.is(doc.number, signed.number);
   assert.is(doc.signing.kind, '线上签约');
   assert.is(doc.letter?.invitedAt, '2026-05-05 16:05');
-  assert.is(doc.unit.contactName, '王经理');
+  assert.equal([doc.unit.contactName, doc.unit.contactPhone, doc.unit.contactMobile, doc.unit.contactEmail], ['王经理', '13911112222', '13911112222', 'hr@yue.example.com']);
+  const timeline = await agreementTimeline(d.db, { id: signed.id, kind: 'online', verb: '审核' });
+  assert.match(timeline.at(-1)!.what, '补全了协议书中空缺的单位联系人信息');
   const [{ kind }] = await d.db.select({ kind: agreements.kind }).from(agreements).where(eq(agreements.id, signed.id)) as [{ kind: string }];
   assert.is(kind, 'online');
 });

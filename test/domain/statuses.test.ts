@@ -15,6 +15,7 @@ import { AGREEMENT_KIND_LABELS, AGREEMENT_KINDS, AGREEMENT_STATES } from '../../
 import { onlineSigning } from '../../domain/agreements/online/workflow.ts';
 import { VERIFICATION_METHOD_LABELS, VERIFICATION_METHODS, VERIFICATION_STATES } from '../../domain/employers/verification/states.ts';
 import { employerVerification } from '../../domain/employers/verification/workflow.ts';
+import { targetsOf } from '../../domain/workflow/kernel.ts';
 import { ROSTER_IMPORT_STATUS_LABELS, ROSTER_IMPORT_STATUSES } from '../../domain/graduates/import-statuses.ts';
 import { UPLOAD_PURPOSE_LABELS, UPLOAD_PURPOSES } from '../../domain/uploads/purposes.ts';
 import { freshDatabase } from '../helpers/db.ts';
@@ -53,6 +54,24 @@ test('statuses: the migrated database has the same enum values', async () => {
   } finally {
     await d.drop();
   }
+});
+
+test('E2 the verification state table covers every state and leads only to states', () => {
+  const { states, events, creations, groups } = employerVerification;
+  const reached = new Set<string>([...Object.values(creations).map((c) => c.to), ...Object.values(events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]);
+  assert.equal([...reached].sort(), [...VERIFICATION_STATES].sort(), 'every state is reached, and only states');
+  for (const s of VERIFICATION_STATES) {
+    const leaving = Object.values(events).some((e) => e.transitions.some((t) => t.from === s));
+    assert.is(leaving, !(groups.terminal as readonly string[]).includes(s), s);
+  }
+  assert.equal([...groups.terminal].sort(), ['approved', 'rejected']);
+});
+
+test('the online-signing state table covers every state and leads only to states', () => {
+  const { events, creations } = onlineSigning;
+  const reached = new Set<string>([...Object.values(creations).map((c) => c.to), ...Object.values(events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]);
+  assert.equal([...reached].sort(), [...AGREEMENT_STATES].sort(), 'every state is reached, and only states');
+  for (const e of Object.values(events)) for (const t of e.transitions) assert.ok(AGREEMENT_STATES.includes(t.from));
 });
 
 test('S3 the reviewer verb: 两方协议 says 鉴证, 三方协议 says 审核', () => {

@@ -70,6 +70,11 @@ test('G4 the partial unique index on active agreements has exactly the kernel\'s
   assert.equal([...ACTIVE_AGREEMENT_STATES].sort(), [...onlineSigning.groups.active].sort());
 });
 
+test('G6/X3 the pending-invitation indexes have exactly online signing\'s pending group', async () => {
+  assert.equal(await indexStates('agreements_one_pending_invitation'), [...onlineSigning.groups.pending].sort());
+  assert.equal(await indexStates('agreements_pending_deadline_idx'), [...onlineSigning.groups.pending].sort());
+});
+
 test('E2 the one-open-application index has exactly the verification table\'s open group', async () => {
   assert.equal(await indexStates('employer_verifications_one_open_per_user'), [...employerVerification.groups.open].sort());
   assert.equal([...OPEN_VERIFICATION_STATES].sort(), [...employerVerification.groups.open].sort());
@@ -223,6 +228,10 @@ test('X3 a refused guard with a fallback fires the fallback as the system; a rep
   const declined = (await d.db.select().from(agreements).where(eq(agreements.id, other.id)))[0]!;
   assert.is(await d.db.transaction((tx) => fire(tx, ok, { actor: actors.student, ip: null }, declined as never, 'decline')), 'declined');
   assert.is((await d.db.select().from(events).where(and(eq(events.subjectId, String(other.id)), eq(events.action, 'toy.decline')))).length, 1);
+  await d.db.transaction((tx) => fire(tx, ok, { actor: actors.employer, ip: null }, declined as never, 'decline')).then(
+    () => assert.unreachable('a repeat is answered as done only to whoever may fire the event'),
+    (e: DomainError) => assert.is(e.code, 'illegal_transition'),
+  );
 });
 
 test('availableActions: what the viewer may do now, or the first guard\'s refusal with its rule', async () => {

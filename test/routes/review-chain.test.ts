@@ -74,6 +74,7 @@ test('S4 with 在线签约 off the unit cannot invite the school\'s graduates, n
   const student = await graduateClient(g!);
   const page = await student.get(`/student/invitations/${id}`);
   assert.not.ok(page.doc.querySelector('#accept'), 'no 接受 while the switch is off');
+  assert.ok(page.doc.querySelector('#decline'), 'the switch governs accepting, not declining');
   assert.is(textOf(page.doc, '#read-only'), '你的学校暂未开启在线签约，暂不能接受签约邀请。');
   const accept = await student.post(`/student/invitations/${id}/acceptance`, {});
   assert.is(accept.status, 409);
@@ -90,9 +91,10 @@ test('G4 once one invitation is accepted, another unit\'s invitation is read-onl
   const student = await graduateClient(g!);
   const { id } = await invite(await t.signInAs('employer2'), g!, '示范大学');
   const page = await student.get(`/student/invitations/${id}`);
-  assert.not.ok(page.doc.querySelector('#accept'));
+  assert.not.ok(page.doc.querySelector('#accept') || page.doc.querySelector('#decline'), 'view-only');
   assert.is(textOf(page.doc, '#read-only'), '你已接受其他单位的签约邀请，其他签约邀请只能查看，无法操作。');
   assert.is((await student.post(`/student/invitations/${id}/acceptance`, {})).status, 409);
+  assert.is((await student.post(`/student/invitations/${id}/refusal`, {})).status, 409);
 });
 
 test('X3 past 应约截止时间 the invitation is shown as such, and answering it expires it instead', async () => {

@@ -10,7 +10,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 // The table's expiry (X3), run for many rows at once: its only transition gives the states.
 // Written into the statement as literals, so the planner matches the partial index on pending deadlines.
-const [EXPIRY] = onlineSigning.events.expire.transitions;
+const [EXPIRY, ...more] = onlineSigning.events.expire.transitions;
+if (!EXPIRY || more.length > 0) throw new Error('the set-based expiry expects exactly one expire transition');
 const FROM = stateLiteral(EXPIRY!.from);
 const TO = stateLiteral(EXPIRY!.to as string);
 const EXPIRE_ACTION = `${onlineSigning.subject}.expire`;

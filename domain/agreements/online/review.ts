@@ -1,13 +1,15 @@
 import { and, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../../db/client.ts';
-import { agreements, departments, employers, graduates } from '../../../db/schema/index.ts';
+import { agreements, departments, employers, graduates, provinces, schools } from '../../../db/schema/index.ts';
 import type { Actor } from '../../auth/sessions.ts';
 import { maskIdNumber } from '../../codes/id-number.ts';
-import { notFound } from '../../errors.ts';
+import { DomainError, notFound } from '../../errors.ts';
 import type { EventSource } from '../../events.ts';
 import { parseForm } from '../../forms.ts';
 import { decisionForm, reviewStageOf, withVerb, type Verb } from '../../reviews/chain.ts';
-import { eventsFrom, fire } from '../../workflow/kernel.ts';
+import { eventsFrom, fire, offers } from '../../workflow/kernel.ts';
+import { reviewVerb } from '../../tenancy/agreement-types.ts';
+import { workflowOfKind } from '../kinds.ts';
 import type { AgreementKind, AgreementState } from '../states.ts';
 import { agreementScope } from '../visibility.ts';
 import { lockAgreement } from './respond.ts';
@@ -41,6 +43,7 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
     db
       .select({
         id: agreements.id,
+        kind: agreements.kind,
         state: agreements.state,
         number: agreements.number,
         name: graduates.name,
@@ -61,7 +64,7 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
     db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where).then((r) => r[0]?.n ?? 0),
   ]);
   return {
-    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), canDecide: eventsFrom(onlineSigning, r.state as OnlineState, actor.role).includes('approve') })),
+    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), canDecide: eventsFrom(workflowOfKind(r.kind), r.state, actor.role).includes('approve') })),
     total,
     page: query.page,
     pages: Math.max(1, Math.ceil(total / REVIEW_PAGE_SIZE)),
@@ -88,17 +91,26 @@ export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb) {
 export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
   reviewStageOf(actor);
   const [row] = await db
-    .select({ agreement: agreements, graduate: graduates, department: departments.name, unitVerification: employers.verification })
+    .select({ agreement: agreements, graduate: graduates, department: departments.name, unitVerification: employers.verification, agreementType: provinces.agreementType })
     .from(agreements)
     .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
     .innerJoin(departments, eq(departments.id, agreements.departmentId))
+    .innerJoin(schools, eq(schools.id, agreements.schoolId))
+    .innerJoin(provinces, eq(provinces.id, schools.provinceId))
     .leftJoin(employers, eq(employers.id, agreements.employerId))
     .where(and(eq(agreements.id, id), agreementScope(actor)));
   if (!row) throw notFound('签约');
-  return { ...row, canDecide: eventsFrom(onlineSigning, row.agreement.state as OnlineState, actor.role).includes('approve') };
+  const { agreementType, ...rest } = row;
+  return {
+    ...rest,
+    // S3: the verb the agreement was made under once it has one, else the province's today.
+    verb: reviewVerb(row.agreement.schoolSnapshot?.agreementType ?? agreementType),
+    canDecide: eventsFrom(workflowOfKind(row.agreement.kind), row.agreement.state, actor.role).includes('approve'),
+  };
 }
 
 const onlineDecision = decisionForm(ONLINE_REVIEW);
+const NOT_YOUR_STAGE = '该签约不在你的审核环节，请刷新页面查看最新状态';
 
 /** 通过 moves the agreement to the next stage or signs it; 不通过 ends it (签约失败) with the reason. */
 export async function decideReview(db: Db, source: Source, id: number, input: unknown): Promise<OnlineState> {
@@ -107,8 +119,11 @@ export async function decideReview(db: Db, source: Source, id: number, input: un
   return db.transaction(async (tx) => {
     await getForReview(tx, source.actor, id);
     const locked = (await lockAgreement(tx, id))!;
-    if (locked.kind !== 'online') throw notFound('签约');
-    return fire(tx, onlineSigning, source, locked, decision as 'approve' | 'reject', {
+    const wf = workflowOfKind(locked.kind);
+    // The form offers only this chain's decisions (online signing: 通过 / 不通过).
+    const event = decision as 'approve' | 'reject';
+    if (!offers(wf, locked.state, event, source.actor.role)) throw new DomainError('illegal_transition', NOT_YOUR_STAGE);
+    return fire(tx, wf, source, locked, event, {
       changes: decision === 'reject' ? { reviewReason: reason ?? null } : {},
       reason: reason ?? null,
     });

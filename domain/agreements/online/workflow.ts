@@ -7,7 +7,7 @@ import { defineWorkflow, type FireContext, type Guard } from '../../workflow/ker
 import { notifyGraduate, notifyReviewers, notifyUnit } from '../notify.ts';
 import { nextAgreementNumber, verificationCode } from '../numbering.ts';
 import { snapshotOfGraduate, snapshotOfSchool } from '../snapshots.ts';
-import { ACTIVE_AGREEMENT_STATES, type AgreementState } from '../states.ts';
+import { ACTIVE_AGREEMENT_STATES, PENDING_INVITATION_STATES, type AgreementState } from '../states.ts';
 
 // Online signing (单位发起), DESIGN.md section 5 and the guides: a verified unit invites
 // (等待学生应约); the graduate accepts before 应约截止时间 (学生已应约提交审核中) and the review chain
@@ -63,13 +63,15 @@ const review = reviewEvents<S, Agreement>(ONLINE_REVIEW, {
     await notifyReviewers(ctx.tx, ctx.row, 'school', { title: `有新的签约待${verb}`, body: `${await graduateName(ctx)}的签约已通过院系${verb}。`, link: `/school/agreements/${ctx.id}` });
   },
   approved: async (ctx) => {
+    const { verb } = await schoolSettingsOf(ctx);
     await ctx.tx.update(agreements).set({ signedAt: ctx.now }).where(eq(agreements.id, ctx.id));
-    await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '签约完成', body: '学校审核通过，可在线预览、下载就业协议书。', link: `/student/invitations/${ctx.id}` }, '【网签平台】你的就业协议已审核通过，签约完成，可登录网签平台下载就业协议书。');
+    await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '签约完成', body: `学校${verb}通过，可在线预览、下载就业协议书。`, link: `/student/invitations/${ctx.id}` }, `【网签平台】你的就业协议已${verb}通过，签约完成，可登录网签平台下载就业协议书。`);
     await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${await graduateName(ctx)}签约完成`, body: '可在“已签约”中下载就业协议书。', link: `/employer/agreements/${ctx.id}` });
   },
   rejected: async (ctx) => {
-    await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '签约审核不通过', body: `原因：${ctx.reason}`, link: `/student/invitations/${ctx.id}` }, `【网签平台】你的签约审核不通过，原因：${ctx.reason}。请登录网签平台查看。`);
-    await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${await graduateName(ctx)}的签约审核不通过`, body: `原因：${ctx.reason}。可在“签约失败”中再次发起签约。`, link: `/employer/agreements/${ctx.id}` });
+    const { verb } = await schoolSettingsOf(ctx);
+    await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: `签约${verb}不通过`, body: `原因：${ctx.reason}`, link: `/student/invitations/${ctx.id}` }, `【网签平台】你的签约${verb}不通过，原因：${ctx.reason}。请登录网签平台查看。`);
+    await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${await graduateName(ctx)}的签约${verb}不通过`, body: `原因：${ctx.reason}。可在“签约失败”中再次发起签约。`, link: `/employer/agreements/${ctx.id}` });
   },
 });
 
@@ -99,7 +101,7 @@ export const onlineSigning = defineWorkflow({
     active: ['department_review', 'school_review', 'signed'],
     terminal: ['signed', 'declined', 'expired', 'review_rejected', 'invalidated'],
     /** Waiting for the graduate's answer: the deadline is shown, expiry and reminders run (X3). */
-    pending: ['invited'],
+    pending: PENDING_INVITATION_STATES,
     inReview: ['department_review', 'school_review'],
     /** G8: the agreement is previewed and downloaded by the three parties; /verify says 有效. */
     signed: ['signed'],
@@ -174,17 +176,18 @@ export const onlineSigning = defineWorkflow({
               schoolSnapshot: snapshotOfSchool(school, agreementType),
             })
             .where(eq(agreements.id, ctx.id));
-          await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${graduate.name}已接受签约邀请`, body: '已提交学校（学院）审核。', link: `/employer/agreements/${ctx.id}` });
           const { verb } = await schoolSettingsOf(ctx);
+          await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${graduate.name}已接受签约邀请`, body: `已提交学校（学院）${verb}。`, link: `/employer/agreements/${ctx.id}` });
           const stage = ctx.to === ONLINE_REVIEW.stages.school ? 'school' : 'department';
           await notifyReviewers(ctx.tx, ctx.row, stage, { title: `有新的签约待${verb}`, body: `${graduate.name}已同意签约，等待${verb}。`, link: `/school/agreements/${ctx.id}` });
         },
       ],
     },
-    /** 拒绝: before the deadline (X3); the unit may invite again afterwards (G6). */
+    /** 拒绝: before the deadline (X3), while the graduate has no agreement (G4); the unit may invite again afterwards (G6). */
     decline: {
       transitions: [{ from: 'invited', to: 'declined', by: 'student' }],
-      guards: [beforeDeadline],
+      // G4: once the graduate has an agreement, other invitations are view-only (graduate guide 3.2).
+      guards: [beforeDeadline, noOtherActiveAgreement],
       settledIn: ['declined'],
       effects: [async (ctx) => notifyUnit(ctx.tx, ctx.row.employerId, { title: `${await graduateName(ctx)}拒绝了签约邀请`, body: '可在“签约失败”中再次发起签约。', link: `/employer/agreements/${ctx.id}` })],
     },
