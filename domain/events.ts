@@ -2,8 +2,8 @@ import type { DbOrTx } from '../db/client.ts';
 import { events } from '../db/schema/index.ts';
 import type { Actor } from './auth/sessions.ts';
 
-/** Who did it and from where; jobs act as the system (no actor). */
-export type EventSource = { actor: Actor | null; ip: string | null };
+/** Who did it and from where; jobs act as the system (no actor); `role` names an actor without an account (the holder of a link). */
+export type EventSource = { actor: Actor | null; ip: string | null; role?: string };
 
 export type EventInput = {
   subjectType: string;
@@ -20,7 +20,7 @@ export type EventInput = {
 export async function writeEvent(tx: DbOrTx, source: EventSource, e: EventInput): Promise<void> {
   await tx.insert(events).values({
     actorUserId: source.actor?.userId ?? null,
-    actorRole: source.actor?.role ?? 'system',
+    actorRole: source.actor?.role ?? source.role ?? 'system',
     ip: source.ip,
     schoolId: e.schoolId ?? null,
     subjectType: e.subjectType,

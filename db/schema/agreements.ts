@@ -98,6 +98,9 @@ export const agreements = pgTable(
     reviewReason: text('review_reason'),
     invalidReason: text('invalid_reason'),
     remindedAt: timestamp('reminded_at', { withTimezone: true }),
+    // The pages of the stamped agreement (offline: the copy the unit stamped; 补登: the paper
+    // agreement), the latest set; earlier sets stay in uploads under this agreement.
+    copyUploadIds: text('copy_upload_ids').array().notNull().default(sql`'{}'::text[]`),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -131,6 +134,45 @@ export const agreementCounters = pgTable(
     last: integer('last').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.schoolId, t.cohort] })],
+);
+
+// What a graduate is filling in for an application (offline signing, 补登) before 提交, or again
+// after 撤回修改 / 退回修改: 暂存 keeps it here; the pages uploaded so far come with it.
+export const agreementDrafts = pgTable(
+  'agreement_drafts',
+  {
+    graduateId: integer('graduate_id')
+      .notNull()
+      .references(() => graduates.id),
+    kind: agreementKindEnum('kind').notNull(),
+    values: jsonb('values').$type<Record<string, string>>().notNull(),
+    pageUploadIds: text('page_upload_ids').array().notNull().default(sql`'{}'::text[]`),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.graduateId, t.kind] })],
+);
+
+// 用人单位协助回传协议书: a link sent by SMS to the unit's contact, to download the agreement and
+// upload the stamped copy without an account. Only the token's SHA-256 is kept; single-use,
+// expiring, and revoked when a new one is sent.
+export const assistLinks = pgTable(
+  'assist_links',
+  {
+    id: serial('id').primaryKey(),
+    agreementId: integer('agreement_id')
+      .notNull()
+      .references(() => agreements.id),
+    tokenHash: text('token_hash').notNull().unique(),
+    phone: text('phone').notNull(),
+    createdBy: integer('created_by')
+      .notNull()
+      .references(() => users.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('assist_links_agreement_idx').on(t.agreementId)],
 );
 
 // The letter an employer sent last, to pre-fill the next one (E5).

@@ -1,4 +1,5 @@
-import { index, integer, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { UPLOAD_PURPOSES } from '../../domain/uploads/purposes.ts';
 import { employers } from './employers.ts';
 import { schools } from './tenancy.ts';
@@ -18,12 +19,17 @@ export const uploads = pgTable(
     width: integer('width'),
     height: integer('height'),
     originalName: text('original_name').notNull(),
-    uploadedBy: integer('uploaded_by')
-      .notNull()
-      .references(() => users.id),
+    // Null for a file received through an assist link (用人单位协助回传协议书): no user uploaded it.
+    uploadedBy: integer('uploaded_by').references(() => users.id),
     employerId: integer('employer_id').references(() => employers.id),
     schoolId: integer('school_id').references(() => schools.id),
+    // A page of an agreement (its stamped copy, a paper agreement): visible to whoever sees the agreement.
+    agreementId: integer('agreement_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('uploads_uploaded_by_idx').on(t.uploadedBy)],
+  (t) => [
+    index('uploads_uploaded_by_idx').on(t.uploadedBy),
+    index('uploads_agreement_idx').on(t.agreementId),
+    check('uploads_owner', sql`${t.uploadedBy} is not null or ${t.agreementId} is not null`),
+  ],
 );

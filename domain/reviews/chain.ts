@@ -34,7 +34,18 @@ export type ReviewChain<S extends string> = {
   decisions: readonly ReviewDecision[];
   /** The form's words: what to say when no decision is chosen, and when a reason is missing. */
   messages: { decision: string; reason: string };
+  /** What the review is called on its page: 签约{verb}; offline signing's first review is 就业协议审核 in every province (school guide 5.2 ①). */
+  title: string;
+  /** Each stage's approval as the agreement lists it. */
+  stageLabels: Record<ReviewStage, string>;
+  /** A review whose verb is the same in every province (就业协议审核). */
+  fixedVerb?: Verb;
 };
+
+/** The stage of a chain that a state is, if any. */
+export function stageOfState<S extends string>(chain: ReviewChain<S>, state: string): ReviewStage | null {
+  return REVIEW_STAGES.find((stage) => chain.stages[stage] === state) ?? null;
+}
 
 /** The stage a reviewer decides: a department user the department's, a school user the school's. */
 export function reviewStageOf(actor: Actor): ReviewStage {
@@ -65,15 +76,21 @@ export type ReviewEffects<S extends string, R> = {
  */
 export function reviewEvents<S extends string, R>(chain: ReviewChain<S>, effects: ReviewEffects<S, R>): Record<ReviewDecision, EventSpec<S, R>> {
   const atEachStage = (to: (stage: ReviewStage) => S) => REVIEW_STAGES.map((stage) => ({ from: chain.stages[stage], to: to(stage), by: stage }));
-  const only = (effect: Effect<S, R> | undefined) => (effect ? [effect] : []);
+  // Each effect runs only for a decision at this chain's stages, so a workflow with two reviews can merge both chains' events.
+  const ours = (effect: Effect<S, R> | undefined): Array<Effect<S, R>> => (effect ? [async (ctx) => (ctx.from !== null && stageOfState(chain, ctx.from) ? effect(ctx) : undefined)] : []);
   return {
     approve: {
       transitions: atEachStage((stage) => (stage === 'department' ? chain.stages.school : chain.passTo)),
-      effects: [async (ctx) => (ctx.to === chain.stages.school ? effects.advanced?.(ctx) : effects.approved?.(ctx))],
+      effects: ours(async (ctx) => (ctx.to === chain.stages.school ? effects.advanced?.(ctx) : effects.approved?.(ctx))),
     },
-    return: { transitions: chain.returnTo ? atEachStage(() => chain.returnTo!) : [], effects: only(effects.returned) },
-    reject: { transitions: atEachStage(() => chain.rejectTo), effects: only(effects.rejected) },
+    return: { transitions: chain.returnTo ? atEachStage(() => chain.returnTo!) : [], effects: ours(effects.returned) },
+    reject: { transitions: atEachStage(() => chain.rejectTo), effects: ours(effects.rejected) },
   };
+}
+
+/** One event made of several chains' same decision: their transitions and their effects. */
+export function mergeEvents<S extends string, R>(...specs: Array<EventSpec<S, R>>): EventSpec<S, R> {
+  return { transitions: specs.flatMap((s) => s.transitions), effects: specs.flatMap((s) => s.effects ?? []) };
 }
 
 /** The decision form of a chain: one of its decisions; a reason for 退回修改 and 不通过, shown to the submitter. */

@@ -1,7 +1,9 @@
-import { and, count, eq, sql } from 'drizzle-orm';
+import { and, count, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx, Tx } from '../../db/client.ts';
+import { OFFLINE_QUEUES } from '../agreements/offline/workflow.ts';
 import { ONLINE_QUEUE } from '../agreements/online/workflow.ts';
+import { REGISTERED_QUEUE } from '../agreements/registered/workflow.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { notifyUser } from '../notifications.ts';
 import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
@@ -20,10 +22,12 @@ export type ReviewQueue = {
   noun: string;
   table: PgTable;
   columns: { state: PgColumn; schoolId: PgColumn; departmentId: PgColumn; updatedAt: PgColumn };
+  /** Which rows of the table are this queue's (a kind of agreement). */
+  filter: SQL;
   chain: ReviewChain<string>;
 };
 
-export const REVIEW_QUEUES: readonly ReviewQueue[] = [ONLINE_QUEUE];
+export const REVIEW_QUEUES: readonly ReviewQueue[] = [ONLINE_QUEUE, ...OFFLINE_QUEUES, REGISTERED_QUEUE];
 
 export type InboxEntry = { key: string; title: string; label: string; href: string; waiting: number };
 
@@ -37,8 +41,8 @@ export async function reviewInbox(db: DbOrTx, actor: Actor, verb: Verb): Promise
       const [row] = await db
         .select({ n: count() })
         .from(q.table)
-        .where(and(eq(q.columns.schoolId, actor.schoolId!), mine, eq(q.columns.state, state)));
-      return { key: q.key, title: q.title, label: withVerb(stage === 'department' ? '等待院系{verb}' : '等待学校{verb}', verb), href: `${q.href}?state=${state}`, waiting: row?.n ?? 0 };
+        .where(and(eq(q.columns.schoolId, actor.schoolId!), mine, eq(q.columns.state, state), q.filter));
+      return { key: q.key, title: withVerb(q.title, verb), label: withVerb(stage === 'department' ? '等待院系{verb}' : '等待学校{verb}', q.chain.fixedVerb ?? verb), href: `${q.href}${q.href.includes('?') ? '&' : '?'}state=${state}`, waiting: row?.n ?? 0 };
     }),
   );
 }
@@ -57,19 +61,20 @@ export async function remindReviewers(tx: Tx, now: Date, days: number): Promise<
   const told = new Set<number>();
   for (const q of REVIEW_QUEUES) {
     const [dept, school] = [literal(q.chain.stages.department), literal(q.chain.stages.school)];
+    const { state, departmentId, schoolId, updatedAt } = q.columns;
     const waiting = await tx.execute<{ user_id: number; n: number; agreement_type: string }>(sql`
       select u.id as user_id, count(*)::int as n, p.agreement_type
-      from ${q.table} a
+      from ${q.table}
       join users u on u.disabled = false and (
-        (a.${sql.identifier(q.columns.state.name)} = ${dept} and u.role = 'department' and u.department_id = a.${sql.identifier(q.columns.departmentId.name)}) or
-        (a.${sql.identifier(q.columns.state.name)} = ${school} and u.role = 'school' and u.school_id = a.${sql.identifier(q.columns.schoolId.name)}))
+        (${state} = ${dept} and u.role = 'department' and u.department_id = ${departmentId}) or
+        (${state} = ${school} and u.role = 'school' and u.school_id = ${schoolId}))
       join schools s on s.id = u.school_id
       join provinces p on p.id = s.province_id
-      where a.${sql.identifier(q.columns.state.name)} in (${dept}, ${school}) and a.${sql.identifier(q.columns.updatedAt.name)} < ${before}::timestamptz
+      where ${state} in (${dept}, ${school}) and ${q.filter} and ${updatedAt} < ${before}::timestamptz
       group by u.id, p.agreement_type`);
     for (const w of waiting) {
-      const verb = reviewVerb(w.agreement_type as AgreementType);
-      await notifyUser(tx, w.user_id, { title: `有${q.noun}等待${verb}`, body: `有 ${w.n} 条${q.noun}已等待超过 ${days} 天，请及时处理。`, link: q.href });
+      const verb = q.chain.fixedVerb ?? reviewVerb(w.agreement_type as AgreementType);
+      await notifyUser(tx, w.user_id, { title: withVerb(`有${q.noun}等待{verb}`, verb), body: `有 ${w.n} 条${withVerb(q.noun, verb)}已等待超过 ${days} 天，请及时处理。`, link: q.href });
       told.add(w.user_id);
     }
   }

@@ -1,12 +1,25 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { uploads } from '../../db/schema/index.ts';
+import { agreements, uploads } from '../../db/schema/index.ts';
+import { agreementScope } from '../agreements/visibility.ts';
 import type { Storage } from '../../db/storage.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { notFound } from '../errors.ts';
 
 // Who may see an uploaded file: the uploader; platform staff for employer evidence; the users of
-// the unit it belongs to. Anyone else gets "not found", never "forbidden", so ids reveal nothing.
+// the unit it belongs to; for a page of an agreement, whoever may see the agreement (its graduate,
+// school, department and unit). Anyone else gets "not found", never "forbidden", so ids reveal nothing.
+
+async function seesAgreement(db: DbOrTx, actor: Actor, agreementId: number): Promise<boolean> {
+  let scope;
+  try {
+    scope = agreementScope(actor);
+  } catch {
+    return false;
+  }
+  const [row] = await db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.id, agreementId), scope));
+  return !!row;
+}
 export async function openUpload(db: DbOrTx, storage: Storage, actor: Actor, id: string) {
   const [upload] = await db.select().from(uploads).where(eq(uploads.id, id));
   if (!upload) throw notFound('文件');
@@ -14,7 +27,8 @@ export async function openUpload(db: DbOrTx, storage: Storage, actor: Actor, id:
   const allowed =
     upload.uploadedBy === actor.userId ||
     (isEmployerEvidence && actor.role === 'admin') ||
-    (upload.employerId !== null && actor.role === 'employer' && actor.employerId === upload.employerId);
+    (upload.employerId !== null && actor.role === 'employer' && actor.employerId === upload.employerId) ||
+    (upload.agreementId !== null && (await seesAgreement(db, actor, upload.agreementId)));
   if (!allowed) throw notFound('文件');
   return { upload, bytes: await storage.get(upload.storageKey) };
 }

@@ -37,8 +37,12 @@ export async function stageFiles<K extends string>(storage: Storage, files: Part
 }
 
 /** Records a staged file; returns the upload's id (random, so ids cannot be guessed in sequence). */
-export async function recordUpload(tx: DbOrTx, file: StoredFile, owner: { purpose: UploadPurpose; uploadedBy: number; employerId?: number | null; schoolId?: number | null }): Promise<string> {
+export async function recordUpload(
+  tx: DbOrTx,
+  file: StoredFile,
+  owner: { purpose: UploadPurpose; uploadedBy: number | null; employerId?: number | null; schoolId?: number | null; agreementId?: number | null },
+): Promise<string> {
   const id = randomBytes(16).toString('base64url');
-  await tx.insert(uploads).values({ id, ...file, purpose: owner.purpose, uploadedBy: owner.uploadedBy, employerId: owner.employerId ?? null, schoolId: owner.schoolId ?? null });
+  await tx.insert(uploads).values({ id, ...file, purpose: owner.purpose, uploadedBy: owner.uploadedBy, employerId: owner.employerId ?? null, schoolId: owner.schoolId ?? null, agreementId: owner.agreementId ?? null });
   return id;
 }

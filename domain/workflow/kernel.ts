@@ -12,11 +12,14 @@ import { writeEvent, type EventSource } from '../events.ts';
 // `create` are the only writers of a workflow's state: one update or insert, its event row (X1)
 // and its effects, all in the caller's transaction.
 
-/** Who fires an event: a signed-in role, or a job / another workflow's reaction. */
-export type FireActor = Role | 'system';
+/**
+ * Who fires an event: a signed-in role; the system (a job, or a reaction to another change); or
+ * 'link', whoever holds a capability link sent by SMS (用人单位协助回传协议书), without an account.
+ */
+export type FireActor = Role | 'system' | 'link';
 
-/** The least a workflow row has: its id and state. */
-export type WorkflowRow<S extends string> = { id: number; state: S };
+/** The least a workflow row has: its id and state (a table shared by several workflows holds all their states). */
+export type WorkflowRow = { id: number; state: string };
 
 /** What guards, targets and effects read: the row, who acts, when, and a memo for lookups shared within one fire. */
 export type FireContext<R> = {
@@ -54,7 +57,7 @@ export type EventSpec<S extends string, R> = {
 };
 
 export type CreationSpec<S extends string, I> = {
-  to: S;
+  to: Target<S, I>;
   by: readonly FireActor[];
   guards?: ReadonlyArray<Guard<I>>;
   effects?: ReadonlyArray<Effect<S, I>>;
@@ -63,7 +66,7 @@ export type CreationSpec<S extends string, I> = {
 /** The words of the timeline: one per event, or chosen by the states it went between. */
 export type EventLabel<S extends string> = string | ((e: { from: S | null; to: S | null }) => string);
 
-export type WorkflowSpec<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I> = {
+export type WorkflowSpec<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I> = {
   name: string;
   /** events.subject_type of its event rows. */
   subject: string;
@@ -86,11 +89,11 @@ export type WorkflowSpec<S extends string, E extends string, C extends string, A
   refusal: string;
 };
 
-export type Workflow<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I> = WorkflowSpec<S, E, C, A, G, R, I> & {
+export type Workflow<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I> = WorkflowSpec<S, E, C, A, G, R, I> & {
   readonly eventNames: readonly E[];
 };
 
-export function defineWorkflow<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I>(
+export function defineWorkflow<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I>(
   spec: WorkflowSpec<S, E, C, A, G, R, I>,
 ): Workflow<S, E, C, A, G, R, I> {
   return { ...spec, eventNames: Object.keys(spec.events) as E[] };
@@ -142,6 +145,8 @@ type FireOptions = {
   now?: Date;
   /** Fired as the system, in reaction to the source's own action (the roster change a school user made); the event row still names the source. */
   reaction?: boolean;
+  /** Fired through a capability link by someone without an account (no actor). */
+  viaLink?: boolean;
 };
 
 /**
@@ -149,7 +154,7 @@ type FireOptions = {
  * row's state and the actor, its guards, the new state with the field changes, the event row and
  * the effects, in the caller's transaction. Returns the state the row is in afterwards.
  */
-export async function fire<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I>(
+export async function fire<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I>(
   tx: Tx,
   wf: Workflow<S, E, C, A, G, R, I>,
   source: EventSource,
@@ -158,9 +163,9 @@ export async function fire<S extends string, E extends string, C extends string,
   opts: FireOptions = {},
 ): Promise<S> {
   const spec = wf.events[event];
-  const by = opts.reaction ? 'system' : roleOf(source.actor);
+  const by: FireActor = opts.reaction ? 'system' : opts.viaLink && !source.actor ? 'link' : roleOf(source.actor);
   // A repeat is answered as done only to whoever may fire the event at all.
-  if (spec.settledIn && inGroup(spec.settledIn, row.state) && spec.transitions.some((t) => t.by === by)) return row.state;
+  if (spec.settledIn && inGroup(spec.settledIn, row.state) && spec.transitions.some((t) => t.by === by)) return row.state as S;
   const transition = spec.transitions.find((t) => t.from === row.state && t.by === by);
   if (!transition) throw new DomainError('illegal_transition', wf.refusal);
   const now = opts.now ?? new Date();
@@ -174,8 +179,8 @@ export async function fire<S extends string, E extends string, C extends string,
     .set({ ...opts.changes, state: to, updatedAt: now } as never)
     .where(eq(wf.id, row.id));
   const reason = opts.reason ?? null;
-  await writeEvent(tx, source, { subjectType: wf.subject, subjectId: row.id, schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason, data: opts.data ?? null });
-  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id: row.id, event, from: row.state, to, reason });
+  await writeEvent(tx, by === 'link' ? { ...source, role: 'link' } : source, { subjectType: wf.subject, subjectId: row.id, schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason, data: opts.data ?? null });
+  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id: row.id, event, from: row.state as S, to, reason });
   return to;
 }
 
@@ -184,7 +189,7 @@ export async function fire<S extends string, E extends string, C extends string,
  * creation's state, the event row and the effects. `skipOnConflict` answers null when a unique
  * index refuses the row (G6: a pending invitation already exists) instead of failing.
  */
-export async function create<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I extends Record<string, unknown>>(
+export async function create<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I extends Record<string, unknown>>(
   tx: Tx,
   wf: Workflow<S, E, C, A, G, R, I>,
   source: EventSource,
@@ -198,34 +203,40 @@ export async function create<S extends string, E extends string, C extends strin
   const ctx = context(tx, values, source.actor, now);
   const refused = await refusingGuard(spec.guards, ctx);
   if (refused) return { refused: refused.refusal, rule: refused.rule };
-  const insert = tx.insert(wf.table).values({ ...values, state: spec.to } as never);
+  const to = await resolve(spec.to, ctx);
+  const insert = tx.insert(wf.table).values({ ...values, state: to } as never);
   const rows = (await (opts.skipOnConflict ? insert.onConflictDoNothing() : insert).returning({ id: wf.id })) as Array<{ id: number }>;
   const id = rows[0]?.id;
   if (id === undefined) return { conflict: true };
-  await writeEvent(tx, source, { subjectType: wf.subject, subjectId: id, schoolId: wf.schoolOf?.(values) ?? null, action: `${wf.action ?? wf.subject}.${creation}`, toState: spec.to, data: opts.data ?? null });
-  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id, event: creation, from: null, to: spec.to, reason: null });
+  await writeEvent(tx, source, { subjectType: wf.subject, subjectId: id, schoolId: wf.schoolOf?.(values) ?? null, action: `${wf.action ?? wf.subject}.${creation}`, toState: to, data: opts.data ?? null });
+  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id, event: creation, from: null, to, reason: null });
   return { id };
 }
 
+/** Any workflow's events, read structurally (for helpers that only look at the table). */
+type TableOf<E extends string> = {
+  events: Record<E, { transitions: ReadonlyArray<{ from: string; to: string | { oneOf: readonly string[] }; by: FireActor }>; settledIn?: readonly string[] }>;
+};
+
 /** The states an event can fire from (for set-based statements and lookups). */
-export function statesFrom<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> }, event: E): S[] {
+export function statesFrom<E extends string>(wf: TableOf<E>, event: E): string[] {
   return [...new Set(wf.events[event].transitions.map((t) => t.from))];
 }
 
 /** Whether a state is where the event leads (or settles): false when a guard's `otherwise` fired instead. */
-export function leadsTo<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> }, event: E, state: S): boolean {
+export function leadsTo<E extends string>(wf: TableOf<E>, event: E, state: string): boolean {
   const spec = wf.events[event];
-  return spec.transitions.some((t) => targetsOf(t.to).includes(state)) || (spec.settledIn ?? []).includes(state);
+  return spec.transitions.some((t) => (typeof t.to === 'string' ? [t.to] : t.to.oneOf).includes(state)) || (spec.settledIn ?? []).includes(state);
 }
 
 /** Whether the table has the event from this state for this actor (no guards). */
-export function offers<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> }, state: S, event: E, by: FireActor): boolean {
+export function offers<E extends string>(wf: TableOf<E>, state: string, event: E, by: FireActor): boolean {
   return wf.events[event].transitions.some((t) => t.from === state && t.by === by);
 }
 
 /** The events a role could fire from a state, by the table alone (no guards): what a list row offers. */
-export function eventsFrom<S extends string, E extends string>(wf: { events: Record<E, EventSpec<S, never>> } & { eventNames: readonly E[] }, state: S, role: FireActor): E[] {
-  return wf.eventNames.filter((e) => wf.events[e].transitions.some((t) => t.from === state && t.by === role));
+export function eventsFrom<E extends string>(wf: TableOf<E> & { eventNames: readonly E[] }, state: string, role: FireActor): E[] {
+  return wf.eventNames.filter((e) => offers(wf, state, e, role));
 }
 
 export type Availability = { allowed: true } | { allowed: false; refusal: string; rule: string };
@@ -234,7 +245,7 @@ export type Availability = { allowed: true } | { allowed: false; refusal: string
  * What the viewer may do with a row now, per event the table offers them from its state: allowed,
  * or refused with the first guard's message. Routes and views ask this instead of testing states.
  */
-export async function availableActions<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow<S>, I>(
+export async function availableActions<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I>(
   db: DbOrTx,
   wf: Workflow<S, E, C, A, G, R, I>,
   row: R,
@@ -243,11 +254,26 @@ export async function availableActions<S extends string, E extends string, C ext
 ): Promise<Partial<Record<E, Availability>>> {
   const ctx = context(db, row, actor, now);
   const result: Partial<Record<E, Availability>> = {};
-  for (const event of eventsFrom(wf as never, row.state, actor.role) as E[]) {
+  for (const event of eventsFrom(wf, row.state, actor.role)) {
     const refused = await refusingGuard(wf.events[event].guards, ctx);
     result[event] = refused ? { allowed: false, refusal: refused.refusal, rule: refused.rule } : { allowed: true };
   }
   return result;
+}
+
+/** Whether the viewer could bring a row into being now (the creation's role and guards), or why not. */
+export async function creationAvailability<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I>(
+  db: DbOrTx,
+  wf: Workflow<S, E, C, A, G, R, I>,
+  creation: C,
+  values: I,
+  actor: Actor,
+  now = new Date(),
+): Promise<Availability> {
+  const spec = wf.creations[creation];
+  if (!spec.by.includes(actor.role)) return { allowed: false, refusal: wf.refusal, rule: 'role' };
+  const refused = await refusingGuard(spec.guards, context(db, values, actor, now));
+  return refused ? { allowed: false, refusal: refused.refusal, rule: refused.rule } : { allowed: true };
 }
 
 /** The timeline's words for one event row of this workflow. */

@@ -1,18 +1,18 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { agreementStateLabel, inAgreementGroup, progressSteps } from '../../domain/agreements/kinds.ts';
+import { agreementStateLabel, inAgreementGroup, progressSteps, workflowOfKind } from '../../domain/agreements/kinds.ts';
 import { agreementTimeline } from '../../domain/agreements/queries.ts';
-import { AGREEMENT_STATES } from '../../domain/agreements/states.ts';
-import { decideReview, getForReview, INITIATOR_KINDS, listForReview, reviewCounts } from '../../domain/agreements/online/review.ts';
+import { decideReview, getForReview, INITIATOR_KINDS, listForReview, reviewCounts } from '../../domain/agreements/review.ts';
+import { AGREEMENT_STATES, type AgreementKind, type AgreementState } from '../../domain/agreements/states.ts';
 import { maskIdNumber } from '../../domain/codes/id-number.ts';
 import { EDUCATION_LEVEL_SHORT, EMPLOYER_TYPES, INDUSTRIES, TRAINING_MODES, labelOf } from '../../domain/codes/tables.ts';
 import { regionName } from '../../domain/codes/regions.ts';
+import { checkUscc } from '../../domain/codes/uscc.ts';
 import { EMPLOYER_VERIFICATION_LABELS } from '../../domain/employers/verification.ts';
 import { ARCHIVE_LABELS } from '../../domain/employers/unit.ts';
 import { warningFor } from '../../domain/employers/warnings.ts';
 import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
-import { DECISION_LABELS, reviewerVerb, type Verb } from '../../domain/reviews/chain.ts';
-import { ONLINE_REVIEW } from '../../domain/agreements/online/workflow.ts';
+import { reviewerVerb, withVerb, type Verb } from '../../domain/reviews/chain.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
@@ -20,54 +20,37 @@ import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { pageOrFragments, render } from '../render.ts';
 
-// 在线签约管理 (S6, S7): filters, the review page, 通过 / 不通过; htmx swaps the row and the counts.
+// 在线签约管理 (S6, S7: 签约发起方 单位 / 学生) and 补登管理 (school guide 6): the lists with the
+// guide's filters, one review page for every kind, the decision; htmx swaps a row and the counts.
 // Every word a reviewer reads carries the province's verb (S3).
-export const agreementRoutes = new Hono<AppEnv>();
-
-const listQuery = z.object({
-  initiator: z.enum(Object.keys(INITIATOR_KINDS) as [keyof typeof INITIATOR_KINDS]).optional().catch(undefined),
-  state: z.enum(AGREEMENT_STATES).optional().catch(undefined),
-  department: z.coerce.number().int().positive().optional().catch(undefined),
-  q: z.string().trim().max(50).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100000).catch(1),
-});
 
 type Row = Awaited<ReturnType<typeof listForReview>>['rows'][number];
 const rowView = (r: Row, verb: Verb) => ({ ...r, stateLabel: agreementStateLabel(r.kind, 'reviewer', r.state, verb) });
 
-agreementRoutes.get('/', async (c) => {
-  const { db } = c.get('app');
-  const actor = c.get('actor')!;
-  const query = listQuery.parse(c.req.query());
-  const verb = await reviewerVerb(db, actor);
-  const [result, counts, departments] = await Promise.all([
-    listForReview(db, actor, { initiator: query.initiator, state: query.state, departmentId: query.department, q: query.q, page: query.page }),
-    reviewCounts(db, actor, verb),
-    actor.role === 'school' ? rosterFilterOptions(db, actor, new Date().getFullYear()).then((o) => o.departments) : [],
-  ]);
-  const params = new URLSearchParams(Object.entries({ initiator: query.initiator, state: query.state, department: query.department, q: query.q }).filter((e) => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
-  return render(c, 'school/agreements/index', {
-    title: '在线签约管理',
-    rows: result.rows.map((r) => rowView(r, verb)),
-    total: result.total,
-    page: result.page,
-    pages: result.pages,
-    counts,
-    filters: query,
-    states: AGREEMENT_STATES.map((s) => ({ value: s, label: agreementStateLabel('online', 'reviewer', s, verb) })),
-    departments,
-    verb,
-    pageQuery: params.toString(),
-  });
-});
+/** A room of reviewed agreements: which kinds it lists, where it lives. */
+type Room = { title: string; base: string; kinds: readonly AgreementKind[] };
+const SIGNING: Room = { title: '在线签约管理', base: '/school/agreements', kinds: ['online', 'offline'] };
+const REGISTRATION: Room = { title: '补登管理', base: '/school/registrations', kinds: ['registered'] };
 
-async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
+/** Each state of the room's kinds once, in the reviewer's words. */
+function stateOptions(room: Room, verb: Verb) {
+  const seen = new Map<string, string>();
+  for (const kind of room.kinds) for (const s of workflowOfKind(kind).states as AgreementState[]) if (!seen.has(s)) seen.set(s, agreementStateLabel(kind, 'reviewer', s, verb));
+  return [...seen].map(([value, label]) => ({ value, label }));
+}
+
+async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const { agreement: a, graduate: g, department, unitVerification, canDecide, verb } = await getForReview(db, actor, idParam(c));
+  const found = await getForReview(db, actor, idParam(c));
+  const { agreement: a, graduate: g, department, unitVerification, canDecide, verb, review, decisions, pages } = found;
+  if (!room.kinds.includes(a.kind)) return c.redirect(`${a.kind === 'registered' ? REGISTRATION.base : SIGNING.base}/${a.id}`, 303);
   const unit = a.unitSnapshot;
+  const reviewTitle = review ? withVerb(review.chain.title, review.chain.fixedVerb ?? verb) : `签约${verb}`;
   return render(c, 'school/agreements/show', {
-    title: `签约${verb}`,
+    title: reviewTitle,
+    room,
+    reviewTitle,
     a: letterView(a, agreementStateLabel(a.kind, 'reviewer', a.state, verb)),
     g: { ...g, idNumber: maskIdNumber(g.idNumber), department, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, g.educationLevel), trainingMode: labelOf(TRAINING_MODES, g.trainingMode) },
     unit: {
@@ -75,13 +58,14 @@ async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: 
       employerType: labelOf(EMPLOYER_TYPES, unit.employerType),
       industry: labelOf(INDUSTRIES, unit.industry),
       region: regionName(unit.region) ?? unit.region,
-      verification: unitVerification ? EMPLOYER_VERIFICATION_LABELS[unitVerification] : '非平台注册单位',
+      verification: unitVerification ? EMPLOYER_VERIFICATION_LABELS[unitVerification] : '非平台注册单位（学生填写）',
+      usccFlag: checkUscc(unit.uscc).checkDigit ? null : '统一社会信用代码校验位不符，请核实',
     },
+    pages,
     canDecide,
-    // The workflow's decisions (online signing: 通过 / 不通过, school guide 5.1).
-    decisions: ONLINE_REVIEW.decisions.map((d) => ({ value: d, label: DECISION_LABELS[d] })),
-    reasonRequiredFor: ONLINE_REVIEW.decisions.filter((d) => d !== 'approve').map((d) => DECISION_LABELS[d]).join('、'),
-    documentReady: inAgreementGroup(a.kind, 'signed', a.state),
+    decisions,
+    reasonRequiredFor: decisions.filter((d) => d.value !== 'approve').map((d) => d.label).join('、'),
+    documentReady: inAgreementGroup(a.kind, 'documented', a.state),
     warning: a.employerId === null ? null : await warningFor(db, actor.schoolId, a.employerId),
     verb,
     steps: progressSteps(a.kind, a.state, verb),
@@ -93,31 +77,116 @@ async function reviewPage(c: Context<AppEnv>, extra: { error?: string; fields?: 
   }, status);
 }
 
-agreementRoutes.get('/:id{[0-9]+}', (c) => reviewPage(c));
+function roomRoutes(room: Room, list: (c: Context<AppEnv>) => Promise<Response>) {
+  const routes = new Hono<AppEnv>();
+  routes.get('/', list);
+  routes.get('/:id{[0-9]+}', (c) => reviewPage(c, room));
+  routes.post('/:id{[0-9]+}/review', async (c) => {
+    const { db } = c.get('app');
+    const actor = c.get('actor')!;
+    const id = idParam(c);
+    try {
+      await decideReview(db, { actor, ip: clientIp(c) }, id, formValues(await c.req.parseBody()));
+    } catch (e) {
+      const refusal = formProblems(e);
+      return reviewPage(c, room, refusal, refusal.status);
+    }
+    // htmx: the decided row and, out of band, the counts above the list.
+    return pageOrFragments(
+      c,
+      () => c.redirect(`${room.base}/${id}?done=1`, 303),
+      async () => {
+        const verb = await reviewerVerb(db, actor);
+        const [row] = (await listForReview(db, actor, { id, kinds: room.kinds, page: 1 })).rows;
+        return row
+          ? [
+              { view: 'school/agreements/_row', data: { r: rowView(row, verb), verb, base: room.base } },
+              { view: 'school/agreements/_counts', data: { counts: await reviewCounts(db, actor, verb, room.kinds), oob: true } },
+            ]
+          : [];
+      },
+    );
+  });
+  return routes;
+}
 
-agreementRoutes.post('/:id{[0-9]+}/review', async (c) => {
+const signingQuery = z.object({
+  initiator: z.enum(Object.keys(INITIATOR_KINDS) as ['employer', 'student']).optional().catch(undefined),
+  state: z.enum(AGREEMENT_STATES).optional().catch(undefined),
+  department: z.coerce.number().int().positive().optional().catch(undefined),
+  q: z.string().trim().max(50).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100000).catch(1),
+});
+
+const departmentsOf = async (c: Context<AppEnv>) => (c.get('actor')!.role === 'school' ? (await rosterFilterOptions(c.get('app').db, c.get('actor')!, new Date().getFullYear())).departments : []);
+const queryString = (params: Record<string, string | number | undefined>) => new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)])).toString();
+
+export const agreementRoutes = roomRoutes(SIGNING, async (c) => {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const id = idParam(c);
-  try {
-    await decideReview(db, { actor, ip: clientIp(c) }, id, formValues(await c.req.parseBody()));
-  } catch (e) {
-    const refusal = formProblems(e);
-    return reviewPage(c, refusal, refusal.status);
-  }
-  // htmx: the decided row and, out of band, the counts above the list.
-  return pageOrFragments(
-    c,
-    () => c.redirect(`/school/agreements/${id}?done=1`, 303),
-    async () => {
-      const verb = await reviewerVerb(db, actor);
-      const [row] = (await listForReview(db, actor, { id, page: 1 })).rows;
-      return row
-        ? [
-            { view: 'school/agreements/_row', data: { r: rowView(row, verb), verb } },
-            { view: 'school/agreements/_counts', data: { counts: await reviewCounts(db, actor, verb), oob: true } },
-          ]
-        : [];
-    },
-  );
+  const query = signingQuery.parse(c.req.query());
+  const verb = await reviewerVerb(db, actor);
+  const [result, counts, departments] = await Promise.all([
+    listForReview(db, actor, { kinds: SIGNING.kinds, initiator: query.initiator, states: query.state ? [query.state] : undefined, departmentId: query.department, q: query.q, page: query.page }),
+    reviewCounts(db, actor, verb, SIGNING.kinds),
+    departmentsOf(c),
+  ]);
+  return render(c, 'school/agreements/index', {
+    title: SIGNING.title,
+    room: SIGNING,
+    rows: result.rows.map((r) => rowView(r, verb)),
+    total: result.total,
+    page: result.page,
+    pages: result.pages,
+    counts,
+    filters: query,
+    states: stateOptions(SIGNING, verb),
+    departments,
+    verb,
+    pageQuery: queryString({ initiator: query.initiator, state: query.state, department: query.department, q: query.q }),
+  });
+});
+
+// 补登管理: the guide's three tabs; 退回修改 and 撤回 ones wait for the graduate under 签约审核中.
+const REGISTRATION_TABS = {
+  review: { label: '签约审核中', states: ['registration_department_review', 'registration_school_review', 'returned', 'withdrawn'] },
+  rejected: { label: '签约审核不通过', states: ['registration_rejected'] },
+  approved: { label: '签约审核通过', states: ['signed'] },
+} as const satisfies Record<string, { label: string; states: readonly AgreementState[] }>;
+type RegistrationTab = keyof typeof REGISTRATION_TABS;
+
+const registrationQuery = z.object({
+  tab: z.enum(Object.keys(REGISTRATION_TABS) as [RegistrationTab]).catch('review'),
+  state: z.enum(AGREEMENT_STATES).optional().catch(undefined),
+  department: z.coerce.number().int().positive().optional().catch(undefined),
+  q: z.string().trim().max(50).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100000).catch(1),
+});
+
+export const registrationRoutes = roomRoutes(REGISTRATION, async (c) => {
+  const { db } = c.get('app');
+  const actor = c.get('actor')!;
+  const query = registrationQuery.parse(c.req.query());
+  // A stage filter (the inbox's link) narrows the 签约审核中 tab to that stage.
+  const states = query.state && (REGISTRATION_TABS.review.states as readonly string[]).includes(query.state) ? [query.state] : REGISTRATION_TABS[query.tab].states;
+  const verb = await reviewerVerb(db, actor);
+  const [result, counts, departments] = await Promise.all([
+    listForReview(db, actor, { kinds: REGISTRATION.kinds, states, departmentId: query.department, q: query.q, page: query.page }),
+    reviewCounts(db, actor, verb, REGISTRATION.kinds),
+    departmentsOf(c),
+  ]);
+  return render(c, 'school/registrations/index', {
+    title: REGISTRATION.title,
+    room: REGISTRATION,
+    rows: result.rows.map((r) => rowView(r, verb)),
+    total: result.total,
+    page: result.page,
+    pages: result.pages,
+    counts,
+    tabs: Object.entries(REGISTRATION_TABS).map(([key, t]) => ({ key, label: withVerb(t.label.replace('审核', '{verb}'), verb) })),
+    filters: query,
+    departments,
+    verb,
+    pageQuery: queryString({ tab: query.tab, department: query.department, q: query.q }),
+  });
 });

@@ -7,7 +7,8 @@ import { notificationRoutes } from '../notifications.ts';
 import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { accountRoutes } from './accounts.ts';
-import { agreementRoutes } from './agreements.ts';
+import { agreementRoutes, registrationRoutes } from './agreements.ts';
+import { serveUpload } from '../files.ts';
 import { graduateRoutes } from './graduates.ts';
 import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
@@ -23,6 +24,8 @@ schoolRoutes.route('/notifications', notificationRoutes);
 schoolRoutes.route('/warnings', warningRoutes);
 schoolRoutes.route('/agreements', agreementRoutes);
 schoolRoutes.route('/agreements', agreementDocumentRoutes);
+schoolRoutes.route('/registrations', registrationRoutes);
+schoolRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 
 schoolRoutes.get('/', async (c) => {
   const { db } = c.get('app');

@@ -12,7 +12,7 @@ import { remindReviewers } from '../../domain/reviews/inbox.ts';
 import { addFavourite, findStudent } from '../../domain/favourites/favourites.ts';
 import { sendInvitations } from '../../domain/agreements/online/invitations.ts';
 import { acceptInvitation, declineInvitation } from '../../domain/agreements/online/respond.ts';
-import { decideReview } from '../../domain/agreements/online/review.ts';
+import { decideReview } from '../../domain/agreements/review.ts';
 import { snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 

@@ -13,9 +13,11 @@ import { uploadPurposeEnum } from '../../db/schema/uploads.ts';
 import { agreementKindEnum, agreementStateEnum } from '../../db/schema/agreements.ts';
 import { AGREEMENT_KIND_LABELS, AGREEMENT_KINDS, AGREEMENT_STATES } from '../../domain/agreements/states.ts';
 import { onlineSigning } from '../../domain/agreements/online/workflow.ts';
+import { offlineSigning } from '../../domain/agreements/offline/workflow.ts';
+import { paperRegistration } from '../../domain/agreements/registered/workflow.ts';
 import { VERIFICATION_METHOD_LABELS, VERIFICATION_METHODS, VERIFICATION_STATES } from '../../domain/employers/verification/states.ts';
 import { employerVerification } from '../../domain/employers/verification/workflow.ts';
-import { targetsOf } from '../../domain/workflow/kernel.ts';
+import { targetsOf, type AnyWorkflow } from '../../domain/workflow/kernel.ts';
 import { ROSTER_IMPORT_STATUS_LABELS, ROSTER_IMPORT_STATUSES } from '../../domain/graduates/import-statuses.ts';
 import { UPLOAD_PURPOSE_LABELS, UPLOAD_PURPOSES } from '../../domain/uploads/purposes.ts';
 import { freshDatabase } from '../helpers/db.ts';
@@ -32,7 +34,7 @@ const CASES = [
   ['employer_verification_method', verificationMethodEnum.enumValues, VERIFICATION_METHODS, VERIFICATION_METHOD_LABELS],
   ['employer_verification_state', verificationStateEnum.enumValues, VERIFICATION_STATES, employerVerification.labels.employer],
   ['upload_purpose', uploadPurposeEnum.enumValues, UPLOAD_PURPOSES, UPLOAD_PURPOSE_LABELS],
-  ['agreement_state', agreementStateEnum.enumValues, AGREEMENT_STATES, onlineSigning.labels.graduate],
+  ['agreement_state', agreementStateEnum.enumValues, AGREEMENT_STATES, { ...onlineSigning.labels.graduate, ...offlineSigning.labels.graduate, ...paperRegistration.labels.graduate }],
   ['agreement_kind', agreementKindEnum.enumValues, AGREEMENT_KINDS, AGREEMENT_KIND_LABELS],
   ['warning_category', warningCategoryEnum.enumValues, WARNING_CATEGORIES, WARNING_CATEGORY_LABELS],
 ] as const;
@@ -58,7 +60,7 @@ test('statuses: the migrated database has the same enum values', async () => {
 
 test('E2 the verification state table covers every state and leads only to states', () => {
   const { states, events, creations, groups } = employerVerification;
-  const reached = new Set<string>([...Object.values(creations).map((c) => c.to), ...Object.values(events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]);
+  const reached = new Set<string>([...Object.values(creations).flatMap((c) => targetsOf(c.to)), ...Object.values(events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]);
   assert.equal([...reached].sort(), [...VERIFICATION_STATES].sort(), 'every state is reached, and only states');
   for (const s of VERIFICATION_STATES) {
     const leaving = Object.values(events).some((e) => e.transitions.some((t) => t.from === s));
@@ -67,11 +69,11 @@ test('E2 the verification state table covers every state and leads only to state
   assert.equal([...groups.terminal].sort(), ['approved', 'rejected']);
 });
 
-test('the online-signing state table covers every state and leads only to states', () => {
-  const { events, creations } = onlineSigning;
-  const reached = new Set<string>([...Object.values(creations).map((c) => c.to), ...Object.values(events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]);
+test('the agreement state tables (online, offline, 补登) cover every state and lead only to states', () => {
+  const tables: AnyWorkflow[] = [onlineSigning, offlineSigning, paperRegistration];
+  const reached = new Set<string>(tables.flatMap((wf) => [...Object.values(wf.creations).flatMap((c) => targetsOf(c.to)), ...Object.values(wf.events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]));
   assert.equal([...reached].sort(), [...AGREEMENT_STATES].sort(), 'every state is reached, and only states');
-  for (const e of Object.values(events)) for (const t of e.transitions) assert.ok(AGREEMENT_STATES.includes(t.from));
+  for (const wf of tables) for (const e of Object.values(wf.events) as Array<{ transitions: ReadonlyArray<{ from: string }> }>) for (const t of e.transitions as ReadonlyArray<{ from: string }>) assert.ok((wf.states as readonly string[]).includes(t.from));
 });
 
 test('S3 the reviewer verb: 两方协议 says 鉴证, 三方协议 says 审核', () => {

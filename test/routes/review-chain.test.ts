@@ -113,6 +113,15 @@ test('X3 past 应约截止时间 the invitation is shown as such, and answering 
 
 /** The text a person reads on a page: the body without scripts. */
 const words = (doc: Doc) => doc.querySelector('body')!.textContent!.replace(/\s+/g, ' ');
+/**
+ * What a 鉴证 school reads of online signing. Offline signing's first review is 就业协议审核 in every
+ * province (school guide 5.2 ①): its name, and the status filter listing its states, are left out.
+ */
+const verbWords = (doc: Doc) => {
+  doc.querySelector('#state')?.remove();
+  doc.querySelector('#inbox-offline_agreement')?.remove();
+  return words(doc).replaceAll('就业协议审核', '');
+};
 
 test('S3 a 鉴证 school\'s list, review page, 工作台 and agreement say 鉴证, never 审核', async () => {
   const [g] = await signable('10002');
@@ -130,14 +139,14 @@ test('S3 a 鉴证 school\'s list, review page, 工作台 and agreement say 鉴�
   assert.match(textOf(home.doc, '#inbox-online_signing')!, '等待学校鉴证');
   const notices = await school.get('/school/notifications');
   assert.match(words(notices.doc), '有新的签约待鉴证');
-  for (const [name, doc] of [['list', list.doc], ['review page', review.doc], ['工作台', home.doc], ['notices', notices.doc]] as const) assert.not.match(words(doc), '审核', name);
+  for (const [name, doc] of [['list', list.doc], ['review page', review.doc], ['工作台', home.doc], ['notices', notices.doc]] as const) assert.not.match(verbWords(doc), '审核', name);
 
   assert.is((await school.post(`/school/agreements/${id}/review`, { decision: 'approve' })).status, 303);
   const signed = await school.get(`/school/agreements/${id}`);
   assert.match(textOf(signed.doc, '#timeline')!, '学校鉴证通过，签约完成');
   const doc = await school.get(`/school/agreements/${id}/document`);
   assert.is(doc.status, 200);
-  for (const [name, d] of [['signed review page', signed.doc], ['agreement', doc.doc]] as const) assert.not.match(words(d), '审核', name);
+  for (const [name, d] of [['signed review page', signed.doc], ['agreement', doc.doc]] as const) assert.not.match(verbWords(d), '审核', name);
 });
 
 test('inbox: each reviewer\'s 工作台 counts the items waiting at their own stage, in their own department', async () => {

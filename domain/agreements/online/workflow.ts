@@ -1,22 +1,21 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import { agreements, departments, graduates, provinces, schools } from '../../../db/schema/index.ts';
+import { eq } from 'drizzle-orm';
+import { agreements, graduates } from '../../../db/schema/index.ts';
 import { enterReview, reviewEvents, type ReviewChain } from '../../reviews/chain.ts';
 import type { ReviewQueue } from '../../reviews/inbox.ts';
 import { schoolSettingsOf, schoolSwitchOn } from '../../schools/switches.ts';
 import { defineWorkflow, type FireContext, type Guard } from '../../workflow/kernel.ts';
 import { notifyGraduate, notifyReviewers, notifyUnit } from '../notify.ts';
-import { nextAgreementNumber, verificationCode } from '../numbering.ts';
-import { snapshotOfGraduate, snapshotOfSchool } from '../snapshots.ts';
-import { ACTIVE_AGREEMENT_STATES, PENDING_INVITATION_STATES, type AgreementState } from '../states.ts';
+import { numberAgreement, partySnapshots } from '../parties.ts';
+import type { Agreement, NewAgreement } from '../rows.ts';
+import { noOtherActiveAgreement as noOtherActiveAgreementOf } from '../guards.ts';
+import { PENDING_INVITATION_STATES, type AgreementState } from '../states.ts';
 
 // Online signing (单位发起), DESIGN.md section 5 and the guides: a verified unit invites
 // (等待学生应约); the graduate accepts before 应约截止时间 (学生已应约提交审核中) and the review chain
 // decides 通过 / 不通过 (school guide 5.1: no 退回修改); 通过 at the school's stage signs it (已签约).
 // Failures are 签约失败: declined, expired (X3), review_rejected; 失效 when the graduate leaves the roster.
 
-export type Agreement = typeof agreements.$inferSelect;
-/** What an invitation brings into being; the kernel sets the state. */
-export type NewAgreement = Omit<typeof agreements.$inferInsert, 'state'>;
+export type { Agreement, NewAgreement };
 
 const STATES = ['invited', 'department_review', 'school_review', 'signed', 'declined', 'expired', 'review_rejected', 'invalidated'] as const satisfies readonly AgreementState[];
 type S = (typeof STATES)[number];
@@ -27,6 +26,8 @@ export const ONLINE_REVIEW: ReviewChain<S> = {
   rejectTo: 'review_rejected',
   decisions: ['approve', 'reject'],
   messages: { decision: '请选择通过或不通过', reason: '不通过时请填写原因及具体问题' },
+  title: '签约{verb}',
+  stageLabels: { department: '院系{verb}', school: '学校{verb}' },
 };
 
 export const ALREADY_SIGNING = '你已接受其他单位的签约邀请，其他签约邀请只能查看，无法操作';
@@ -35,20 +36,8 @@ export const PAST_DEADLINE = '已超过应约截止时间，该签约邀请已�
 /** X3: every answer checks the deadline itself; past it, the invitation expires instead. */
 const beforeDeadline: Guard<Agreement> = { rule: 'X3', allows: (ctx) => ctx.row.deadline !== null && ctx.row.deadline > ctx.now, refusal: PAST_DEADLINE, otherwise: 'expire' };
 
-/** G4 (X4 also by the partial unique index): no other agreement of the graduate is active. */
-const noOtherActiveAgreement: Guard<Agreement> = {
-  rule: 'G4',
-  allows: async (ctx) => {
-    const [active] = await ctx.db
-      .select({ id: agreements.id })
-      .from(agreements)
-      .where(and(eq(agreements.graduateId, ctx.row.graduateId), inArray(agreements.state, [...ACTIVE_AGREEMENT_STATES])))
-      .limit(1);
-    return !active;
-  },
-  refusal: ALREADY_SIGNING,
-  code: 'conflict',
-};
+/** G4 (X4 also by the partial unique index), across every kind. */
+const noOtherActiveAgreement = noOtherActiveAgreementOf<Agreement>(ALREADY_SIGNING);
 
 /** The graduate's name on notices: the frozen record once there is one. */
 async function graduateName(ctx: FireContext<Agreement>): Promise<string> {
@@ -103,8 +92,12 @@ export const onlineSigning = defineWorkflow({
     /** Waiting for the graduate's answer: the deadline is shown, expiry and reminders run (X3). */
     pending: PENDING_INVITATION_STATES,
     inReview: ['department_review', 'school_review'],
-    /** G8: the agreement is previewed and downloaded by the three parties; /verify says 有效. */
+    editable: [],
+    awaitingCopy: [],
+    /** /verify says 有效; the graduate has signed. */
     signed: ['signed'],
+    /** G8: the agreement is previewed and downloaded by the three parties. */
+    documented: ['signed'],
     /** 签约失败 (E6): the unit may send 再次发起签约 (G6). */
     failed: ['declined', 'expired', 'review_rejected'],
     invalid: ['invalidated'],
@@ -158,28 +151,13 @@ export const onlineSigning = defineWorkflow({
       settledIn: ['department_review', 'school_review'],
       effects: [
         async (ctx) => {
-          const [found] = await ctx.tx
-            .select({ graduate: graduates, school: schools, department: departments.name, agreementType: provinces.agreementType })
-            .from(graduates)
-            .innerJoin(schools, eq(schools.id, graduates.schoolId))
-            .innerJoin(provinces, eq(provinces.id, schools.provinceId))
-            .innerJoin(departments, eq(departments.id, graduates.departmentId))
-            .where(eq(graduates.id, ctx.row.graduateId));
-          const { graduate, school, department, agreementType } = found!;
-          await ctx.tx
-            .update(agreements)
-            .set({
-              number: await nextAgreementNumber(ctx.tx, school.id, school.code, ctx.row.cohort),
-              verificationCode: verificationCode(),
-              respondedAt: ctx.now,
-              graduateSnapshot: snapshotOfGraduate(graduate, school.name, department),
-              schoolSnapshot: snapshotOfSchool(school, agreementType),
-            })
-            .where(eq(agreements.id, ctx.id));
+          const { graduateSnapshot, schoolSnapshot, graduateName: name } = await partySnapshots(ctx.tx, ctx.row.graduateId);
+          await ctx.tx.update(agreements).set({ respondedAt: ctx.now, graduateSnapshot, schoolSnapshot }).where(eq(agreements.id, ctx.id));
+          await numberAgreement(ctx.tx, ctx.row);
           const { verb } = await schoolSettingsOf(ctx);
-          await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${graduate.name}已接受签约邀请`, body: `已提交学校（学院）${verb}。`, link: `/employer/agreements/${ctx.id}` });
+          await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${name}已接受签约邀请`, body: `已提交学校（学院）${verb}。`, link: `/employer/agreements/${ctx.id}` });
           const stage = ctx.to === ONLINE_REVIEW.stages.school ? 'school' : 'department';
-          await notifyReviewers(ctx.tx, ctx.row, stage, { title: `有新的签约待${verb}`, body: `${graduate.name}已同意签约，等待${verb}。`, link: `/school/agreements/${ctx.id}` });
+          await notifyReviewers(ctx.tx, ctx.row, stage, { title: `有新的签约待${verb}`, body: `${name}已同意签约，等待${verb}。`, link: `/school/agreements/${ctx.id}` });
         },
       ],
     },
@@ -240,5 +218,6 @@ export const ONLINE_QUEUE: ReviewQueue = {
   noun: '签约',
   table: agreements,
   columns: { state: agreements.state, schoolId: agreements.schoolId, departmentId: agreements.departmentId, updatedAt: agreements.updatedAt },
+  filter: eq(agreements.kind, 'online'),
   chain: ONLINE_REVIEW,
 };

@@ -146,7 +146,7 @@ export async function confirmRemittanceAmount(db: Db, source: Source, input: unk
     const [open] = await tx
       .select()
       .from(employerVerifications)
-      .where(and(eq(employerVerifications.userId, source.actor.userId), inArray(employerVerifications.state, statesFrom(employerVerification, 'confirm_amount'))))
+      .where(and(eq(employerVerifications.userId, source.actor.userId), inArray(employerVerifications.state, statesFrom(employerVerification, 'confirm_amount') as VerificationState[])))
       .for('update');
     if (!open) throw new DomainError('illegal_transition', '当前没有等待填写的汇款金额');
     if (cents === open.remittanceCents) {

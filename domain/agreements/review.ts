@@ -1,0 +1,162 @@
+import { and, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { agreements, departments, employers, graduates, provinces, schools, uploads } from '../../db/schema/index.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { maskIdNumber } from '../codes/id-number.ts';
+import { DomainError, notFound } from '../errors.ts';
+import type { EventSource } from '../events.ts';
+import { parseForm } from '../forms.ts';
+import { DECISION_LABELS, decisionForm, REVIEW_STAGES, reviewStageOf, withVerb, type Verb } from '../reviews/chain.ts';
+import { reviewVerb } from '../tenancy/agreement-types.ts';
+import { fire, offers } from '../workflow/kernel.ts';
+import { reviewAt, reviewsOfKind, statesInGroup, workflowOfKind } from './kinds.ts';
+import { lockAgreement } from './online/respond.ts';
+import type { AgreementKind, AgreementState } from './states.ts';
+import { AGREEMENT_KINDS } from './states.ts';
+import { agreementScope } from './visibility.ts';
+
+// The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
+// 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
+// table and chains'; the verb (鉴证/审核) comes from the province (S3).
+type Source = EventSource & { actor: Actor };
+
+export const REVIEW_PAGE_SIZE = 20;
+/** 签约发起方: a unit starts online signing, a graduate applies for offline signing. */
+export const INITIATOR_KINDS = { employer: 'online', student: 'offline' } as const satisfies Record<string, AgreementKind>;
+export type Initiator = keyof typeof INITIATOR_KINDS;
+export type ReviewQuery = {
+  id?: number;
+  kinds: readonly AgreementKind[];
+  initiator?: Initiator | undefined;
+  states?: readonly AgreementState[] | undefined;
+  departmentId?: number | undefined;
+  q?: string | undefined;
+  page: number;
+};
+
+const unitName = sql<string>`${agreements.unitSnapshot}->>'name'`;
+
+/** Whether this reviewer decides at the agreement's state now: its chain's stage is the reviewer's. */
+function decidesNow(kind: AgreementKind, state: string, actor: Actor): boolean {
+  const at = reviewAt(kind, state);
+  return !!at && offers(workflowOfKind(kind), state, 'approve', actor.role);
+}
+
+export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery) {
+  reviewStageOf(actor);
+  const conditions: SQL[] = [agreementScope(actor), inArray(agreements.kind, [...query.kinds])];
+  if (query.id) conditions.push(eq(agreements.id, query.id));
+  if (query.initiator) conditions.push(eq(agreements.kind, INITIATOR_KINDS[query.initiator]));
+  if (query.states?.length) conditions.push(inArray(agreements.state, [...query.states]));
+  if (query.departmentId) conditions.push(eq(agreements.departmentId, query.departmentId));
+  if (query.q) {
+    const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like), ilike(unitName, like))!);
+  }
+  const where = and(...conditions);
+  const [rows, total] = await Promise.all([
+    db
+      .select({
+        id: agreements.id,
+        kind: agreements.kind,
+        state: agreements.state,
+        number: agreements.number,
+        name: graduates.name,
+        idNumber: graduates.idNumber,
+        studentNo: graduates.studentNo,
+        department: departments.name,
+        unit: unitName,
+        positionName: agreements.positionName,
+        updatedAt: agreements.updatedAt,
+      })
+      .from(agreements)
+      .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
+      .innerJoin(departments, eq(departments.id, agreements.departmentId))
+      .where(where)
+      .orderBy(desc(agreements.updatedAt), desc(agreements.id))
+      .limit(REVIEW_PAGE_SIZE)
+      .offset((query.page - 1) * REVIEW_PAGE_SIZE),
+    db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where).then((r) => r[0]?.n ?? 0),
+  ]);
+  return {
+    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), canDecide: decidesNow(r.kind, r.state, actor) })),
+    total,
+    page: query.page,
+    pages: Math.max(1, Math.ceil(total / REVIEW_PAGE_SIZE)),
+  };
+}
+
+/** The states of the given kinds' review stages, signed and rejected: the count cards above a list. */
+function cardStates(kinds: readonly AgreementKind[]) {
+  const at = (stage: (typeof REVIEW_STAGES)[number]) => AGREEMENT_KINDS.filter((k) => kinds.includes(k)).flatMap((k) => reviewsOfKind(k).map((c) => c.stages[stage]));
+  const rejected = AGREEMENT_KINDS.filter((k) => kinds.includes(k)).flatMap((k) => reviewsOfKind(k).map((c) => c.rejectTo));
+  return [
+    { label: '等待院系{verb}', states: at('department') },
+    { label: '等待学校{verb}', states: at('school') },
+    { label: '已签约', states: statesInGroup('signed') },
+    { label: '{verb}不通过', states: rejected },
+  ];
+}
+
+/** How many of the reviewer's items of these kinds wait at each stage, are signed or were rejected. */
+export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[]) {
+  const cards = cardStates(kinds);
+  const rows = await db
+    .select({ state: agreements.state, n: count() })
+    .from(agreements)
+    .where(and(agreementScope(actor), inArray(agreements.kind, [...kinds]), inArray(agreements.state, cards.flatMap((c) => c.states) as AgreementState[])))
+    .groupBy(agreements.state);
+  return cards.map((c) => ({ label: withVerb(c.label, verb), n: rows.filter((r) => c.states.includes(r.state)).reduce((s, r) => s + r.n, 0) }));
+}
+
+/** One agreement as its reviewer sees it (S6): the agreement, unit and graduate, the pages uploaded, the review it is in, and what the reviewer may decide. */
+export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
+  reviewStageOf(actor);
+  const [row] = await db
+    .select({ agreement: agreements, graduate: graduates, department: departments.name, unitVerification: employers.verification, agreementType: provinces.agreementType })
+    .from(agreements)
+    .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
+    .innerJoin(departments, eq(departments.id, agreements.departmentId))
+    .innerJoin(schools, eq(schools.id, agreements.schoolId))
+    .innerJoin(provinces, eq(provinces.id, schools.provinceId))
+    .leftJoin(employers, eq(employers.id, agreements.employerId))
+    .where(and(eq(agreements.id, id), agreementScope(actor)));
+  if (!row) throw notFound('签约');
+  const { agreementType, ...rest } = row;
+  const a = row.agreement;
+  const review = reviewAt(a.kind, a.state);
+  const pages = a.copyUploadIds.length
+    ? await db.select({ id: uploads.id, mime: uploads.mime, originalName: uploads.originalName }).from(uploads).where(inArray(uploads.id, a.copyUploadIds))
+    : [];
+  return {
+    ...rest,
+    // S3: the verb the agreement was made under once it has one, else the province's today.
+    verb: reviewVerb(a.schoolSnapshot?.agreementType ?? agreementType),
+    review,
+    canDecide: decidesNow(a.kind, a.state, actor),
+    decisions: review ? review.chain.decisions.map((d) => ({ value: d, label: DECISION_LABELS[d] })) : [],
+    pages: a.copyUploadIds.map((pid) => pages.find((p) => p.id === pid)).filter((p) => p !== undefined),
+  };
+}
+
+const NOT_YOUR_STAGE = '该签约不在你的审核环节，请刷新页面查看最新状态';
+
+/**
+ * A reviewer's decision at the item's current stage, with that review's form: 通过 moves it on (the
+ * school's stage, or where the review leads); 退回修改 and 不通过 need the reason shown to the graduate.
+ */
+export async function decideReview(db: Db, source: Source, id: number, input: unknown): Promise<string> {
+  reviewStageOf(source.actor);
+  return db.transaction(async (tx) => {
+    await getForReview(tx, source.actor, id);
+    const locked = (await lockAgreement(tx, id))!;
+    const at = reviewAt(locked.kind, locked.state);
+    const wf = workflowOfKind(locked.kind);
+    if (!at || !offers(wf, locked.state, 'approve', source.actor.role)) throw new DomainError('illegal_transition', NOT_YOUR_STAGE);
+    const { decision, reason } = parseForm(decisionForm(at.chain), input);
+    return fire(tx, wf, source, locked, decision, {
+      changes: decision === 'approve' ? {} : { reviewReason: reason ?? null },
+      reason: reason ?? null,
+    });
+  });
+}
