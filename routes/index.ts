@@ -23,6 +23,7 @@ import { provinceRoutes } from './province/index.ts';
 import { idempotentForms } from './idempotency.ts';
 import { publicRoutes } from './public.ts';
 import { verifyRoutes } from './agreement-documents.ts';
+import { assistRoutes } from './assist.ts';
 import { render } from './render.ts';
 import { schoolRoutes } from './school/index.ts';
 import { studentAccountRoutes } from './student/account.ts';
@@ -87,6 +88,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
 
   app.route('/', publicRoutes);
   app.route('/', verifyRoutes);
+  app.route('/', assistRoutes);
   app.route('/', authRoutes);
   app.route('/student', studentAccountRoutes);
   app.route('/employer', employerAccountRoutes);

@@ -43,7 +43,7 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
   return rows.map((r) => ({
     at: r.at,
     what: agreementEventLabel(a.kind, r.action, r.fromState, r.toState, a.verb),
-    who: r.role && r.role in ROLE_LABELS ? ROLE_LABELS[r.role as Role] : '系统',
+    who: r.role === 'link' ? '用人单位（协助回传）' : r.role && r.role in ROLE_LABELS ? ROLE_LABELS[r.role as Role] : '系统',
     reason: r.reason,
   }));
 }
@@ -56,6 +56,8 @@ export async function graduateAgreements(db: DbOrTx, actor: Actor) {
     active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
     rows: rows.map((r) => ({
       id: r.id,
+      // An invitation is answered on its letter's page; an application is followed on its own.
+      href: r.kind === 'online' ? `/student/invitations/${r.id}` : `/student/applications/${r.id}`,
       unit: r.unitSnapshot.name,
       positionName: r.positionName,
       stateLabel: agreementStateLabel(r.kind, 'graduate', r.state),

@@ -8,9 +8,12 @@ import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { formatShanghai } from '../../domain/agreements/deadline.ts';
 import { graduateAgreements } from '../../domain/agreements/queries.ts';
+import { applicationEntries } from '../../domain/agreements/applications/apply.ts';
 import { rosterCheckRoutes } from './check.ts';
 import { contactRoutes } from './contact.ts';
 import { invitationRoutes } from './invitations.ts';
+import { applicationRoutes } from './applications.ts';
+import { serveUpload } from '../files.ts';
 import { homeRecordRows } from './record.ts';
 
 export const studentRoutes = new Hono<AppEnv>();
@@ -30,12 +33,14 @@ studentRoutes.route('/', rosterCheckRoutes);
 studentRoutes.route('/', contactRoutes);
 studentRoutes.route('/notifications', notificationRoutes);
 studentRoutes.route('/', invitationRoutes);
+studentRoutes.route('/', applicationRoutes);
+studentRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 studentRoutes.route('/agreements', agreementDocumentRoutes);
 
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
-  const { active, rows } = await graduateAgreements(c.get('app').db, actor);
+  const [{ active, rows }, entries] = await Promise.all([graduateAgreements(c.get('app').db, actor), applicationEntries(c.get('app').db, actor)]);
   return render(c, 'student/home', {
     invitations: rows.map((r) => ({ ...r, deadlineText: r.deadline ? formatShanghai(r.deadline) : null })),
     title: '首页',
@@ -44,6 +49,7 @@ studentRoutes.get('/', async (c) => {
     phone: graduate.phone,
     email: graduate.email ?? '未填写',
     signable: isSignableTrainingMode(graduate.trainingMode),
+    entries: { offline: entries.includes('offline'), registered: entries.includes('registered') },
     // Destination registration comes later: every graduate is at its start.
     statusSummary: [
       { label: '签约状态', value: active?.summary ?? '未签约' },

@@ -68,6 +68,16 @@ export async function mayApply(db: DbOrTx, actor: Actor, kind: ApplicationKind):
   return creationAvailability(db, APPLICATION_KINDS[kind].workflow, 'submit', { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor);
 }
 
+/** The entrances on the graduate home: each application the graduate may start now, or has in hand (a draft, one to edit). */
+export async function applicationEntries(db: DbOrTx, actor: Actor): Promise<ApplicationKind[]> {
+  const graduateId = graduateOf(actor);
+  const kinds: ApplicationKind[] = ['offline', 'registered'];
+  const open = await Promise.all(
+    kinds.map(async (kind) => (await mayApply(db, actor, kind)).allowed || !!(await editableApplication(db, graduateId, kind)) || !!(await draftRow(db, graduateId, kind))),
+  );
+  return kinds.filter((_, i) => open[i]);
+}
+
 /**
  * The form as the graduate left it: the draft (暂存), else the application being edited, else
  * empty; the pages uploaded with it; whether the graduate may submit, or why not.
@@ -136,13 +146,13 @@ export async function checkSubmission(db: DbOrTx, actor: Actor, kind: Applicatio
   const graduateId = graduateOf(actor);
   const draft = await draftRow(db, graduateId, kind);
   const editing = await editableApplication(db, graduateId, kind);
-  const form = parseForm(applicationForm, draft?.values ?? (editing ? formValuesOf(editing) : {}));
-  const pages = draft?.pageUploadIds ?? editing?.copyUploadIds ?? [];
-  if (APPLICATION_KINDS[kind].pagesRequired && pages.length === 0) throw new DomainError('invalid', '请上传纸质就业协议书的照片或扫描件', { pages: '请上传纸质就业协议书的照片或扫描件' });
   if (!editing) {
     const may = await mayApply(db, actor, kind);
     if (!may.allowed) throw new DomainError('conflict', may.refusal);
   }
+  const form = parseForm(applicationForm, draft?.values ?? (editing ? formValuesOf(editing) : {}));
+  const pages = draft?.pageUploadIds ?? editing?.copyUploadIds ?? [];
+  if (APPLICATION_KINDS[kind].pagesRequired && pages.length === 0) throw new DomainError('invalid', '请上传纸质就业协议书的照片或扫描件', { pages: '请上传纸质就业协议书的照片或扫描件' });
   return { form, pages, editing, usccCheckPassed: checkUscc(form.uscc).checkDigit };
 }
 

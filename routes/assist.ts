@@ -1,0 +1,53 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { MAX_PAGES } from '../domain/agreements/applications/apply.ts';
+import { openAssistLink, uploadViaAssistLink } from '../domain/agreements/offline/assist.ts';
+import { MAX_UPLOAD_BYTES } from '../domain/uploads/accept-upload.ts';
+import { pdfFontFaces } from '../views/pdf.ts';
+import { clientIp } from './client-ip.ts';
+import type { AppEnv } from './context.ts';
+import { storageOf } from './files.ts';
+import { refusalOf, type PageStatus } from './forms.ts';
+import { render } from './render.ts';
+
+// 用人单位协助回传协议书 (public, no account): the unit opens the link from the SMS, downloads the
+// agreement, and uploads the copy it stamped. What it sees is the agreement itself and nothing else.
+export const assistRoutes = new Hono<AppEnv>();
+
+const publicOrigin = (c: Context<AppEnv>) => c.get('app').config.origin ?? new URL(c.req.url).origin;
+const tokenOf = (c: Context<AppEnv>) => c.req.param('token') ?? '';
+
+async function assistPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
+  const doc = await openAssistLink(c.get('app').db, tokenOf(c), clientIp(c), publicOrigin(c));
+  return render(c, 'assist/show', { title: '用人单位协助回传协议书', doc, token: tokenOf(c), maxPages: MAX_PAGES, fields: {}, ...extra }, status);
+}
+
+assistRoutes.get('/assist/:token', (c) => assistPage(c));
+
+assistRoutes.get('/assist/:token/document.pdf', async (c) => {
+  const { views, pdf } = c.get('app');
+  const doc = await openAssistLink(c.get('app').db, tokenOf(c), clientIp(c), publicOrigin(c));
+  const html = views.render('agreement/document', { print: true, fontFaces: pdfFontFaces(), doc });
+  return c.body(new Uint8Array(await pdf.print(html)), 200, {
+    'Content-Type': 'application/pdf',
+    'Content-Disposition': `attachment; filename="agreement-${doc.number}.pdf"; filename*=UTF-8''${encodeURIComponent(`就业协议书-${doc.number}.pdf`)}`,
+    'Cache-Control': 'no-store',
+  });
+});
+
+assistRoutes.post(
+  '/assist/:token',
+  bodyLimit({ maxSize: MAX_PAGES * MAX_UPLOAD_BYTES + 64 * 1024, onError: (c) => c.text('上传的文件过大', 413) }),
+  async (c) => {
+    const body = await c.req.parseBody({ all: true });
+    const files = [body.pages].flat().filter((f): f is File => f instanceof File && f.size > 0);
+    try {
+      await uploadViaAssistLink(c.get('app').db, storageOf(c), tokenOf(c), clientIp(c), await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+    } catch (e) {
+      const refusal = refusalOf(e);
+      if (refusal.status === 404 || refusal.status === 429) return render(c, 'errors/error', { title: '链接不可用', heading: '链接不可用', message: refusal.error }, refusal.status);
+      return assistPage(c, refusal, refusal.status);
+    }
+    return render(c, 'assist/done', { title: '回传成功' });
+  },
+);
