@@ -11,6 +11,11 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(60_000 * 2 ** (attempts - 1), 4 * 60 * 60 * 1000);
 }
 
+/** A message's body without the tokens of the links it carried. */
+export function redactLinks(body: string): string {
+  return body.replace(/\/assist\/[A-Za-z0-9_-]+/g, '/assist/（已发送）');
+}
+
 // Sends due outbox messages; rows are locked with SKIP LOCKED so two runs never send one twice.
 export function dispatchOutboxJob(transports: Record<'sms' | 'email' | 'wechat', Transport>): Job {
   return {
@@ -29,7 +34,8 @@ export function dispatchOutboxJob(transports: Record<'sms' | 'email' | 'wechat',
       for (const m of due) {
         try {
           await transports[m.channel].send({ channel: m.channel, recipient: m.recipient, subject: m.subject, body: m.body });
-          await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), attempts: m.attempts + 1 }).where(eq(outbox.id, m.id));
+          // A capability link (用人单位协助回传协议书) is the recipient's alone: once sent, the outbox keeps no copy.
+          await tx.update(outbox).set({ status: 'sent', sentAt: new Date(), attempts: m.attempts + 1, body: redactLinks(m.body) }).where(eq(outbox.id, m.id));
           sent++;
         } catch (e) {
           const attempts = m.attempts + 1;

@@ -1,8 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { MAX_PAGES } from '../domain/agreements/applications/apply.ts';
-import { openAssistLink, uploadViaAssistLink } from '../domain/agreements/offline/assist.ts';
-import { MAX_UPLOAD_BYTES } from '../domain/uploads/accept-upload.ts';
+import { MAX_PAGES, MAX_PAGES_BYTES } from '../domain/agreements/applications/apply.ts';
+import { checkLink, openAssistLink, uploadViaAssistLink, usedJustNow } from '../domain/agreements/offline/assist.ts';
 import { pdfFontFaces } from '../views/pdf.ts';
 import { clientIp } from './client-ip.ts';
 import type { AppEnv } from './context.ts';
@@ -35,9 +34,17 @@ assistRoutes.get('/assist/:token/document.pdf', async (c) => {
   });
 });
 
+// The token is checked (and a wrong one counted) before the body is read: a stranger cannot make the
+// server read uploads; a repeat of an upload that went through is answered as done.
 assistRoutes.post(
   '/assist/:token',
-  bodyLimit({ maxSize: MAX_PAGES * MAX_UPLOAD_BYTES + 64 * 1024, onError: (c) => c.text('上传的文件过大', 413) }),
+  async (c, next) => {
+    const { db } = c.get('app');
+    if (await usedJustNow(db, tokenOf(c))) return render(c, 'assist/done', { title: '回传成功' });
+    await checkLink(db, tokenOf(c), clientIp(c));
+    await next();
+  },
+  bodyLimit({ maxSize: MAX_PAGES_BYTES + 256 * 1024, onError: (c) => assistPage(c, { error: '一次上传的文件合计不能超过 30MB', fields: { pages: '一次上传的文件合计不能超过 30MB' } }, 413) }),
   async (c) => {
     const body = await c.req.parseBody({ all: true });
     const files = [body.pages].flat().filter((f): f is File => f instanceof File && f.size > 0);

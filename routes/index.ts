@@ -48,7 +48,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
     await next();
     log.info('request', {
       method: c.req.method,
-      path: c.req.path,
+      path: loggedPath(c.req.path),
       status: c.res.status,
       ms: Math.round(performance.now() - started),
     });
@@ -114,10 +114,15 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
     if (err instanceof HTTPException && err.status === 403) {
       return errorPage(c, 403, '请求被拒绝', '请求来源校验失败。请从本站页面重新提交。');
     }
-    log.error('unhandled error', { path: c.req.path, error: err.stack ?? String(err) });
+    log.error('unhandled error', { path: loggedPath(c.req.path), error: err.stack ?? String(err) });
     return errorPage(c, 500, '系统繁忙', '服务器出现错误，请稍后再试。如果问题持续，请联系平台管理员。');
   });
   return app;
+}
+
+/** A path as the log keeps it: an assist link's token is a capability, never logged. */
+export function loggedPath(path: string): string {
+  return path.replace(/^\/assist\/[^/]+/, '/assist/:token');
 }
 
 async function errorPage(c: Context<AppEnv>, status: 403 | 404 | 409 | 422 | 429 | 500, heading: string, message: string) {

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { UPLOAD_PURPOSES } from '../../domain/uploads/purposes.ts';
+import { agreements } from './agreements.ts';
 import { employers } from './employers.ts';
 import { schools } from './tenancy.ts';
 import { users } from './users.ts';
@@ -24,7 +25,7 @@ export const uploads = pgTable(
     employerId: integer('employer_id').references(() => employers.id),
     schoolId: integer('school_id').references(() => schools.id),
     // A page of an agreement (its stamped copy, a paper agreement): visible to whoever sees the agreement.
-    agreementId: integer('agreement_id'),
+    agreementId: integer('agreement_id').references(() => agreements.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

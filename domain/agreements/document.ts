@@ -14,7 +14,7 @@ import { writeEvent, type EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
 import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
 import { formatShanghai } from './deadline.ts';
-import { agreementStateLabel, inAgreementGroup, reviewStageLeft, workflowOfKind } from './kinds.ts';
+import { agreementStateLabel, inAgreementGroup, isStampedOnPaper, reviewStageLeft, workflowOfKind } from './kinds.ts';
 import type { GraduateSnapshot, UnitSnapshot } from './snapshots.ts';
 import { AGREEMENT_KIND_LABELS, ARCHIVE_MODE_LABELS, type AgreementKind } from './states.ts';
 import { withVerb } from '../reviews/chain.ts';
@@ -68,6 +68,8 @@ export type AgreementDocument = {
   completion: string;
   /** An offline agreement generated for the unit's stamp, not yet in force. */
   awaitingStamp: boolean;
+  /** Room for the parties' stamp and signatures on the printed copy (offline signing). */
+  stampBlock: boolean;
 };
 
 const PLATFORM = '全国高校毕业生网上签约与毕业去向登记平台';
@@ -191,14 +193,16 @@ export async function agreementDocument(db: DbOrTx, source: EventSource, row: ty
       address: school.address ?? '',
       postcode: school.postcode ?? '',
     },
-    reviews: approvals.flatMap((a) => {
+    // Each stage's latest approval: one that came before a 退回修改 was for what was then resubmitted.
+    reviews: [...new Map(approvals.flatMap((a) => {
       const left = reviewStageLeft(row.kind, a.fromState);
       if (!left) return [];
-      return [{ stage: withVerb(left.chain.stageLabels[left.stage], verb), reviewer: left.stage === 'department' ? graduate.department : school.name, at: formatShanghai(a.occurredAt) }];
-    }),
+      return [[a.fromState, { stage: withVerb(left.chain.stageLabels[left.stage], verb), reviewer: left.stage === 'department' ? graduate.department : school.name, at: formatShanghai(a.occurredAt) }] as const];
+    })).values()],
     signedAt: row.signedAt ? formatShanghai(row.signedAt) : '',
     completion: completionOf(row.kind, signed, verb, row.signedAt ? formatShanghai(row.signedAt) : ''),
     awaitingStamp: !signed,
+    stampBlock: isStampedOnPaper(row.kind),
   };
 }
 
@@ -216,7 +220,10 @@ export const verifyForm = z.object({
   code: z.string().trim().min(1, { error: '请输入校验码' }).max(32, { error: '校验码不超过 32 个字符' }),
 });
 
-export type AgreementValidity = { status: 'valid'; number: string; kind: string; signedOn: string; schoolName: string; unitName: string } | { status: 'unknown' };
+export type AgreementValidity =
+  | { status: 'valid'; number: string; kind: string; signedOn: string; schoolName: string; unitName: string }
+  | { status: 'pending'; number: string; kind: string; schoolName: string; unitName: string }
+  | { status: 'unknown' };
 
 /** Wrong number/code pairs an IP may try in a sliding window, counted in PostgreSQL for all processes. */
 export const VERIFY_LIMITS = { windowMs: 15 * 60 * 1000, perAccount: 10, perIp: 10 } as const;
@@ -226,7 +233,7 @@ const TOO_MANY_LOOKUPS = '查验次数过多，请 15 分钟后再试';
  * What the number and code printed on an agreement say about it. A wrong code and an unknown
  * number get the same answer and both count against the IP, so the page can be used neither to
  * find out which numbers exist nor to guess codes. 已解约 arrives with termination; until then only
- * a signed agreement is 有效.
+ * a signed agreement is 有效, and one printed for the unit's stamp (offline) is 尚未生效.
  */
 export async function verifyAgreement(db: Db, input: unknown, ip: string | null): Promise<AgreementValidity> {
   const { no, code } = parseForm(verifyForm, input);
@@ -237,10 +244,12 @@ export async function verifyAgreement(db: Db, input: unknown, ip: string | null)
       .select({ kind: agreements.kind, state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
       .from(agreements)
       .where(eq(agreements.number, no));
-    const valid = !!row?.code && sameCode(row.code, code) && inAgreementGroup(row.kind, 'signed', row.state) && !!row.school;
-    await attempt.record(valid);
-    if (!valid) return { status: 'unknown' } as const;
-    return { status: 'valid', number: no, kind: AGREEMENT_KIND_LABELS[row!.kind], signedOn: row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '', schoolName: row.school!.name, unitName: row.unit.name } as const;
+    const known = !!row?.code && sameCode(row.code, code) && inAgreementGroup(row.kind, 'documented', row.state) && !!row.school;
+    await attempt.record(known);
+    if (!known) return { status: 'unknown' } as const;
+    const shown = { number: no, kind: AGREEMENT_KIND_LABELS[row!.kind], schoolName: row!.school!.name, unitName: row!.unit.name };
+    if (!inAgreementGroup(row!.kind, 'signed', row!.state)) return { status: 'pending', ...shown } as const;
+    return { status: 'valid', ...shown, signedOn: row!.signedAt ? formatShanghai(row!.signedAt).slice(0, 10) : '' } as const;
   });
 }
 

@@ -18,18 +18,24 @@ type KindEntry = {
   progress: { steps: readonly string[]; reached: Record<string, number> };
   /** Its review chains, in the order an agreement meets them. */
   reviews: ReadonlyArray<ReviewChain<string>>;
+  /** Printed to be stamped and signed on paper (offline signing): the document leaves room for it. */
+  stampedOnPaper: boolean;
 };
 
 const AGREEMENT_WORKFLOWS: Record<AgreementKind, KindEntry> = {
-  online: { workflow: onlineSigning, progress: ONLINE_PROGRESS, reviews: [ONLINE_REVIEW] },
-  offline: { workflow: offlineSigning, progress: OFFLINE_PROGRESS, reviews: [AGREEMENT_REVIEW, SIGNING_REVIEW] },
-  registered: { workflow: paperRegistration, progress: REGISTRATION_PROGRESS, reviews: [REGISTRATION_REVIEW] },
+  online: { workflow: onlineSigning, progress: ONLINE_PROGRESS, reviews: [ONLINE_REVIEW], stampedOnPaper: false },
+  offline: { workflow: offlineSigning, progress: OFFLINE_PROGRESS, reviews: [AGREEMENT_REVIEW, SIGNING_REVIEW], stampedOnPaper: true },
+  registered: { workflow: paperRegistration, progress: REGISTRATION_PROGRESS, reviews: [REGISTRATION_REVIEW], stampedOnPaper: false },
 };
 
 function kindOf(kind: AgreementKind): KindEntry {
   const entry = AGREEMENT_WORKFLOWS[kind];
   if (!entry) throw notFound('签约');
   return entry;
+}
+
+export function isStampedOnPaper(kind: AgreementKind): boolean {
+  return kindOf(kind).stampedOnPaper;
 }
 
 export function workflowOfKind(kind: AgreementKind) {

@@ -61,9 +61,18 @@ export async function graduateAgreements(db: DbOrTx, actor: Actor) {
       unit: r.unitSnapshot.name,
       positionName: r.positionName,
       stateLabel: agreementStateLabel(r.kind, 'graduate', r.state),
+      next: nextStep(r.kind, r.state),
       deadline: inAgreementGroup(r.kind, 'pending', r.state) ? r.deadline : null,
     })),
   };
+}
+
+/** What the graduate does next with an application, on the home. */
+function nextStep(kind: LoadedAgreement['kind'], state: string): string | null {
+  if (inAgreementGroup(kind, 'editable', state)) return '请修改后重新提交';
+  if (inAgreementGroup(kind, 'awaitingCopy', state)) return '请下载协议书，请单位盖章后回传';
+  if (kind !== 'online' && inAgreementGroup(kind, 'inReview', state)) return '等待学校（院系）审核';
+  return null;
 }
 
 export type EmployerTab = keyof typeof EMPLOYER_TABS;

@@ -79,7 +79,12 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
     db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where).then((r) => r[0]?.n ?? 0),
   ]);
   return {
-    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), canDecide: decidesNow(r.kind, r.state, actor) })),
+    rows: rows.map((r) => {
+      const at = reviewAt(r.kind, r.state);
+      const canDecide = decidesNow(r.kind, r.state, actor);
+      // One-click 通过 only where nothing uploaded needs looking at; the review's own verb (就业协议审核 is 审核 everywhere).
+      return { ...r, idNumber: maskIdNumber(r.idNumber), canDecide, quickApprove: canDecide && !at?.chain.checksPages, fixedVerb: at?.chain.fixedVerb ?? null };
+    }),
     total,
     page: query.page,
     pages: Math.max(1, Math.ceil(total / REVIEW_PAGE_SIZE)),
@@ -87,20 +92,20 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
 }
 
 /** The states of the given kinds' review stages, signed and rejected: the count cards above a list. */
-function cardStates(kinds: readonly AgreementKind[]) {
+function cardStates(kinds: readonly AgreementKind[], signedLabel: string) {
   const at = (stage: (typeof REVIEW_STAGES)[number]) => AGREEMENT_KINDS.filter((k) => kinds.includes(k)).flatMap((k) => reviewsOfKind(k).map((c) => c.stages[stage]));
   const rejected = AGREEMENT_KINDS.filter((k) => kinds.includes(k)).flatMap((k) => reviewsOfKind(k).map((c) => c.rejectTo));
   return [
     { label: '等待院系{verb}', states: at('department') },
     { label: '等待学校{verb}', states: at('school') },
-    { label: '已签约', states: statesInGroup('signed') },
+    { label: signedLabel, states: statesInGroup('signed') },
     { label: '{verb}不通过', states: rejected },
   ];
 }
 
 /** How many of the reviewer's items of these kinds wait at each stage, are signed or were rejected. */
-export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[]) {
-  const cards = cardStates(kinds);
+export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {
+  const cards = cardStates(kinds, signedLabel);
   const rows = await db
     .select({ state: agreements.state, n: count() })
     .from(agreements)

@@ -1,4 +1,6 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { statesInGroup } from './kinds.ts';
+import type { AgreementState } from './states.ts';
 import { agreements } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { forbidden } from '../errors.ts';
@@ -8,7 +10,11 @@ import { forbidden } from '../errors.ts';
 export function agreementScope(actor: Actor): SQL {
   switch (actor.role) {
     case 'employer':
-      if (actor.employerId !== null && actor.employerVerified) return eq(agreements.employerId, actor.employerId);
+      // A graduate's application names a platform unit by its USCC; the unit sees it once it is an
+      // agreement (printed for its stamp, or signed), never while the school is still reviewing it.
+      if (actor.employerId !== null && actor.employerVerified) {
+        return and(eq(agreements.employerId, actor.employerId), or(eq(agreements.kind, 'online'), inArray(agreements.state, statesInGroup('documented') as AgreementState[])))!;
+      }
       break;
     case 'student':
       if (actor.graduateId !== null) return eq(agreements.graduateId, actor.graduateId);

@@ -40,6 +40,8 @@ export type ReviewChain<S extends string> = {
   stageLabels: Record<ReviewStage, string>;
   /** A review whose verb is the same in every province (就业协议审核). */
   fixedVerb?: Verb;
+  /** The reviewer decides on uploaded pages, so a list offers no one-click 通过. */
+  checksPages?: boolean;
 };
 
 /** The stage of a chain that a state is, if any. */

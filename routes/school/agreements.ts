@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { agreementStateLabel, inAgreementGroup, progressSteps, workflowOfKind } from '../../domain/agreements/kinds.ts';
 import { agreementTimeline } from '../../domain/agreements/queries.ts';
+import { loadAgreementDocument } from '../../domain/agreements/document.ts';
 import { decideReview, getForReview, INITIATOR_KINDS, listForReview, reviewCounts } from '../../domain/agreements/review.ts';
 import { AGREEMENT_STATES, type AgreementKind, type AgreementState } from '../../domain/agreements/states.ts';
 import { maskIdNumber } from '../../domain/codes/id-number.ts';
@@ -25,12 +26,12 @@ import { pageOrFragments, render } from '../render.ts';
 // Every word a reviewer reads carries the province's verb (S3).
 
 type Row = Awaited<ReturnType<typeof listForReview>>['rows'][number];
-const rowView = (r: Row, verb: Verb) => ({ ...r, stateLabel: agreementStateLabel(r.kind, 'reviewer', r.state, verb) });
+const rowView = (r: Row, verb: Verb) => ({ ...r, stateLabel: agreementStateLabel(r.kind, 'reviewer', r.state, verb), verb: r.fixedVerb ?? verb });
 
 /** A room of reviewed agreements: which kinds it lists, where it lives. */
-type Room = { title: string; base: string; kinds: readonly AgreementKind[] };
-const SIGNING: Room = { title: '在线签约管理', base: '/school/agreements', kinds: ['online', 'offline'] };
-const REGISTRATION: Room = { title: '补登管理', base: '/school/registrations', kinds: ['registered'] };
+type Room = { title: string; base: string; kinds: readonly AgreementKind[]; signedLabel: string };
+const SIGNING: Room = { title: '在线签约管理', base: '/school/agreements', kinds: ['online', 'offline'], signedLabel: '已签约' };
+const REGISTRATION: Room = { title: '补登管理', base: '/school/registrations', kinds: ['registered'], signedLabel: '签约{verb}通过' };
 
 /** Each state of the room's kinds once, in the reviewer's words. */
 function stateOptions(room: Room, verb: Verb) {
@@ -47,6 +48,8 @@ async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: strin
   if (!room.kinds.includes(a.kind)) return c.redirect(`${a.kind === 'registered' ? REGISTRATION.base : SIGNING.base}/${a.id}`, 303);
   const unit = a.unitSnapshot;
   const reviewTitle = review ? withVerb(review.chain.title, review.chain.fixedVerb ?? verb) : `签约${verb}`;
+  // Uploaded pages are checked against the generated agreement, side by side (school guide 5.2 ②).
+  const generated = pages.length && inAgreementGroup(a.kind, 'documented', a.state) ? await loadAgreementDocument(db, { actor, ip: clientIp(c) }, a.id, c.get('app').config.origin ?? new URL(c.req.url).origin) : null;
   return render(c, 'school/agreements/show', {
     title: reviewTitle,
     room,
@@ -62,6 +65,7 @@ async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: strin
       usccFlag: checkUscc(unit.uscc).checkDigit ? null : '统一社会信用代码校验位不符，请核实',
     },
     pages,
+    generated,
     canDecide,
     decisions,
     reasonRequiredFor: decisions.filter((d) => d.value !== 'approve').map((d) => d.label).join('、'),
@@ -101,7 +105,7 @@ function roomRoutes(room: Room, list: (c: Context<AppEnv>) => Promise<Response>)
         return row
           ? [
               { view: 'school/agreements/_row', data: { r: rowView(row, verb), verb, base: room.base } },
-              { view: 'school/agreements/_counts', data: { counts: await reviewCounts(db, actor, verb, room.kinds), oob: true } },
+              { view: 'school/agreements/_counts', data: { counts: await reviewCounts(db, actor, verb, room.kinds, room.signedLabel), oob: true } },
             ]
           : [];
       },
@@ -128,7 +132,7 @@ export const agreementRoutes = roomRoutes(SIGNING, async (c) => {
   const verb = await reviewerVerb(db, actor);
   const [result, counts, departments] = await Promise.all([
     listForReview(db, actor, { kinds: SIGNING.kinds, initiator: query.initiator, states: query.state ? [query.state] : undefined, departmentId: query.department, q: query.q, page: query.page }),
-    reviewCounts(db, actor, verb, SIGNING.kinds),
+    reviewCounts(db, actor, verb, SIGNING.kinds, SIGNING.signedLabel),
     departmentsOf(c),
   ]);
   return render(c, 'school/agreements/index', {
@@ -172,7 +176,7 @@ export const registrationRoutes = roomRoutes(REGISTRATION, async (c) => {
   const verb = await reviewerVerb(db, actor);
   const [result, counts, departments] = await Promise.all([
     listForReview(db, actor, { kinds: REGISTRATION.kinds, states, departmentId: query.department, q: query.q, page: query.page }),
-    reviewCounts(db, actor, verb, REGISTRATION.kinds),
+    reviewCounts(db, actor, verb, REGISTRATION.kinds, REGISTRATION.signedLabel),
     departmentsOf(c),
   ]);
   return render(c, 'school/registrations/index', {

@@ -3,9 +3,11 @@ import { bodyLimit } from 'hono/body-limit';
 import {
   abandonApplication,
   addDraftPages,
+  agreementPages,
   applicationFormState,
   checkSubmission,
   MAX_PAGES,
+  MAX_PAGES_BYTES,
   pickUnit,
   removeDraftPage,
   saveDraft,
@@ -15,7 +17,8 @@ import {
   withdrawApplication,
   type ApplicationKind,
 } from '../../domain/agreements/applications/apply.ts';
-import { sendAssistLink } from '../../domain/agreements/offline/assist.ts';
+import { liveAssistLink, sendAssistLink } from '../../domain/agreements/offline/assist.ts';
+import { formatShanghai } from '../../domain/agreements/deadline.ts';
 import { agreementStateLabel, inAgreementGroup, progressSteps, workflowOfKind } from '../../domain/agreements/kinds.ts';
 import { agreementTimeline, getAgreement } from '../../domain/agreements/queries.ts';
 import { ARCHIVE_MODE_LABELS, ARCHIVE_MODES } from '../../domain/agreements/states.ts';
@@ -23,7 +26,6 @@ import { CITY_GROUPS, regionName } from '../../domain/codes/regions.ts';
 import { EMPLOYER_TYPE_OPTIONS, EMPLOYER_TYPES, INDUSTRIES, INDUSTRY_OPTIONS, labelOf, POSITION_CATEGORY_OPTIONS } from '../../domain/codes/tables.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { getGraduate } from '../../domain/graduates/roster.ts';
-import { MAX_UPLOAD_BYTES } from '../../domain/uploads/accept-upload.ts';
 import { availableActions } from '../../domain/workflow/kernel.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
@@ -51,21 +53,23 @@ const OPTIONS = {
 };
 
 /** The two forms, their paths and words (the glossary's). */
-const KINDS: Record<ApplicationKind, { path: string; title: string; notice: string }> = {
+const KINDS: Record<ApplicationKind, { path: string; title: string; notice: string; pagesTitle: string }> = {
   offline: {
     path: '/student/offline-signing',
     title: '未签就业协议申请签约',
+    pagesTitle: '回传的盖章协议书',
     notice: '提示：协议书生成后，需单位盖章、学校审核后才能正式生效。协议书一旦生效，无法与其他单位进行网上签约，且一次只能生成一份协议书。',
   },
   registered: {
     path: '/student/registration',
     title: '已签就业协议登记信息',
+    pagesTitle: '纸质就业协议书',
     notice: '提示：请按已签订的纸质就业协议书如实填写，并上传盖章的纸质就业协议书照片或扫描件。登记信息经学校（院系）审核通过后生效；一次只能办理一份签约或登记。',
   },
 };
 
-// Pages of a stamped agreement: up to MAX_PAGES files of the upload size each.
-const pagesLimit = bodyLimit({ maxSize: MAX_PAGES * MAX_UPLOAD_BYTES + 64 * 1024, onError: (c) => c.text('上传的文件过大', 413) });
+// Pages of a stamped agreement: MAX_PAGES files, MAX_PAGES_BYTES in all.
+const pagesLimit = bodyLimit({ maxSize: MAX_PAGES_BYTES + 256 * 1024, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '一次上传的文件合计不能超过 30MB，请分次上传或压缩后再传。' }, 413) });
 
 async function formPage(c: Context<AppEnv>, kind: ApplicationKind, extra: { values?: Record<string, string>; error?: string; fields?: Record<string, string>; results?: Array<{ id: number; name: string; uscc: string }>; notice?: string } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
@@ -97,16 +101,25 @@ for (const kind of ['offline', 'registered'] as const) {
   applicationRoutes.get(route, (c) => formPage(c, kind));
 
   // One form, several buttons: 点击搜索, a unit picked from the results, 暂存, 提交 (to the confirmation).
-  applicationRoutes.post(route, async (c) => {
+  applicationRoutes.post(route, pagesLimit, async (c) => {
     const { db } = c.get('app');
     const actor = c.get('actor')!;
-    const values = formValues(await c.req.parseBody());
+    const body = await c.req.parseBody({ all: true });
+    const values = formValues(body);
+    const files = [body.pages].flat().filter((f): f is File => f instanceof File && f.size > 0);
     const intent = values.pick ? 'pick' : values.intent;
-    if (intent === 'pick') {
-      await pickUnit(db, actor, kind, Number(values.pick), values);
-      return c.redirect(`${path}#unit`, 303);
+    try {
+      if (intent === 'pick') {
+        await pickUnit(db, actor, kind, Number(values.pick), values);
+        return c.redirect(`${path}#unit`, 303);
+      }
+      await saveDraft(db, actor, kind, values);
+      // 补登: pages chosen in the form come with whichever button was pressed, so nothing typed is lost.
+      if (files.length) await addDraftPages(db, storageOf(c), actor, kind, await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+    } catch (e) {
+      const refusal = refusalOf(e);
+      return formPage(c, kind, { values, ...refusal }, refusal.status);
     }
-    await saveDraft(db, actor, kind, values);
     if (intent === 'search') return formPage(c, kind, { values, results: await searchUnits(db, values.unitName ?? '') });
     if (intent !== 'submit') return c.redirect(`${path}?done=saved`, 303);
     try {
@@ -137,19 +150,7 @@ for (const kind of ['offline', 'registered'] as const) {
   });
 }
 
-// 补登: the paper agreement's pages, added to (and taken off) the draft before 提交.
-applicationRoutes.post('/registration/pages', pagesLimit, async (c) => {
-  const body = await c.req.parseBody({ all: true });
-  const files = [body.pages].flat().filter((f): f is File => f instanceof File && f.size > 0);
-  try {
-    await addDraftPages(c.get('app').db, storageOf(c), c.get('actor')!, 'registered', await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
-    return c.redirect('/student/registration#pages', 303);
-  } catch (e) {
-    const refusal = refusalOf(e);
-    return formPage(c, 'registered', refusal, refusal.status);
-  }
-});
-
+// 补登: a page taken off the draft before 提交 (pages are added with the form itself).
 applicationRoutes.post('/registration/pages/:upload{[A-Za-z0-9_-]{22}}/removal', async (c) => {
   await removeDraftPage(c.get('app').db, c.get('actor')!, 'registered', c.req.param('upload'));
   return c.redirect('/student/registration#pages', 303);
@@ -161,12 +162,18 @@ async function applicationPage(c: Context<AppEnv>, extra: { error?: string; fiel
   const actor = c.get('actor')!;
   const a = await getAgreement(db, actor, idParam(c));
   if (a.kind === 'online') return c.redirect(`/student/invitations/${a.id}`, 303);
-  const [actions, timeline] = await Promise.all([availableActions(db, workflowOfKind(a.kind), a, actor), agreementTimeline(db, a)]);
+  const [actions, timeline, link, pages] = await Promise.all([
+    availableActions(db, workflowOfKind(a.kind), a, actor),
+    agreementTimeline(db, a),
+    liveAssistLink(db, actor, a.id),
+    agreementPages(db, a.copyUploadIds),
+  ]);
   const unit = a.unitSnapshot;
   return render(c, 'student/applications/show', {
     title: agreementStateLabel(a.kind, 'graduate', a.state),
     a: letterView(a, agreementStateLabel(a.kind, 'graduate', a.state)),
     kindTitle: KINDS[a.kind].title,
+    pagesTitle: KINDS[a.kind].pagesTitle,
     formPath: KINDS[a.kind].path,
     verb: a.verb,
     unit: { ...unit, employerType: labelOf(EMPLOYER_TYPES, unit.employerType), industry: labelOf(INDUSTRIES, unit.industry), region: regionName(unit.region) ?? unit.region },
@@ -180,6 +187,8 @@ async function applicationPage(c: Context<AppEnv>, extra: { error?: string; fiel
     failed: inAgreementGroup(a.kind, 'failed', a.state),
     maskedUnitMobile: unit.contactMobile ? `${unit.contactMobile.slice(0, 3)}****${unit.contactMobile.slice(7)}` : null,
     maxPages: MAX_PAGES,
+    link: link && { ...link, sentText: formatShanghai(link.createdAt), expiresText: formatShanghai(link.expiresAt) },
+    pages,
     archiveLabels: {},
     fields: {},
     notice: ({ submitted: '已提交，请等待学校（院系）审核。', copy: '已回传，请等待学校（院系）审核。', assist: '已向用人单位发送短信。' } as Record<string, string>)[c.req.query('done') ?? ''],
@@ -232,7 +241,11 @@ applicationRoutes.post('/applications/:id{[0-9]+}/copy', pagesLimit, async (c) =
 applicationRoutes.post('/applications/:id{[0-9]+}/assist', async (c) => {
   const { config } = c.get('app');
   try {
-    await sendAssistLink(c.get('app').db, source(c), idParam(c), config.origin ?? new URL(c.req.url).origin);
+    // The link goes out in the platform's name: its address must be the configured public one, not
+    // whatever Host the request named (a demo without ORIGIN uses the address it was reached at).
+    const origin = config.origin ?? (config.demo ? new URL(c.req.url).origin : null);
+    if (!origin) throw new DomainError('conflict', '平台尚未配置对外访问地址（ORIGIN），暂不能发送短信链接，请联系学校就业部门');
+    await sendAssistLink(c.get('app').db, source(c), idParam(c), origin);
     return c.redirect(`/student/applications/${idParam(c)}?done=assist`, 303);
   } catch (e) {
     if (!(e instanceof DomainError)) throw e;

@@ -126,6 +126,7 @@ test('offline signing on a phone: 暂存, 提交, 退回修改, resubmission, tw
   const pdfText = pageTexts(new Uint8Array(pdf)).join('');
   assert.ok(pdfText.includes(row!.number!), 'the PDF carries the number');
   assert.ok(pdfText.includes('待用人单位盖章'), 'the PDF says it awaits the stamp');
+  assert.ok(pdfText.includes('甲方（用人单位）盖章'), 'the PDF leaves room for the stamp');
 
   await go(student.page, '#send-assist');
   assert.match(await text(student.page, '#form-notice'), '已向用人单位发送短信');
@@ -164,11 +165,11 @@ test('补登 on a phone, reviewed in 补登管理: pages, 提交, 院系 then �
     positionCategory: '13', positionName: '造价工程师', contactName: '陈主任', contactMobile: '13700002222', contactEmail: 'hr@rongcheng.example.com',
   });
   await student.page.click('input[name=archiveMode][value=none]');
-  await go(student.page, '#save-draft');
   const input = await student.page.$('#pages-input');
   await (input as unknown as { uploadFile: (p: string) => Promise<void> }).uploadFile(scan);
-  await go(student.page, '#pages-form button[type=submit]');
+  await go(student.page, '#save-draft');
   assert.match(await text(student.page, '#pages-heading'), '已上传 1 页');
+  assert.is(await student.page.$eval('#positionName', (e) => (e as HTMLInputElement).value), '造价工程师', 'what was typed is kept with the upload');
   await go(student.page, '#submit-application');
   await go(student.page, '#confirm');
   assert.is(await text(student.page, '#application-state'), '签约审核中');

@@ -125,7 +125,9 @@ test('就业协议审核 通过: the agreement exists with its number, marked as
   assert.is(rows.get('签约类型'), '线下签约');
   assert.not.ok(rows.has('邀约时间'), 'no letter rows for an offline agreement');
   const verify = await t.client('198.51.100.40').get(`/verify?no=${a.number}&code=${a.verificationCode}`);
-  assert.match(textOf(verify.doc, '#verify-result')!, '不存在');
+  assert.match(textOf(verify.doc, '#verify-result')!, '尚未生效');
+  assert.not.match(textOf(verify.doc, '#verify-result')!, offlineGraduate.name);
+  assert.is((await (await t.signInAs('employer')).get(`/employer/agreements/${offlineId}`)).status, 404, 'a unit not on the agreement sees nothing');
 });
 
 let token = '';
@@ -220,7 +222,7 @@ test('boundaries: another graduate, school or department gets 404 on the applica
   assert.is((await (await t.signInAs(otherDept)).get(`/school/agreements/${offlineId}`)).status, 404);
 });
 
-test('a unit on the platform (same USCC) gets the signed offline agreement in its 已签约 tab', async () => {
+test('a unit on the platform (same USCC) sees the offline agreement once it exists, and in 已签约 once signed', async () => {
   const [, , g] = await signable('10001');
   const c = await graduateClient(g!);
   const search = await c.post('/student/offline-signing', { intent: 'search', unitName: '越综合' });
@@ -229,13 +231,24 @@ test('a unit on the platform (same USCC) gets the signed offline agreement in it
   const filled = await c.get('/student/offline-signing');
   assert.is(filled.doc.querySelector('#uscc')!.getAttribute('value'), (await t.db.select().from(employers).where(eq(employers.name, '越综合企业')))[0]!.uscc);
   assert.is(filled.doc.querySelector('#region option[selected]')!.getAttribute('value'), '110000', 'the unit\'s district becomes its 省市 option');
+  assert.is(filled.doc.querySelector('#contactMobile')!.getAttribute('value'), '', 'the unit\'s contacts are not handed to a graduate');
+  assert.is((await c.post('/student/offline-signing', { pick: 'x' })).status, 404);
   const values = Object.fromEntries([...filled.doc.querySelectorAll('#application-form input[name], #application-form select[name]')].map((e) => [e.getAttribute('name')!, e.getAttribute('value') ?? e.querySelector('option[selected]')?.getAttribute('value') ?? '']));
-  await c.post('/student/offline-signing', { ...values, intent: 'submit', positionCategory: '13', positionName: '工程师', archiveMode: 'none' });
-  await c.post('/student/offline-signing/submission', {});
+  await c.post('/student/offline-signing', { ...values, intent: 'submit', positionCategory: '13', positionName: '工程师', archiveMode: 'none', contactName: '王经理', contactMobile: '13800000001', contactEmail: 'hr@yue.example.com' });
+  assert.is((await c.post('/student/offline-signing/submission', {})).status, 303);
   const [a] = await t.db.select().from(agreements).where(eq(agreements.graduateId, g!.id)).orderBy(desc(agreements.id)).limit(1);
   assert.ok(a!.employerId, 'linked to the platform unit');
-  await t.db.update(agreements).set({ state: 'signed', number: '2026-10001-999999', verificationCode: 'ABCDEFGH', signedAt: new Date() }).where(eq(agreements.id, a!.id));
-  const tab = await (await t.signInAs('employer')).get('/employer/agreements?tab=signed&cohort=2026');
+  const unit = await t.signInAs('employer');
+  assert.is((await unit.get(`/employer/agreements/${a!.id}`)).status, 404, 'not while the school reviews the application');
+  const dept = await t.signInAs(await departmentOf(g!));
+  const school = await t.signInAs('school');
+  await dept.post(`/school/agreements/${a!.id}/review`, { decision: 'approve' });
+  await school.post(`/school/agreements/${a!.id}/review`, { decision: 'approve' });
+  assert.is((await unit.get(`/employer/agreements/${a!.id}`)).status, 200, 'the agreement exists: the unit sees what it is asked to stamp');
+  assert.is((await c.upload(`/student/applications/${a!.id}/copy`, {}, { pages: { name: 'p.png', bytes: png } })).status, 303);
+  await dept.post(`/school/agreements/${a!.id}/review`, { decision: 'approve' });
+  await school.post(`/school/agreements/${a!.id}/review`, { decision: 'approve' });
+  const tab = await unit.get('/employer/agreements?tab=signed&cohort=2026');
   assert.match(textOf(tab.doc, '#agreements')!, g!.name);
 });
 
@@ -294,9 +307,12 @@ test('补登: hidden and refused with the 补登 switch off; pages, 提交, 补�
   const noPages = await c.post('/student/registration', { intent: 'submit', ...FORM });
   assert.is(noPages.status, 422);
   assert.is(textOf(noPages.doc, '#pages-error'), '请上传纸质就业协议书的照片或扫描件');
-  assert.is((await c.upload('/student/registration/pages', {}, { pages: { name: '纸质协议.png', bytes: png } })).status, 303);
+  assert.is((await c.upload('/student/registration', { intent: 'save', ...FORM }, { pages: { name: '纸质协议.png', bytes: png } })).status, 303);
   const form = await c.get('/student/registration');
   assert.match(textOf(form.doc, '#pages-heading')!, '已上传 1 页');
+  const [pageLink] = form.doc.querySelectorAll('#uploaded-pages a');
+  const other = await graduateClient((await signable('10002'))[1]!);
+  assert.is((await other.get(pageLink!.getAttribute('href')!)).status, 404, 'a draft page is its uploader\'s alone');
   assert.is(form.doc.querySelector('#positionName')!.getAttribute('value'), FORM.positionName, 'the draft kept what was typed');
   await c.post('/student/registration', { intent: 'submit', ...FORM });
   const submitted = await c.post('/student/registration/submission', {});
@@ -323,12 +339,73 @@ test('补登: hidden and refused with the 补登 switch off; pages, 提交, 补�
 test('inbox: the department sees offline and 补登 items waiting at its stage', async () => {
   const [, , , , , , g] = await signable('10001');
   const c = await graduateClient(g!);
-  await c.upload('/student/registration/pages', {}, { pages: { name: 'a.png', bytes: png } });
+  await c.upload('/student/registration', { intent: 'save', ...FORM }, { pages: { name: 'a.png', bytes: png } });
   await c.post('/student/registration', { intent: 'submit', ...FORM });
   assert.is((await c.post('/student/registration/submission', {})).status, 303);
   const home = await (await t.signInAs(await departmentOf(g!))).get('/school');
   assert.ok(Number(textOf(home.doc, '#inbox-registration strong')) >= 1);
   assert.is(home.doc.querySelector('#inbox-registration a')!.getAttribute('href'), '/school/registrations?state=registration_department_review');
+});
+
+test('assist links: one agreement\'s token reaches only that agreement; a link sent before a copy was returned stays dead; a repeated upload is answered as done; uploads past the limit are refused', async () => {
+  const [, , , , , , , , a1, b1] = await signable('10001');
+  const dept = await t.signInAs('department');
+  const dept2 = await t.signInAs('department2');
+  const school = await t.signInAs('school');
+  const ready = async (g: Graduate) => {
+    const c = await graduateClient(g);
+    await c.post('/student/offline-signing', { intent: 'submit', ...FORM });
+    const id = Number(/applications\/(\d+)/.exec((await c.post('/student/offline-signing/submission', {})).location!)![1]);
+    await (g.departmentId === (await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId ? dept : dept2).post(`/school/agreements/${id}/review`, { decision: 'approve' });
+    await school.post(`/school/agreements/${id}/review`, { decision: 'approve' });
+    return { c, id };
+  };
+  const A = await ready(a1!);
+  const B = await ready(b1!);
+  await A.c.post(`/student/applications/${A.id}/assist`, {});
+  const tokenA = /\/assist\/([A-Za-z0-9_-]{32})/.exec((await t.db.select().from(outbox).where(eq(outbox.recipient, FORM.contactMobile)).orderBy(desc(outbox.id)).limit(1))[0]!.body)![1]!;
+  const unit = t.client('203.0.113.20');
+  assert.is((await unit.upload(`/assist/${tokenA}`, {}, { pages: { name: 'a.png', bytes: png } })).status, 200);
+  assert.is((await stateOf(A.id)).state, 'signing_department_review');
+  assert.is((await stateOf(B.id)).state, 'awaiting_stamped_copy', 'the other agreement is untouched');
+  const again = await unit.upload(`/assist/${tokenA}`, {}, { pages: { name: 'a.png', bytes: png } });
+  assert.is(again.status, 200, 'a repeat on a flaky network is answered as done');
+  assert.ok(again.doc.querySelector('#assist-done'));
+  assert.is((await stateOf(A.id)).copyUploadIds.length, 1, 'and uploads nothing more');
+
+  await B.c.post(`/student/applications/${B.id}/assist`, {});
+  const tokenB = /\/assist\/([A-Za-z0-9_-]{32})/.exec((await t.db.select().from(outbox).where(eq(outbox.recipient, FORM.contactMobile)).orderBy(desc(outbox.id)).limit(1))[0]!.body)![1]!;
+  assert.is((await B.c.upload(`/student/applications/${B.id}/copy`, {}, { pages: { name: 'b.png', bytes: png } })).status, 303, 'the graduate uploads it herself');
+  const bDept = b1!.departmentId === (await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId ? dept : dept2;
+  await bDept.post(`/school/agreements/${B.id}/review`, { decision: 'return', reason: '请重新盖章' });
+  assert.is((await stateOf(B.id)).state, 'copy_returned');
+  assert.is((await t.client('203.0.113.21').get(`/assist/${tokenB}`)).status, 404, 'the earlier link does not come back to life');
+
+  const big = new Uint8Array(31 * 1024 * 1024);
+  await B.c.post(`/student/applications/${B.id}/assist`, {});
+  const tokenC = /\/assist\/([A-Za-z0-9_-]{32})/.exec((await t.db.select().from(outbox).where(eq(outbox.recipient, FORM.contactMobile)).orderBy(desc(outbox.id)).limit(1))[0]!.body)![1]!;
+  assert.is((await t.client('203.0.113.22').upload(`/assist/${tokenC}`, {}, { pages: { name: 'big.png', bytes: big } })).status, 413);
+  const wrong = t.client('203.0.113.23');
+  for (let i = 0; i < 20; i++) await wrong.get(`/assist/${'y'.repeat(32)}`);
+  assert.is((await wrong.upload(`/assist/${tokenC}`, {}, { pages: { name: 'c.png', bytes: png } })).status, 429, 'an IP that guessed too often cannot upload either');
+  assert.is((await stateOf(B.id)).state, 'copy_returned');
+});
+
+test('放弃申请 when the unit will not stamp; 暂存 is refused while an application is under review', async () => {
+  const [, , , , , , , , , , g] = await signable('10001');
+  const c = await graduateClient(g!);
+  await c.post('/student/offline-signing', { intent: 'submit', ...FORM });
+  const id = Number(/applications\/(\d+)/.exec((await c.post('/student/offline-signing/submission', {})).location!)![1]);
+  assert.is((await c.post('/student/offline-signing', { intent: 'save', ...FORM })).status, 409, 'nothing to draft while the application is under review');
+  const deptName = await departmentOf(g!);
+  await (await t.signInAs(deptName)).post(`/school/agreements/${id}/review`, { decision: 'approve' });
+  await (await t.signInAs('school')).post(`/school/agreements/${id}/review`, { decision: 'approve' });
+  const page = await c.get(`/student/applications/${id}`);
+  assert.ok(page.doc.querySelector('#abandon'));
+  assert.is((await c.get(`/student/applications/${id}/abandonment`)).status, 200);
+  assert.is((await c.post(`/student/applications/${id}/abandonment`, {})).status, 303);
+  assert.is((await stateOf(id)).state, 'abandoned');
+  assert.ok((await c.get('/student')).doc.querySelector('#start-offline'), 'free to apply again or sign another way');
 });
 
 test.run();

@@ -268,7 +268,7 @@ test('fragments: htmx gets the partials with idempotency keys on their forms; an
     c.set('app', { views } as never);
     await next();
   });
-  const row = { id: 7, name: '王', idNumber: '1', department: '计', unit: '越', positionName: '岗', stateLabel: '等待', canDecide: true };
+  const row = { id: 7, name: '王', idNumber: '1', department: '计', unit: '越', positionName: '岗', stateLabel: '等待', canDecide: true, quickApprove: true, verb: '审核' };
   app.post('/x', (c) => pageOrFragments(c, () => c.redirect('/page', 303), [{ view: 'school/agreements/_row', data: { r: row, verb: '审核' } }]));
   const htmx = await app.request('/x', { method: 'POST', headers: { 'hx-request': 'true' } });
   const fragment = parseHtml(`<table>${await htmx.text()}</table>`);

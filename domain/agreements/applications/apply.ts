@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, ilike, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, inArray, isNull } from 'drizzle-orm';
 import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../../db/client.ts';
-import { agreementDrafts, agreements, employers, graduates, uploads } from '../../../db/schema/index.ts';
+import { agreementDrafts, agreements, assistLinks, employers, graduates, uploads } from '../../../db/schema/index.ts';
 import type { Storage } from '../../../db/storage.ts';
 import type { Actor } from '../../auth/sessions.ts';
 import { cityOptionOf } from '../../codes/regions.ts';
@@ -31,8 +31,9 @@ export const APPLICATION_KINDS: Record<ApplicationKind, { workflow: AnyWorkflow;
   registered: { workflow: paperRegistration, pagesRequired: true },
 };
 
-/** Pages of a stamped or paper agreement one upload may carry, and their purpose. */
+/** Pages of a stamped or paper agreement one upload may carry, their total size, and their purpose. */
 export const MAX_PAGES = 10;
+export const MAX_PAGES_BYTES = 30 * 1024 * 1024;
 const PAGE_PURPOSE: Record<ApplicationKind, UploadPurpose> = { offline: 'agreement_copy', registered: 'paper_agreement' };
 
 function graduateOf(actor: Actor): number {
@@ -97,11 +98,23 @@ export async function applicationFormState(db: DbOrTx, actor: Actor, kind: Appli
   };
 }
 
+/** The pages of an agreement (its stamped copy, its paper agreement), in their order. */
+export async function agreementPages(db: DbOrTx, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  const rows = await db.select({ id: uploads.id, mime: uploads.mime, originalName: uploads.originalName }).from(uploads).where(inArray(uploads.id, [...ids]));
+  return ids.map((id) => rows.find((r) => r.id === id)).filter((r) => r !== undefined);
+}
+
 /** 暂存: the form as typed, on the server; nothing is checked but its size. */
 export async function saveDraft(db: DbOrTx, actor: Actor, kind: ApplicationKind, input: Record<string, string>): Promise<void> {
   const graduateId = graduateOf(actor);
   const values = draftOf(input);
   const editing = await editableApplication(db, graduateId, kind);
+  // While an application is under way (and not back with the graduate), there is nothing to draft.
+  if (!editing) {
+    const may = await mayApply(db, actor, kind);
+    if (!may.allowed) throw new DomainError('conflict', may.refusal);
+  }
   const pageUploadIds = editing && !(await draftRow(db, graduateId, kind)) ? editing.copyUploadIds : undefined;
   await db
     .insert(agreementDrafts)
@@ -121,11 +134,11 @@ export async function searchUnits(db: DbOrTx, q: string) {
     .limit(10);
 }
 
-/** A unit picked from the search fills the form's unit fields (the rest as typed) and is kept as the draft. */
+/** A unit picked from the search fills the form's unit fields (the rest as typed) and is kept as the draft; its contacts stay the unit's own. */
 export async function pickUnit(db: DbOrTx, actor: Actor, kind: ApplicationKind, employerId: number, input: Record<string, string>): Promise<void> {
+  if (!Number.isSafeInteger(employerId) || employerId <= 0) throw notFound('单位');
   const [unit] = await db.select().from(employers).where(and(eq(employers.id, employerId), eq(employers.verification, 'verified')));
   if (!unit) throw notFound('单位');
-  const fill = (v: string | null) => v ?? '';
   await saveDraft(db, actor, kind, {
     ...input,
     unitName: unit.name,
@@ -134,10 +147,6 @@ export async function pickUnit(db: DbOrTx, actor: Actor, kind: ApplicationKind, 
     industry: unit.industry,
     region: cityOptionOf(unit.region) ?? '',
     address: unit.address,
-    contactName: input.contactName || fill(unit.contactName),
-    contactPhone: input.contactPhone || fill(unit.contactPhone),
-    contactMobile: input.contactMobile || fill(unit.contactMobile),
-    contactEmail: input.contactEmail || fill(unit.contactEmail),
   });
 }
 
@@ -215,13 +224,24 @@ export async function abandonApplication(db: Db, source: Source, id: number): Pr
   });
 }
 
+/** Stages the pages of one upload; any refusal is the form's `pages` field's. */
+async function stagePages(storage: Storage, files: IncomingFile[], already = 0) {
+  if (files.length === 0) throw new DomainError('invalid', '请选择要上传的照片或扫描件', { pages: '请选择要上传的照片或扫描件' });
+  if (already + files.length > MAX_PAGES) throw new DomainError('invalid', `最多上传 ${MAX_PAGES} 页`, { pages: `最多上传 ${MAX_PAGES} 页` });
+  if (files.reduce((n, f) => n + f.bytes.length, 0) > MAX_PAGES_BYTES) throw new DomainError('invalid', '一次上传的文件合计不能超过 30MB', { pages: '一次上传的文件合计不能超过 30MB' });
+  try {
+    return await stageFiles(storage, Object.fromEntries(files.map((f, i) => [`pages${i}`, f])));
+  } catch (e) {
+    if (e instanceof DomainError && e.code === 'invalid') throw new DomainError('invalid', e.message, { pages: Object.values(e.fields)[0] ?? e.message });
+    throw e;
+  }
+}
+
 /** Pages for the draft of a 补登 (the paper agreement), checked and stored; the draft lists them. */
 export async function addDraftPages(db: Db, storage: Storage, actor: Actor, kind: ApplicationKind, files: IncomingFile[]): Promise<void> {
   const graduateId = graduateOf(actor);
   const current = (await draftRow(db, graduateId, kind))?.pageUploadIds ?? (await editableApplication(db, graduateId, kind))?.copyUploadIds ?? [];
-  if (files.length === 0) throw new DomainError('invalid', '请选择要上传的文件', { pages: '请选择要上传的文件' });
-  if (current.length + files.length > MAX_PAGES) throw new DomainError('invalid', `最多上传 ${MAX_PAGES} 页`, { pages: `最多上传 ${MAX_PAGES} 页` });
-  const { stored, discard } = await stageFiles(storage, Object.fromEntries(files.map((f, i) => [`pages${i}`, f])));
+  const { stored, discard } = await stagePages(storage, files, current.length);
   try {
     await db.transaction(async (tx) => {
       const ids: string[] = [];
@@ -274,9 +294,7 @@ export async function storeCopy(
   files: IncomingFile[],
   lockRow: (tx: Tx) => Promise<{ row: Agreement; uploadedBy: number | null; fireAs: EventSource; viaLink: boolean; after?: (tx: Tx) => Promise<void> }>,
 ): Promise<string> {
-  if (files.length === 0) throw new DomainError('invalid', '请选择盖章协议书的照片或扫描件', { pages: '请选择盖章协议书的照片或扫描件' });
-  if (files.length > MAX_PAGES) throw new DomainError('invalid', `最多上传 ${MAX_PAGES} 页`, { pages: `最多上传 ${MAX_PAGES} 页` });
-  const { stored, discard } = await stageFiles(storage, Object.fromEntries(files.map((f, i) => [`pages${i}`, f])));
+  const { stored, discard } = await stagePages(storage, files);
   try {
     return await db.transaction(async (tx) => {
       const { row, uploadedBy, fireAs, viaLink, after } = await lockRow(tx);
@@ -285,6 +303,8 @@ export async function storeCopy(
       for (const file of Object.values(stored)) ids.push(await recordUpload(tx, file!, { purpose: 'agreement_copy', uploadedBy, agreementId: row.id, schoolId: row.schoolId }));
       const state = await fire(tx, offlineSigning, fireAs, row, 'upload_copy', { changes: { copyUploadIds: ids, reviewReason: null }, viaLink });
       await after?.(tx);
+      // Whichever door the copy came through, links sent earlier stop working: a copy returned later needs a new one.
+      await tx.update(assistLinks).set({ revokedAt: new Date() }).where(and(eq(assistLinks.agreementId, row.id), isNull(assistLinks.usedAt), isNull(assistLinks.revokedAt)));
       return state;
     });
   } catch (e) {

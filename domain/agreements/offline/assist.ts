@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, count, eq, gt, isNull } from 'drizzle-orm';
+import { and, count, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../../../db/client.ts';
 import { agreements, assistLinks } from '../../../db/schema/index.ts';
 import type { Storage } from '../../../db/storage.ts';
@@ -57,8 +57,8 @@ async function findLiveLink(tx: Tx, token: string, now: Date) {
   return live ? { link: link!, row: row! as Agreement } : null;
 }
 
-/** Checks a token and counts a wrong one against the IP, in a transaction of its own so the count stays. */
-async function checkLink(db: Db, token: string, ip: string | null, now: Date): Promise<void> {
+/** Checks a token and counts a wrong one against the IP, in a transaction of its own so the count stays; call it before reading an upload. */
+export async function checkLink(db: Db, token: string, ip: string | null, now = new Date()): Promise<void> {
   const live = await db.transaction(async (tx) => {
     const attempt = await guardAttempts(tx, { purpose: 'assist_link', portal: null, accountKey: `assist:${ip ?? 'unknown'}`, ip }, '尝试次数过多，请 15 分钟后再试', ASSIST_LIMITS);
     const found = await findLiveLink(tx, token, now);
@@ -76,6 +76,26 @@ export async function openAssistLink(db: Db, token: string, ip: string | null, o
     if (!found) throw new DomainError('not_found', LINK_UNUSABLE);
     return agreementDocument(tx, { actor: null, ip, role: 'link' }, found.row, origin);
   });
+}
+
+/** A link used for an upload within the last minutes: a repeat of that upload (a flaky network) is answered as done. */
+export async function usedJustNow(db: Db, token: string, now = new Date()): Promise<boolean> {
+  if (!/^[A-Za-z0-9_-]{32}$/.test(token)) return false;
+  const [link] = await db.select({ usedAt: assistLinks.usedAt }).from(assistLinks).where(eq(assistLinks.tokenHash, hashOf(token)));
+  return !!link?.usedAt && now.getTime() - link.usedAt.getTime() < 10 * 60 * 1000;
+}
+
+/** The latest link sent for one of the graduate's applications, if it still works: when it was sent, to which phone, until when. */
+export async function liveAssistLink(db: Db, actor: Actor, id: number, now = new Date()) {
+  if (actor.role !== 'student' || actor.graduateId === null) throw forbidden();
+  const [link] = await db
+    .select({ createdAt: assistLinks.createdAt, expiresAt: assistLinks.expiresAt, phone: assistLinks.phone })
+    .from(assistLinks)
+    .innerJoin(agreements, eq(agreements.id, assistLinks.agreementId))
+    .where(and(eq(assistLinks.agreementId, id), eq(agreements.graduateId, actor.graduateId), isNull(assistLinks.usedAt), isNull(assistLinks.revokedAt), gt(assistLinks.expiresAt, now)))
+    .orderBy(desc(assistLinks.id))
+    .limit(1);
+  return link ? { ...link, phone: `${link.phone.slice(0, 3)}****${link.phone.slice(7)}` } : null;
 }
 
 /** The unit's upload of the stamped copy through the link, which is then used up. */

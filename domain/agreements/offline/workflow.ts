@@ -45,6 +45,7 @@ export const SIGNING_REVIEW: ReviewChain<S> = {
   messages: { decision: '请选择通过、退回修改或不通过', reason: '退回修改或不通过时请填写原因及具体问题' },
   title: '签约{verb}',
   stageLabels: { department: '院系{verb}', school: '学校{verb}' },
+  checksPages: true,
 };
 
 export const ONE_AT_A_TIME = '你已有一份签约或签约申请在办理中，一次只能办理一份';
@@ -195,12 +196,12 @@ export const offlineSigning = defineWorkflow({
       guards: [schoolSwitchOn<Agreement>('onlineSigning', '学校暂未开启在线签约，暂不能提交'), graduateMaySign<Agreement>()],
       effects: [(ctx) => tellReviewers(ctx, AGREEMENT_REVIEW, '重新提交了就业协议申请。')],
     },
-    /** 放弃申请: the graduate gives up an application waiting for them, to sign some other way. */
+    /**
+     * 放弃申请: the graduate gives up an application waiting for them (to be edited, or for a stamp
+     * the unit will not give), to sign some other way.
+     */
     abandon: {
-      transitions: [
-        { from: 'returned', to: 'abandoned', by: 'student' },
-        { from: 'withdrawn', to: 'abandoned', by: 'student' },
-      ],
+      transitions: (['returned', 'withdrawn', 'awaiting_stamped_copy', 'copy_returned'] as const).map((from) => ({ from, to: 'abandoned' as const, by: 'student' as const })),
     },
     /** 本人回传协议书 or 用人单位协助回传协议书: the stamped copy goes to 签约审核. */
     upload_copy: {

@@ -27,6 +27,7 @@ export const REGISTRATION_REVIEW: ReviewChain<S> = {
   messages: { decision: '请选择通过、退回修改或不通过', reason: '退回修改或不通过时请填写原因及具体问题' },
   title: '签约{verb}',
   stageLabels: { department: '院系{verb}', school: '学校{verb}' },
+  checksPages: true,
 };
 
 const link = (id: number) => `/student/applications/${id}`;
