@@ -43,8 +43,10 @@ test.after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+// Locators wait until an element is visible and holds still (an uploaded page's image may still be
+// loading and moving the form), so clicks hold on a busy machine.
 async function go(page: Page, selector: string) {
-  await Promise.all([page.waitForNavigation(), page.click(selector)]);
+  await Promise.all([page.waitForNavigation(), page.locator(selector).click()]);
 }
 
 async function signedIn(portal: string, login: string, password: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
@@ -83,8 +85,8 @@ const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.tex
 
 async function decide(page: Page, path: string, decision: 'approve' | 'return', reason?: string) {
   await page.goto(`${base}${path}`);
-  await page.click(`input[name=decision][value=${decision}]`);
-  if (reason) await page.type('#reason', reason);
+  await page.locator(`input[name=decision][value=${decision}]`).click();
+  if (reason) await page.locator('#reason').fill(reason);
   await go(page, '#submit-review');
 }
 
@@ -98,7 +100,7 @@ test('offline signing on a phone: 暂存, 提交, 退回修改, resubmission, tw
   });
   await go(student.page, '#save-draft');
   assert.match(await text(student.page, '#form-notice'), '已暂存');
-  await student.page.click('input[name=archiveMode][value=none]');
+  await student.page.locator('input[name=archiveMode][value=none]').click();
   await go(student.page, '#submit-application');
   assert.match(await text(student.page, '#confirm-summary'), '闽江数据科技有限公司');
   await fits(student.page);
@@ -164,7 +166,7 @@ test('补登 on a phone, reviewed in 补登管理: pages, 提交, 院系 then �
     unitName: '榕城建设集团有限公司', uscc: '91350100M000100Y43', employerType: '39', industry: '34', region: '350100', address: '福建省福州市台江区江滨路 8 号',
     positionCategory: '13', positionName: '造价工程师', contactName: '陈主任', contactMobile: '13700002222', contactEmail: 'hr@rongcheng.example.com',
   });
-  await student.page.click('input[name=archiveMode][value=none]');
+  await student.page.locator('input[name=archiveMode][value=none]').click();
   const input = await student.page.$('#pages-input');
   await (input as unknown as { uploadFile: (p: string) => Promise<void> }).uploadFile(scan);
   await go(student.page, '#save-draft');
@@ -180,7 +182,7 @@ test('补登 on a phone, reviewed in 补登管理: pages, 提交, 院系 then �
   assert.match(await text(dept.page, `#agreement-${id}-row`), '等待院系审核');
   await go(dept.page, `#agreement-${id}-row a`);
   assert.ok(await dept.page.$('#uploaded-pages img'));
-  await dept.page.click('input[name=decision][value=approve]');
+  await dept.page.locator('input[name=decision][value=approve]').click();
   await go(dept.page, '#submit-review');
   const school = await signedIn('school', '10001-admin', DEMO_PASSWORDS.school, DESK);
   await decide(school.page, `/school/registrations/${id}`, 'approve');
