@@ -32,6 +32,7 @@ const schema = z
     JOBS: flag(true),
     TRUST_PROXY: flag(false),
     REVIEW_DIGEST_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(3),
+    TERMINATION_ANSWER_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(7),
   })
   .superRefine((c, ctx) => {
     if (c.SMS_TRANSPORT === 'webhook' && !c.SMS_WEBHOOK_URL)
@@ -58,6 +59,8 @@ export type Config = {
   trustProxy: boolean;
   /** The daily digest tells reviewers about items waiting longer than this many days. */
   reviewDigestDays: number;
+  /** A termination waiting longer than this for the other party's answer is flagged to the school in the digest. */
+  terminationAnswerDays: number;
   /** The dev mailbox page exists only while a dev transport is in use. */
   devMailbox: boolean;
 };
@@ -93,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobs: c.JOBS,
     trustProxy: c.TRUST_PROXY,
     reviewDigestDays: c.REVIEW_DIGEST_DAYS,
+    terminationAnswerDays: c.TERMINATION_ANSWER_DAYS,
     devMailbox: c.SMS_TRANSPORT === 'dev' || c.MAIL_TRANSPORT === 'dev',
   };
 }

@@ -1,6 +1,7 @@
 import type { Tx } from '../db/client.ts';
 import { expireDueInvitations, remindDueInvitations } from '../domain/agreements/online/expiry.ts';
 import { remindReviewers } from '../domain/reviews/inbox.ts';
+import { remindSilentTerminations } from '../domain/terminations/terminate.ts';
 import type { Job } from './scheduler.ts';
 
 // X3: invitations past 应约截止时间 end as 学生逾期未回应 every minute, in batches; graduates are
@@ -16,12 +17,13 @@ export const expireInvitationsJob: Job = {
   },
 };
 
-export function reviewDigestJob(days: number): Job {
+export function reviewDigestJob(days: number, terminationAnswerDays: number): Job {
   return {
     name: 'review-digest',
     schedule: '0 8 * * *',
     async run(tx: Tx) {
-      return { reviewers: await remindReviewers(tx, new Date(), days) };
+      const now = new Date();
+      return { reviewers: await remindReviewers(tx, now, days), silentTerminations: await remindSilentTerminations(tx, now, terminationAnswerDays) };
     },
   };
 }

@@ -18,5 +18,5 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
 }
 
 export function allJobs(config: Config, db: Db, log: Logger): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays)];
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays)];
 }

@@ -10,3 +10,4 @@ export * from './verification-codes.ts';
 export * from './uploads.ts';
 export * from './employer-verifications.ts';
 export * from './agreements.ts';
+export * from './terminations.ts';

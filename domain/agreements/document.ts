@@ -70,6 +70,8 @@ export type AgreementDocument = {
   awaitingStamp: boolean;
   /** Room for the parties' stamp and signatures on the printed copy (offline signing). */
   stampBlock: boolean;
+  /** 已解约: when, for the mark on the preview and the PDF. */
+  terminatedOn: string | null;
 };
 
 const PLATFORM = '全国高校毕业生网上签约与毕业去向登记平台';
@@ -103,7 +105,8 @@ export async function agreementDocument(db: DbOrTx, source: EventSource, row: ty
   if (!inAgreementGroup(row.kind, 'documented', row.state) || !number || !verificationCode || !graduate || !school) {
     throw new DomainError('illegal_transition', '签约完成后才能查看就业协议书');
   }
-  const signed = inAgreementGroup(row.kind, 'signed', row.state);
+  const terminated = inAgreementGroup(row.kind, 'terminated', row.state);
+  const signed = terminated || inAgreementGroup(row.kind, 'signed', row.state);
   const approvals = await db
     .select({ fromState: events.fromState, occurredAt: events.occurredAt })
     .from(events)
@@ -203,6 +206,7 @@ export async function agreementDocument(db: DbOrTx, source: EventSource, row: ty
     completion: completionOf(row.kind, signed, verb, row.signedAt ? formatShanghai(row.signedAt) : ''),
     awaitingStamp: !signed,
     stampBlock: isStampedOnPaper(row.kind),
+    terminatedOn: terminated ? formatShanghai(row.updatedAt).slice(0, 10) : null,
   };
 }
 
@@ -223,6 +227,7 @@ export const verifyForm = z.object({
 export type AgreementValidity =
   | { status: 'valid'; number: string; kind: string; signedOn: string; schoolName: string; unitName: string }
   | { status: 'pending'; number: string; kind: string; schoolName: string; unitName: string }
+  | { status: 'terminated'; number: string; kind: string; signedOn: string; terminatedOn: string; schoolName: string; unitName: string }
   | { status: 'unknown' };
 
 /** Wrong number/code pairs an IP may try in a sliding window, counted in PostgreSQL for all processes. */
@@ -232,8 +237,9 @@ const TOO_MANY_LOOKUPS = '查验次数过多，请 15 分钟后再试';
 /**
  * What the number and code printed on an agreement say about it. A wrong code and an unknown
  * number get the same answer and both count against the IP, so the page can be used neither to
- * find out which numbers exist nor to guess codes. 已解约 arrives with termination; until then only
- * a signed agreement is 有效, and one printed for the unit's stamp (offline) is 尚未生效.
+ * find out which numbers exist nor to guess codes. Only
+ * a signed agreement is 有效, one printed for the unit's stamp (offline) is 尚未生效, and one ended by a
+ * termination is 已解约.
  */
 export async function verifyAgreement(db: Db, input: unknown, ip: string | null): Promise<AgreementValidity> {
   const { no, code } = parseForm(verifyForm, input);
@@ -241,15 +247,17 @@ export async function verifyAgreement(db: Db, input: unknown, ip: string | null)
     // Keyed by IP, not by number: a per-number limit would let anyone block an agreement's check.
     const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: `verify:${ip ?? 'unknown'}`, ip }, TOO_MANY_LOOKUPS, VERIFY_LIMITS);
     const [row] = await tx
-      .select({ kind: agreements.kind, state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
+      .select({ kind: agreements.kind, state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, updatedAt: agreements.updatedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
       .from(agreements)
       .where(eq(agreements.number, no));
     const known = !!row?.code && sameCode(row.code, code) && inAgreementGroup(row.kind, 'documented', row.state) && !!row.school;
     await attempt.record(known);
     if (!known) return { status: 'unknown' } as const;
     const shown = { number: no, kind: AGREEMENT_KIND_LABELS[row!.kind], schoolName: row!.school!.name, unitName: row!.unit.name };
+    const signedOn = row!.signedAt ? formatShanghai(row!.signedAt).slice(0, 10) : '';
+    if (inAgreementGroup(row!.kind, 'terminated', row!.state)) return { status: 'terminated', ...shown, signedOn, terminatedOn: formatShanghai(row!.updatedAt).slice(0, 10) } as const;
     if (!inAgreementGroup(row!.kind, 'signed', row!.state)) return { status: 'pending', ...shown } as const;
-    return { status: 'valid', ...shown, signedOn: row!.signedAt ? formatShanghai(row!.signedAt).slice(0, 10) : '' } as const;
+    return { status: 'valid', ...shown, signedOn } as const;
   });
 }
 

@@ -10,7 +10,7 @@ import type { AgreementKind } from './states.ts';
 // steps, the document, /verify, the review page) read to speak of an agreement in its own words.
 
 /** The groups every kind's table names, so shared code can ask them of any agreement. */
-export type AgreementGroup = 'active' | 'terminal' | 'pending' | 'inReview' | 'editable' | 'awaitingCopy' | 'signed' | 'documented' | 'failed';
+export type AgreementGroup = 'active' | 'terminal' | 'pending' | 'inReview' | 'editable' | 'awaitingCopy' | 'signed' | 'terminated' | 'documented' | 'failed';
 export type AgreementAudience = 'graduate' | 'employer' | 'reviewer' | 'summary';
 
 type KindEntry = {

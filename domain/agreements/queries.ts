@@ -1,14 +1,17 @@
-import { and, asc, count, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { agreements, departments, events, graduates, provinces, schools } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
-import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
+import { DESTINATIONS, EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
 import { notFound } from '../errors.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { agreementEventLabel, agreementStateLabel, inAgreementGroup } from './kinds.ts';
-import { EMPLOYER_TABS } from './online/workflow.ts';
+import { termination } from '../terminations/workflow.ts';
+import { eventLabel } from '../workflow/kernel.ts';
+import { withVerb } from '../reviews/chain.ts';
+import { EMPLOYER_TABS, type EmployerTab } from './employer-tabs.ts';
 import { agreementScope } from './visibility.ts';
 
 // What each party reads about its agreements; every query goes through agreementScope.
@@ -42,7 +45,8 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
     .orderBy(asc(events.id));
   return rows.map((r) => ({
     at: r.at,
-    what: agreementEventLabel(a.kind, r.action, r.fromState, r.toState, a.verb),
+    // A termination's events join its agreement's trail (one timeline), in the termination's words.
+    what: r.action.startsWith(`${termination.action ?? termination.subject}.`) ? withVerb(eventLabel(termination, r.action, r.fromState, r.toState), a.verb) : agreementEventLabel(a.kind, r.action, r.fromState, r.toState, a.verb),
     who: r.role === 'link' ? '用人单位（协助回传）' : r.role && r.role in ROLE_LABELS ? ROLE_LABELS[r.role as Role] : '系统',
     reason: r.reason,
   }));
@@ -52,8 +56,12 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
 export async function graduateAgreements(db: DbOrTx, actor: Actor) {
   const rows = await db.select().from(agreements).where(agreementScope(actor)).orderBy(desc(agreements.createdAt), desc(agreements.id));
   const active = rows.find((r) => inAgreementGroup(r.kind, 'active', r.state));
+  // Until destination registration exists: a signed agreement is 签就业协议形式就业; once it was
+  // terminated and none is active, the graduate is 待就业 (S8).
+  const destination = active && inAgreementGroup(active.kind, 'signed', active.state) ? DESTINATIONS['10'] : !active && rows.some((r) => inAgreementGroup(r.kind, 'terminated', r.state)) ? DESTINATIONS['70'] : null;
   return {
     active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
+    destination,
     rows: rows.map((r) => ({
       id: r.id,
       // An invitation is answered on its letter's page; an application is followed on its own.
@@ -75,12 +83,12 @@ function nextStep(kind: LoadedAgreement['kind'], state: string): string | null {
   return null;
 }
 
-export type EmployerTab = keyof typeof EMPLOYER_TABS;
+export type { EmployerTab };
 export const EMPLOYER_PAGE_SIZE = 20;
 
 /** E6: the unit's agreements of one tab and cohort, searchable by name; ID numbers masked. */
 export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab: EmployerTab; cohort: number; q?: string | undefined; page: number }) {
-  const conditions: SQL[] = [agreementScope(actor), eq(agreements.cohort, query.cohort), inArray(agreements.state, [...EMPLOYER_TABS[query.tab].states])];
+  const conditions: SQL[] = [agreementScope(actor), eq(agreements.cohort, query.cohort), EMPLOYER_TABS[query.tab].where];
   if (query.q) conditions.push(or(ilike(graduates.name, `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`))!);
   const where = and(...conditions);
   const [rows, total] = await Promise.all([
@@ -113,9 +121,12 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
   };
 }
 
-/** The 工作台 counts per status word of the unit's agreements in a cohort. */
+/** The 工作台 counts per status word of the unit's agreements in a cohort, in one pass. */
 export async function employerCounts(db: DbOrTx, actor: Actor, cohort: number) {
-  const rows = await db.select({ state: agreements.state, n: count() }).from(agreements).where(and(agreementScope(actor), eq(agreements.cohort, cohort))).groupBy(agreements.state);
-  return Object.values(EMPLOYER_TABS).map((tab) => ({ label: tab.label, n: rows.filter((r) => (tab.states as readonly string[]).includes(r.state)).reduce((s, r) => s + r.n, 0) }));
+  const tabs = Object.values(EMPLOYER_TABS);
+  const [row] = await db
+    .select(Object.fromEntries(tabs.map((t, i) => [`t${i}`, sql<number>`count(*) filter (where ${t.where})`.mapWith(Number)])))
+    .from(agreements)
+    .where(and(agreementScope(actor), eq(agreements.cohort, cohort)));
+  return tabs.map((t, i) => ({ label: t.label, n: (row as Record<string, number> | undefined)?.[`t${i}`] ?? 0 }));
 }
-

@@ -20,6 +20,8 @@ export const AGREEMENT_STATES = [
   'registration_department_review', 'registration_school_review', 'registration_rejected',
   // an application the graduate gave up (offline, registered)
   'abandoned',
+  // 已解约: a signed agreement ended by a termination (every kind)
+  'terminated',
 ] as const;
 export type AgreementState = (typeof AGREEMENT_STATES)[number];
 

@@ -6,7 +6,7 @@ import type { Actor } from '../auth/sessions.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { schoolSettingsOf } from '../schools/switches.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
-import type { Effect, EventSpec, Target } from '../workflow/kernel.ts';
+import type { Effect, EventSpec, FireContext, Target } from '../workflow/kernel.ts';
 
 // The review chain every reviewed workflow shares (DESIGN.md section 5): the department's stage
 // then the school's, or the school's alone, as the school set it (S4) when the item entered review;
@@ -58,10 +58,12 @@ export function reviewStageOf(actor: Actor): ReviewStage {
 
 /** S4: where an item entering review goes — the department's stage, or the school's when it reviews alone. */
 export function enterReview<S extends string, R extends { schoolId: number }>(chain: ReviewChain<S>): Target<S, R> {
-  return {
-    oneOf: [chain.stages.department, chain.stages.school],
-    pick: async (ctx) => ((await schoolSettingsOf(ctx)).reviewMode === 'school_only' ? chain.stages.school : chain.stages.department),
-  };
+  return { oneOf: [chain.stages.department, chain.stages.school], pick: (ctx) => firstStage(chain, ctx) };
+}
+
+/** The stage an item enters review at, as its school reviews now (S4). */
+export async function firstStage<S extends string>(chain: ReviewChain<S>, ctx: FireContext<{ schoolId: number }>): Promise<S> {
+  return (await schoolSettingsOf(ctx)).reviewMode === 'school_only' ? chain.stages.school : chain.stages.department;
 }
 
 export type ReviewEffects<S extends string, R> = {

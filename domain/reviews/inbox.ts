@@ -4,6 +4,7 @@ import type { DbOrTx, Tx } from '../../db/client.ts';
 import { OFFLINE_QUEUES } from '../agreements/offline/workflow.ts';
 import { ONLINE_QUEUE } from '../agreements/online/workflow.ts';
 import { REGISTERED_QUEUE } from '../agreements/registered/workflow.ts';
+import { TERMINATION_QUEUES } from '../terminations/workflow.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { notifyUser } from '../notifications.ts';
 import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
@@ -27,7 +28,7 @@ export type ReviewQueue = {
   chain: ReviewChain<string>;
 };
 
-export const REVIEW_QUEUES: readonly ReviewQueue[] = [ONLINE_QUEUE, ...OFFLINE_QUEUES, REGISTERED_QUEUE];
+export const REVIEW_QUEUES: readonly ReviewQueue[] = [ONLINE_QUEUE, ...OFFLINE_QUEUES, REGISTERED_QUEUE, ...TERMINATION_QUEUES];
 
 export type InboxEntry = { key: string; title: string; label: string; href: string; waiting: number };
 

@@ -1,5 +1,5 @@
 // What an uploaded file is for; it decides who may see it (domain/uploads/access.ts).
-export const UPLOAD_PURPOSES = ['employer_licence', 'employer_authorization', 'agreement_copy', 'paper_agreement'] as const;
+export const UPLOAD_PURPOSES = ['employer_licence', 'employer_authorization', 'agreement_copy', 'paper_agreement', 'termination_letter', 'termination_evidence'] as const;
 export type UploadPurpose = (typeof UPLOAD_PURPOSES)[number];
 
 export const UPLOAD_PURPOSE_LABELS: Record<UploadPurpose, string> = {
@@ -7,4 +7,6 @@ export const UPLOAD_PURPOSE_LABELS: Record<UploadPurpose, string> = {
   employer_authorization: '网签授权书',
   agreement_copy: '单位盖章的就业协议书',
   paper_agreement: '纸质就业协议书',
+  termination_letter: '解约函',
+  termination_evidence: '强制解约证明材料',
 };

@@ -34,7 +34,8 @@ export type Guard<R> = {
   /** The rule it holds, as DESIGN.md numbers it (G4, S4, X3 …). */
   rule: string;
   allows: (ctx: FireContext<R>) => boolean | Promise<boolean>;
-  refusal: string;
+  /** What the actor is told; may say what it counted (a limit, say). */
+  refusal: string | ((ctx: FireContext<R>) => string | Promise<string>);
   code?: 'illegal_transition' | 'conflict' | 'forbidden';
   /** Refused, the kernel fires this event of the same workflow as the system instead (X3: an action past the deadline expires it). */
   otherwise?: string;
@@ -77,6 +78,11 @@ export type WorkflowSpec<S extends string, E extends string, C extends string, A
   id: PgColumn;
   /** The tenant of a row, written on its event rows. */
   schoolOf?: (row: R | I) => number | null;
+  /**
+   * Whose trail the event rows join, when not the row's own: a termination's events are its
+   * agreement's (one timeline); the row's id goes into the event's data under the subject's name.
+   */
+  trailOf?: (row: R | I) => { type: string; id: number };
   states: readonly S[];
   /** Named state groups; `terminal` is required: no event leaves a terminal state. */
   groups: Record<G | 'terminal', readonly S[]>;
@@ -132,10 +138,21 @@ async function resolve<S extends string, R>(to: Target<S, R>, ctx: FireContext<R
   return typeof to === 'string' ? to : to.pick(ctx);
 }
 
+function refusalOf<R>(guard: Guard<R>, ctx: FireContext<R>): string | Promise<string> {
+  return typeof guard.refusal === 'string' ? guard.refusal : guard.refusal(ctx);
+}
+
 /** The first guard that refuses, or null. */
 async function refusingGuard<R>(guards: ReadonlyArray<Guard<R>> | undefined, ctx: FireContext<R>): Promise<Guard<R> | null> {
   for (const g of guards ?? []) if (!(await g.allows(ctx))) return g;
   return null;
+}
+
+/** The subject an event row is written under, and its data. */
+function trail<R>(wf: { subject: string; trailOf?: (row: R) => { type: string; id: number } }, row: R, id: number, data: Record<string, unknown> | null | undefined) {
+  const other = wf.trailOf?.(row);
+  if (!other) return { subjectType: wf.subject, subjectId: id, data: data ?? null };
+  return { subjectType: other.type, subjectId: other.id, data: { ...data, [wf.subject]: id } };
 }
 
 type FireOptions = {
@@ -172,14 +189,14 @@ export async function fire<S extends string, E extends string, C extends string,
   const ctx = context(tx, row, source.actor, now);
   const refused = await refusingGuard(spec.guards, ctx);
   if (refused?.otherwise) return fire(tx, wf, { actor: null, ip: source.ip }, row, refused.otherwise as E, { now });
-  if (refused) throw new DomainError(refused.code ?? 'illegal_transition', refused.refusal);
+  if (refused) throw new DomainError(refused.code ?? 'illegal_transition', await refusalOf(refused, ctx));
   const to = await resolve(transition.to, ctx);
   await tx
     .update(wf.table)
     .set({ ...opts.changes, state: to, updatedAt: now } as never)
     .where(eq(wf.id, row.id));
   const reason = opts.reason ?? null;
-  await writeEvent(tx, by === 'link' ? { ...source, role: 'link' } : source, { subjectType: wf.subject, subjectId: row.id, schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason, data: opts.data ?? null });
+  await writeEvent(tx, by === 'link' ? { ...source, role: 'link' } : source, { ...trail(wf, row, row.id, opts.data), schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason });
   for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id: row.id, event, from: row.state as S, to, reason });
   return to;
 }
@@ -202,13 +219,13 @@ export async function create<S extends string, E extends string, C extends strin
   const now = opts.now ?? new Date();
   const ctx = context(tx, values, source.actor, now);
   const refused = await refusingGuard(spec.guards, ctx);
-  if (refused) return { refused: refused.refusal, rule: refused.rule };
+  if (refused) return { refused: await refusalOf(refused, ctx), rule: refused.rule };
   const to = await resolve(spec.to, ctx);
   const insert = tx.insert(wf.table).values({ ...values, state: to } as never);
   const rows = (await (opts.skipOnConflict ? insert.onConflictDoNothing() : insert).returning({ id: wf.id })) as Array<{ id: number }>;
   const id = rows[0]?.id;
   if (id === undefined) return { conflict: true };
-  await writeEvent(tx, source, { subjectType: wf.subject, subjectId: id, schoolId: wf.schoolOf?.(values) ?? null, action: `${wf.action ?? wf.subject}.${creation}`, toState: to, data: opts.data ?? null });
+  await writeEvent(tx, source, { ...trail(wf, values, id, opts.data), schoolId: wf.schoolOf?.(values) ?? null, action: `${wf.action ?? wf.subject}.${creation}`, toState: to });
   for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id, event: creation, from: null, to, reason: null });
   return { id };
 }
@@ -256,7 +273,7 @@ export async function availableActions<S extends string, E extends string, C ext
   const result: Partial<Record<E, Availability>> = {};
   for (const event of eventsFrom(wf, row.state, actor.role)) {
     const refused = await refusingGuard(wf.events[event].guards, ctx);
-    result[event] = refused ? { allowed: false, refusal: refused.refusal, rule: refused.rule } : { allowed: true };
+    result[event] = refused ? { allowed: false, refusal: await refusalOf(refused, ctx), rule: refused.rule } : { allowed: true };
   }
   return result;
 }
@@ -272,8 +289,9 @@ export async function creationAvailability<S extends string, E extends string, C
 ): Promise<Availability> {
   const spec = wf.creations[creation];
   if (!spec.by.includes(actor.role)) return { allowed: false, refusal: wf.refusal, rule: 'role' };
-  const refused = await refusingGuard(spec.guards, context(db, values, actor, now));
-  return refused ? { allowed: false, refusal: refused.refusal, rule: refused.rule } : { allowed: true };
+  const ctx = context(db, values, actor, now);
+  const refused = await refusingGuard(spec.guards, ctx);
+  return refused ? { allowed: false, refusal: await refusalOf(refused, ctx), rule: refused.rule } : { allowed: true };
 }
 
 /** The timeline's words for one event row of this workflow. */

@@ -18,6 +18,7 @@ import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { authorizationLetterRoutes } from './authorization-letter.ts';
 import { signingRoutes } from './signing.ts';
+import { employerTerminationRoutes } from '../terminations.ts';
 
 export const employerRoutes = new Hono<AppEnv>();
 
@@ -115,6 +116,7 @@ export const verifiedUnitRoutes = new Hono<AppEnv>();
 verifiedUnitRoutes.use('*', requireVerified);
 verifiedUnitRoutes.route('/', signingRoutes);
 verifiedUnitRoutes.route('/agreements', agreementDocumentRoutes);
+verifiedUnitRoutes.route('/', employerTerminationRoutes);
 
 const archivePage = async (c: Context<AppEnv>, form?: { values: Record<string, unknown>; error?: string; fields?: Record<string, string> }, status: PageStatus = 200) =>
   render(c, 'employer/archive', {

@@ -6,12 +6,13 @@ import { ARCHIVE_LABELS, getUnit } from '../../domain/employers/unit.ts';
 import { formatShanghai, responseDeadline } from '../../domain/agreements/deadline.ts';
 import { agreementStateLabel, inAgreementGroup, progressSteps } from '../../domain/agreements/kinds.ts';
 import { invitationDefaults, sendInvitations } from '../../domain/agreements/online/invitations.ts';
-import { EMPLOYER_TABS } from '../../domain/agreements/online/workflow.ts';
+import { EMPLOYER_TABS } from '../../domain/agreements/employer-tabs.ts';
 import { agreementTimeline, employerAgreements, getAgreement, type EmployerTab } from '../../domain/agreements/queries.ts';
 import { ARCHIVE_MODE_LABELS, ARCHIVE_MODES } from '../../domain/agreements/states.ts';
 import { importFavourites, favouritesTemplate } from '../../domain/favourites/favourites-import.ts';
 import { addFavourite, chosenFavourites, favouriteOfGraduate, findStudent, getFavourite, listFavourites, removeFavourite } from '../../domain/favourites/favourites.ts';
 import { letterView } from '../agreement-view.ts';
+import { terminationView } from '../terminations.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues, refusalOf, type PageStatus } from '../forms.ts';
@@ -168,19 +169,27 @@ signingRoutes.get('/agreements', async (c) => {
   });
 });
 
-signingRoutes.get('/agreements/:id{[0-9]+}', async (c) => {
+/** An agreement of the unit, with its termination (发起解约, the answer to the graduate's request). */
+export async function employerAgreementPage(c: Context<AppEnv>, id: number, extra: { error?: string; fields?: Record<string, string>; values?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const a = await getAgreement(db, actor, idParam(c));
+  const a = await getAgreement(db, actor, id);
   return render(c, 'employer/agreements/show', {
     title: '签约详情',
     a: letterView(a, agreementStateLabel(a.kind, 'employer', a.state)),
     verb: a.verb,
     steps: progressSteps(a.kind, a.state, a.verb),
     timeline: await agreementTimeline(db, a),
-    documentReady: inAgreementGroup(a.kind, 'signed', a.state),
+    documentReady: inAgreementGroup(a.kind, 'documented', a.state),
     // 签约失败 offers 再次发起签约 (E6, G6).
     favouriteId: inAgreementGroup(a.kind, 'failed', a.state) ? await favouriteOfGraduate(db, actor, a.graduateId) : undefined,
+    termination: await terminationView(c, a.id, 'employer'),
     archiveLabels: ARCHIVE_LABELS,
-  });
-});
+    fields: {},
+    values: {},
+    notice: ({ proposed: '解约申请已提交，等待学生答复。', answered: '已答复。' } as Record<string, string>)[c.req.query('done') ?? ''],
+    ...extra,
+  }, status);
+}
+
+signingRoutes.get('/agreements/:id{[0-9]+}', (c) => employerAgreementPage(c, idParam(c)));

@@ -9,6 +9,7 @@ import { render } from '../render.ts';
 import { accountRoutes } from './accounts.ts';
 import { agreementRoutes, registrationRoutes } from './agreements.ts';
 import { serveUpload } from '../files.ts';
+import { terminationRoutes } from './terminations.ts';
 import { graduateRoutes } from './graduates.ts';
 import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
@@ -25,6 +26,7 @@ schoolRoutes.route('/warnings', warningRoutes);
 schoolRoutes.route('/agreements', agreementRoutes);
 schoolRoutes.route('/agreements', agreementDocumentRoutes);
 schoolRoutes.route('/registrations', registrationRoutes);
+schoolRoutes.route('/terminations', terminationRoutes);
 schoolRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 
 schoolRoutes.get('/', async (c) => {

@@ -185,6 +185,7 @@ async function applicationPage(c: Context<AppEnv>, extra: { error?: string; fiel
     awaitingCopy: inAgreementGroup(a.kind, 'awaitingCopy', a.state),
     documentReady: inAgreementGroup(a.kind, 'documented', a.state),
     failed: inAgreementGroup(a.kind, 'failed', a.state),
+    terminationHref: inAgreementGroup(a.kind, 'signed', a.state) || inAgreementGroup(a.kind, 'terminated', a.state) ? `/student/agreements/${a.id}/termination` : null,
     maskedUnitMobile: unit.contactMobile ? `${unit.contactMobile.slice(0, 3)}****${unit.contactMobile.slice(7)}` : null,
     maxPages: MAX_PAGES,
     link: link && { ...link, sentText: formatShanghai(link.createdAt), expiresText: formatShanghai(link.expiresAt) },

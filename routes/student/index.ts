@@ -13,6 +13,7 @@ import { rosterCheckRoutes } from './check.ts';
 import { contactRoutes } from './contact.ts';
 import { invitationRoutes } from './invitations.ts';
 import { applicationRoutes } from './applications.ts';
+import { studentTerminationRoutes } from '../terminations.ts';
 import { serveUpload } from '../files.ts';
 import { homeRecordRows } from './record.ts';
 
@@ -34,13 +35,14 @@ studentRoutes.route('/', contactRoutes);
 studentRoutes.route('/notifications', notificationRoutes);
 studentRoutes.route('/', invitationRoutes);
 studentRoutes.route('/', applicationRoutes);
+studentRoutes.route('/', studentTerminationRoutes);
 studentRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 studentRoutes.route('/agreements', agreementDocumentRoutes);
 
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
-  const [{ active, rows }, entries] = await Promise.all([graduateAgreements(c.get('app').db, actor), applicationEntries(c.get('app').db, actor)]);
+  const [{ active, rows, destination }, entries] = await Promise.all([graduateAgreements(c.get('app').db, actor), applicationEntries(c.get('app').db, actor)]);
   return render(c, 'student/home', {
     invitations: rows.map((r) => ({ ...r, deadlineText: r.deadline ? formatShanghai(r.deadline) : null })),
     title: '首页',
@@ -50,10 +52,9 @@ studentRoutes.get('/', async (c) => {
     email: graduate.email ?? '未填写',
     signable: isSignableTrainingMode(graduate.trainingMode),
     entries: { offline: entries.includes('offline'), registered: entries.includes('registered') },
-    // Destination registration comes later: every graduate is at its start.
     statusSummary: [
       { label: '签约状态', value: active?.summary ?? '未签约' },
-      { label: '毕业去向', value: '未登记' },
+      { label: '毕业去向', value: destination ?? '未登记' },
     ],
   });
 });

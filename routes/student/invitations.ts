@@ -40,7 +40,9 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; notice?: stri
     canAccept: actions.accept?.allowed === true,
     canDecline: actions.decline?.allowed === true,
     refusal: refusal && !refusal.allowed ? refusal.refusal : null,
-    documentReady: inAgreementGroup(a.kind, 'signed', a.state),
+    documentReady: inAgreementGroup(a.kind, 'documented', a.state),
+    // 申请解约 from a signed agreement; the page also follows a termination under way or done.
+    terminationHref: inAgreementGroup(a.kind, 'signed', a.state) || inAgreementGroup(a.kind, 'terminated', a.state) ? `/student/agreements/${a.id}/termination` : null,
     warning,
     steps: progressSteps(a.kind, a.state, a.verb),
     timeline,

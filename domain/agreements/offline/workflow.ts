@@ -18,8 +18,7 @@ import type { AgreementState } from '../states.ts';
 
 const STATES = [
   'agreement_department_review', 'agreement_school_review', 'returned', 'withdrawn', 'awaiting_stamped_copy',
-  'signing_department_review', 'signing_school_review', 'copy_returned', 'signed', 'agreement_rejected', 'signing_rejected', 'abandoned',
-] as const satisfies readonly AgreementState[];
+  'signing_department_review', 'signing_school_review', 'copy_returned', 'signed', 'agreement_rejected', 'signing_rejected', 'abandoned', 'terminated'] as const satisfies readonly AgreementState[];
 type S = (typeof STATES)[number];
 
 /** ① 就业协议审核: checking what the graduate filled in — 审核 in every province (school guide 5.2 ①). */
@@ -116,6 +115,7 @@ const LABELS: Record<S, string> = {
   agreement_rejected: '就业协议审核不通过',
   signing_rejected: '签约审核不通过',
   abandoned: '已放弃申请',
+  terminated: '已解约',
 };
 
 export const offlineSigning = defineWorkflow({
@@ -128,7 +128,7 @@ export const offlineSigning = defineWorkflow({
   groups: {
     /** G4: the graduate's one application, from 提交 to 已签约. */
     active: ['agreement_department_review', 'agreement_school_review', 'returned', 'withdrawn', 'awaiting_stamped_copy', 'signing_department_review', 'signing_school_review', 'copy_returned', 'signed'],
-    terminal: ['signed', 'agreement_rejected', 'signing_rejected', 'abandoned'],
+    terminal: ['terminated', 'agreement_rejected', 'signing_rejected', 'abandoned'],
     pending: [],
     inReview: ['agreement_department_review', 'agreement_school_review', 'signing_department_review', 'signing_school_review'],
     /** The graduate edits the form again and resubmits (退回修改, 撤回修改). */
@@ -136,8 +136,10 @@ export const offlineSigning = defineWorkflow({
     /** The stamped copy is awaited from the graduate or the unit. */
     awaitingCopy: ['awaiting_stamped_copy', 'copy_returned'],
     signed: ['signed'],
+    /** 已解约: ended by a termination (school guide 7); /verify says so. */
+    terminated: ['terminated'],
     /** G8: the electronic agreement exists once 就业协议审核 passed. */
-    documented: ['awaiting_stamped_copy', 'signing_department_review', 'signing_school_review', 'copy_returned', 'signed'],
+    documented: ['awaiting_stamped_copy', 'signing_department_review', 'signing_school_review', 'copy_returned', 'signed', 'terminated'],
     failed: ['agreement_rejected', 'signing_rejected'],
   },
   labels: {
@@ -216,8 +218,11 @@ export const offlineSigning = defineWorkflow({
     approve: mergeEvents(agreementReview.approve, signingReview.approve),
     return: mergeEvents(agreementReview.return, signingReview.return),
     reject: mergeEvents(agreementReview.reject, signingReview.reject),
+    /** 已解约: a termination of this agreement ended so (a reaction of domain/terminations). */
+    terminate: { transitions: [{ from: 'signed', to: 'terminated', by: 'system' }] },
   },
   eventLabels: {
+    terminate: '解约完成，协议已解约',
     submit: '学生提交就业协议申请',
     withdraw: '学生撤回修改',
     resubmit: '学生重新提交就业协议申请',
@@ -236,7 +241,7 @@ export const OFFLINE_PROGRESS = {
   steps: ['填写协议信息', '就业协议审核', '单位盖章回传', '签约{verb}', '签约完成'],
   reached: {
     agreement_department_review: 2, agreement_school_review: 2, returned: 1, withdrawn: 1, awaiting_stamped_copy: 3, signing_department_review: 4, signing_school_review: 4,
-    copy_returned: 3, signed: 5, agreement_rejected: 2, signing_rejected: 4, abandoned: 1,
+    copy_returned: 3, signed: 5, agreement_rejected: 2, signing_rejected: 4, abandoned: 1, terminated: 5
   },
 } as const satisfies { steps: readonly string[]; reached: Record<S, number> };
 

@@ -17,7 +17,7 @@ import { PENDING_INVITATION_STATES, type AgreementState } from '../states.ts';
 
 export type { Agreement, NewAgreement };
 
-const STATES = ['invited', 'department_review', 'school_review', 'signed', 'declined', 'expired', 'review_rejected', 'invalidated'] as const satisfies readonly AgreementState[];
+const STATES = ['invited', 'department_review', 'school_review', 'signed', 'declined', 'expired', 'review_rejected', 'invalidated', 'terminated'] as const satisfies readonly AgreementState[];
 type S = (typeof STATES)[number];
 
 export const ONLINE_REVIEW: ReviewChain<S> = {
@@ -76,6 +76,7 @@ const PARTY_LABELS: Record<S, string> = {
   expired: '学生逾期未回应',
   review_rejected: '学校（学院）审核不通过',
   invalidated: '失效',
+  terminated: '已解约',
 };
 
 export const onlineSigning = defineWorkflow({
@@ -88,7 +89,7 @@ export const onlineSigning = defineWorkflow({
   groups: {
     /** G4: the graduate's one agreement. */
     active: ['department_review', 'school_review', 'signed'],
-    terminal: ['signed', 'declined', 'expired', 'review_rejected', 'invalidated'],
+    terminal: ['terminated', 'declined', 'expired', 'review_rejected', 'invalidated'],
     /** Waiting for the graduate's answer: the deadline is shown, expiry and reminders run (X3). */
     pending: PENDING_INVITATION_STATES,
     inReview: ['department_review', 'school_review'],
@@ -96,8 +97,10 @@ export const onlineSigning = defineWorkflow({
     awaitingCopy: [],
     /** /verify says 有效; the graduate has signed. */
     signed: ['signed'],
+    /** 已解约: ended by a termination (school guide 7); /verify says so. */
+    terminated: ['terminated'],
     /** G8: the agreement is previewed and downloaded by the three parties. */
-    documented: ['signed'],
+    documented: ['signed', 'terminated'],
     /** 签约失败 (E6): the unit may send 再次发起签约 (G6). */
     failed: ['declined', 'expired', 'review_rejected'],
     invalid: ['invalidated'],
@@ -122,6 +125,7 @@ export const onlineSigning = defineWorkflow({
       expired: '未签约',
       review_rejected: '未签约',
       invalidated: '未签约',
+      terminated: '已解约',
     },
   },
   creations: {
@@ -181,8 +185,11 @@ export const onlineSigning = defineWorkflow({
       transitions: [{ from: 'invited', to: 'invalidated', by: 'system' }],
       effects: [async (ctx) => notifyUnit(ctx.tx, ctx.row.employerId, { title: '签约邀请已失效', body: ctx.reason ?? '', link: `/employer/agreements/${ctx.id}` })],
     },
+    /** 已解约: a termination of this agreement ended so (a reaction of domain/terminations). */
+    terminate: { transitions: [{ from: 'signed', to: 'terminated', by: 'system' }] },
   },
   eventLabels: {
+    terminate: '解约完成，协议已解约',
     invite: '单位发起签约邀请',
     accept: '学生接受签约邀请',
     decline: '学生拒绝签约',
@@ -199,16 +206,8 @@ export type OnlineState = S;
 /** The progress steps of the employer guide, and the step each state has reached. */
 export const ONLINE_PROGRESS = {
   steps: ['单位已发起邀请', '等待学生应约', '学校（学院）{verb}', '签约完成'],
-  reached: { invited: 2, department_review: 3, school_review: 3, signed: 4, declined: 2, expired: 2, review_rejected: 3, invalidated: 2 },
+  reached: { invited: 2, department_review: 3, school_review: 3, signed: 4, declined: 2, expired: 2, review_rejected: 3, invalidated: 2, terminated: 4 },
 } as const satisfies { steps: readonly string[]; reached: Record<S, number> };
-
-/** E6 tabs of 签约/解约 and the groups each shows; 解约中, 已解约 and 解约失败 arrive with termination. */
-export const EMPLOYER_TABS = {
-  signing: { label: '签约中', states: [...onlineSigning.groups.pending, ...onlineSigning.groups.inReview] },
-  signed: { label: '已签约', states: onlineSigning.groups.signed },
-  failed: { label: '签约失败', states: onlineSigning.groups.failed },
-  invalid: { label: '失效', states: onlineSigning.groups.invalid },
-} as const satisfies Record<string, { label: string; states: readonly S[] }>;
 
 /** 在线签约管理 as a queue of the reviewers' inbox and digest. */
 export const ONLINE_QUEUE: ReviewQueue = {

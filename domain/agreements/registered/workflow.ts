@@ -15,7 +15,7 @@ import type { AgreementState } from '../states.ts';
 // signed a paper agreement fills in what it says and uploads its stamped pages; 补登管理 reviews it
 // (通过 / 退回修改 / 不通过). Governed by the school's 补登 switch (S4); 撤回修改 until a reviewer acts (G7).
 
-const STATES = ['registration_department_review', 'registration_school_review', 'returned', 'withdrawn', 'signed', 'registration_rejected', 'abandoned'] as const satisfies readonly AgreementState[];
+const STATES = ['registration_department_review', 'registration_school_review', 'returned', 'withdrawn', 'signed', 'registration_rejected', 'abandoned', 'terminated'] as const satisfies readonly AgreementState[];
 type S = (typeof STATES)[number];
 
 export const REGISTRATION_REVIEW: ReviewChain<S> = {
@@ -62,6 +62,7 @@ const LABELS: Record<S, string> = {
   signed: '签约审核通过',
   registration_rejected: '签约审核不通过',
   abandoned: '已放弃登记',
+  terminated: '已解约',
 };
 
 export const paperRegistration = defineWorkflow({
@@ -73,13 +74,15 @@ export const paperRegistration = defineWorkflow({
   states: STATES,
   groups: {
     active: ['registration_department_review', 'registration_school_review', 'returned', 'withdrawn', 'signed'],
-    terminal: ['signed', 'registration_rejected', 'abandoned'],
+    terminal: ['terminated', 'registration_rejected', 'abandoned'],
     pending: [],
     inReview: ['registration_department_review', 'registration_school_review'],
     editable: ['returned', 'withdrawn'],
     awaitingCopy: [],
     signed: ['signed'],
-    documented: ['signed'],
+    /** 已解约: ended by a termination (school guide 7); /verify says so. */
+    terminated: ['terminated'],
+    documented: ['signed', 'terminated'],
     failed: ['registration_rejected'],
   },
   labels: {
@@ -128,8 +131,11 @@ export const paperRegistration = defineWorkflow({
     approve: review.approve,
     return: review.return,
     reject: review.reject,
+    /** 已解约: a termination of this agreement ended so (a reaction of domain/terminations). */
+    terminate: { transitions: [{ from: 'signed', to: 'terminated', by: 'system' }] },
   },
   eventLabels: {
+    terminate: '解约完成，协议已解约',
     submit: '学生提交已签就业协议登记信息',
     withdraw: '学生撤回修改',
     resubmit: '学生重新提交登记信息',
@@ -143,7 +149,7 @@ export const paperRegistration = defineWorkflow({
 
 export const REGISTRATION_PROGRESS = {
   steps: ['填写登记信息', '签约{verb}', '补登完成'],
-  reached: { registration_department_review: 2, registration_school_review: 2, returned: 1, withdrawn: 1, signed: 3, registration_rejected: 2, abandoned: 1 },
+  reached: { registration_department_review: 2, registration_school_review: 2, returned: 1, withdrawn: 1, signed: 3, registration_rejected: 2, abandoned: 1, terminated: 3 },
 } as const satisfies { steps: readonly string[]; reached: Record<S, number> };
 
 /** 补登管理 as a queue of the reviewers' inbox and digest. */

@@ -1,0 +1,105 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { eq } from 'drizzle-orm';
+import { graduates } from '../../db/schema/index.ts';
+import { agreementTimeline, getAgreement } from '../../domain/agreements/queries.ts';
+import { maskIdNumber } from '../../domain/codes/id-number.ts';
+import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
+import { reviewerVerb, withVerb } from '../../domain/reviews/chain.ts';
+import { decideTermination, forceTermination, getTerminationForReview, listTerminations, TERMINATION_TABS, terminationCounts, type TerminationTab } from '../../domain/terminations/terminate.ts';
+import { TERMINATION_INITIATOR_LABELS, TERMINATION_PATH_LABELS, TERMINATION_STATES } from '../../domain/terminations/states.ts';
+import { termination } from '../../domain/terminations/workflow.ts';
+import { clientIp } from '../client-ip.ts';
+import type { AppEnv } from '../context.ts';
+import { storageOf } from '../files.ts';
+import { formProblems, formValues, refusalOf, type PageStatus } from '../forms.ts';
+import { idParam } from '../params.ts';
+import { render } from '../render.ts';
+
+// 解约管理 (school guide 7): the tabs by status, filters, search and paging; the detail with both
+// parties' reasons and the files; the review; and 强制解约 for school users (7.1).
+export const terminationRoutes = new Hono<AppEnv>();
+
+const listQuery = z.object({
+  tab: z.enum(Object.keys(TERMINATION_TABS) as [TerminationTab]).catch('agreed'),
+  state: z.enum(TERMINATION_STATES).optional().catch(undefined),
+  department: z.coerce.number().int().positive().optional().catch(undefined),
+  q: z.string().trim().max(50).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100000).catch(1),
+});
+
+terminationRoutes.get('/', async (c) => {
+  const { db } = c.get('app');
+  const actor = c.get('actor')!;
+  const query = listQuery.parse(c.req.query());
+  const verb = await reviewerVerb(db, actor);
+  // A stage filter (the inbox's link) narrows the tab to that state.
+  const states = query.state ? [query.state] : undefined;
+  const [result, counts, departments] = await Promise.all([
+    listTerminations(db, actor, { tab: query.tab, states, departmentId: query.department, q: query.q, page: query.page }),
+    terminationCounts(db, actor),
+    actor.role === 'school' ? rosterFilterOptions(db, actor, new Date().getFullYear()).then((o) => o.departments) : [],
+  ]);
+  const params = new URLSearchParams(Object.entries({ tab: query.tab, department: query.department, q: query.q }).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
+  return render(c, 'school/terminations/index', {
+    title: '解约管理',
+    rows: result.rows.map((r) => ({ ...r, stateLabel: withVerb(termination.labels.reviewer[r.state], verb), pathLabel: TERMINATION_PATH_LABELS[r.path], initiatorLabel: TERMINATION_INITIATOR_LABELS[r.initiator] })),
+    total: result.total,
+    page: result.page,
+    pages: result.pages,
+    counts: counts.map((k) => ({ ...k, label: withVerb(k.label.replace('审核', '{verb}'), verb) })),
+    filters: query,
+    departments,
+    pageQuery: params.toString(),
+  });
+});
+
+async function detail(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
+  const { db } = c.get('app');
+  const actor = c.get('actor')!;
+  const found = await getTerminationForReview(db, actor, idParam(c));
+  const a = await getAgreement(db, actor, found.t.agreementId);
+  const verb = a.verb;
+  const [g] = await db.select({ name: graduates.name, idNumber: graduates.idNumber, studentNo: graduates.studentNo }).from(graduates).where(eq(graduates.id, a.graduateId));
+  return render(c, 'school/terminations/show', {
+    title: `解约${verb}`,
+    verb,
+    t: { ...found.t, stateLabel: withVerb(termination.labels.reviewer[found.t.state], verb), pathLabel: TERMINATION_PATH_LABELS[found.t.path], initiatorLabel: TERMINATION_INITIATOR_LABELS[found.t.initiator] },
+    a,
+    g: { ...g!, idNumber: maskIdNumber(g!.idNumber) },
+    pages: found.pages,
+    canDecide: found.canDecide,
+    canForce: found.canForce,
+    decisions: found.decisions,
+    letterReview: found.review?.chain.returnTo !== undefined,
+    timeline: await agreementTimeline(db, a),
+    fields: {},
+    notice: c.req.query('done') === '1' ? '已提交。' : undefined,
+    ...extra,
+  }, status);
+}
+
+terminationRoutes.get('/:id{[0-9]+}', (c) => detail(c));
+
+terminationRoutes.post('/:id{[0-9]+}/review', async (c) => {
+  try {
+    await decideTermination(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), formValues(await c.req.parseBody()));
+    return c.redirect(`/school/terminations/${idParam(c)}?done=1`, 303);
+  } catch (e) {
+    const refusal = formProblems(e);
+    return detail(c, refusal, refusal.status);
+  }
+});
+
+terminationRoutes.post('/:id{[0-9]+}/force', bodyLimit({ maxSize: 31 * 1024 * 1024, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '证明材料合计不能超过 30MB。' }, 413) }), async (c) => {
+  const body = await c.req.parseBody({ all: true });
+  const files = [body.files].flat().filter((f): f is File => f instanceof File && f.size > 0);
+  try {
+    await forceTermination(c.get('app').db, storageOf(c), { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), formValues(body), await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+    return c.redirect(`/school/terminations/${idParam(c)}?done=1`, 303);
+  } catch (e) {
+    const refusal = refusalOf(e);
+    return detail(c, refusal, refusal.status);
+  }
+});
