@@ -55,7 +55,10 @@ export const terminations = pgTable(
   },
   (t) => [
     uniqueIndex('terminations_one_open_per_agreement').on(t.agreementId).where(sql.raw(`state in (${OPEN_TERMINATION_STATES.map((s) => `'${s}'`).join(', ')})`)),
-    index('terminations_school_state_idx').on(t.schoolId, t.state),
+    // 解约管理 pages by tab, newest activity first (read backwards), without sorting a whole tab.
+    index('terminations_school_state_updated_idx').on(t.schoolId, t.state, t.updatedAt, t.id),
+    // An agreement's terminations: its parties' pages and the employer's 解约 tabs look them up.
+    index('terminations_agreement_idx').on(t.agreementId, t.id),
     index('terminations_employer_idx').on(t.employerId, t.state),
     index('terminations_graduate_idx').on(t.graduateId, t.cohort),
   ],

@@ -7,10 +7,13 @@ import type { ReviewStage } from '../reviews/chain.ts';
 // G11: who hears of an agreement's changes. Every notice is written in the transaction of the change.
 
 /** Tells every user of a unit, in-app. */
-export async function notifyUnit(tx: Tx, employerId: number | null, notice: Notice): Promise<void> {
+export async function notifyUnit(tx: Tx, employerId: number | null, notice: Notice, sms?: string): Promise<void> {
   if (employerId === null) return;
-  const members = await tx.select({ id: users.id }).from(users).where(and(eq(users.employerId, employerId), eq(users.role, 'employer'), eq(users.disabled, false)));
-  for (const m of members) await notifyUser(tx, m.id, notice);
+  const members = await tx.select({ id: users.id, phone: users.phone }).from(users).where(and(eq(users.employerId, employerId), eq(users.role, 'employer'), eq(users.disabled, false)));
+  for (const m of members) {
+    await notifyUser(tx, m.id, notice);
+    if (sms && m.phone) await queueSms(tx, m.phone, sms);
+  }
 }
 
 /** What an SMS to a graduate without an account adds: how to get one. */

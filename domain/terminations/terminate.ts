@@ -115,7 +115,7 @@ const ONE_OPEN = '该协议已有一份解约申请在办理中';
 /** 申请解约 (the graduate): a reason; for an offline or 补登 agreement also the 解约函. */
 export async function applyForTermination(db: Db, storage: Storage, source: Source, agreementId: number, input: unknown, files: IncomingFile[]): Promise<number> {
   if (source.actor.role !== 'student') throw forbidden();
-  const { reason } = parseForm(z.object({ reason: reasonText('解约原因') }), input);
+  const { reason } = parseForm(z.object({ reason: reasonText('解约原因'), confirm: z.literal('on', { error: '请确认已与用人单位协商一致，并知晓提交后计入解约申请次数' }) }), input);
   const a = await ownAgreement(db, source.actor, agreementId);
   const { stored, discard } = await stage(storage, files, a.kind === 'online' ? null : '请上传解约函（用人单位同意解约的证明）');
   try {
@@ -233,40 +233,75 @@ export const TERMINATION_PAGE_SIZE = 20;
 
 export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: TerminationTab; states?: TerminationState[]; departmentId?: number | undefined; q?: string | undefined; page: number; id?: number }) {
   reviewStageOf(actor);
-  const conditions: SQL[] = [terminationScope(actor), inArray(terminations.state, query.states ?? [...TERMINATION_TABS[query.tab].states])];
+  const states: readonly TerminationState[] = query.states ?? TERMINATION_TABS[query.tab].states;
+  const conditions: SQL[] = [terminationScope(actor)];
   if (query.id) conditions.push(eq(terminations.id, query.id));
   if (query.departmentId) conditions.push(eq(terminations.departmentId, query.departmentId));
   const unitName = sql<string>`${agreements.unitSnapshot}->>'name'`;
   if (query.q) {
+    // The school's matching graduates and agreements first (each an InitPlan array), then their
+    // terminations through the graduate and agreement indexes: never a pass over the whole tab.
     const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like), ilike(unitName, like))!);
+    const schoolId = actor.schoolId!;
+    const byGraduate = db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))));
+    const byUnit = db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)));
+    conditions.push(sql`(${terminations.graduateId} = any(array(${byGraduate})) or ${terminations.agreementId} = any(array(${byUnit})))`);
   }
   const where = and(...conditions);
-  const [rows, total] = await Promise.all([
-    db
-      .select({ t: terminations, name: graduates.name, idNumber: graduates.idNumber, department: departments.name, unit: unitName, number: agreements.number })
-      .from(terminations)
-      .innerJoin(agreements, eq(agreements.id, terminations.agreementId))
-      .innerJoin(graduates, eq(graduates.id, terminations.graduateId))
-      .innerJoin(departments, eq(departments.id, terminations.departmentId))
-      .where(where)
-      .orderBy(desc(terminations.updatedAt), desc(terminations.id))
-      .limit(TERMINATION_PAGE_SIZE)
-      .offset((query.page - 1) * TERMINATION_PAGE_SIZE),
-    db.select({ n: count() }).from(terminations).innerJoin(agreements, eq(agreements.id, terminations.agreementId)).innerJoin(graduates, eq(graduates.id, terminations.graduateId)).where(where).then((r) => r[0]?.n ?? 0),
+  const offset = (query.page - 1) * TERMINATION_PAGE_SIZE;
+  const order = [desc(terminations.updatedAt), desc(terminations.id)];
+  // Each state of the tab is read in the order of the (school, state, updated_at, id) index, up to
+  // the end of the page, and the runs are merged: a page costs its rows, never a sort of the tab.
+  const [runs, total] = await Promise.all([
+    Promise.all(states.map((state) => db.select({ id: terminations.id, at: terminations.updatedAt }).from(terminations).where(and(where, eq(terminations.state, state))).orderBy(...order).limit(offset + TERMINATION_PAGE_SIZE))),
+    cappedCount(db, and(where, inArray(terminations.state, [...states]))),
   ]);
+  const ids = runs
+    .flat()
+    .sort((x, y) => y.at.getTime() - x.at.getTime() || y.id - x.id)
+    .slice(offset, offset + TERMINATION_PAGE_SIZE)
+    .map((r) => r.id);
+  const rows =
+    ids.length === 0
+      ? []
+      : await db
+          .select({ t: terminations, name: graduates.name, idNumber: graduates.idNumber, department: departments.name, unit: unitName, number: agreements.number })
+          .from(terminations)
+          .innerJoin(agreements, eq(agreements.id, terminations.agreementId))
+          .innerJoin(graduates, eq(graduates.id, terminations.graduateId))
+          .innerJoin(departments, eq(departments.id, terminations.departmentId))
+          .where(inArray(terminations.id, ids))
+          .orderBy(...order);
   return {
     rows: rows.map((r) => ({ ...r.t, name: r.name, idNumber: maskIdNumber(r.idNumber), department: r.department, unit: r.unit, number: r.number })),
-    total,
+    total: total.n,
+    more: total.more,
     page: query.page,
-    pages: Math.max(1, Math.ceil(total / TERMINATION_PAGE_SIZE)),
+    pages: Math.max(1, Math.ceil(total.n / TERMINATION_PAGE_SIZE)),
   };
 }
 
-/** The counts per tab for the reviewer. */
+/**
+ * Counts stop at COUNT_CAP (shown as “10000+”): past it a reviewer searches rather than pages, and
+ * counting a school's whole history on every page view would cost more than the page.
+ */
+export const COUNT_CAP = 10000;
+async function cappedCount(db: DbOrTx, where: SQL | undefined): Promise<{ n: number; more: boolean }> {
+  const capped = db.select({ one: sql`1` }).from(terminations).where(where).limit(COUNT_CAP + 1).as('capped');
+  const [row] = await db.select({ n: count() }).from(capped);
+  const n = row?.n ?? 0;
+  return { n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP };
+}
+
+/** The counts per tab for the reviewer, each capped. */
 export async function terminationCounts(db: DbOrTx, actor: Actor) {
-  const rows = await db.select({ state: terminations.state, n: count() }).from(terminations).where(terminationScope(actor)).groupBy(terminations.state);
-  return Object.entries(TERMINATION_TABS).map(([key, tab]) => ({ key, label: tab.label, n: rows.filter((r) => (tab.states as readonly string[]).includes(r.state)).reduce((s, r) => s + r.n, 0) }));
+  const scope = terminationScope(actor);
+  return Promise.all(
+    Object.entries(TERMINATION_TABS).map(async ([key, tab]) => {
+      const { n, more } = await cappedCount(db, and(scope, inArray(terminations.state, [...tab.states])));
+      return { key, label: tab.label, n, more };
+    }),
+  );
 }
 
 const chainAt = (state: string) => [AGREED_REVIEW, LETTER_REVIEW].flatMap((chain) => REVIEW_STAGES.filter((st) => chain.stages[st] === state).map((stage) => ({ chain, stage })))[0] ?? null;
@@ -283,12 +318,14 @@ export async function getTerminationForReview(db: DbOrTx, actor: Actor, id: numb
     review: at,
     canDecide: actions.approve?.allowed === true,
     canForce: actions.force?.allowed === true,
+    /** 学生单方面解约 is recorded by the 通过 that ends the termination: the school's. */
+    unilateralOffered: at?.chain === LETTER_REVIEW && at.stage === 'school' && actions.approve?.allowed === true,
     decisions: at && actions.approve?.allowed ? at.chain.decisions.map((d) => ({ value: d, label: DECISION_LABELS[d] })) : [],
     pages: await pagesOf(db, [...row.letterUploadIds, ...row.evidenceUploadIds]),
   };
 }
 
-/** A reviewer's decision; on a 解约函's 通过 the reviewer may record 学生单方面解约 (school guide 7.2). */
+/** A reviewer's decision; on a 解约函's final 通过 the school may record 学生单方面解约 (school guide 7.2). */
 export async function decideTermination(db: Db, source: Source, id: number, input: Record<string, string>): Promise<TerminationState> {
   reviewStageOf(source.actor);
   return db.transaction(async (tx) => {
@@ -296,7 +333,7 @@ export async function decideTermination(db: Db, source: Source, id: number, inpu
     const at = chainAt(row.state);
     if (!at || !offers(termination, row.state, 'approve', source.actor.role)) throw new DomainError('illegal_transition', '该解约申请不在你的审核环节，请刷新页面查看最新状态');
     const { decision, reason } = parseForm(decisionForm(at.chain), input);
-    const unilateral = decision === 'approve' && at.chain === LETTER_REVIEW && input.unilateral === 'on';
+    const unilateral = decision === 'approve' && at.chain === LETTER_REVIEW && at.stage === 'school' && input.unilateral === 'on';
     return fire(tx, termination, source, row, decision, {
       changes: decision === 'approve' ? { unilateral } : { reviewReason: reason ?? null },
       reason: unilateral ? '学生单方面解约' : (reason ?? null),

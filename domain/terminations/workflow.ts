@@ -111,13 +111,15 @@ async function ended(ctx: EffectContext<S, Termination>, how: string) {
   await terminateAgreement(ctx.tx, ctx.source, ctx.row.agreementId);
   const links = terminationLink(ctx.row);
   await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '解约完成', body: `${how}，协议已解约。你可以重新签约或登记其他毕业去向。`, link: links.graduate }, `【网签平台】${how}，你的就业协议已解约。`);
-  await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${await graduateName(ctx)}的协议已解约`, body: how, link: links.unit });
+  const name = await graduateName(ctx);
+  await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${name}的协议已解约`, body: how, link: links.unit }, `【网签平台】${how}，贵单位与${name}的就业协议已解约。`);
 }
 
 async function failedNotice(ctx: EffectContext<S, Termination>, why: string) {
   const links = terminationLink(ctx.row);
   await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '解约失败', body: `${why}，协议仍然有效。`, link: links.graduate }, `【网签平台】${why}，解约失败，你的就业协议仍然有效。`);
-  await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${await graduateName(ctx)}的解约失败`, body: `${why}，协议仍然有效。`, link: links.unit });
+  const name = await graduateName(ctx);
+  await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${name}的解约失败`, body: `${why}，协议仍然有效。`, link: links.unit }, `【网签平台】${why}，贵单位与${name}的解约失败，就业协议仍然有效。`);
 }
 
 const agreedReview = reviewEvents<S, Termination>(AGREED_REVIEW, {
@@ -186,7 +188,8 @@ export const termination = defineWorkflow({
       effects: [
         async (ctx) => {
           if (ctx.to === 'awaiting_unit') {
-            await notifyUnit(ctx.tx, ctx.row.employerId ?? null, { title: `${await graduateName(ctx)}申请解约`, body: `解约原因：${ctx.row.reason}。请在“解约中”查看并答复同意或不同意。`, link: terminationLink(ctx.row).unit });
+            const name = await graduateName(ctx);
+            await notifyUnit(ctx.tx, ctx.row.employerId ?? null, { title: `${name}申请解约`, body: `解约原因：${ctx.row.reason}。请在“解约中”查看并答复同意或不同意。`, link: terminationLink(ctx.row).unit }, `【网签平台】${name}向贵单位申请解约，请登录网签平台在“签约/解约 - 解约中”答复同意或不同意。`);
           } else {
             await tellReviewers(ctx, '提交了解约申请（解约函）。');
           }
@@ -242,7 +245,7 @@ export const termination = defineWorkflow({
     refuse: ({ from }) => (from === 'awaiting_unit' ? '单位不同意解约，解约失败' : '学生不同意解约，解约失败'),
     force: '学校强制解约',
     resubmit: '学生重新提交解约申请',
-    approve: ({ from, to }) => (to === 'terminated' ? '学校{verb}通过，解约完成' : from === 'agreed_department_review' || from === 'letter_department_review' ? '院系{verb}通过解约' : '解约{verb}通过'),
+    approve: ({ from, to }) => (to === 'terminated' ? '学校{verb}通过解约申请' : from === 'agreed_department_review' || from === 'letter_department_review' ? '院系{verb}通过解约申请' : '解约{verb}通过'),
     return: '解约申请退回修改',
     reject: '解约{verb}不通过，解约失败',
   },

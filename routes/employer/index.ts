@@ -37,7 +37,7 @@ employerRoutes.route('/notifications', notificationRoutes);
 employerRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 employerRoutes.get('/guide', (c) => render(c, 'employer/guide', { title: '操作指南' }));
 
-// 签约/解约 status words of the employer guide; the 解约 ones count once termination exists.
+// 签约/解约 status words of the employer guide (E6), counted per tab of EMPLOYER_TABS.
 const WORKBENCH_STATUSES = ['签约中', '已签约', '签约失败', '解约中', '已解约', '解约失败', '失效'];
 const cohortQuery = z.object({ cohort: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined) });
 

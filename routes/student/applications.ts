@@ -186,6 +186,7 @@ async function applicationPage(c: Context<AppEnv>, extra: { error?: string; fiel
     documentReady: inAgreementGroup(a.kind, 'documented', a.state),
     failed: inAgreementGroup(a.kind, 'failed', a.state),
     terminationHref: inAgreementGroup(a.kind, 'signed', a.state) || inAgreementGroup(a.kind, 'terminated', a.state) ? `/student/agreements/${a.id}/termination` : null,
+    terminationLabel: inAgreementGroup(a.kind, 'terminated', a.state) ? '解约详情' : '申请解约',
     maskedUnitMobile: unit.contactMobile ? `${unit.contactMobile.slice(0, 3)}****${unit.contactMobile.slice(7)}` : null,
     maxPages: MAX_PAGES,
     link: link && { ...link, sentText: formatShanghai(link.createdAt), expiresText: formatShanghai(link.expiresAt) },

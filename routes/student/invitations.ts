@@ -43,6 +43,7 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; notice?: stri
     documentReady: inAgreementGroup(a.kind, 'documented', a.state),
     // 申请解约 from a signed agreement; the page also follows a termination under way or done.
     terminationHref: inAgreementGroup(a.kind, 'signed', a.state) || inAgreementGroup(a.kind, 'terminated', a.state) ? `/student/agreements/${a.id}/termination` : null,
+    terminationLabel: inAgreementGroup(a.kind, 'terminated', a.state) ? '解约详情' : '申请解约',
     warning,
     steps: progressSteps(a.kind, a.state, a.verb),
     timeline,

@@ -8,6 +8,7 @@ import { startTestCluster } from '../helpers/cluster.ts';
 import { measureAgreementPdf } from './agreement-pdf.ts';
 import { measureExpiry } from './expiry.ts';
 import { measureRosterImport } from './roster-import.ts';
+import { measureTerminationList } from './termination-list.ts';
 
 // `npm run bench`: throughput of a bare route and of a DB-backed portal page, the gzip size of
 // every portal's landing and sign-in page, a 50,000-row roster import and the warm render of a
@@ -57,11 +58,14 @@ async function signingPages(): Promise<Array<[string, string, string]>> {
   const id = /\/student\/invitations\/(\d+)/.exec(await (await fetch(`${base}/student`, { headers: { cookie: student } })).text())![1]!;
   await post(`/student/invitations/${id}/acceptance`, student, {});
   await post(`/school/agreements/${id}/review`, await signIn('department'), { decision: 'approve' });
-  await post(`/school/agreements/${id}/review`, await signIn('school'), { decision: 'approve' });
+  const school = await signIn('school');
+  await post(`/school/agreements/${id}/review`, school, { decision: 'approve' });
   return [
     ['/student (with an agreement)', '/student', student],
     ['/student/invitations/:id', `/student/invitations/${id}`, student],
     ['/student/agreements/:id/document', `/student/agreements/${id}/document`, student],
+    ['/student/agreements/:id/termination (申请解约)', `/student/agreements/${id}/termination`, student],
+    ['/school/terminations (解约管理)', '/school/terminations?tab=awaiting', school],
   ];
 }
 
@@ -127,6 +131,7 @@ try {
   for (const [label, url, cookie] of [
     [invitation![0], `${base}${invitation![1]}`, invitation![2]],
     ['/school/agreements', `${base}/school/agreements`, schoolCookie],
+    ['/school/terminations', `${base}/school/terminations?tab=awaiting`, schoolCookie],
   ] as const) {
     const run = await load(url, { cookie });
     rows.push([`${label} req/s`, run.requests.average.toFixed(0), ''], ['  p99 latency ms', String(run.latency.p99), ''], ['  non-2xx', String(run.non2xx), '0']);
@@ -141,6 +146,9 @@ try {
   const expiry = await measureExpiry(cluster.serverUrl);
   rows.push(...expiry.rows);
   over += expiry.over;
+  const terminationList = await measureTerminationList(cluster.serverUrl);
+  rows.push(...terminationList.rows);
+  over += terminationList.over;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
   for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ') + '\n');
   process.stdout.write(`\n${DURATION} s per load run, 10 connections, 127.0.0.1. ${over ? `${over} measure(s) over budget` : 'all measures within budget'}\n`);

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desc, eq } from 'drizzle-orm';
-import type { Browser, BrowserContext, Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +10,7 @@ import { loadConfig } from '../../config.ts';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { agreements, outbox, users } from '../../db/schema/index.ts';
 import { launchChromium } from '../../views/chromium.ts';
+import { DESK, fits, go, PHONE, signedIn, text } from '../helpers/browser.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { pageTexts } from '../helpers/pdf-text.ts';
 import { serveApp } from '../helpers/server.ts';
@@ -43,32 +44,8 @@ test.after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-// Locators wait until an element is visible and holds still (an uploaded page's image may still be
-// loading and moving the form), so clicks hold on a busy machine.
-async function go(page: Page, selector: string) {
-  await Promise.all([page.waitForNavigation(), page.locator(selector).click()]);
-}
-
-async function signedIn(portal: string, login: string, password: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.createBrowserContext();
-  const page = await context.newPage();
-  await page.setViewport(viewport);
-  await page.goto(`${base}/${portal}/login`);
-  await page.type('#login', login);
-  await page.type('#password', password);
-  await go(page, '#login-form button[type=submit]');
-  if (portal === 'student') await go(page, 'form[action="/student/check"] button[type=submit]');
-  return { context, page };
-}
-
-const PHONE = { width: 360, height: 640 };
-const DESK = { width: 1366, height: 900 };
-
-/** The graduate's page fits the phone (no sideways scrolling). */
-async function fits(page: Page) {
-  const width = await page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
-  assert.ok(width <= PHONE.width, `${page.url()} is ${width}px wide`);
-}
+/** Signed in to a portal in a fresh context of this file's browser. */
+const signIn = (portal: string, login: string, password: string, viewport: { width: number; height: number }) => signedIn(browser, base, portal, login, password, viewport);
 
 async function fill(page: Page, values: Record<string, string>) {
   for (const [id, value] of Object.entries(values)) {
@@ -81,8 +58,6 @@ async function fill(page: Page, values: Record<string, string>) {
   }
 }
 
-const text = (page: Page, selector: string) => page.$eval(selector, (e) => e.textContent!.trim());
-
 async function decide(page: Page, path: string, decision: 'approve' | 'return', reason?: string) {
   await page.goto(`${base}${path}`);
   await page.locator(`input[name=decision][value=${decision}]`).click();
@@ -91,7 +66,7 @@ async function decide(page: Page, path: string, decision: 'approve' | 'return', 
 }
 
 test('offline signing on a phone: 暂存, 提交, 退回修改, resubmission, two reviews, the PDF, the unit\'s upload by SMS link, /verify 有效', async () => {
-  const student = await signedIn('student', logins[0]!, DEMO_PASSWORDS.student, PHONE);
+  const student = await signIn('student', logins[0]!, DEMO_PASSWORDS.student, PHONE);
   await go(student.page, '#start-offline');
   await fits(student.page);
   await fill(student.page, {
@@ -108,7 +83,7 @@ test('offline signing on a phone: 暂存, 提交, 退回修改, resubmission, tw
   assert.is(await text(student.page, '#application-state'), '就业协议审核中');
   const id = new URL(student.page.url()).pathname.split('/')[3]!;
 
-  const dept = await signedIn('school', '10001-cs', DEMO_PASSWORDS.department, DESK);
+  const dept = await signIn('school', '10001-cs', DEMO_PASSWORDS.department, DESK);
   await decide(dept.page, `/school/agreements/${id}`, 'return', '详细地址请写到楼层');
   await student.page.goto(`${base}/student/applications/${id}`);
   assert.match(await text(student.page, '#review-reason'), '详细地址请写到楼层');
@@ -117,7 +92,7 @@ test('offline signing on a phone: 暂存, 提交, 退回修改, resubmission, tw
   await go(student.page, '#submit-application');
   await go(student.page, '#confirm');
   await decide(dept.page, `/school/agreements/${id}`, 'approve');
-  const school = await signedIn('school', '10001-admin', DEMO_PASSWORDS.school, DESK);
+  const school = await signIn('school', '10001-admin', DEMO_PASSWORDS.school, DESK);
   await decide(school.page, `/school/agreements/${id}`, 'approve');
 
   await student.page.goto(`${base}/student/applications/${id}`);
@@ -159,7 +134,7 @@ test('offline signing on a phone: 暂存, 提交, 退回修改, resubmission, tw
 });
 
 test('补登 on a phone, reviewed in 补登管理: pages, 提交, 院系 then 学校 通过 → 签约审核通过', async () => {
-  const student = await signedIn('student', logins[1]!, DEMO_PASSWORDS.student, PHONE);
+  const student = await signIn('student', logins[1]!, DEMO_PASSWORDS.student, PHONE);
   await go(student.page, '#start-registration');
   await fits(student.page);
   await fill(student.page, {
@@ -177,14 +152,14 @@ test('补登 on a phone, reviewed in 补登管理: pages, 提交, 院系 then �
   assert.is(await text(student.page, '#application-state'), '签约审核中');
   const id = new URL(student.page.url()).pathname.split('/')[3]!;
 
-  const dept = await signedIn('school', '10001-em', DEMO_PASSWORDS.department, DESK);
+  const dept = await signIn('school', '10001-em', DEMO_PASSWORDS.department, DESK);
   await dept.page.goto(`${base}/school/registrations`);
   assert.match(await text(dept.page, `#agreement-${id}-row`), '等待院系审核');
   await go(dept.page, `#agreement-${id}-row a`);
   assert.ok(await dept.page.$('#uploaded-pages img'));
   await dept.page.locator('input[name=decision][value=approve]').click();
   await go(dept.page, '#submit-review');
-  const school = await signedIn('school', '10001-admin', DEMO_PASSWORDS.school, DESK);
+  const school = await signIn('school', '10001-admin', DEMO_PASSWORDS.school, DESK);
   await decide(school.page, `/school/registrations/${id}`, 'approve');
   await school.page.goto(`${base}/school/registrations?tab=approved`);
   assert.ok(await school.page.$(`#agreement-${id}-row`));

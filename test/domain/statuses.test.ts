@@ -20,6 +20,9 @@ import { employerVerification } from '../../domain/employers/verification/workfl
 import { targetsOf, type AnyWorkflow } from '../../domain/workflow/kernel.ts';
 import { ROSTER_IMPORT_STATUS_LABELS, ROSTER_IMPORT_STATUSES } from '../../domain/graduates/import-statuses.ts';
 import { UPLOAD_PURPOSE_LABELS, UPLOAD_PURPOSES } from '../../domain/uploads/purposes.ts';
+import { terminationInitiatorEnum, terminationPathEnum, terminationStateEnum } from '../../db/schema/terminations.ts';
+import { TERMINATION_INITIATOR_LABELS, TERMINATION_INITIATORS, TERMINATION_PATH_LABELS, TERMINATION_PATHS, TERMINATION_STATES } from '../../domain/terminations/states.ts';
+import { termination } from '../../domain/terminations/workflow.ts';
 import { freshDatabase } from '../helpers/db.ts';
 
 // Statuses are `as const` arrays shared by the pgEnum and the label maps; they must stay equal,
@@ -37,6 +40,9 @@ const CASES = [
   ['agreement_state', agreementStateEnum.enumValues, AGREEMENT_STATES, { ...onlineSigning.labels.graduate, ...offlineSigning.labels.graduate, ...paperRegistration.labels.graduate }],
   ['agreement_kind', agreementKindEnum.enumValues, AGREEMENT_KINDS, AGREEMENT_KIND_LABELS],
   ['warning_category', warningCategoryEnum.enumValues, WARNING_CATEGORIES, WARNING_CATEGORY_LABELS],
+  ['termination_state', terminationStateEnum.enumValues, TERMINATION_STATES, termination.labels.graduate],
+  ['termination_initiator', terminationInitiatorEnum.enumValues, TERMINATION_INITIATORS, TERMINATION_INITIATOR_LABELS],
+  ['termination_path', terminationPathEnum.enumValues, TERMINATION_PATHS, TERMINATION_PATH_LABELS],
 ] as const;
 
 for (const [name, enumValues, values, labels] of CASES) {
@@ -74,6 +80,16 @@ test('the agreement state tables (online, offline, 补登) cover every state and
   const reached = new Set<string>(tables.flatMap((wf) => [...Object.values(wf.creations).flatMap((c) => targetsOf(c.to)), ...Object.values(wf.events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]));
   assert.equal([...reached].sort(), [...AGREEMENT_STATES].sort(), 'every state is reached, and only states');
   for (const wf of tables) for (const e of Object.values(wf.events) as Array<{ transitions: ReadonlyArray<{ from: string }> }>) for (const t of e.transitions as ReadonlyArray<{ from: string }>) assert.ok((wf.states as readonly string[]).includes(t.from));
+});
+
+test('解约: the termination table reaches every state, only states, and only terminal states have no way out', () => {
+  const { events, creations, groups } = termination;
+  const reached = new Set<string>([...Object.values(creations).flatMap((c) => targetsOf(c.to)), ...Object.values(events).flatMap((e) => e.transitions.flatMap((t) => targetsOf(t.to)))]);
+  assert.equal([...reached].sort(), [...TERMINATION_STATES].sort());
+  for (const s of TERMINATION_STATES) {
+    const leaving = Object.values(events).some((e) => (e.transitions as ReadonlyArray<{ from: string }>).some((t) => t.from === s));
+    assert.is(leaving, !(groups.terminal as readonly string[]).includes(s), s);
+  }
 });
 
 test('S3 the reviewer verb: 两方协议 says 鉴证, 三方协议 says 审核', () => {

@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Tx } from '../../db/client.ts';
-import { agreements, employers, employerVerifications, events, graduates, uploads, users } from '../../db/schema/index.ts';
+import { agreements, employers, employerVerifications, events, graduates, terminations, uploads, users } from '../../db/schema/index.ts';
 import { ONLINE_PROGRESS, onlineSigning, type Agreement } from '../../domain/agreements/online/workflow.ts';
 import { OFFLINE_PROGRESS, offlineSigning } from '../../domain/agreements/offline/workflow.ts';
 import { paperRegistration, REGISTRATION_PROGRESS } from '../../domain/agreements/registered/workflow.ts';
@@ -14,6 +14,8 @@ import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { OPEN_VERIFICATION_STATES } from '../../domain/employers/verification/states.ts';
 import { employerVerification } from '../../domain/employers/verification/workflow.ts';
 import { DomainError } from '../../domain/errors.ts';
+import { OPEN_TERMINATION_STATES } from '../../domain/terminations/states.ts';
+import { termination } from '../../domain/terminations/workflow.ts';
 import { availableActions, create, defineWorkflow, fire, targetsOf, type AnyWorkflow, type FireActor } from '../../domain/workflow/kernel.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -25,6 +27,7 @@ const WORKFLOWS: Array<[string, AnyWorkflow]> = [
   ['offline signing', offlineSigning],
   ['paper registration (补登)', paperRegistration],
   ['employer verification', employerVerification],
+  ['termination (解约)', termination],
 ];
 const AGREEMENT_TABLES = [
   [onlineSigning, ONLINE_PROGRESS],
@@ -89,6 +92,11 @@ test('G4 the partial unique index on active agreements has exactly the kinds\' a
 test('G6/X3 the pending-invitation indexes have exactly online signing\'s pending group', async () => {
   assert.equal(await indexStates('agreements_one_pending_invitation'), [...onlineSigning.groups.pending].sort());
   assert.equal(await indexStates('agreements_pending_deadline_idx'), [...onlineSigning.groups.pending].sort());
+});
+
+test('S8 the one-open-termination-per-agreement index has exactly the termination table\'s open group', async () => {
+  assert.equal(await indexStates('terminations_one_open_per_agreement'), [...termination.groups.open].sort());
+  assert.equal([...OPEN_TERMINATION_STATES].sort(), [...termination.groups.open].sort());
 });
 
 test('E2 the one-open-application index has exactly the verification table\'s open group', async () => {
@@ -161,11 +169,25 @@ async function verificationRow(tx: Tx, state: (typeof employerVerification.state
   return row!;
 }
 
+/** A termination of a signed online agreement, in `state`; the agreement's party fields copied as the use cases do. */
+async function terminationRow(tx: Tx, state: (typeof termination.states)[number]) {
+  const a = await onlineRow(tx, 'signed');
+  const [row] = await tx
+    .insert(terminations)
+    .values({
+      agreementId: a.id, path: state.startsWith('letter') || state === 'returned' ? 'letter' : 'online', initiator: state === 'awaiting_graduate' ? 'employer' : 'graduate', state,
+      graduateId: a.graduateId, employerId: a.employerId, schoolId: a.schoolId, departmentId: a.departmentId, cohort: a.cohort, requestedBy: (await tx.select().from(users).where(eq(users.graduateId, a.graduateId)))[0]!.id, reason: '测试原因',
+    })
+    .returning();
+  return row!;
+}
+
 const FACTORIES: Record<string, (tx: Tx, state: string, event: string) => Promise<{ id: number; state: string }>> = {
   online_signing: (tx, state) => onlineRow(tx, state as Agreement['state']),
   offline_signing: (tx, state, event) => applicationRow(tx, 'offline', state as Agreement['state'], event),
   paper_registration: (tx, state, event) => applicationRow(tx, 'registered', state as Agreement['state'], event),
   employer_verification: (tx, state, event) => verificationRow(tx, state as (typeof employerVerification.states)[number], event),
+  termination: (tx, state) => terminationRow(tx, state as (typeof termination.states)[number]),
 };
 
 for (const [name, wf] of WORKFLOWS) {

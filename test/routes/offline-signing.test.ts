@@ -2,15 +2,14 @@ import { and, desc, eq } from 'drizzle-orm';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agreementDrafts, agreements, assistLinks, employers, graduates, outbox, schools, users } from '../../db/schema/index.ts';
-import { hashPassword } from '../../domain/auth/passwords.ts';
-import { setupApp, type Client, type TestApp } from '../helpers/app.ts';
+import { agreementDrafts, agreements, assistLinks, employers, outbox, schools, users } from '../../db/schema/index.ts';
+import { setupApp, type TestApp } from '../helpers/app.ts';
+import { graduateClient, signable, type Graduate } from '../helpers/graduates.ts';
 import { textOf } from '../helpers/html.ts';
 
 // Offline signing (未签就业协议申请签约) and its stamped copy, by the graduate or the unit through an
 // SMS link; 补登 through 补登管理; G4 across every path. All over HTTP, as the parties use it.
 let t: TestApp;
-type Graduate = typeof graduates.$inferSelect;
 let png: Uint8Array<ArrayBuffer>;
 
 test.before(async () => {
@@ -20,20 +19,6 @@ test.before(async () => {
 test.after(async () => {
   await t.close();
 });
-
-async function signable(schoolCode: string): Promise<Graduate[]> {
-  const rows = await t.db.select({ g: graduates }).from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(and(eq(schools.code, schoolCode), eq(graduates.trainingMode, '1'))).orderBy(graduates.id);
-  return rows.map((r) => r.g);
-}
-
-async function graduateClient(g: Graduate): Promise<Client> {
-  const [existing] = await t.db.select().from(users).where(and(eq(users.portal, 'student'), eq(users.login, g.idNumber)));
-  if (!existing) await t.db.insert(users).values({ role: 'student', portal: 'student', login: g.idNumber, displayName: g.name, passwordHash: await hashPassword('Student#2026'), graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId });
-  const c = t.client();
-  assert.is((await c.post('/student/login', { login: g.idNumber, password: 'Student#2026' })).status, 303);
-  await c.post('/student/check', {});
-  return c;
-}
 
 const departmentOf = async (g: Graduate) => ((await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId === g.departmentId ? 'department' : 'department2');
 const stateOf = async (id: number) => (await t.db.select().from(agreements).where(eq(agreements.id, id)))[0]!;
@@ -49,8 +34,8 @@ let offlineId = 0;
 let offlineGraduate: Graduate;
 
 test('G7 未签就业协议申请签约: 暂存 keeps the form, 提交 asks to confirm, 撤回修改 before a reviewer acts, then 退回修改 and resubmission', async () => {
-  offlineGraduate = (await signable('10001'))[0]!;
-  const c = await graduateClient(offlineGraduate);
+  offlineGraduate = (await signable(t, '10001'))[0]!;
+  const c = await graduateClient(t, offlineGraduate);
   assert.ok((await c.get('/student')).doc.querySelector('#start-offline'), 'the entrance is on the home');
   const empty = await c.get('/student/offline-signing');
   assert.match(textOf(empty.doc, '#one-at-a-time')!, '一次只能生成一份协议书');
@@ -112,7 +97,7 @@ test('就业协议审核 通过: the agreement exists with its number, marked as
   const a = await stateOf(offlineId);
   assert.is(a.state, 'awaiting_stamped_copy');
   assert.match(a.number!, /^2026-10001-\d{6}$/);
-  const c = await graduateClient(offlineGraduate);
+  const c = await graduateClient(t, offlineGraduate);
   const page = await c.get(`/student/applications/${offlineId}`);
   assert.is(textOf(page.doc, '#application-state'), '就业协议审核通过');
   assert.is(page.doc.querySelector('#download-document')!.getAttribute('href'), `/student/agreements/${offlineId}/document.pdf`);
@@ -133,7 +118,7 @@ test('就业协议审核 通过: the agreement exists with its number, marked as
 let token = '';
 
 test('用人单位协助回传协议书: an SMS link to the unit\'s 联系人手机; a new one revokes the old; its page shows the agreement and nothing else', async () => {
-  const c = await graduateClient(offlineGraduate);
+  const c = await graduateClient(t, offlineGraduate);
   assert.is((await c.post(`/student/applications/${offlineId}/assist`, {})).status, 303);
   const first = /\/assist\/([A-Za-z0-9_-]{32})/.exec((await t.db.select().from(outbox).where(eq(outbox.recipient, FORM.contactMobile)).orderBy(desc(outbox.id)).limit(1))[0]!.body)![1]!;
   assert.is((await c.post(`/student/applications/${offlineId}/assist`, {})).status, 303);
@@ -196,7 +181,7 @@ test('the unit uploads the stamped copy through the link, which is then used up;
   assert.is((await dept.post(`/school/agreements/${offlineId}/review`, { decision: 'return', reason: '公章不清晰' })).status, 303);
   assert.is((await stateOf(offlineId)).state, 'copy_returned');
 
-  const c = await graduateClient(offlineGraduate);
+  const c = await graduateClient(t, offlineGraduate);
   assert.is((await c.upload(`/student/applications/${offlineId}/copy`, {}, { pages: { name: 'p1.png', bytes: png } })).status, 303);
   await dept.post(`/school/agreements/${offlineId}/review`, { decision: 'approve' });
   assert.is((await (await t.signInAs('school')).post(`/school/agreements/${offlineId}/review`, { decision: 'approve' })).status, 303);
@@ -210,8 +195,8 @@ test('the unit uploads the stamped copy through the link, which is then used up;
 });
 
 test('boundaries: another graduate, school or department gets 404 on the application and its pages', async () => {
-  const [, other] = await signable('10001');
-  const c = await graduateClient(other!);
+  const [, other] = await signable(t, '10001');
+  const c = await graduateClient(t, other!);
   assert.is((await c.get(`/student/applications/${offlineId}`)).status, 404);
   assert.is((await c.post(`/student/applications/${offlineId}/assist`, {})).status, 404);
   const [pageId] = (await stateOf(offlineId)).copyUploadIds;
@@ -223,8 +208,8 @@ test('boundaries: another graduate, school or department gets 404 on the applica
 });
 
 test('a unit on the platform (same USCC) sees the offline agreement once it exists, and in 已签约 once signed', async () => {
-  const [, , g] = await signable('10001');
-  const c = await graduateClient(g!);
+  const [, , g] = await signable(t, '10001');
+  const c = await graduateClient(t, g!);
   const search = await c.post('/student/offline-signing', { intent: 'search', unitName: '越综合' });
   const pick = search.doc.querySelector('#unit-results button[name=pick]')!.getAttribute('value')!;
   await c.post('/student/offline-signing', { pick });
@@ -253,8 +238,8 @@ test('a unit on the platform (same USCC) sees the offline agreement once it exis
 });
 
 test('G4 across channels: an offline application blocks accepting an invitation, and an acceptance blocks applying', async () => {
-  const [, , , g] = await signable('10001');
-  const c = await graduateClient(g!);
+  const [, , , g] = await signable(t, '10001');
+  const c = await graduateClient(t, g!);
   const unit = await t.signInAs('employer2');
   await unit.post('/employer/favourites', { name: g!.name, idNumber: g!.idNumber, school: '示范大学', cohort: '2026' });
   const [fav] = await t.db.select().from(agreements).where(eq(agreements.graduateId, g!.id));
@@ -272,14 +257,14 @@ test('G4 across channels: an offline application blocks accepting an invitation,
 });
 
 test('X4 ten simultaneous submissions of one application, and an acceptance racing a submission: exactly one is active', async () => {
-  const [, , , , g, h] = await signable('10001');
-  const c = await graduateClient(g!);
+  const [, , , , g, h] = await signable(t, '10001');
+  const c = await graduateClient(t, g!);
   await c.post('/student/offline-signing', { intent: 'save', ...FORM });
   const results = await Promise.all(Array.from({ length: 10 }, () => c.post('/student/offline-signing/submission', {})));
   assert.is(results.filter((r) => r.status === 303).length, 1, results.map((r) => r.status).join(','));
   assert.is((await t.db.select().from(agreements).where(eq(agreements.graduateId, g!.id))).length, 1);
 
-  const d = await graduateClient(h!);
+  const d = await graduateClient(t, h!);
   const unit = await t.signInAs('employer');
   await unit.post('/employer/favourites', { name: h!.name, idNumber: h!.idNumber, school: '示范大学', cohort: '2026' });
   const favs = await t.db.execute<{ id: number }>(`select id from favourites where graduate_id = ${h!.id}`);
@@ -292,8 +277,8 @@ test('X4 ten simultaneous submissions of one application, and an acceptance raci
 });
 
 test('补登: hidden and refused with the 补登 switch off; pages, 提交, 补登管理 通过 → 签约审核通过, and /verify', async () => {
-  const [g] = await signable('10002');
-  const c = await graduateClient(g!);
+  const [g] = await signable(t, '10002');
+  const c = await graduateClient(t, g!);
   await t.db.update(schools).set({ paperRegistration: false }).where(eq(schools.code, '10002'));
   assert.is((await c.get('/student')).doc.querySelector('#start-registration'), null);
   const off = await c.get('/student/registration');
@@ -311,7 +296,7 @@ test('补登: hidden and refused with the 补登 switch off; pages, 提交, 补�
   const form = await c.get('/student/registration');
   assert.match(textOf(form.doc, '#pages-heading')!, '已上传 1 页');
   const [pageLink] = form.doc.querySelectorAll('#uploaded-pages a');
-  const other = await graduateClient((await signable('10002'))[1]!);
+  const other = await graduateClient(t, (await signable(t, '10002'))[1]!);
   assert.is((await other.get(pageLink!.getAttribute('href')!)).status, 404, 'a draft page is its uploader\'s alone');
   assert.is(form.doc.querySelector('#positionName')!.getAttribute('value'), FORM.positionName, 'the draft kept what was typed');
   await c.post('/student/registration', { intent: 'submit', ...FORM });
@@ -337,8 +322,8 @@ test('补登: hidden and refused with the 补登 switch off; pages, 提交, 补�
 });
 
 test('inbox: the department sees offline and 补登 items waiting at its stage', async () => {
-  const [, , , , , , g] = await signable('10001');
-  const c = await graduateClient(g!);
+  const [, , , , , , g] = await signable(t, '10001');
+  const c = await graduateClient(t, g!);
   await c.upload('/student/registration', { intent: 'save', ...FORM }, { pages: { name: 'a.png', bytes: png } });
   await c.post('/student/registration', { intent: 'submit', ...FORM });
   assert.is((await c.post('/student/registration/submission', {})).status, 303);
@@ -348,12 +333,12 @@ test('inbox: the department sees offline and 补登 items waiting at its stage',
 });
 
 test('assist links: one agreement\'s token reaches only that agreement; a link sent before a copy was returned stays dead; a repeated upload is answered as done; uploads past the limit are refused', async () => {
-  const [, , , , , , , , a1, b1] = await signable('10001');
+  const [, , , , , , , , a1, b1] = await signable(t, '10001');
   const dept = await t.signInAs('department');
   const dept2 = await t.signInAs('department2');
   const school = await t.signInAs('school');
   const ready = async (g: Graduate) => {
-    const c = await graduateClient(g);
+    const c = await graduateClient(t, g);
     await c.post('/student/offline-signing', { intent: 'submit', ...FORM });
     const id = Number(/applications\/(\d+)/.exec((await c.post('/student/offline-signing/submission', {})).location!)![1]);
     await (g.departmentId === (await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId ? dept : dept2).post(`/school/agreements/${id}/review`, { decision: 'approve' });
@@ -392,8 +377,8 @@ test('assist links: one agreement\'s token reaches only that agreement; a link s
 });
 
 test('放弃申请 when the unit will not stamp; 暂存 is refused while an application is under review', async () => {
-  const [, , , , , , , , , , g] = await signable('10001');
-  const c = await graduateClient(g!);
+  const [, , , , , , , , , , g] = await signable(t, '10001');
+  const c = await graduateClient(t, g!);
   await c.post('/student/offline-signing', { intent: 'submit', ...FORM });
   const id = Number(/applications\/(\d+)/.exec((await c.post('/student/offline-signing/submission', {})).location!)![1]);
   assert.is((await c.post('/student/offline-signing', { intent: 'save', ...FORM })).status, 409, 'nothing to draft while the application is under review');

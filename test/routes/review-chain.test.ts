@@ -3,13 +3,13 @@ import { Hono } from 'hono';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agreements, employers, favourites, graduates, notifications, outbox, schools, users } from '../../db/schema/index.ts';
-import { hashPassword } from '../../domain/auth/passwords.ts';
 import { ACTIVATE_HINT } from '../../domain/agreements/notify.ts';
 import type { AppEnv } from '../../routes/context.ts';
 import { verifiedUnitRoutes } from '../../routes/employer/index.ts';
 import { pageOrFragments } from '../../routes/render.ts';
 import { createViews } from '../../views/index.ts';
 import { setupApp, type Client, type TestApp } from '../helpers/app.ts';
+import { graduateClient, signable, type Graduate } from '../helpers/graduates.ts';
 import { parseHtml, textOf, type Doc } from '../helpers/html.ts';
 import { fieldValue, latestSmsCode } from '../helpers/sms.ts';
 
@@ -19,7 +19,6 @@ import { fieldValue, latestSmsCode } from '../helpers/sms.ts';
 // guide's words; and the plumbing: E3 on one sub-app, fragments with idempotency keys.
 let t: TestApp;
 const LETTER = { positionCategory: '13', positionName: '后端开发工程师', validityDays: '5', contactName: '王经理', contactPhone: '010-62750009', workPlace: '北京市海淀区', archiveMode: 'none' };
-type Graduate = typeof graduates.$inferSelect;
 
 test.before(async () => {
   t = await setupApp();
@@ -27,23 +26,6 @@ test.before(async () => {
 test.after(async () => {
   await t.close();
 });
-
-/** Roster graduates of a school who can sign (training mode 1), in roster order. */
-async function signable(schoolCode: string): Promise<Graduate[]> {
-  const rows = await t.db.select({ g: graduates }).from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(and(eq(schools.code, schoolCode), eq(graduates.trainingMode, '1'))).orderBy(graduates.id);
-  return rows.map((r) => r.g);
-}
-
-/** The graduate's own account, created as activation would, signed in and past the G1 check. */
-async function graduateClient(g: Graduate): Promise<Client> {
-  const login = g.idNumber;
-  const [existing] = await t.db.select().from(users).where(and(eq(users.portal, 'student'), eq(users.login, login)));
-  if (!existing) await t.db.insert(users).values({ role: 'student', portal: 'student', login, displayName: g.name, passwordHash: await hashPassword('Student#2026'), graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId });
-  const c = t.client();
-  assert.is((await c.post('/student/login', { login, password: 'Student#2026' })).status, 303);
-  await c.post('/student/check', {});
-  return c;
-}
 
 /** The unit adds the graduate to its favourites and sends the letter; the page and the new invitation's id. */
 async function invite(unit: Client, g: Graduate, school: string, letter: Record<string, string> = LETTER) {
@@ -57,7 +39,7 @@ async function invite(unit: Client, g: Graduate, school: string, letter: Record<
 const setOnlineSigning = (code: string, on: boolean) => t.db.update(schools).set({ onlineSigning: on }).where(eq(schools.code, code));
 
 test('S4 with 在线签约 off the unit cannot invite the school\'s graduates, nor a graduate accept; back on, both work', async () => {
-  const [g] = await signable('10001');
+  const [g] = await signable(t, '10001');
   const unit = await t.signInAs('employer');
   await unit.post('/employer/favourites', { name: g!.name, idNumber: g!.idNumber, school: '示范大学', cohort: '2026' });
   const [fav] = await t.db.select().from(favourites).where(eq(favourites.graduateId, g!.id));
@@ -71,7 +53,7 @@ test('S4 with 在线签约 off the unit cannot invite the school\'s graduates, n
   await setOnlineSigning('10001', true);
   const { id } = await invite(unit, g!, '示范大学');
   await setOnlineSigning('10001', false);
-  const student = await graduateClient(g!);
+  const student = await graduateClient(t, g!);
   const page = await student.get(`/student/invitations/${id}`);
   assert.not.ok(page.doc.querySelector('#accept'), 'no 接受 while the switch is off');
   assert.ok(page.doc.querySelector('#decline'), 'the switch governs accepting, not declining');
@@ -87,8 +69,8 @@ test('S4 with 在线签约 off the unit cannot invite the school\'s graduates, n
 });
 
 test('G4 once one invitation is accepted, another unit\'s invitation is read-only and its acceptance refused', async () => {
-  const [g] = await signable('10001');
-  const student = await graduateClient(g!);
+  const [g] = await signable(t, '10001');
+  const student = await graduateClient(t, g!);
   const { id } = await invite(await t.signInAs('employer2'), g!, '示范大学');
   const page = await student.get(`/student/invitations/${id}`);
   assert.not.ok(page.doc.querySelector('#accept') || page.doc.querySelector('#decline'), 'view-only');
@@ -98,8 +80,8 @@ test('G4 once one invitation is accepted, another unit\'s invitation is read-onl
 });
 
 test('X3 past 应约截止时间 the invitation is shown as such, and answering it expires it instead', async () => {
-  const [, g] = await signable('10001');
-  const student = await graduateClient(g!);
+  const [, g] = await signable(t, '10001');
+  const student = await graduateClient(t, g!);
   const { id } = await invite(await t.signInAs('employer'), g!, '示范大学');
   await t.db.update(agreements).set({ deadline: new Date(Date.now() - 1000) }).where(eq(agreements.id, id));
   const page = await student.get(`/student/invitations/${id}`);
@@ -124,9 +106,9 @@ const verbWords = (doc: Doc) => {
 };
 
 test('S3 a 鉴证 school\'s list, review page, 工作台 and agreement say 鉴证, never 审核', async () => {
-  const [g] = await signable('10002');
+  const [g] = await signable(t, '10002');
   const { id } = await invite(await t.signInAs('employer2'), g!, '示例理工大学');
-  assert.is((await (await graduateClient(g!)).post(`/student/invitations/${id}/acceptance`, {})).status, 303);
+  assert.is((await (await graduateClient(t, g!)).post(`/student/invitations/${id}/acceptance`, {})).status, 303);
   const school = await t.signInAs('school2');
 
   const list = await school.get('/school/agreements');
@@ -150,12 +132,12 @@ test('S3 a 鉴证 school\'s list, review page, 工作台 and agreement say 鉴�
 });
 
 test('inbox: each reviewer\'s 工作台 counts the items waiting at their own stage, in their own department', async () => {
-  const [, , g] = await signable('10001');
+  const [, , g] = await signable(t, '10001');
   const { id } = await invite(await t.signInAs('employer'), g!, '示范大学');
   const waitingOf = async (c: Client) => Number(textOf((await c.get('/school')).doc, '#inbox-online_signing strong'));
   const cs = await t.signInAs(g!.departmentId === (await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId ? 'department' : 'department2');
   const before = await waitingOf(cs);
-  await (await graduateClient(g!)).post(`/student/invitations/${id}/acceptance`, {});
+  await (await graduateClient(t, g!)).post(`/student/invitations/${id}/acceptance`, {});
   assert.is(await waitingOf(cs), before + 1);
   const home = await cs.get('/school');
   assert.is(home.doc.querySelector('#inbox-online_signing a')!.getAttribute('href'), '/school/agreements?state=department_review');
@@ -163,16 +145,16 @@ test('inbox: each reviewer\'s 工作台 counts the items waiting at their own st
 });
 
 test('section 7: the demo unit\'s agreement has its contact rows for every party — the letter\'s 签约联系人, the unit\'s 手机 and 邮箱', async () => {
-  const [, , , g] = await signable('10001');
+  const [, , , g] = await signable(t, '10001');
   const { id } = await invite(await t.signInAs('employer'), g!, '示范大学');
-  await (await graduateClient(g!)).post(`/student/invitations/${id}/acceptance`, {});
+  await (await graduateClient(t, g!)).post(`/student/invitations/${id}/acceptance`, {});
   const dept = g!.departmentId === (await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId ? 'department' : 'department2';
   await (await t.signInAs(dept)).post(`/school/agreements/${id}/review`, { decision: 'approve' });
   await (await t.signInAs('school')).post(`/school/agreements/${id}/review`, { decision: 'approve' });
   const rowsOf = (doc: Doc) => new Map([...doc.querySelectorAll('#agreement-unit th[scope=row]')].map((th) => [th.textContent!.trim(), th.nextElementSibling!.textContent!.trim()]));
   for (const [party, client, path] of [
     ['unit', await t.signInAs('employer'), `/employer/agreements/${id}/document`],
-    ['graduate', await graduateClient(g!), `/student/agreements/${id}/document`],
+    ['graduate', await graduateClient(t, g!), `/student/agreements/${id}/document`],
     ['school', await t.signInAs('school'), `/school/agreements/${id}/document`],
   ] as const) {
     const rows = rowsOf((await client.get(path)).doc);
@@ -185,7 +167,7 @@ test('section 7: the demo unit\'s agreement has its contact rows for every party
 
 test('section 7: a unit whose information lacks an e-mail is asked for 联系人邮箱 on the letter, and its answer is printed', async () => {
   await t.db.update(employers).set({ contactEmail: null, contactMobile: null }).where(eq(employers.name, '申城智能制造有限公司'));
-  const [, , , , g] = await signable('10001');
+  const [, , , , g] = await signable(t, '10001');
   const unit = await t.signInAs('employer2');
   const { sent, favourite } = await invite(unit, g!, '示范大学', { ...LETTER, contactPhone: '021-50800002' });
   assert.is(sent.status, 422);
@@ -201,7 +183,7 @@ test('section 7: a unit whose information lacks an e-mail is asked for 联系人
 
 test('G11 an invitation to a roster graduate without an account goes by SMS to the roster phone with how to activate; the notice waits for the account', async () => {
   const accounts = new Set((await t.db.select({ id: users.graduateId }).from(users).where(eq(users.role, 'student'))).map((u) => u.id));
-  const g = (await signable('10001')).reverse().find((x) => !accounts.has(x.id))!;
+  const g = (await signable(t, '10001')).reverse().find((x) => !accounts.has(x.id))!;
   const { id } = await invite(await t.signInAs('employer'), g, '示范大学');
   const [sms] = await t.db.select().from(outbox).where(eq(outbox.recipient, g.phone)).orderBy(desc(outbox.id)).limit(1);
   assert.match(sms!.body, '越综合企业向你发起了签约邀请');
@@ -230,7 +212,7 @@ test('glossary: the letter says 职位类别 and 岗位名称; every party\'s ag
   const [owner] = await t.db.select().from(graduates).where(eq(graduates.id, signed!.graduateId));
   for (const [client, path] of [
     [await t.signInAs('employer'), `/employer/agreements/${signed!.id}`],
-    [await graduateClient(owner!), `/student/invitations/${signed!.id}`],
+    [await graduateClient(t, owner!), `/student/invitations/${signed!.id}`],
     [await t.signInAs('school'), `/school/agreements/${signed!.id}`],
   ] as const) {
     const page = await client.get(path);
@@ -241,7 +223,7 @@ test('glossary: the letter says 职位类别 and 岗位名称; every party\'s ag
 });
 
 test('E4 添加学生 with an ID number whose check digit is wrong says the number is invalid, not 未找到', async () => {
-  const [g] = await signable('10001');
+  const [g] = await signable(t, '10001');
   const last = g!.idNumber.at(-1) === '1' ? '2' : '1';
   const res = await (await t.signInAs('employer')).post('/employer/favourites/search', { name: g!.name, idNumber: g!.idNumber.slice(0, 17) + last, school: '示范大学', cohort: '2026' });
   assert.is(res.status, 422);
