@@ -1,6 +1,6 @@
-import { and, asc, count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { agreements, departments, events, graduates, provinces, schools } from '../../db/schema/index.ts';
+import { agreements, departments, events, graduates, provinces, schools, terminations } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
@@ -56,9 +56,9 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
 export async function graduateAgreements(db: DbOrTx, actor: Actor) {
   const rows = await db.select().from(agreements).where(agreementScope(actor)).orderBy(desc(agreements.createdAt), desc(agreements.id));
   const active = rows.find((r) => inAgreementGroup(r.kind, 'active', r.state));
-  // Until destination registration exists: a signed agreement is 签就业协议形式就业; once it was
-  // terminated and none is active, the graduate is 待就业 (S8).
-  const destination = active && inAgreementGroup(active.kind, 'signed', active.state) ? DESTINATIONS['10'] : !active && rows.some((r) => inAgreementGroup(r.kind, 'terminated', r.state)) ? DESTINATIONS['70'] : null;
+  // Until destination registration exists: a signed agreement is 签就业协议形式就业; once one was
+  // terminated the graduate is 待就业 (S8) until a new one is signed (an application under review is not yet one).
+  const destination = active && inAgreementGroup(active.kind, 'signed', active.state) ? DESTINATIONS['10'] : rows.some((r) => inAgreementGroup(r.kind, 'terminated', r.state)) ? DESTINATIONS['70'] : null;
   return {
     active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
     destination,
@@ -103,6 +103,12 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
       .offset((query.page - 1) * EMPLOYER_PAGE_SIZE),
     db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where).then((r) => r[0]?.n ?? 0),
   ]);
+  // A signed agreement's latest status is its latest termination's, if any (解约中, 解约失败 …).
+  const ids = rows.filter((r) => inAgreementGroup(r.a.kind, 'signed', r.a.state)).map((r) => r.a.id);
+  const latest = ids.length
+    ? await db.selectDistinctOn([terminations.agreementId], { agreementId: terminations.agreementId, state: terminations.state }).from(terminations).where(inArray(terminations.agreementId, ids)).orderBy(terminations.agreementId, desc(terminations.id))
+    : [];
+  const terminationState = new Map(latest.map((t) => [t.agreementId, t.state]));
   return {
     rows: rows.map((r) => ({
       id: r.a.id,
@@ -112,7 +118,7 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
       school: r.school,
       level: labelOf(EDUCATION_LEVEL_SHORT, r.level),
       major: r.major,
-      stateLabel: agreementStateLabel(r.a.kind, 'employer', r.a.state),
+      stateLabel: terminationState.has(r.a.id) ? termination.labels.employer[terminationState.get(r.a.id)!] : agreementStateLabel(r.a.kind, 'employer', r.a.state),
       updatedAt: r.a.updatedAt,
     })),
     total,

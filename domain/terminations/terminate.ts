@@ -224,7 +224,8 @@ export async function resubmitTermination(db: Db, storage: Storage, source: Sour
 export const TERMINATION_TABS = {
   agreed: { label: '已同意解约等待学校（学院）审核', states: ['agreed_department_review', 'agreed_school_review'] },
   letter: { label: '解约中', states: ['letter_department_review', 'letter_school_review', 'returned'] },
-  awaiting: { label: '学生发起解约等待单位应约', states: ['awaiting_unit', 'awaiting_graduate'] },
+  awaiting: { label: '学生发起解约等待单位应约', states: ['awaiting_unit'] },
+  awaitingGraduate: { label: '单位发起解约等待学生应约', states: ['awaiting_graduate'] },
   terminated: { label: '已解约', states: ['terminated'] },
   failed: { label: '解约失败', states: ['failed'] },
 } as const satisfies Record<string, { label: string; states: readonly TerminationState[] }>;
@@ -343,8 +344,8 @@ export async function decideTermination(db: Db, source: Source, id: number, inpu
 }
 
 /**
- * The digest's other half: a school hears of its terminations that have waited for the other
- * party's answer longer than `days` (a unit gone silent may call for 强制解约). One notice per school user per run.
+ * The digest's other half: a school hears of graduates' terminations that have waited for the
+ * unit's answer longer than `days` (a unit gone silent may call for 强制解约). One notice per school user per run.
  */
 export async function remindSilentTerminations(tx: Tx, now: Date, days: number): Promise<number> {
   const before = new Date(now.getTime() - days * 24 * 60 * 60 * 1000);
@@ -352,10 +353,10 @@ export async function remindSilentTerminations(tx: Tx, now: Date, days: number):
     .select({ userId: users.id, n: count() })
     .from(terminations)
     .innerJoin(users, and(eq(users.schoolId, terminations.schoolId), eq(users.role, 'school'), eq(users.disabled, false)))
-    .where(and(inArray(terminations.state, [...termination.groups.awaitingAnswer]), lt(terminations.updatedAt, before)))
+    .where(and(eq(terminations.state, 'awaiting_unit'), lt(terminations.updatedAt, before)))
     .groupBy(users.id);
   for (const w of waiting) {
-    await notifyUser(tx, w.userId, { title: '有解约申请长时间未获答复', body: `有 ${w.n} 条解约申请等待对方答复已超过 ${days} 天，请核实情况，必要时可强制解约。`, link: '/school/terminations?tab=awaiting' });
+    await notifyUser(tx, w.userId, { title: '有解约申请长时间未获答复', body: `有 ${w.n} 条学生发起的解约申请等待单位应约已超过 ${days} 天，请核实情况，必要时可强制解约。`, link: '/school/terminations?tab=awaiting' });
   }
   return waiting.length;
 }

@@ -122,6 +122,32 @@ async function failedNotice(ctx: EffectContext<S, Termination>, why: string) {
   await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${name}的解约失败`, body: `${why}，协议仍然有效。`, link: links.unit }, `【网签平台】${why}，贵单位与${name}的解约失败，就业协议仍然有效。`);
 }
 
+/** Every step of a termination is activity on its agreement: the parties' lists sort by it. */
+async function touchAgreement(ctx: EffectContext<S, Termination | NewTermination>) {
+  await ctx.tx.update(agreements).set({ updatedAt: ctx.now }).where(eq(agreements.id, ctx.row.agreementId));
+}
+
+/** 不同意: the initiator hears it, with the other party's reason in the app (not in the platform's SMS). */
+async function refusedNotice(ctx: EffectContext<S, Termination>) {
+  const links = terminationLink(ctx.row);
+  const why = ctx.reason ? `理由：${ctx.reason}。` : '';
+  if (ctx.from === 'awaiting_unit') {
+    await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '解约失败', body: `用人单位不同意解约。${why}协议仍然有效。`, link: links.graduate }, '【网签平台】用人单位不同意解约，解约失败，你的就业协议仍然有效。请登录网签平台查看。');
+  } else {
+    const name = await graduateName(ctx);
+    await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${name}的解约失败`, body: `学生不同意解约。${why}协议仍然有效。`, link: links.unit }, `【网签平台】${name}不同意解约，解约失败，就业协议仍然有效。请登录网签平台查看。`);
+  }
+}
+
+/** 同意: the initiator hears that the school now checks it. */
+async function agreedNotice(ctx: EffectContext<S, Termination>) {
+  const links = terminationLink(ctx.row);
+  if (ctx.from === 'awaiting_unit') await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '用人单位已同意解约', body: '等待学校（院系）审核。', link: links.graduate });
+  else await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${await graduateName(ctx)}已同意解约`, body: '等待学校（院系）审核。', link: links.unit });
+}
+
+const touching = <T extends { effects?: ReadonlyArray<unknown> }>(spec: T): T => ({ ...spec, effects: [...(spec.effects ?? []), touchAgreement] });
+
 const agreedReview = reviewEvents<S, Termination>(AGREED_REVIEW, {
   advanced: (ctx) => tellReviewers(ctx, '的解约申请已通过院系审核。'),
   approved: async (ctx) => ended(ctx, `学校${(await schoolSettingsOf(ctx)).verb}通过`),
@@ -194,6 +220,7 @@ export const termination = defineWorkflow({
             await tellReviewers(ctx, '提交了解约申请（解约函）。');
           }
         },
+        touchAgreement,
       ],
     },
     /** 发起解约 / 提交解约申请 (the unit, online agreements): the graduate answers. */
@@ -203,7 +230,8 @@ export const termination = defineWorkflow({
       guards: [agreementSigned, noOpenTermination],
       effects: [
         async (ctx) =>
-          notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '用人单位发起解约', body: `解约原因：${ctx.row.reason}。请查看并答复同意或不同意。`, link: terminationLink(ctx.row).graduate }, `【网签平台】用人单位向你发起解约，原因：${ctx.row.reason}。请登录网签平台答复。`),
+          notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '用人单位发起解约', body: `解约原因：${ctx.row.reason}。请查看并答复同意或不同意。`, link: terminationLink(ctx.row).graduate }, '【网签平台】用人单位向你发起解约，请登录网签平台查看原因并答复同意或不同意。'),
+        touchAgreement,
       ],
     },
   },
@@ -214,7 +242,7 @@ export const termination = defineWorkflow({
         { from: 'awaiting_unit', to: enterReview<S, Termination>(AGREED_REVIEW), by: 'employer' },
         { from: 'awaiting_graduate', to: enterReview<S, Termination>(AGREED_REVIEW), by: 'student' },
       ],
-      effects: [(ctx) => tellReviewers(ctx, '的解约申请已获双方同意。')],
+      effects: [(ctx) => tellReviewers(ctx, '的解约申请已获双方同意。'), agreedNotice, touchAgreement],
     },
     /** 不同意: 解约失败, the agreement stays valid; the initiator may apply again, within the limit. */
     refuse: {
@@ -222,7 +250,7 @@ export const termination = defineWorkflow({
         { from: 'awaiting_unit', to: 'failed', by: 'employer' },
         { from: 'awaiting_graduate', to: 'failed', by: 'student' },
       ],
-      effects: [async (ctx) => failedNotice(ctx, ctx.from === 'awaiting_unit' ? '用人单位不同意解约' : '学生不同意解约')],
+      effects: [refusedNotice, touchAgreement],
     },
     /** 强制解约 (school users only, school guide 7.1): a unit that leaves the graduate's request unanswered. */
     force: {
@@ -232,11 +260,11 @@ export const termination = defineWorkflow({
     /** 提交 again after 退回修改 (offline and 补登). */
     resubmit: {
       transitions: [{ from: 'returned', to: enterReview<S, Termination>(LETTER_REVIEW), by: 'student' }],
-      effects: [(ctx) => tellReviewers(ctx, '重新提交了解约申请。')],
+      effects: [(ctx) => tellReviewers(ctx, '重新提交了解约申请。'), touchAgreement],
     },
-    approve: mergeEvents(agreedReview.approve, letterReview.approve),
-    return: letterReview.return,
-    reject: mergeEvents(agreedReview.reject, letterReview.reject),
+    approve: touching(mergeEvents(agreedReview.approve, letterReview.approve)),
+    return: touching(letterReview.return),
+    reject: touching(mergeEvents(agreedReview.reject, letterReview.reject)),
   },
   eventLabels: {
     apply: '学生申请解约',

@@ -10,6 +10,7 @@ import { reviewerVerb, withVerb } from '../../domain/reviews/chain.ts';
 import { decideTermination, forceTermination, getTerminationForReview, listTerminations, TERMINATION_TABS, terminationCounts, type TerminationTab } from '../../domain/terminations/terminate.ts';
 import { TERMINATION_INITIATOR_LABELS, TERMINATION_PATH_LABELS, TERMINATION_STATES } from '../../domain/terminations/states.ts';
 import { termination } from '../../domain/terminations/workflow.ts';
+import { offers } from '../../domain/workflow/kernel.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { storageOf } from '../files.ts';
@@ -32,19 +33,21 @@ const listQuery = z.object({
 terminationRoutes.get('/', async (c) => {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const query = listQuery.parse(c.req.query());
+  const parsed = listQuery.parse(c.req.query());
+  // A stage filter (the inbox's link) opens the tab that holds that state.
+  const tabOfState = parsed.state && (Object.keys(TERMINATION_TABS) as TerminationTab[]).find((k) => (TERMINATION_TABS[k].states as readonly string[]).includes(parsed.state!));
+  const query = { ...parsed, tab: tabOfState || parsed.tab };
   const verb = await reviewerVerb(db, actor);
-  // A stage filter (the inbox's link) narrows the tab to that state.
   const states = query.state ? [query.state] : undefined;
   const [result, counts, departments] = await Promise.all([
     listTerminations(db, actor, { tab: query.tab, states, departmentId: query.department, q: query.q, page: query.page }),
     terminationCounts(db, actor),
     actor.role === 'school' ? rosterFilterOptions(db, actor, new Date().getFullYear()).then((o) => o.departments) : [],
   ]);
-  const params = new URLSearchParams(Object.entries({ tab: query.tab, department: query.department, q: query.q }).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
+  const params = new URLSearchParams(Object.entries({ tab: query.tab, state: query.state, department: query.department, q: query.q }).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
   return render(c, 'school/terminations/index', {
     title: '解约管理',
-    rows: result.rows.map((r) => ({ ...r, stateLabel: withVerb(termination.labels.reviewer[r.state], verb), pathLabel: TERMINATION_PATH_LABELS[r.path], initiatorLabel: TERMINATION_INITIATOR_LABELS[r.initiator] })),
+    rows: result.rows.map((r) => ({ ...r, action: offers(termination, r.state, 'approve', actor.role) ? verb : '查看', stateLabel: withVerb(termination.labels.reviewer[r.state], verb), pathLabel: TERMINATION_PATH_LABELS[r.path], initiatorLabel: TERMINATION_INITIATOR_LABELS[r.initiator] })),
     total: result.total,
     more: result.more,
     page: result.page,
@@ -56,7 +59,7 @@ terminationRoutes.get('/', async (c) => {
   });
 });
 
-async function detail(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
+async function detail(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string>; values?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const found = await getTerminationForReview(db, actor, idParam(c));
@@ -76,6 +79,7 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; fields?: Reco
     unilateralOffered: found.unilateralOffered,
     timeline: await agreementTimeline(db, a),
     fields: {},
+    values: {},
     notice: c.req.query('done') === '1' ? '已提交。' : undefined,
     ...extra,
   }, status);
@@ -84,12 +88,13 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; fields?: Reco
 terminationRoutes.get('/:id{[0-9]+}', (c) => detail(c));
 
 terminationRoutes.post('/:id{[0-9]+}/review', async (c) => {
+  const values = formValues(await c.req.parseBody());
   try {
-    await decideTermination(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), formValues(await c.req.parseBody()));
+    await decideTermination(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), values);
     return c.redirect(`/school/terminations/${idParam(c)}?done=1`, 303);
   } catch (e) {
     const refusal = formProblems(e);
-    return detail(c, refusal, refusal.status);
+    return detail(c, { ...refusal, values }, refusal.status);
   }
 });
 
@@ -101,6 +106,6 @@ terminationRoutes.post('/:id{[0-9]+}/force', bodyLimit({ maxSize: 31 * 1024 * 10
     return c.redirect(`/school/terminations/${idParam(c)}?done=1`, 303);
   } catch (e) {
     const refusal = refusalOf(e);
-    return detail(c, refusal, refusal.status);
+    return detail(c, { ...refusal, values: formValues(body) }, refusal.status);
   }
 });

@@ -107,7 +107,7 @@ test('S4 the graduate is told the remaining count; 申请解约 needs a reason; 
   const unit = await t.signInAs('employer');
   const [unitUser] = await t.db.select().from(users).where(eq(users.login, '13800000001'));
   assert.ok((await t.db.select().from(notifications).where(and(eq(notifications.userId, unitUser!.id), like(notifications.title, '%申请解约%')))).length === 1);
-  assert.ok((await employerTab(unit, 'terminating')).querySelector(`#agreement-${online.id}`), 'E6 解约中');
+  assert.match(textOf(await employerTab(unit, 'terminating'), `#agreement-${online.id}`)!, '学生发起解约等待单位应约', 'E6 解约中, with the termination\'s status');
   assert.not.ok((await employerTab(unit, 'signed')).querySelector(`#agreement-${online.id}`));
   assert.is(workbenchCount((await unit.get('/employer?cohort=2026')).doc, '解约中'), 1);
   const detail = await unit.get(`/employer/agreements/${online.id}`);
@@ -151,6 +151,9 @@ test('the unit 同意 → 已同意解约等待学校（学院）审核 → 院�
   const dept = await t.signInAs(await departmentOf(onlineGraduate));
   const list = await dept.get('/school/terminations');
   assert.match(textOf(list.doc, `#termination-${firstTermination}-row`)!, '等待院系审核');
+  assert.is(textOf(list.doc, `#termination-${firstTermination}-row a`), '审核', 'the reviewer\'s own stage');
+  assert.is(await smsTo(onlineGraduate.phone, '已同意解约'), 0);
+  assert.ok((await t.db.select().from(notifications).where(and(eq(notifications.title, '用人单位已同意解约')))).length === 1, 'the graduate hears of the 同意 in the app');
   assert.match(textOf(list.doc, '#termination-tabs')!, '已同意解约等待学校（学院）审核（1）');
   const detail = await dept.get(`/school/terminations/${firstTermination}`);
   assert.is(textOf(detail.doc, '#termination-reason'), '已与单位协商一致，因个人原因解约');
@@ -205,7 +208,7 @@ test('after 已解约: /verify says 已解约, the preview is marked, 待就业,
   assert.is(accepted.status, 303, 'G4: free to sign again');
   assert.is(await agreementState(newInvitation), 'department_review');
   assert.is(await agreementState(online.id), 'terminated', 'the old agreement stays, terminated');
-  assert.not.match(textOf((await c.get('/student')).doc, '#status-summary')!, '待就业');
+  assert.match(textOf((await c.get('/student')).doc, '#status-summary')!, '待就业', 'S8: until a new agreement is signed');
 });
 
 test('the unit 发起解约 → the graduate 不同意 → 解约失败, the agreement stays valid; the unit cannot answer its own request and may ask again', async () => {
@@ -225,6 +228,10 @@ test('the unit 发起解约 → the graduate 不同意 → 解约失败, the agr
   assert.is((await unit.post(`/employer/terminations/${row.id}/answer`, { answer: 'agree' })).status, 409, 'not its own request');
   assert.is((await (await t.signInAs('employer2')).post(`/employer/terminations/${row.id}/answer`, { answer: 'agree' })).status, 404, 'another unit');
   assert.is(await smsTo(g.phone, '用人单位向你发起解约'), 1);
+  assert.is(await smsTo(g.phone, '岗位撤销'), 0, 'a unit\'s own words are not sent in the platform\'s SMS');
+  const school = await t.signInAs('school');
+  assert.ok((await school.get('/school/terminations?tab=awaitingGraduate')).doc.querySelector(`#termination-${row.id}-row`), '单位发起解约等待学生应约');
+  assert.not.ok((await school.get('/school/terminations?tab=awaiting')).doc.querySelector(`#termination-${row.id}-row`), 'not under 学生发起解约');
 
   const c = await graduateClient(t, g);
   const page = await c.get(`/student/agreements/${a.id}/termination`);
@@ -237,6 +244,10 @@ test('the unit 发起解约 → the graduate 不同意 → 解约失败, the agr
   assert.is((await latestOf(a.id)).state, 'failed');
   assert.is(await agreementState(a.id), 'signed');
   assert.match(await verifyResult(a), '有效');
+  const [unitUser] = await t.db.select().from(users).where(eq(users.login, '13800000001'));
+  const [told] = await t.db.select().from(notifications).where(and(eq(notifications.userId, unitUser!.id), like(notifications.body, '%已办理入职，不同意解约%')));
+  assert.match(told!.body!, '学生不同意解约', 'the initiator hears the refusal and its reason');
+  assert.is(await smsTo(g.phone, '解约失败'), 0, 'not the party who refused');
   assert.match(textOf((await c.get(`/student/agreements/${a.id}/termination`)).doc, '#allowance')!, '你已提交 0 次', 'a unit\'s request is not the graduate\'s');
 
   assert.ok((await employerTab(unit, 'terminationFailed')).querySelector(`#agreement-${a.id}`), 'E6 解约失败');
@@ -245,7 +256,7 @@ test('the unit 发起解约 → the graduate 不同意 → 解约失败, the agr
   assert.is(textOf(detail.doc, '#termination-state'), '解约失败');
   assert.match(detail.text, '已办理入职，不同意解约');
   assert.ok(detail.doc.querySelector('#propose-form'), 'the unit may ask again');
-  const school = await t.signInAs('school');
+  assert.match(textOf(await employerTab(unit, 'terminationFailed'), `#agreement-${a.id}`)!, '解约失败');
   assert.ok((await school.get('/school/terminations?tab=failed')).doc.querySelector(`#termination-${row.id}-row`));
 });
 
@@ -257,6 +268,7 @@ test('S4 the limit: each application counts, a refused one too; the refusal says
   assert.is((await c.post(`/student/agreements/${a.id}/termination`, { confirm: 'on', reason: '家庭原因' })).status, 303);
   const unit = await t.signInAs('employer');
   assert.is((await unit.post(`/employer/terminations/${(await latestOf(a.id)).id}/answer`, { answer: 'refuse', reason: '不同意' })).status, 303);
+  assert.is(await smsTo(g.phone, '用人单位不同意解约'), 1);
   const page = await c.get(`/student/agreements/${a.id}/termination`);
   assert.not.ok(page.doc.querySelector('#apply'));
   assert.match(textOf(page.doc, '#cannot-apply')!, '你已提交 1 次解约申请，已达到学校规定的最多 1 次，不能再申请');
@@ -314,6 +326,8 @@ test('强制解约: school users only, on 学生发起解约等待单位应约, 
   const noFiles = await school.upload(`/school/terminations/${id}/force`, { reason: '单位 30 天未答复，已电话核实同意解约', confirm: 'on' }, {});
   assert.is(noFiles.status, 422);
   assert.match(textOf(noFiles.doc, '#files-error')!, '请上传证明材料');
+  assert.is(textOf(noFiles.doc, '#force-reason'), '单位 30 天未答复，已电话核实同意解约', 'what was typed is kept');
+  assert.ok(noFiles.doc.querySelector('#force-confirm')!.hasAttribute('checked'));
   assert.is((await latestOf(a.id)).state, 'awaiting_unit', 'nothing changed');
   const forced = await school.upload(`/school/terminations/${id}/force`, { reason: '单位 30 天未答复，已电话核实同意解约', confirm: 'on' }, { files: { name: '通话记录.png', bytes: png } });
   assert.is(forced.status, 303);
@@ -439,6 +453,9 @@ test('offline and 补登 agreements: 解约函 → 解约中 → 退回修改 �
   assert.is(textOf((await c.get(`/student/agreements/${a.id}/termination`)).doc, '#termination-state'), '解约中');
 
   const dept = await t.signInAs(await departmentOf(g));
+  const fromInbox = await dept.get('/school/terminations?state=letter_department_review');
+  assert.match(textOf(fromInbox.doc, '#termination-tabs a[aria-current=page]')!, '解约中', 'the inbox\'s link opens the tab of its state');
+  assert.ok(fromInbox.doc.querySelector(`#termination-${row.id}-row`));
   const letterTab = await dept.get('/school/terminations?tab=letter');
   assert.match(textOf(letterTab.doc, `#termination-${row.id}-row`)!, '线下解约');
   const review = await dept.get(`/school/terminations/${row.id}`);
@@ -450,6 +467,7 @@ test('offline and 补登 agreements: 解约函 → 解约中 → 退回修改 �
   const noReason = await dept.post(`/school/terminations/${row.id}/review`, { decision: 'return' });
   assert.is(noReason.status, 422);
   assert.is(textOf(noReason.doc, '#reason-error'), '退回修改或不通过时请填写原因');
+  assert.ok(noReason.doc.querySelector('#review-form input[value=return]')!.hasAttribute('checked'), 'the choice is kept');
   assert.is((await dept.post(`/school/terminations/${row.id}/review`, { decision: 'return', reason: '解约函缺少单位盖章' })).status, 303);
   assert.is((await latestOf(a.id)).state, 'returned');
 
