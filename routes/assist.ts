@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { MAX_PAGES, MAX_PAGES_BYTES } from '../domain/agreements/applications/apply.ts';
+import { MAX_PAGES } from '../domain/agreements/applications/apply.ts';
 import { checkLink, openAssistLink, uploadViaAssistLink, usedJustNow } from '../domain/agreements/offline/assist.ts';
 import { pdfFontFaces } from '../views/pdf.ts';
 import { clientIp } from './client-ip.ts';
 import type { AppEnv } from './context.ts';
-import { storageOf } from './files.ts';
+import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from './files.ts';
 import { refusalOf, type PageStatus } from './forms.ts';
 import { render } from './render.ts';
 
@@ -44,12 +44,11 @@ assistRoutes.post(
     await checkLink(db, tokenOf(c), clientIp(c));
     await next();
   },
-  bodyLimit({ maxSize: MAX_PAGES_BYTES + 256 * 1024, onError: (c) => assistPage(c, { error: '一次上传的文件合计不能超过 30MB', fields: { pages: '一次上传的文件合计不能超过 30MB' } }, 413) }),
+  bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => assistPage(c, { error: '一次上传的文件合计不能超过 30MB', fields: { pages: '一次上传的文件合计不能超过 30MB' } }, 413) }),
   async (c) => {
-    const body = await c.req.parseBody({ all: true });
-    const files = [body.pages].flat().filter((f): f is File => f instanceof File && f.size > 0);
+    const files = await incomingFiles(await c.req.parseBody({ all: true }), 'pages');
     try {
-      await uploadViaAssistLink(c.get('app').db, storageOf(c), tokenOf(c), clientIp(c), await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+      await uploadViaAssistLink(c.get('app').db, storageOf(c), tokenOf(c), clientIp(c), files);
     } catch (e) {
       const refusal = refusalOf(e);
       if (refusal.status === 404 || refusal.status === 429) return render(c, 'errors/error', { title: '链接不可用', heading: '链接不可用', message: refusal.error }, refusal.status);

@@ -1,9 +1,19 @@
 import type { Context } from 'hono';
 import { localStorage, uploadsDir } from '../db/storage.ts';
 import { openUpload } from '../domain/uploads/access.ts';
+import { MAX_BATCH_BYTES, type IncomingFile } from '../domain/uploads/store-upload.ts';
 import type { AppEnv } from './context.ts';
 
 export const storageOf = (c: Context<AppEnv>) => localStorage(uploadsDir(c.get('app').config.dataDir));
+
+/** The body limit of a form carrying a batch of files (MAX_BATCH_BYTES), with room for its framing and fields. */
+export const BATCH_BODY_LIMIT = MAX_BATCH_BYTES + 256 * 1024;
+
+/** The files chosen in one field of a parsed multipart body (empty inputs left out), as the domain takes them. */
+export function incomingFiles(body: Record<string, unknown>, field: string): Promise<IncomingFile[]> {
+  const files = [body[field]].flat().filter((f): f is File => f instanceof File && f.size > 0);
+  return Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+}
 
 /**
  * An uploaded file for an authorised viewer. Images may show inline; everything else (PDFs with

@@ -8,7 +8,7 @@ import { TERMINATION_INITIATOR_LABELS } from '../domain/terminations/states.ts';
 import type { IncomingFile } from '../domain/uploads/store-upload.ts';
 import { clientIp } from './client-ip.ts';
 import type { AppEnv } from './context.ts';
-import { storageOf } from './files.ts';
+import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from './files.ts';
 import { formValues, refusalOf, type PageStatus } from './forms.ts';
 import { idParam } from './params.ts';
 import { render } from './render.ts';
@@ -16,12 +16,11 @@ import { render } from './render.ts';
 // 解约 as a party meets it: the graduate's page for an agreement (申请解约, the answer to a unit's
 // request, the resubmission after 退回修改), and the unit's 发起解约 and answer on its agreement page.
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
-const filesLimit = bodyLimit({ maxSize: 31 * 1024 * 1024, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '上传的文件合计不能超过 30MB。' }, 413) });
+const filesLimit = bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '上传的文件合计不能超过 30MB。' }, 413) });
 
 async function filesOf(c: Context<AppEnv>): Promise<{ values: Record<string, string>; files: IncomingFile[] }> {
   const body = await c.req.parseBody({ all: true });
-  const files = [body.files].flat().filter((f): f is File => f instanceof File && f.size > 0);
-  return { values: formValues(body), files: await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))) };
+  return { values: formValues(body), files: await incomingFiles(body, 'files') };
 }
 
 /** What a party's page shows of the agreement's termination. */

@@ -12,7 +12,7 @@ import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
 import { DECISION_LABELS, decisionForm, reviewStageOf, REVIEW_STAGES } from '../reviews/chain.ts';
-import { recordUpload, stageFiles, type IncomingFile } from '../uploads/store-upload.ts';
+import { recordUploads, stageBatch, type IncomingFile } from '../uploads/store-upload.ts';
 import type { UploadPurpose } from '../uploads/purposes.ts';
 import { availableActions, create, creationAvailability, fire, offers, type Availability } from '../workflow/kernel.ts';
 import type { TerminationState } from './states.ts';
@@ -23,7 +23,6 @@ type Source = EventSource & { actor: Actor };
 
 const reasonText = (what: string) => z.string().trim().min(2, { error: `请填写${what}` }).max(500, { error: '不超过 500 个字' });
 const MAX_FILES = 5;
-const MAX_FILE_BYTES = 30 * 1024 * 1024;
 
 /** Which terminations an actor may see: the graduate's own, the unit's, the school's, the department's. */
 export function terminationScope(actor: Actor): SQL {
@@ -89,26 +88,11 @@ async function pagesOf(db: DbOrTx, ids: readonly string[]) {
 }
 
 /** Files for a termination (解约函, evidence): checked and stored before the transaction that records them. */
-async function stage(storage: Storage, files: IncomingFile[], required: string | null) {
-  if (files.length === 0) {
-    if (required) throw new DomainError('invalid', required, { files: required });
-    return { stored: {}, discard: async () => {} };
-  }
-  if (files.length > MAX_FILES) throw new DomainError('invalid', `最多上传 ${MAX_FILES} 个文件`, { files: `最多上传 ${MAX_FILES} 个文件` });
-  if (files.reduce((n, f) => n + f.bytes.length, 0) > MAX_FILE_BYTES) throw new DomainError('invalid', '文件合计不能超过 30MB', { files: '文件合计不能超过 30MB' });
-  try {
-    return await stageFiles(storage, Object.fromEntries(files.map((f, i) => [`files${i}`, f])));
-  } catch (e) {
-    if (e instanceof DomainError && e.code === 'invalid') throw new DomainError('invalid', e.message, { files: Object.values(e.fields)[0] ?? e.message });
-    throw e;
-  }
-}
+const stage = (storage: Storage, files: IncomingFile[], required: string | null) => stageBatch(storage, files, { field: 'files', max: MAX_FILES, unit: '个文件', required });
 
-async function record(tx: Tx, stored: Record<string, Parameters<typeof recordUpload>[1] | undefined>, purpose: UploadPurpose, uploadedBy: number, agreement: { id: number; schoolId: number }) {
-  const ids: string[] = [];
-  for (const file of Object.values(stored)) if (file) ids.push(await recordUpload(tx, file, { purpose, uploadedBy, agreementId: agreement.id, schoolId: agreement.schoolId }));
-  return ids;
-}
+/** A termination's files belong to its agreement: its parties and reviewers may open them. */
+const record = (tx: Tx, stored: Awaited<ReturnType<typeof stage>>['stored'], purpose: UploadPurpose, uploadedBy: number, agreement: { id: number; schoolId: number }) =>
+  recordUploads(tx, stored, { purpose, uploadedBy, agreementId: agreement.id, schoolId: agreement.schoolId });
 
 const ONE_OPEN = '该协议已有一份解约申请在办理中';
 

@@ -13,7 +13,7 @@ import { termination } from '../../domain/terminations/workflow.ts';
 import { offers } from '../../domain/workflow/kernel.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { storageOf } from '../files.ts';
+import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from '../files.ts';
 import { formProblems, formValues, refusalOf, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
@@ -98,11 +98,10 @@ terminationRoutes.post('/:id{[0-9]+}/review', async (c) => {
   }
 });
 
-terminationRoutes.post('/:id{[0-9]+}/force', bodyLimit({ maxSize: 31 * 1024 * 1024, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '证明材料合计不能超过 30MB。' }, 413) }), async (c) => {
+terminationRoutes.post('/:id{[0-9]+}/force', bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '证明材料合计不能超过 30MB。' }, 413) }), async (c) => {
   const body = await c.req.parseBody({ all: true });
-  const files = [body.files].flat().filter((f): f is File => f instanceof File && f.size > 0);
   try {
-    await forceTermination(c.get('app').db, storageOf(c), { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), formValues(body), await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+    await forceTermination(c.get('app').db, storageOf(c), { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), formValues(body), await incomingFiles(body, 'files'));
     return c.redirect(`/school/terminations/${idParam(c)}?done=1`, 303);
   } catch (e) {
     const refusal = refusalOf(e);

@@ -7,7 +7,6 @@ import {
   applicationFormState,
   checkSubmission,
   MAX_PAGES,
-  MAX_PAGES_BYTES,
   pickUnit,
   removeDraftPage,
   saveDraft,
@@ -30,7 +29,7 @@ import { availableActions } from '../../domain/workflow/kernel.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { storageOf } from '../files.ts';
+import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from '../files.ts';
 import { formValues, refusalOf, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
@@ -68,8 +67,8 @@ const KINDS: Record<ApplicationKind, { path: string; title: string; notice: stri
   },
 };
 
-// Pages of a stamped agreement: MAX_PAGES files, MAX_PAGES_BYTES in all.
-const pagesLimit = bodyLimit({ maxSize: MAX_PAGES_BYTES + 256 * 1024, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '一次上传的文件合计不能超过 30MB，请分次上传或压缩后再传。' }, 413) });
+// Pages of a stamped agreement: MAX_PAGES files, MAX_BATCH_BYTES in all.
+const pagesLimit = bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '一次上传的文件合计不能超过 30MB，请分次上传或压缩后再传。' }, 413) });
 
 async function formPage(c: Context<AppEnv>, kind: ApplicationKind, extra: { values?: Record<string, string>; error?: string; fields?: Record<string, string>; results?: Array<{ id: number; name: string; uscc: string }>; notice?: string } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
@@ -106,7 +105,7 @@ for (const kind of ['offline', 'registered'] as const) {
     const actor = c.get('actor')!;
     const body = await c.req.parseBody({ all: true });
     const values = formValues(body);
-    const files = [body.pages].flat().filter((f): f is File => f instanceof File && f.size > 0);
+    const files = await incomingFiles(body, 'pages');
     const intent = values.pick ? 'pick' : values.intent;
     try {
       if (intent === 'pick') {
@@ -115,7 +114,7 @@ for (const kind of ['offline', 'registered'] as const) {
       }
       await saveDraft(db, actor, kind, values);
       // 补登: pages chosen in the form come with whichever button was pressed, so nothing typed is lost.
-      if (files.length) await addDraftPages(db, storageOf(c), actor, kind, await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+      if (files.length) await addDraftPages(db, storageOf(c), actor, kind, files);
     } catch (e) {
       const refusal = refusalOf(e);
       return formPage(c, kind, { values, ...refusal }, refusal.status);
@@ -228,10 +227,9 @@ applicationRoutes.post('/applications/:id{[0-9]+}/abandonment', async (c) => {
 
 // 本人回传协议书: the stamped copy's pages.
 applicationRoutes.post('/applications/:id{[0-9]+}/copy', pagesLimit, async (c) => {
-  const body = await c.req.parseBody({ all: true });
-  const files = [body.pages].flat().filter((f): f is File => f instanceof File && f.size > 0);
+  const files = await incomingFiles(await c.req.parseBody({ all: true }), 'pages');
   try {
-    await uploadStampedCopy(c.get('app').db, storageOf(c), source(c), idParam(c), await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) }))));
+    await uploadStampedCopy(c.get('app').db, storageOf(c), source(c), idParam(c), files);
     return c.redirect(`/student/applications/${idParam(c)}?done=copy`, 303);
   } catch (e) {
     const refusal = refusalOf(e);

@@ -8,7 +8,7 @@ import { checkUscc } from '../../codes/uscc.ts';
 import { DomainError, forbidden, notFound } from '../../errors.ts';
 import type { EventSource } from '../../events.ts';
 import { parseForm } from '../../forms.ts';
-import { recordUpload, stageFiles, type IncomingFile } from '../../uploads/store-upload.ts';
+import { recordUploads, stageBatch, type IncomingFile } from '../../uploads/store-upload.ts';
 import type { UploadPurpose } from '../../uploads/purposes.ts';
 import { create, creationAvailability, fire, type AnyWorkflow, type Availability } from '../../workflow/kernel.ts';
 import { inAgreementGroup } from '../kinds.ts';
@@ -31,9 +31,8 @@ export const APPLICATION_KINDS: Record<ApplicationKind, { workflow: AnyWorkflow;
   registered: { workflow: paperRegistration, pagesRequired: true },
 };
 
-/** Pages of a stamped or paper agreement one upload may carry, their total size, and their purpose. */
+/** Pages of a stamped or paper agreement one upload may carry (MAX_BATCH_BYTES in all), and their purpose. */
 export const MAX_PAGES = 10;
-export const MAX_PAGES_BYTES = 30 * 1024 * 1024;
 const PAGE_PURPOSE: Record<ApplicationKind, UploadPurpose> = { offline: 'agreement_copy', registered: 'paper_agreement' };
 
 function graduateOf(actor: Actor): number {
@@ -225,17 +224,8 @@ export async function abandonApplication(db: Db, source: Source, id: number): Pr
 }
 
 /** Stages the pages of one upload; any refusal is the form's `pages` field's. */
-async function stagePages(storage: Storage, files: IncomingFile[], already = 0) {
-  if (files.length === 0) throw new DomainError('invalid', '请选择要上传的照片或扫描件', { pages: '请选择要上传的照片或扫描件' });
-  if (already + files.length > MAX_PAGES) throw new DomainError('invalid', `最多上传 ${MAX_PAGES} 页`, { pages: `最多上传 ${MAX_PAGES} 页` });
-  if (files.reduce((n, f) => n + f.bytes.length, 0) > MAX_PAGES_BYTES) throw new DomainError('invalid', '一次上传的文件合计不能超过 30MB', { pages: '一次上传的文件合计不能超过 30MB' });
-  try {
-    return await stageFiles(storage, Object.fromEntries(files.map((f, i) => [`pages${i}`, f])));
-  } catch (e) {
-    if (e instanceof DomainError && e.code === 'invalid') throw new DomainError('invalid', e.message, { pages: Object.values(e.fields)[0] ?? e.message });
-    throw e;
-  }
-}
+const stagePages = (storage: Storage, files: IncomingFile[], already = 0) =>
+  stageBatch(storage, files, { field: 'pages', max: MAX_PAGES, unit: '页', already, required: '请选择要上传的照片或扫描件' });
 
 /** Pages for the draft of a 补登 (the paper agreement), checked and stored; the draft lists them. */
 export async function addDraftPages(db: Db, storage: Storage, actor: Actor, kind: ApplicationKind, files: IncomingFile[]): Promise<void> {
@@ -244,8 +234,7 @@ export async function addDraftPages(db: Db, storage: Storage, actor: Actor, kind
   const { stored, discard } = await stagePages(storage, files, current.length);
   try {
     await db.transaction(async (tx) => {
-      const ids: string[] = [];
-      for (const file of Object.values(stored)) ids.push(await recordUpload(tx, file!, { purpose: PAGE_PURPOSE[kind], uploadedBy: actor.userId }));
+      const ids = await recordUploads(tx, stored, { purpose: PAGE_PURPOSE[kind], uploadedBy: actor.userId });
       const existing = await draftRow(tx, graduateId, kind);
       const editing = existing ? null : await editableApplication(tx, graduateId, kind);
       const values = existing?.values ?? (editing ? formValuesOf(editing) : { archiveMode: 'none' });
@@ -299,8 +288,7 @@ export async function storeCopy(
     return await db.transaction(async (tx) => {
       const { row, uploadedBy, fireAs, viaLink, after } = await lockRow(tx);
       if (!inAgreementGroup(row.kind, 'awaitingCopy', row.state)) throw new DomainError('illegal_transition', '当前不需要回传协议书，请刷新页面查看最新状态');
-      const ids: string[] = [];
-      for (const file of Object.values(stored)) ids.push(await recordUpload(tx, file!, { purpose: 'agreement_copy', uploadedBy, agreementId: row.id, schoolId: row.schoolId }));
+      const ids = await recordUploads(tx, stored, { purpose: 'agreement_copy', uploadedBy, agreementId: row.id, schoolId: row.schoolId });
       const state = await fire(tx, offlineSigning, fireAs, row, 'upload_copy', { changes: { copyUploadIds: ids, reviewReason: null }, viaLink });
       await after?.(tx);
       // Whichever door the copy came through, links sent earlier stop working: a copy returned later needs a new one.
