@@ -4,6 +4,7 @@ import { agreementStateLabel } from '../domain/agreements/kinds.ts';
 import { agreementIdOfTermination, answerTermination, applyForTermination, proposeTermination, resubmitTermination, terminationOf } from '../domain/terminations/terminate.ts';
 import { employerAgreementPage } from './employer/signing.ts';
 import { termination } from '../domain/terminations/workflow.ts';
+import { inGroup } from '../domain/workflow/kernel.ts';
 import { TERMINATION_INITIATOR_LABELS } from '../domain/terminations/states.ts';
 import type { IncomingFile } from '../domain/uploads/store-upload.ts';
 import { clientIp } from './client-ip.ts';
@@ -35,6 +36,7 @@ export async function terminationView(c: Context<AppEnv>, agreementId: number, a
       initiatorLabel: TERMINATION_INITIATOR_LABELS[t.initiator],
       canAnswer: found.actions.agree?.allowed === true,
       canResubmit: found.actions.resubmit?.allowed === true,
+      ended: inGroup(termination.groups.terminated, t.state),
     },
     agreementStateLabel: agreementStateLabel(found.agreement.kind, audience, found.agreement.state),
   };

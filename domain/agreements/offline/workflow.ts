@@ -9,6 +9,7 @@ import { notifyGraduate, notifyReviewers, notifyUnit } from '../notify.ts';
 import { numberAgreement } from '../parties.ts';
 import type { Agreement, NewAgreement } from '../rows.ts';
 import type { AgreementState } from '../states.ts';
+import { TERMINATE, TERMINATE_LABEL } from '../terminate-event.ts';
 
 // Offline signing (学生申请, 未签就业协议申请签约), graduate guide 4, campus edition (二), school
 // guide 5.2: the graduate fills in the agreement and submits it; 就业协议审核 (the department's then
@@ -218,11 +219,10 @@ export const offlineSigning = defineWorkflow({
     approve: mergeEvents(agreementReview.approve, signingReview.approve),
     return: mergeEvents(agreementReview.return, signingReview.return),
     reject: mergeEvents(agreementReview.reject, signingReview.reject),
-    /** 已解约: a termination of this agreement ended so (a reaction of domain/terminations). */
-    terminate: { transitions: [{ from: 'signed', to: 'terminated', by: 'system' }] },
+    terminate: TERMINATE,
   },
   eventLabels: {
-    terminate: '解约完成，协议已解约',
+    terminate: TERMINATE_LABEL,
     submit: '学生提交就业协议申请',
     withdraw: '学生撤回修改',
     resubmit: '学生重新提交就业协议申请',

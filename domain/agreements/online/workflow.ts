@@ -9,6 +9,7 @@ import { numberAgreement, partySnapshots } from '../parties.ts';
 import type { Agreement, NewAgreement } from '../rows.ts';
 import { noOtherActiveAgreement as noOtherActiveAgreementOf } from '../guards.ts';
 import { PENDING_INVITATION_STATES, type AgreementState } from '../states.ts';
+import { TERMINATE, TERMINATE_LABEL } from '../terminate-event.ts';
 
 // Online signing (单位发起), DESIGN.md section 5 and the guides: a verified unit invites
 // (等待学生应约); the graduate accepts before 应约截止时间 (学生已应约提交审核中) and the review chain
@@ -185,11 +186,10 @@ export const onlineSigning = defineWorkflow({
       transitions: [{ from: 'invited', to: 'invalidated', by: 'system' }],
       effects: [async (ctx) => notifyUnit(ctx.tx, ctx.row.employerId, { title: '签约邀请已失效', body: ctx.reason ?? '', link: `/employer/agreements/${ctx.id}` })],
     },
-    /** 已解约: a termination of this agreement ended so (a reaction of domain/terminations). */
-    terminate: { transitions: [{ from: 'signed', to: 'terminated', by: 'system' }] },
+    terminate: TERMINATE,
   },
   eventLabels: {
-    terminate: '解约完成，协议已解约',
+    terminate: TERMINATE_LABEL,
     invite: '单位发起签约邀请',
     accept: '学生接受签约邀请',
     decline: '学生拒绝签约',

@@ -10,6 +10,7 @@ import { notifyGraduate, notifyReviewers, notifyUnit } from '../notify.ts';
 import { numberAgreement } from '../parties.ts';
 import type { Agreement, NewAgreement } from '../rows.ts';
 import type { AgreementState } from '../states.ts';
+import { TERMINATE, TERMINATE_LABEL } from '../terminate-event.ts';
 
 // 已签就业协议登记信息 (补登), graduate guide 5, campus edition (三), school guide 6: a graduate who
 // signed a paper agreement fills in what it says and uploads its stamped pages; 补登管理 reviews it
@@ -131,11 +132,10 @@ export const paperRegistration = defineWorkflow({
     approve: review.approve,
     return: review.return,
     reject: review.reject,
-    /** 已解约: a termination of this agreement ended so (a reaction of domain/terminations). */
-    terminate: { transitions: [{ from: 'signed', to: 'terminated', by: 'system' }] },
+    terminate: TERMINATE,
   },
   eventLabels: {
-    terminate: '解约完成，协议已解约',
+    terminate: TERMINATE_LABEL,
     submit: '学生提交已签就业协议登记信息',
     withdraw: '学生撤回修改',
     resubmit: '学生重新提交登记信息',
