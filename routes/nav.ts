@@ -23,6 +23,7 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
     { href: '/school/agreements', label: '在线签约管理' },
     { href: '/school/registrations', label: '补登管理' },
     { href: '/school/terminations', label: '解约管理' },
+    { href: '/school/destinations', label: '去向登记管理' },
     { href: '/school/warnings', label: '预警单位管理' },
     { href: '/school/settings', label: '签约设置' },
     { href: '/school/accounts', label: '账号管理' },
@@ -33,6 +34,7 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
     { href: '/school/agreements', label: '在线签约管理' },
     { href: '/school/registrations', label: '补登管理' },
     { href: '/school/terminations', label: '解约管理' },
+    { href: '/school/destinations', label: '去向登记管理' },
   ],
   province: [
     { href: '/province', label: '首页' },

@@ -11,3 +11,4 @@ export * from './uploads.ts';
 export * from './employer-verifications.ts';
 export * from './agreements.ts';
 export * from './terminations.ts';
+export * from './destinations.ts';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgEnum, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgEnum, pgTable, text, timestamp, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { destinationRegistrations } from './destinations.ts';
 import { UPLOAD_PURPOSES } from '../../domain/uploads/purposes.ts';
 import { agreements } from './agreements.ts';
 import { employers } from './employers.ts';
@@ -26,11 +27,14 @@ export const uploads = pgTable(
     schoolId: integer('school_id').references(() => schools.id),
     // A page of an agreement (its stamped copy, a paper agreement): visible to whoever sees the agreement.
     agreementId: integer('agreement_id').references(() => agreements.id),
+    // A proof of a destination registration: visible to whoever sees the registration.
+    destinationId: integer('destination_id').references((): AnyPgColumn => destinationRegistrations.id),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     index('uploads_uploaded_by_idx').on(t.uploadedBy),
     index('uploads_agreement_idx').on(t.agreementId),
+    index('uploads_destination_idx').on(t.destinationId),
     check('uploads_owner', sql`${t.uploadedBy} is not null or ${t.agreementId} is not null`),
   ],
 );

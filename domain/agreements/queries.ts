@@ -4,7 +4,7 @@ import { agreements, departments, events, graduates, provinces, schools, termina
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
-import { DESTINATIONS, EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
+import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
 import { notFound } from '../errors.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { agreementEventLabel, agreementStateLabel, inAgreementGroup } from './kinds.ts';
@@ -56,12 +56,8 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
 export async function graduateAgreements(db: DbOrTx, actor: Actor) {
   const rows = await db.select().from(agreements).where(agreementScope(actor)).orderBy(desc(agreements.createdAt), desc(agreements.id));
   const active = rows.find((r) => inAgreementGroup(r.kind, 'active', r.state));
-  // Until destination registration exists: a signed agreement is 签就业协议形式就业; once one was
-  // terminated the graduate is 待就业 (S8) until a new one is signed (an application under review is not yet one).
-  const destination = active && inAgreementGroup(active.kind, 'signed', active.state) ? DESTINATIONS['10'] : rows.some((r) => inAgreementGroup(r.kind, 'terminated', r.state)) ? DESTINATIONS['70'] : null;
   return {
     active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
-    destination,
     rows: rows.map((r) => ({
       id: r.id,
       // An invitation is answered on its letter's page; an application is followed on its own.

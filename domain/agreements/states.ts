@@ -35,6 +35,10 @@ export const ACTIVE_AGREEMENT_STATES = [
   'registration_department_review', 'registration_school_review',
 ] as const satisfies readonly AgreementState[];
 
+/** Signed, and ended by a termination: the union of every kind's `signed` and `terminated` groups, which the graduate's destination reads (domain/destinations/current.ts). */
+export const SIGNED_AGREEMENT_STATES = ['signed'] as const satisfies readonly AgreementState[];
+export const TERMINATED_AGREEMENT_STATES = ['terminated'] as const satisfies readonly AgreementState[];
+
 /** An invitation waiting for the graduate's answer: one per unit and graduate (G6), expired by its deadline (X3); online signing's `pending` group. */
 export const PENDING_INVITATION_STATES = ['invited'] as const satisfies readonly AgreementState[];
 

@@ -5,6 +5,7 @@ import { OFFLINE_QUEUES } from '../agreements/offline/workflow.ts';
 import { ONLINE_QUEUE } from '../agreements/online/workflow.ts';
 import { REGISTERED_QUEUE } from '../agreements/registered/workflow.ts';
 import { TERMINATION_QUEUES } from '../terminations/workflow.ts';
+import { DESTINATION_QUEUE } from '../destinations/workflow.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { notifyUser } from '../notifications.ts';
 import { reviewVerb, type AgreementType } from '../tenancy/agreement-types.ts';
@@ -28,7 +29,7 @@ export type ReviewQueue = {
   chain: ReviewChain<string>;
 };
 
-export const REVIEW_QUEUES: readonly ReviewQueue[] = [ONLINE_QUEUE, ...OFFLINE_QUEUES, REGISTERED_QUEUE, ...TERMINATION_QUEUES];
+export const REVIEW_QUEUES: readonly ReviewQueue[] = [ONLINE_QUEUE, ...OFFLINE_QUEUES, REGISTERED_QUEUE, ...TERMINATION_QUEUES, DESTINATION_QUEUE];
 
 export type InboxEntry = { key: string; title: string; label: string; href: string; waiting: number };
 

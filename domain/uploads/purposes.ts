@@ -1,5 +1,5 @@
 // What an uploaded file is for; it decides who may see it (domain/uploads/access.ts).
-export const UPLOAD_PURPOSES = ['employer_licence', 'employer_authorization', 'agreement_copy', 'paper_agreement', 'termination_letter', 'termination_evidence'] as const;
+export const UPLOAD_PURPOSES = ['employer_licence', 'employer_authorization', 'agreement_copy', 'paper_agreement', 'termination_letter', 'termination_evidence', 'destination_proof'] as const;
 export type UploadPurpose = (typeof UPLOAD_PURPOSES)[number];
 
 export const UPLOAD_PURPOSE_LABELS: Record<UploadPurpose, string> = {
@@ -9,4 +9,5 @@ export const UPLOAD_PURPOSE_LABELS: Record<UploadPurpose, string> = {
   paper_agreement: '纸质就业协议书',
   termination_letter: '解约函',
   termination_evidence: '强制解约证明材料',
+  destination_proof: '毕业去向证明材料',
 };

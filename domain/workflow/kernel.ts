@@ -91,6 +91,8 @@ export type WorkflowSpec<S extends string, E extends string, C extends string, A
   events: Record<E, EventSpec<S, R>>;
   creations: Record<C, CreationSpec<S, I>>;
   eventLabels: Record<NoInfer<E | C>, EventLabel<NoInfer<S>>>;
+  /** Effects after every event and creation of the table, after the event's own (a projection the table's rows feed). */
+  afterEach?: ReadonlyArray<Effect<S, R | I>>;
   /** The message when an event cannot fire from the current state or by this actor. */
   refusal: string;
 };
@@ -197,7 +199,9 @@ export async function fire<S extends string, E extends string, C extends string,
     .where(eq(wf.id, row.id));
   const reason = opts.reason ?? null;
   await writeEvent(tx, by === 'link' ? { ...source, role: 'link' } : source, { ...trail(wf, row, row.id, opts.data), schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason });
-  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id: row.id, event, from: row.state as S, to, reason });
+  const effectCtx = { ...ctx, tx, source, id: row.id, event, from: row.state as S, to, reason };
+  for (const effect of spec.effects ?? []) await effect(effectCtx);
+  for (const effect of wf.afterEach ?? []) await effect(effectCtx);
   return to;
 }
 
@@ -226,7 +230,9 @@ export async function create<S extends string, E extends string, C extends strin
   const id = rows[0]?.id;
   if (id === undefined) return { conflict: true };
   await writeEvent(tx, source, { ...trail(wf, values, id, opts.data), schoolId: wf.schoolOf?.(values) ?? null, action: `${wf.action ?? wf.subject}.${creation}`, toState: to });
-  for (const effect of spec.effects ?? []) await effect({ ...ctx, tx, source, id, event: creation, from: null, to, reason: null });
+  const effectCtx = { ...ctx, tx, source, id, event: creation, from: null, to, reason: null };
+  for (const effect of spec.effects ?? []) await effect(effectCtx);
+  for (const effect of wf.afterEach ?? []) await effect(effectCtx);
   return { id };
 }
 

@@ -10,6 +10,7 @@ import { accountRoutes } from './accounts.ts';
 import { agreementRoutes, registrationRoutes } from './agreements.ts';
 import { serveUpload } from '../files.ts';
 import { terminationRoutes } from './terminations.ts';
+import { destinationRoutes } from './destinations.ts';
 import { graduateRoutes } from './graduates.ts';
 import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
@@ -27,6 +28,7 @@ schoolRoutes.route('/agreements', agreementRoutes);
 schoolRoutes.route('/agreements', agreementDocumentRoutes);
 schoolRoutes.route('/registrations', registrationRoutes);
 schoolRoutes.route('/terminations', terminationRoutes);
+schoolRoutes.route('/destinations', destinationRoutes);
 schoolRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 
 schoolRoutes.get('/', async (c) => {

@@ -16,6 +16,9 @@ import { applicationRoutes } from './applications.ts';
 import { studentTerminationRoutes } from '../terminations.ts';
 import { serveUpload } from '../files.ts';
 import { homeRecordRows } from './record.ts';
+import { destinationRoutes } from './destinations.ts';
+import { destinationEntry } from '../../domain/destinations/register.ts';
+import { destinationLabel } from '../../domain/destinations/types.ts';
 
 export const studentRoutes = new Hono<AppEnv>();
 
@@ -36,13 +39,14 @@ studentRoutes.route('/notifications', notificationRoutes);
 studentRoutes.route('/', invitationRoutes);
 studentRoutes.route('/', applicationRoutes);
 studentRoutes.route('/', studentTerminationRoutes);
+studentRoutes.route('/', destinationRoutes);
 studentRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 studentRoutes.route('/agreements', agreementDocumentRoutes);
 
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
-  const [{ active, rows, destination }, entries] = await Promise.all([graduateAgreements(c.get('app').db, actor), applicationEntries(c.get('app').db, actor)]);
+  const [{ active, rows }, entries, destination] = await Promise.all([graduateAgreements(c.get('app').db, actor), applicationEntries(c.get('app').db, actor), destinationEntry(c.get('app').db, actor)]);
   return render(c, 'student/home', {
     invitations: rows.map((r) => ({ ...r, deadlineText: r.deadline ? formatShanghai(r.deadline) : null })),
     title: '首页',
@@ -51,10 +55,12 @@ studentRoutes.get('/', async (c) => {
     phone: graduate.phone,
     email: graduate.email ?? '未填写',
     signable: isSignableTrainingMode(graduate.trainingMode),
+    destination,
     entries: { offline: entries.includes('offline'), registered: entries.includes('registered') },
     statusSummary: [
       { label: '签约状态', value: active?.summary ?? '未签约' },
-      { label: '毕业去向', value: destination ?? '未登记' },
+      // The projection (domain/destinations/current.ts), as statistics and the export read it.
+      { label: '毕业去向', value: graduate.destinationCode ? destinationLabel(graduate.destinationCode) : '未登记' },
     ],
   });
 });

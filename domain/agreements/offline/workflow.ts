@@ -10,6 +10,8 @@ import { numberAgreement } from '../parties.ts';
 import type { Agreement, NewAgreement } from '../rows.ts';
 import type { AgreementState } from '../states.ts';
 import { TERMINATE, TERMINATE_LABEL } from '../terminate-event.ts';
+import { refreshDestinationWhen } from '../../destinations/current.ts';
+import { supersedeRegistration } from '../../destinations/workflow.ts';
 
 // Offline signing (学生申请, 未签就业协议申请签约), graduate guide 4, campus edition (二), school
 // guide 5.2: the graduate fills in the agreement and submits it; 就业协议审核 (the department's then
@@ -178,6 +180,7 @@ export const offlineSigning = defineWorkflow({
           const stage = ctx.to === AGREEMENT_REVIEW.stages.school ? 'school' : 'department';
           await notifyReviewers(ctx.tx, ctx.row, stage, { title: '有新的就业协议待审核', body: `${ctx.row.graduateSnapshot?.name ?? ''}提交了就业协议申请。`, link: `/school/agreements/${ctx.id}` });
         },
+        supersedeRegistration,
       ],
     },
   },
@@ -197,7 +200,7 @@ export const offlineSigning = defineWorkflow({
         { from: 'withdrawn', to: enterReview<S, Agreement>(AGREEMENT_REVIEW), by: 'student' },
       ],
       guards: [schoolSwitchOn<Agreement>('onlineSigning', '学校暂未开启在线签约，暂不能提交'), graduateMaySign<Agreement>()],
-      effects: [(ctx) => tellReviewers(ctx, AGREEMENT_REVIEW, '重新提交了就业协议申请。')],
+      effects: [(ctx) => tellReviewers(ctx, AGREEMENT_REVIEW, '重新提交了就业协议申请。'), supersedeRegistration],
     },
     /**
      * 放弃申请: the graduate gives up an application waiting for them (to be edited, or for a stamp
@@ -233,6 +236,7 @@ export const offlineSigning = defineWorkflow({
     return: ({ from }) => (from === 'agreement_department_review' || from === 'agreement_school_review' ? '就业协议审核退回修改' : '签约{verb}退回修改'),
     reject: ({ from }) => (from === 'agreement_department_review' || from === 'agreement_school_review' ? '就业协议审核不通过' : '签约{verb}不通过'),
   },
+  afterEach: [refreshDestinationWhen(['signed', 'terminated'])],
   refusal: '该申请当前状态下不能进行此操作，请刷新页面查看最新状态',
 });
 

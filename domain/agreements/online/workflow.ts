@@ -10,6 +10,8 @@ import type { Agreement, NewAgreement } from '../rows.ts';
 import { noOtherActiveAgreement as noOtherActiveAgreementOf } from '../guards.ts';
 import { PENDING_INVITATION_STATES, type AgreementState } from '../states.ts';
 import { TERMINATE, TERMINATE_LABEL } from '../terminate-event.ts';
+import { refreshDestinationWhen } from '../../destinations/current.ts';
+import { supersedeRegistration } from '../../destinations/workflow.ts';
 
 // Online signing (单位发起), DESIGN.md section 5 and the guides: a verified unit invites
 // (等待学生应约); the graduate accepts before 应约截止时间 (学生已应约提交审核中) and the review chain
@@ -164,6 +166,7 @@ export const onlineSigning = defineWorkflow({
           const stage = ctx.to === ONLINE_REVIEW.stages.school ? 'school' : 'department';
           await notifyReviewers(ctx.tx, ctx.row, stage, { title: `有新的签约待${verb}`, body: `${name}已同意签约，等待${verb}。`, link: `/school/agreements/${ctx.id}` });
         },
+        supersedeRegistration,
       ],
     },
     /** 拒绝: before the deadline (X3), while the graduate has no agreement (G4); the unit may invite again afterwards (G6). */
@@ -198,6 +201,7 @@ export const onlineSigning = defineWorkflow({
     reject: ({ from }) => (from === 'department_review' ? '院系{verb}不通过' : '学校{verb}不通过'),
     invalidate: '签约邀请失效',
   },
+  afterEach: [refreshDestinationWhen(['signed', 'terminated'])],
   refusal: '该签约当前状态下不能进行此操作，请刷新页面查看最新状态',
 });
 

@@ -11,6 +11,8 @@ import { numberAgreement } from '../parties.ts';
 import type { Agreement, NewAgreement } from '../rows.ts';
 import type { AgreementState } from '../states.ts';
 import { TERMINATE, TERMINATE_LABEL } from '../terminate-event.ts';
+import { refreshDestinationWhen } from '../../destinations/current.ts';
+import { supersedeRegistration } from '../../destinations/workflow.ts';
 
 // 已签就业协议登记信息 (补登), graduate guide 5, campus edition (三), school guide 6: a graduate who
 // signed a paper agreement fills in what it says and uploads its stamped pages; 补登管理 reviews it
@@ -104,7 +106,7 @@ export const paperRegistration = defineWorkflow({
       to: enterReview<S, NewAgreement>(REGISTRATION_REVIEW),
       by: ['student'],
       guards: [schoolSwitchOn<NewAgreement>('paperRegistration', '学校暂未开启补登，暂不能登记已签就业协议'), graduateMaySign<NewAgreement>(), noOtherActiveAgreement<NewAgreement>(ONE_AT_A_TIME)],
-      effects: [(ctx) => tellReviewers(ctx, '提交了已签就业协议登记信息。')],
+      effects: [(ctx) => tellReviewers(ctx, '提交了已签就业协议登记信息。'), supersedeRegistration],
     },
   },
   events: {
@@ -121,7 +123,7 @@ export const paperRegistration = defineWorkflow({
         { from: 'withdrawn', to: enterReview<S, Agreement>(REGISTRATION_REVIEW), by: 'student' },
       ],
       guards: [schoolSwitchOn<Agreement>('paperRegistration', '学校暂未开启补登，暂不能提交'), graduateMaySign<Agreement>()],
-      effects: [(ctx) => tellReviewers(ctx, '重新提交了已签就业协议登记信息。')],
+      effects: [(ctx) => tellReviewers(ctx, '重新提交了已签就业协议登记信息。'), supersedeRegistration],
     },
     abandon: {
       transitions: [
@@ -144,6 +146,7 @@ export const paperRegistration = defineWorkflow({
     return: '签约{verb}退回修改',
     reject: '签约{verb}不通过',
   },
+  afterEach: [refreshDestinationWhen(['signed', 'terminated'])],
   refusal: '该登记当前状态下不能进行此操作，请刷新页面查看最新状态',
 });
 
