@@ -60,3 +60,21 @@ export const destinationDrafts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.graduateId] })],
 );
+
+// Each graduate's current 毕业去向 (code; null or no row = 未登记): a projection kept by every change
+// that moves it, in that change's transaction (domain/destinations/current.ts). Statistics and the
+// Ministry export read it; nothing recomputes it per page.
+export const graduateDestinations = pgTable(
+  'graduate_destinations',
+  {
+    graduateId: integer('graduate_id')
+      .primaryKey()
+      .references(() => graduates.id),
+    schoolId: integer('school_id')
+      .notNull()
+      .references(() => schools.id),
+    code: text('code'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('graduate_destinations_school_code_idx').on(t.schoolId, t.code)],
+);

@@ -36,10 +36,6 @@ export const graduates = pgTable(
     confirmedAt: timestamp('confirmed_at', { withTimezone: true }),
     // G2: removed from the roster (kept for the agreements that name the graduate); a re-import revives.
     removedAt: timestamp('removed_at', { withTimezone: true }),
-    // The graduate's current 毕业去向 (code; null = 未登记), a projection kept by every change that
-    // moves it, in that change's transaction (domain/destinations/current.ts).
-    destinationCode: text('destination_code'),
-    destinationAt: timestamp('destination_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,11 +1,12 @@
-import { sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.ts';
+import { eq, sql } from 'drizzle-orm';
+import type { DbOrTx, Tx } from '../../db/client.ts';
+import { graduateDestinations } from '../../db/schema/index.ts';
 import { SIGNED_AGREEMENT_STATES, TERMINATED_AGREEMENT_STATES } from '../agreements/states.ts';
 import type { Effect } from '../workflow/kernel.ts';
 import { APPROVED_DESTINATION_STATES } from './states.ts';
 
 // The graduate's current 毕业去向, the one figure statistics and the Ministry export are built on.
-// One derivation (the rules below), kept as a projection on the graduate's row (destination_code)
+// One derivation (the rules below), kept as a projection (graduate_destinations)
 // by every change that can move it, in that change's transaction; pages read the projection.
 //
 //   a signed agreement, of any kind        → 10 签就业协议形式就业
@@ -50,9 +51,16 @@ export async function refreshDestination(tx: Tx, graduateId: number, now: Date):
       (select r.code from destination_registrations r where r.graduate_id = ${graduateId} and r.state in (${list(APPROVED_DESTINATION_STATES)}) limit 1),
       case when exists (select 1 from agreements a where a.graduate_id = ${graduateId} and a.state in (${list(TERMINATED_AGREEMENT_STATES)})) then ${TERMINATED_DESTINATION} end)
     end`;
-  await tx.execute(sql`update graduates set destination_code = d.code, destination_at = ${now.toISOString()}::timestamptz
-    from (select ${derived} as code) d
-    where graduates.id = ${graduateId} and graduates.destination_code is distinct from d.code`);
+  await tx.execute(sql`insert into graduate_destinations (graduate_id, school_id, code, updated_at)
+    select g.id, g.school_id, ${derived}, ${now.toISOString()}::timestamptz from graduates g where g.id = ${graduateId}
+    on conflict (graduate_id) do update set code = excluded.code, updated_at = excluded.updated_at
+    where graduate_destinations.code is distinct from excluded.code`);
+}
+
+/** The graduate's current destination code as the projection holds it (null: 未登记). */
+export async function currentDestination(db: DbOrTx, graduateId: number): Promise<string | null> {
+  const [row] = await db.select({ code: graduateDestinations.code }).from(graduateDestinations).where(eq(graduateDestinations.graduateId, graduateId));
+  return row?.code ?? null;
 }
 
 /** An agreement table's effect: the destination moves when an agreement enters or leaves one of these states (signed, terminated). */

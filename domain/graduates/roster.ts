@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { departments, graduates, schools } from '../../db/schema/index.ts';
+import { departments, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
+import { destinationLabel } from '../destinations/types.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
 import { notFound } from '../errors.ts';
@@ -64,9 +65,12 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
         educationLevel: graduates.educationLevel,
         trainingMode: graduates.trainingMode,
         confirmedAt: graduates.confirmedAt,
+        // The current destination: the projection (domain/destinations/current.ts), never recomputed here.
+        destination: graduateDestinations.code,
       })
       .from(graduates)
       .innerJoin(departments, eq(departments.id, graduates.departmentId))
+      .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
       .where(where)
       .orderBy(asc(graduates.departmentId), asc(graduates.studentNo), asc(graduates.id))
       .limit(PAGE_SIZE)
@@ -74,7 +78,7 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
     db.select({ n: count() }).from(graduates).where(where).then((r) => r[0]?.n ?? 0),
   ]);
   return {
-    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber) })),
+    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), destination: r.destination ? destinationLabel(r.destination) : '未登记' })),
     total,
     page: query.page,
     pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),

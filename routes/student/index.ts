@@ -19,6 +19,7 @@ import { homeRecordRows } from './record.ts';
 import { destinationRoutes } from './destinations.ts';
 import { destinationEntry } from '../../domain/destinations/register.ts';
 import { destinationLabel } from '../../domain/destinations/types.ts';
+import { currentDestination } from '../../domain/destinations/current.ts';
 
 export const studentRoutes = new Hono<AppEnv>();
 
@@ -46,7 +47,12 @@ studentRoutes.route('/agreements', agreementDocumentRoutes);
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
-  const [{ active, rows }, entries, destination] = await Promise.all([graduateAgreements(c.get('app').db, actor), applicationEntries(c.get('app').db, actor), destinationEntry(c.get('app').db, actor)]);
+  const [{ active, rows }, entries, destination, destinationCode] = await Promise.all([
+    graduateAgreements(c.get('app').db, actor),
+    applicationEntries(c.get('app').db, actor),
+    destinationEntry(c.get('app').db, actor),
+    currentDestination(c.get('app').db, actor.graduateId!),
+  ]);
   return render(c, 'student/home', {
     invitations: rows.map((r) => ({ ...r, deadlineText: r.deadline ? formatShanghai(r.deadline) : null })),
     title: '首页',
@@ -60,7 +66,7 @@ studentRoutes.get('/', async (c) => {
     statusSummary: [
       { label: '签约状态', value: active?.summary ?? '未签约' },
       // The projection (domain/destinations/current.ts), as statistics and the export read it.
-      { label: '毕业去向', value: graduate.destinationCode ? destinationLabel(graduate.destinationCode) : '未登记' },
+      { label: '毕业去向', value: destinationCode ? destinationLabel(destinationCode) : '未登记' },
     ],
   });
 });

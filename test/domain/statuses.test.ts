@@ -23,6 +23,9 @@ import { UPLOAD_PURPOSE_LABELS, UPLOAD_PURPOSES } from '../../domain/uploads/pur
 import { terminationInitiatorEnum, terminationPathEnum, terminationStateEnum } from '../../db/schema/terminations.ts';
 import { TERMINATION_INITIATOR_LABELS, TERMINATION_INITIATORS, TERMINATION_PATH_LABELS, TERMINATION_PATHS, TERMINATION_STATES } from '../../domain/terminations/states.ts';
 import { termination } from '../../domain/terminations/workflow.ts';
+import { destinationStateEnum, voidCauseEnum } from '../../db/schema/destinations.ts';
+import { DESTINATION_STATES, VOID_CAUSES } from '../../domain/destinations/states.ts';
+import { destinationRegistration } from '../../domain/destinations/workflow.ts';
 import { freshDatabase } from '../helpers/db.ts';
 
 // Statuses are `as const` arrays shared by the pgEnum and the label maps; they must stay equal,
@@ -43,6 +46,8 @@ const CASES = [
   ['termination_state', terminationStateEnum.enumValues, TERMINATION_STATES, termination.labels.graduate],
   ['termination_initiator', terminationInitiatorEnum.enumValues, TERMINATION_INITIATORS, TERMINATION_INITIATOR_LABELS],
   ['termination_path', terminationPathEnum.enumValues, TERMINATION_PATHS, TERMINATION_PATH_LABELS],
+  ['destination_state', destinationStateEnum.enumValues, DESTINATION_STATES, destinationRegistration.labels.graduate],
+  ['destination_void_cause', voidCauseEnum.enumValues, VOID_CAUSES, { graduate: '学生作废', signing: '签约自动作废' }],
 ] as const;
 
 for (const [name, enumValues, values, labels] of CASES) {

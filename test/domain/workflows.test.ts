@@ -2,12 +2,12 @@ import { and, eq } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Tx } from '../../db/client.ts';
-import { agreements, employers, employerVerifications, events, graduates, terminations, uploads, users } from '../../db/schema/index.ts';
+import { agreements, destinationRegistrations, employers, employerVerifications, events, graduates, terminations, uploads, users } from '../../db/schema/index.ts';
 import { ONLINE_PROGRESS, onlineSigning, type Agreement } from '../../domain/agreements/online/workflow.ts';
 import { OFFLINE_PROGRESS, offlineSigning } from '../../domain/agreements/offline/workflow.ts';
 import { paperRegistration, REGISTRATION_PROGRESS } from '../../domain/agreements/registered/workflow.ts';
 import { snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
-import { ACTIVE_AGREEMENT_STATES, AGREEMENT_STATES } from '../../domain/agreements/states.ts';
+import { ACTIVE_AGREEMENT_STATES, AGREEMENT_STATES, SIGNED_AGREEMENT_STATES, TERMINATED_AGREEMENT_STATES } from '../../domain/agreements/states.ts';
 import { partySnapshots } from '../../domain/agreements/parties.ts';
 import { ROLES } from '../../domain/auth/roles.ts';
 import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
@@ -15,6 +15,8 @@ import { OPEN_VERIFICATION_STATES } from '../../domain/employers/verification/st
 import { employerVerification } from '../../domain/employers/verification/workflow.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { OPEN_TERMINATION_STATES } from '../../domain/terminations/states.ts';
+import { destinationRegistration } from '../../domain/destinations/workflow.ts';
+import { statesInGroup } from '../../domain/agreements/kinds.ts';
 import { termination } from '../../domain/terminations/workflow.ts';
 import { availableActions, create, defineWorkflow, fire, targetsOf, type AnyWorkflow, type FireActor } from '../../domain/workflow/kernel.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -28,6 +30,7 @@ const WORKFLOWS: Array<[string, AnyWorkflow]> = [
   ['paper registration (补登)', paperRegistration],
   ['employer verification', employerVerification],
   ['termination (解约)', termination],
+  ['destination registration (去向登记)', destinationRegistration],
 ];
 const AGREEMENT_TABLES = [
   [onlineSigning, ONLINE_PROGRESS],
@@ -97,6 +100,12 @@ test('G6/X3 the pending-invitation indexes have exactly online signing\'s pendin
 test('S8 the one-open-termination-per-agreement index has exactly the termination table\'s open group', async () => {
   assert.equal(await indexStates('terminations_one_open_per_agreement'), [...termination.groups.open].sort());
   assert.equal([...OPEN_TERMINATION_STATES].sort(), [...termination.groups.open].sort());
+});
+
+test('G10 the one-standing-registration index has exactly the destination table\'s live group; the projection reads the kinds\' signed and terminated groups', async () => {
+  assert.equal(await indexStates('destination_registrations_one_live_per_graduate'), [...destinationRegistration.groups.live].sort());
+  assert.equal([...SIGNED_AGREEMENT_STATES].sort(), statesInGroup('signed').sort());
+  assert.equal([...TERMINATED_AGREEMENT_STATES].sort(), statesInGroup('terminated').sort());
 });
 
 test('E2 the one-open-application index has exactly the verification table\'s open group', async () => {
@@ -182,12 +191,24 @@ async function terminationRow(tx: Tx, state: (typeof termination.states)[number]
   return row!;
 }
 
+async function destinationRow(tx: Tx, state: (typeof destinationRegistration.states)[number], event: string) {
+  const [u] = await tx.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
+  const [g] = await tx.select().from(graduates).where(eq(graduates.id, u!.graduateId!));
+  const [row] = await tx
+    .insert(destinationRegistrations)
+    .values({ state, graduateId: g!.id, schoolId: g!.schoolId, departmentId: g!.departmentId, cohort: g!.cohort, type: 'awaiting_work', code: '70', details: { note: null } })
+    .returning();
+  if (event === 'withdraw') await tx.insert(events).values({ actorRole: 'student', subjectType: 'destination', subjectId: String(row!.id), action: 'destination.submit', toState: state });
+  return row!;
+}
+
 const FACTORIES: Record<string, (tx: Tx, state: string, event: string) => Promise<{ id: number; state: string }>> = {
   online_signing: (tx, state) => onlineRow(tx, state as Agreement['state']),
   offline_signing: (tx, state, event) => applicationRow(tx, 'offline', state as Agreement['state'], event),
   paper_registration: (tx, state, event) => applicationRow(tx, 'registered', state as Agreement['state'], event),
   employer_verification: (tx, state, event) => verificationRow(tx, state as (typeof employerVerification.states)[number], event),
   termination: (tx, state) => terminationRow(tx, state as (typeof termination.states)[number]),
+  destination_registration: (tx, state, event) => destinationRow(tx, state as (typeof destinationRegistration.states)[number], event),
 };
 
 for (const [name, wf] of WORKFLOWS) {

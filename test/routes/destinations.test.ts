@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agreements, destinationDrafts, destinationRegistrations, events, graduates, notifications, outbox, schools, uploads, users } from '../../db/schema/index.ts';
+import { currentDestination } from '../../domain/destinations/current.ts';
 import { DESTINATION_TYPE_KEYS, fieldsOf, isDirected, proofOf, typeLabel, type DestinationType } from '../../domain/destinations/types.ts';
 import { setupApp, type Client, type TestApp } from '../helpers/app.ts';
 import { graduateClient, signable, type Graduate } from '../helpers/graduates.ts';
@@ -35,7 +36,7 @@ const valuesFor = (type: DestinationType) => ({ type, ...Object.fromEntries(fiel
 
 const departmentOf = async (g: Graduate) => ((await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId === g.departmentId ? 'department' : 'department2') as 'department' | 'department2';
 const registrationOf = async (id: number) => (await t.db.select().from(destinationRegistrations).where(eq(destinationRegistrations.id, id)))[0]!;
-const destinationOf = async (g: Graduate) => (await t.db.select({ code: graduates.destinationCode }).from(graduates).where(eq(graduates.id, g.id)))[0]!.code;
+const destinationOf = (g: Graduate) => currentDestination(t.db, g.id);
 const smsTo = async (phone: string, text: string) => (await t.db.select().from(outbox).where(and(eq(outbox.recipient, phone), like(outbox.body, `%${text}%`)))).length;
 const proof = { proofs: { name: '录取通知书.png', bytes: null as unknown as Uint8Array<ArrayBuffer> } };
 
@@ -162,6 +163,8 @@ test('G7 暂存 keeps the type and fields; 提交 after a confirmation; 撤回�
   assert.is(await destinationOf(g), '80', 'the projection: 升学');
   const after = await c.get('/student');
   assert.match(textOf(after.doc, '#status-summary')!, '毕业去向升学');
+  const roster = await school.get(`/school/graduates?q=${encodeURIComponent(g.studentNo)}`);
+  assert.is(textOf(roster.doc, `#graduate-${g.id} .destination`), '升学', '学生名单管理 reads the same projection');
   assert.match(textOf(after.doc, '#current-destination')!, '去向登记审核通过');
   const trail = (await t.db.select({ action: events.action }).from(events).where(and(eq(events.subjectType, 'destination'), eq(events.subjectId, String(id)))).orderBy(asc(events.id))).map((e) => e.action);
   assert.equal(trail, ['destination.submit', 'destination.withdraw', 'destination.resubmit', 'destination.approve', 'destination.return', 'destination.resubmit', 'destination.approve', 'destination.approve']);
@@ -318,6 +321,32 @@ test('S4 with the school\'s 去向登记 switch off the entrance is hidden and a
   } finally {
     await t.db.update(schools).set({ destinationRegistration: true }).where(eq(schools.code, '10002'));
   }
+});
+
+test('a signing voids the registration by itself, in its own transaction: submitting an offline application (and G4 then refuses a new registration)', async () => {
+  const g = sh[6]!;
+  const c = await graduateClient(t, g);
+  const id = await register(c, 'freelance');
+  await (await t.signInAs('school2')).post(`/school/destinations/${id}/review`, { decision: 'approve' });
+  assert.is(await destinationOf(g), '76');
+  const OFFLINE = {
+    unitName: '闽江数据科技有限公司', uscc: '91350100M000100Y43', employerType: '39', industry: '34', region: '350100', address: '福建省福州市鼓楼区五四路 100 号',
+    positionCategory: '13', positionName: '数据分析师', contactName: '林经理', contactPhone: '', contactMobile: '13700001111', contactEmail: 'hr@minjiang.example.com', archiveMode: 'none',
+  };
+  assert.is((await c.post('/student/offline-signing', { intent: 'submit', ...OFFLINE })).status, 200);
+  assert.is((await c.post('/student/offline-signing/submission', {})).status, 303);
+  const r = await registrationOf(id);
+  assert.equal([r.state, r.voidCause], ['voided', 'signing']);
+  assert.is(await destinationOf(g), null, 'an application under review is not yet a destination');
+  const [supersede] = await t.db.select().from(events).where(and(eq(events.subjectType, 'destination'), eq(events.subjectId, String(id)), eq(events.action, 'destination.supersede')));
+  const [submit] = await t.db.select().from(events).where(and(eq(events.subjectType, 'agreement'), eq(events.action, 'agreement.submit'))).orderBy(desc(events.id)).limit(1);
+  assert.is(supersede!.occurredAt.getTime(), submit!.occurredAt.getTime(), 'one transaction: the same now()');
+  const page = await c.get(`/student/destinations/${id}`);
+  assert.is(textOf(page.doc, '#destination-state'), '已作废');
+  assert.match(textOf(page.doc, '#voided-note')!, '已自动作废');
+  const refused = await c.post('/student/destination', { ...valuesFor('freelance'), intent: 'submit' });
+  assert.is(refused.status, 409);
+  assert.match(textOf(refused.doc, '#form-error')!, '你已签约或有正在办理的签约');
 });
 
 test('the list: tabs with counts, filters by 院系, 专业 and type, search and paging', async () => {

@@ -97,11 +97,13 @@ test('X3 past 应约截止时间 the invitation is shown as such, and answering 
 const words = (doc: Doc) => doc.querySelector('body')!.textContent!.replace(/\s+/g, ' ');
 /**
  * What a 鉴证 school reads of online signing. Offline signing's first review is 就业协议审核 in every
- * province (school guide 5.2 ①): its name, and the status filter listing its states, are left out.
+ * province (school guide 5.2 ①), and destinations are 审核 everywhere (school guide 8: 鉴证 is of
+ * agreements): their names, and the status filter listing their states, are left out.
  */
 const verbWords = (doc: Doc) => {
   doc.querySelector('#state')?.remove();
   doc.querySelector('#inbox-offline_agreement')?.remove();
+  doc.querySelector('#inbox-destination')?.remove();
   return words(doc).replaceAll('就业协议审核', '');
 };
 
