@@ -103,7 +103,11 @@ function newRegistration(g: { id: number; schoolId: number; departmentId: number
 export async function destinationEntry(db: DbOrTx, actor: Actor) {
   const g = await graduateRow(db, graduateOf(actor));
   const directed = directedOnly(g.trainingMode);
-  const [current, draft] = await Promise.all([standing(db, g.id), draftRow(db, g.id)]);
+  const [current, draft, past] = await Promise.all([
+    standing(db, g.id),
+    draftRow(db, g.id),
+    db.select().from(destinationRegistrations).where(and(eq(destinationRegistrations.graduateId, g.id), inArray(destinationRegistrations.state, [...wf.groups.terminal]))).orderBy(desc(destinationRegistrations.id)).limit(5),
+  ]);
   const firstType = typeChoices(directed)[0]!.options[0]!.value;
   const availability = await mayRegister(db, actor, firstType);
   return {
@@ -113,6 +117,8 @@ export async function destinationEntry(db: DbOrTx, actor: Actor) {
     // S4: while the school's switch is off the entrance is hidden, not explained.
     refusal: availability.allowed || availability.rule === 'S4' ? null : availability.refusal,
     current: current && { id: current.id, state: current.state, stateLabel: wf.labels.graduate[current.state], typeLabel: typeLabel(current.type as DestinationType) },
+    /** Rejected and voided ones, the latest first: the record the school keeps too. */
+    past: past.map((r) => ({ id: r.id, stateLabel: wf.labels.graduate[r.state], typeLabel: typeLabel(r.type as DestinationType) })),
   };
 }
 

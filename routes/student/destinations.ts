@@ -79,7 +79,8 @@ destinationRoutes.post('/destination', proofsLimit, async (c) => {
     const refusal = refusalOf(e);
     return formPage(c, { values, type: values.type, ...refusal }, refusal.status);
   }
-  if (values.intent !== 'submit') return c.redirect(`/student/destination?type=${encodeURIComponent(values.type!)}&done=saved`, 303);
+  // 下一步 / 更换类型: the draft now has the type; its fields are asked next.
+  if (values.intent !== 'submit') return c.redirect(`/student/destination?type=${encodeURIComponent(values.type!)}${values.intent === 'choose' ? '' : '&done=saved'}`, 303);
   try {
     const checked = await checkSubmission(db, actor);
     return render(c, 'student/destinations/confirm', {

@@ -347,6 +347,16 @@ test('a signing voids the registration by itself, in its own transaction: submit
   const refused = await c.post('/student/destination', { ...valuesFor('freelance'), intent: 'submit' });
   assert.is(refused.status, 409);
   assert.match(textOf(refused.doc, '#form-error')!, '你已签约或有正在办理的签约');
+  assert.match(textOf((await c.get('/student')).doc, '#past-destinations')!, '自由职业');
+
+  // 补登 (已签就业协议登记信息) does the same, to a registration still under review.
+  const h = sh[7]!;
+  const hc = await graduateClient(t, h);
+  const pending = await register(hc, 'awaiting_work');
+  const paper = await hc.upload('/student/registration', { intent: 'submit', ...OFFLINE, probation: '', probationPay: '', regularPay: '', penalty: '', reportPlace: '', reportDeadline: '', workPlace: '', supplement: '' }, { pages: { name: '协议.png', bytes: png } });
+  assert.is(paper.status, 200, textOf(paper.doc, '#form-error') ?? '');
+  assert.is((await hc.post('/student/registration/submission', {})).status, 303);
+  assert.equal([(await registrationOf(pending)).state, (await registrationOf(pending)).voidCause], ['voided', 'signing']);
 });
 
 test('the list: tabs with counts, filters by 院系, 专业 and type, search and paging', async () => {
