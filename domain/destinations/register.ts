@@ -31,7 +31,7 @@ import {
   type DestinationType,
   type Details,
 } from './types.ts';
-import { DESTINATION_REVIEW, destinationRegistration, type DestinationRegistration, type NewDestinationRegistration } from './workflow.ts';
+import { DESTINATION_REVIEW, destinationRegistration, G9_DIRECTED_ONLY, G9_NOT_DIRECTED, type DestinationRegistration, type NewDestinationRegistration } from './workflow.ts';
 
 // The use cases of 去向登记: the graduate's form (暂存, proofs, 提交, 撤回修改, 作废), the reviewers'
 // 去向登记管理 (the list, the review, the S9 change). Each loads what the actor may touch and fires
@@ -103,9 +103,8 @@ function newRegistration(g: { id: number; schoolId: number; departmentId: number
 export async function destinationEntry(db: DbOrTx, actor: Actor) {
   const g = await graduateRow(db, graduateOf(actor));
   const directed = directedOnly(g.trainingMode);
-  const [current, draft, past] = await Promise.all([
+  const [current, past] = await Promise.all([
     standing(db, g.id),
-    draftRow(db, g.id),
     db.select().from(destinationRegistrations).where(and(eq(destinationRegistrations.graduateId, g.id), inArray(destinationRegistrations.state, [...wf.groups.terminal]))).orderBy(desc(destinationRegistrations.id)).limit(5),
   ]);
   const firstType = typeChoices(directed)[0]!.options[0]!.value;
@@ -113,7 +112,6 @@ export async function destinationEntry(db: DbOrTx, actor: Actor) {
   return {
     title: directed ? '定向/委培毕业去向补充登记' : '无需就业协议去向登记',
     open: availability.allowed || (current !== null && inGroup(wf.groups.editable, current.state)),
-    drafted: draft !== null,
     // S4: while the school's switch is off the entrance is hidden, not explained.
     refusal: availability.allowed || availability.rule === 'S4' ? null : availability.refusal,
     current: current && { id: current.id, state: current.state, stateLabel: wf.labels.graduate[current.state], typeLabel: typeLabel(current.type as DestinationType) },
@@ -161,17 +159,12 @@ function typeOf(input: Record<string, string>): DestinationType {
   return input.type;
 }
 
-/** Before anything is kept: the graduate may register (or is editing), and may pick this type (G9). */
+/** Before anything is kept: the graduate may pick this type (G9), and may register (or is editing). */
 async function mayKeep(db: DbOrTx, actor: Actor, type: DestinationType) {
   const g = await graduateRow(db, graduateOf(actor));
+  if (isDirected(type) !== directedOnly(g.trainingMode)) throw new DomainError('forbidden', isDirected(type) ? G9_NOT_DIRECTED : G9_DIRECTED_ONLY);
   const current = await standing(db, g.id);
-  if (current && inGroup(wf.groups.editable, current.state)) {
-    if (isDirected(type) !== directedOnly(g.trainingMode)) {
-      const refusal = await creationAvailability(db, wf, 'submit', newRegistration(g, type, {}), actor);
-      if (!refusal.allowed) throw new DomainError('forbidden', refusal.refusal);
-    }
-    return { g, editing: current };
-  }
+  if (current && inGroup(wf.groups.editable, current.state)) return { g, editing: current };
   const may = await mayRegister(db, actor, type);
   if (!may.allowed) throw new DomainError(may.rule === 'G9' ? 'forbidden' : 'conflict', may.refusal);
   return { g, editing: null };
@@ -472,7 +465,10 @@ export async function amendRegistration(db: Db, source: Source, id: number, inpu
     if (changes.length === 0) throw new DomainError('invalid', '没有修改任何内容');
     // G9 holds for the reviewer too: a 定向/委培 graduate's registration stays their 补充登记, and no other's becomes one.
     const [g] = await tx.select({ trainingMode: graduates.trainingMode }).from(graduates).where(eq(graduates.id, row.graduateId));
-    if (isDirected(type) !== directedOnly(g!.trainingMode)) throw new DomainError('invalid', '该毕业生的培养方式不能登记此去向类型', { type: '该毕业生的培养方式不能登记此去向类型' });
+    if (isDirected(type) !== directedOnly(g!.trainingMode)) {
+      const refusal = isDirected(type) ? '该毕业生不是定向/委培（不可网签）培养方式，不能登记定向/委培毕业去向补充登记' : '该毕业生的培养方式为定向/委培（不可网签），只能登记定向/委培毕业去向补充登记';
+      throw new DomainError('invalid', refusal, { type: refusal });
+    }
     await fire(tx, wf, source, row, 'amend', { changes: { type, code: codeOfType(type), details }, data: { changes } });
     return changes;
   });

@@ -56,6 +56,9 @@ const onRoster: Guard<Row> = {
   code: 'forbidden',
 };
 
+export const G9_DIRECTED_ONLY = '你的培养方式为定向/委培（不可网签），仅可进行定向/委培毕业去向补充登记';
+export const G9_NOT_DIRECTED = '定向/委培毕业去向补充登记仅适用于培养方式为定向/委培（不可网签）的毕业生';
+
 /** G9: 定向/委培（不可网签） graduates register only 定向/委培毕业去向补充登记, and only they do. */
 const typeAllowed: Guard<Row> = {
   rule: 'G9',
@@ -64,7 +67,7 @@ const typeAllowed: Guard<Row> = {
     if (!g || !isDestinationType(ctx.row.type)) return false;
     return isDirected(ctx.row.type) === (NOT_SIGNABLE_TRAINING_MODES as readonly string[]).includes(g.trainingMode);
   },
-  refusal: async (ctx) => (isDestinationType(ctx.row.type) && isDirected(ctx.row.type) ? '定向/委培毕业去向补充登记仅适用于培养方式为定向/委培（不可网签）的毕业生' : '你的培养方式为定向/委培（不可网签），仅可进行定向/委培毕业去向补充登记'),
+  refusal: async (ctx) => (isDestinationType(ctx.row.type) && isDirected(ctx.row.type) ? G9_NOT_DIRECTED : G9_DIRECTED_ONLY),
   code: 'forbidden',
 };
 
