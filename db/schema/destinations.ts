@@ -40,6 +40,8 @@ export const destinationRegistrations = pgTable(
   (t) => [
     // G10: one standing registration per graduate; another needs the approved one voided first.
     uniqueIndex('destination_registrations_one_live_per_graduate').on(t.graduateId).where(sql.raw(`state in (${LIVE_DESTINATION_STATES.map((s) => `'${s}'`).join(', ')})`)),
+    // A graduate's registrations, latest first (the home's card reads them on every visit).
+    index('destination_registrations_graduate_idx').on(t.graduateId, t.id),
     // 去向登记管理 pages by tab, newest activity first.
     index('destination_registrations_school_state_updated_idx').on(t.schoolId, t.state, t.updatedAt, t.id),
   ],

@@ -31,7 +31,7 @@ import {
   type DestinationType,
   type Details,
 } from './types.ts';
-import { DESTINATION_REVIEW, destinationRegistration, G9_DIRECTED_ONLY, G9_NOT_DIRECTED, type DestinationRegistration, type NewDestinationRegistration } from './workflow.ts';
+import { DESTINATION_REVIEW, destinationRegistration, G9_DIRECTED_ONLY, G9_NOT_DIRECTED, KNOWN, type DestinationRegistration, type NewDestinationRegistration } from './workflow.ts';
 
 // The use cases of 去向登记: the graduate's form (暂存, proofs, 提交, 撤回修改, 作废), the reviewers'
 // 去向登记管理 (the list, the review, the S9 change). Each loads what the actor may touch and fires
@@ -100,24 +100,37 @@ function newRegistration(g: { id: number; schoolId: number; departmentId: number
  * The graduate home's 毕业去向 card: the entrance (无需就业协议去向登记, or for 定向/委培 graduates
  * their 补充登记) when it is open or something is in hand, and the standing registration.
  */
-export async function destinationEntry(db: DbOrTx, actor: Actor) {
-  const g = await graduateRow(db, graduateOf(actor));
+export async function destinationEntry(
+  db: DbOrTx,
+  actor: Actor,
+  known: { graduate?: { id: number; schoolId: number; departmentId: number; cohort: number; trainingMode: string; removedAt: Date | null }; activeAgreementState?: string | null } = {},
+) {
+  const { graduate } = known;
+  const g = graduate ?? (await graduateRow(db, graduateOf(actor)));
   const directed = directedOnly(g.trainingMode);
-  const [current, past] = await Promise.all([
-    standing(db, g.id),
-    db.select().from(destinationRegistrations).where(and(eq(destinationRegistrations.graduateId, g.id), inArray(destinationRegistrations.state, [...wf.groups.terminal]))).orderBy(desc(destinationRegistrations.id)).limit(5),
-  ]);
-  const firstType = typeChoices(directed)[0]!.options[0]!.value;
-  const availability = await mayRegister(db, actor, firstType);
+  // One read of the latest registrations: the standing one (G10: at most one) and the record.
+  const latest = await db.select().from(destinationRegistrations).where(eq(destinationRegistrations.graduateId, g.id)).orderBy(desc(destinationRegistrations.id)).limit(6);
+  const current = latest.find((r) => inGroup(wf.groups.live, r.state)) ?? null;
+  const past = latest.filter((r) => inGroup(wf.groups.terminal, r.state)).slice(0, 5);
+  // With a registration standing, another cannot be started (G10): only that one is followed or edited.
+  const availability: Availability | null = current
+    ? null
+    : await creationAvailability(db, wf, 'submit', newRegistration(g, typeChoices(directed)[0]!.options[0]!.value, {}), actor, new Date(), { [KNOWN.roster]: g, [KNOWN.standing]: null, ...(known.activeAgreementState === undefined ? {} : { [KNOWN.activeAgreement]: known.activeAgreementState }) });
   return {
     title: directed ? '定向/委培毕业去向补充登记' : '无需就业协议去向登记',
-    open: availability.allowed || (current !== null && inGroup(wf.groups.editable, current.state)),
+    open: availability?.allowed === true || (current !== null && inGroup(wf.groups.editable, current.state)),
     // S4: while the school's switch is off the entrance is hidden, not explained.
-    refusal: availability.allowed || availability.rule === 'S4' ? null : availability.refusal,
+    refusal: !availability || availability.allowed || availability.rule === 'S4' ? null : availability.refusal,
     current: current && { id: current.id, state: current.state, stateLabel: wf.labels.graduate[current.state], typeLabel: typeLabel(current.type as DestinationType) },
     /** Rejected and voided ones, the latest first: the record the school keeps too. */
     past: past.map((r) => ({ id: r.id, stateLabel: wf.labels.graduate[r.state], typeLabel: typeLabel(r.type as DestinationType) })),
   };
+}
+
+/** What a signing's confirmation page warns of (its kernel effect voids the standing registration), or null. */
+export async function supersedeWarning(db: DbOrTx, graduateId: number): Promise<string | null> {
+  const r = await standing(db, graduateId);
+  return r && `提交后，你登记的毕业去向“${typeLabel(r.type as DestinationType)}”（${wf.labels.graduate[r.state]}）将自动作废，且不能恢复；如签约未成功，需要重新登记。`;
 }
 
 /**
@@ -463,13 +476,13 @@ export async function amendRegistration(db: Db, source: Source, id: number, inpu
     const details = detailsOf(type, parsed);
     const changes = diff(row.type as DestinationType, row.details, type, details);
     if (changes.length === 0) throw new DomainError('invalid', '没有修改任何内容');
-    // G9 holds for the reviewer too: a 定向/委培 graduate's registration stays their 补充登记, and no other's becomes one.
-    const [g] = await tx.select({ trainingMode: graduates.trainingMode }).from(graduates).where(eq(graduates.id, row.graduateId));
-    if (isDirected(type) !== directedOnly(g!.trainingMode)) {
-      const refusal = isDirected(type) ? '该毕业生不是定向/委培（不可网签）培养方式，不能登记定向/委培毕业去向补充登记' : '该毕业生的培养方式为定向/委培（不可网签），只能登记定向/委培毕业去向补充登记';
+    // A type that asks a proof the graduate never uploaded cannot be made so: the graduate supplies it (退回修改).
+    const proof = proofOf(type);
+    if (proof && row.proofUploadIds.length === 0) {
+      const refusal = `该去向类型需要${proof.label}，毕业生尚未上传。请与毕业生沟通后选择“退回修改”，由毕业生补充材料`;
       throw new DomainError('invalid', refusal, { type: refusal });
     }
-    await fire(tx, wf, source, row, 'amend', { changes: { type, code: codeOfType(type), details }, data: { changes } });
+    await fire(tx, wf, source, { ...row, type, details }, 'amend', { changes: { type, code: codeOfType(type), details }, data: { changes } });
     return changes;
   });
 }

@@ -1,12 +1,12 @@
-import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { agreements, destinationRegistrations, events, graduates } from '../../db/schema/index.ts';
-import { ACTIVE_AGREEMENT_STATES } from '../agreements/states.ts';
+import { ACTIVE_AGREEMENT_STATES, SIGNED_AGREEMENT_STATES } from '../agreements/states.ts';
 import { notifyGraduate, notifyReviewers } from '../agreements/notify.ts';
 import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { enterReview, reviewEvents, type ReviewChain } from '../reviews/chain.ts';
 import type { ReviewQueue } from '../reviews/inbox.ts';
 import { schoolSwitchOn } from '../schools/switches.ts';
-import { defineWorkflow, fire, type EffectContext, type FireContext, type Guard } from '../workflow/kernel.ts';
+import { defineWorkflow, fire, inGroup, type EffectContext, type FireContext, type Guard } from '../workflow/kernel.ts';
 import { lockDestination, refreshDestination } from './current.ts';
 import { APPROVED_DESTINATION_STATES, DESTINATION_STATES, LIVE_DESTINATION_STATES, type DestinationState } from './states.ts';
 import { isDestinationType, isDirected, typeLabel } from './types.ts';
@@ -48,10 +48,21 @@ async function tellReviewers(ctx: EffectContext<S, Row>, what: string) {
   await notifyReviewers(ctx.tx, ctx.row, stage, { title: '有新的去向登记待审核', body: `${await graduateName(ctx)}${what}（${named(ctx.row)}）`, link: `/school/destinations/${ctx.id}` });
 }
 
+/** Memo keys a caller may answer in advance (creationAvailability's `known`). */
+export const KNOWN = { roster: 'roster', standing: 'standing', activeAgreement: 'activeAgreement' } as const;
+export type KnownRoster = { trainingMode: string; removedAt: Date | null };
+
+/** The graduate's roster row, read once per fire for the guards that need it. */
+const rosterOf = (ctx: FireContext<Row>): Promise<KnownRoster | null> =>
+  ctx.memo(KNOWN.roster, async () => (await ctx.db.select({ trainingMode: graduates.trainingMode, removedAt: graduates.removedAt }).from(graduates).where(eq(graduates.id, ctx.row.graduateId)))[0] ?? null);
+
 /** G2: on the school's current roster. */
 const onRoster: Guard<Row> = {
   rule: 'G2',
-  allows: async (ctx) => !!(await ctx.db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.id, ctx.row.graduateId), isNull(graduates.removedAt))))[0],
+  allows: async (ctx) => {
+    const g = await rosterOf(ctx);
+    return !!g && g.removedAt === null;
+  },
   refusal: '你已不在学校当前的毕业生名单中，不能登记毕业去向',
   code: 'forbidden',
 };
@@ -63,19 +74,31 @@ export const G9_NOT_DIRECTED = '定向/委培毕业去向补充登记仅适用�
 const typeAllowed: Guard<Row> = {
   rule: 'G9',
   allows: async (ctx) => {
-    const [g] = await ctx.db.select({ trainingMode: graduates.trainingMode }).from(graduates).where(eq(graduates.id, ctx.row.graduateId));
+    const g = await rosterOf(ctx);
     if (!g || !isDestinationType(ctx.row.type)) return false;
     return isDirected(ctx.row.type) === (NOT_SIGNABLE_TRAINING_MODES as readonly string[]).includes(g.trainingMode);
   },
-  refusal: async (ctx) => (isDestinationType(ctx.row.type) && isDirected(ctx.row.type) ? G9_NOT_DIRECTED : G9_DIRECTED_ONLY),
+  refusal: async (ctx) => {
+    const directed = isDestinationType(ctx.row.type) && isDirected(ctx.row.type);
+    // A reviewer's change (S9) or decision is told of the graduate, not of "you".
+    if (ctx.actor?.role === 'school' || ctx.actor?.role === 'department') return directed ? '该毕业生不是定向/委培（不可网签）培养方式，不能登记定向/委培毕业去向补充登记' : '该毕业生的培养方式为定向/委培（不可网签），只能登记定向/委培毕业去向补充登记';
+    return directed ? G9_NOT_DIRECTED : G9_DIRECTED_ONLY;
+  },
   code: 'forbidden',
 };
 
-/** G4 with G10: a signed or signing graduate has a destination already; it is ended by 解约 first. */
+/** The graduate's active agreement's state (G4), read once per fire; a caller may know it already. */
+const activeAgreementOf = (ctx: FireContext<Row>): Promise<string | null> =>
+  ctx.memo(KNOWN.activeAgreement, async () => (await ctx.db.select({ state: agreements.state }).from(agreements).where(and(eq(agreements.graduateId, ctx.row.graduateId), inArray(agreements.state, [...ACTIVE_AGREEMENT_STATES]))).limit(1))[0]?.state ?? null);
+
+/** G4 with G10: a signed or signing graduate has a destination already (or one on the way). */
 const noActiveAgreement: Guard<Row> = {
   rule: 'G4',
-  allows: async (ctx) => !(await ctx.db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.graduateId, ctx.row.graduateId), inArray(agreements.state, [...ACTIVE_AGREEMENT_STATES]))).limit(1))[0],
-  refusal: '你已签约或有正在办理的签约，不能登记其他毕业去向；如需登记，请先办理解约',
+  allows: async (ctx) => (await activeAgreementOf(ctx)) === null,
+  refusal: async (ctx) =>
+    (SIGNED_AGREEMENT_STATES as readonly string[]).includes((await activeAgreementOf(ctx)) ?? '')
+      ? '你已签约，不能登记其他毕业去向；如需登记，请先办理解约'
+      : '你有正在办理的签约，不能登记其他毕业去向；如需登记，请先撤回或放弃该签约申请',
   code: 'conflict',
 };
 
@@ -83,12 +106,17 @@ const noActiveAgreement: Guard<Row> = {
 const noOtherRegistration: Guard<Row> = {
   rule: 'G10',
   allows: async (ctx) => !(await standingRegistration(ctx)),
-  refusal: async (ctx) => ((await standingRegistration(ctx))?.state === 'approved' ? '你已有审核通过的毕业去向，请先在该去向详情页点击“作废”，再登记其他去向' : '你已有一条去向登记在办理中，请在该登记中修改'),
+  refusal: async (ctx) => {
+    const state = (await standingRegistration(ctx))?.state;
+    if (state && inGroup(APPROVED_DESTINATION_STATES, state)) return '你已有审核通过的毕业去向，请先在该去向详情页点击“作废”，再登记其他去向';
+    if (state && inGroup(['returned', 'withdrawn'] as const, state)) return '你已有一条退回或撤回的去向登记，请修改该登记后重新提交';
+    return '你已有一条去向登记在审核中，如需修改，请在该登记详情页撤回修改';
+  },
   code: 'conflict',
 };
 
-function standingRegistration(ctx: FireContext<Row>) {
-  return ctx.memo('standing', async () => {
+function standingRegistration(ctx: FireContext<Row>): Promise<{ id: number; state: DestinationState } | null> {
+  return ctx.memo(KNOWN.standing, async () => {
     const [row] = await ctx.db
       .select({ id: destinationRegistrations.id, state: destinationRegistrations.state })
       .from(destinationRegistrations)
@@ -177,7 +205,8 @@ export const destinationRegistration = defineWorkflow({
       guards: [switchOn, onRoster, typeAllowed, noActiveAgreement],
       effects: [(ctx) => tellReviewers(ctx, '重新提交了去向登记')],
     },
-    approve: review.approve,
+    /** 通过 only of a graduate still on the roster, of a type their training mode allows (G2, G9). */
+    approve: { ...review.approve, guards: [onRoster, typeAllowed] },
     return: review.return,
     reject: review.reject,
     /** S9: the reviewer at the item's stage changes its type and fields, having agreed it with the graduate; G11: the graduate is told. */
@@ -186,6 +215,8 @@ export const destinationRegistration = defineWorkflow({
         { from: 'department_review', to: 'department_review', by: 'department' },
         { from: 'school_review', to: 'school_review', by: 'school' },
       ],
+      // Fired with the registration as it will be (its new type): G9 holds for the reviewer too.
+      guards: [typeAllowed],
       effects: [
         (ctx) =>
           notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '你的毕业去向登记信息已被修改', body: '学校（院系）在审核时修改了你登记的去向信息，请查看修改记录。', link: link(ctx.id) }, '【网签平台】你的毕业去向登记信息已被学校（院系）修改，请登录网签平台查看。'),

@@ -115,8 +115,9 @@ export function inGroup<S extends string>(group: readonly S[], state: string): s
   return (group as readonly string[]).includes(state);
 }
 
-function context<R>(db: DbOrTx, row: R, actor: Actor | null, now: Date): FireContext<R> {
-  const memos = new Map<string, Promise<unknown>>();
+function context<R>(db: DbOrTx, row: R, actor: Actor | null, now: Date, known: Record<string, unknown> = {}): FireContext<R> {
+  // What the caller already loaded answers the guards' look-ups of the same key without a query.
+  const memos = new Map<string, Promise<unknown>>(Object.entries(known).map(([k, v]) => [k, Promise.resolve(v)]));
   return {
     db,
     row,
@@ -284,7 +285,10 @@ export async function availableActions<S extends string, E extends string, C ext
   return result;
 }
 
-/** Whether the viewer could bring a row into being now (the creation's role and guards), or why not. */
+/**
+ * Whether the viewer could bring a row into being now (the creation's role and guards), or why not.
+ * `known` hands the guards' memo what the caller has already read (the same keys the guards use).
+ */
 export async function creationAvailability<S extends string, E extends string, C extends string, A extends string, G extends string, R extends WorkflowRow, I>(
   db: DbOrTx,
   wf: Workflow<S, E, C, A, G, R, I>,
@@ -292,10 +296,11 @@ export async function creationAvailability<S extends string, E extends string, C
   values: I,
   actor: Actor,
   now = new Date(),
+  known: Record<string, unknown> = {},
 ): Promise<Availability> {
   const spec = wf.creations[creation];
   if (!spec.by.includes(actor.role)) return { allowed: false, refusal: wf.refusal, rule: 'role' };
-  const ctx = context(db, values, actor, now);
+  const ctx = context(db, values, actor, now, known);
   const refused = await refusingGuard(spec.guards, ctx);
   return refused ? { allowed: false, refusal: await refusalOf(refused, ctx), rule: refused.rule } : { allowed: true };
 }

@@ -127,6 +127,8 @@ destinationRoutes.get('/:id{[0-9]+}/edit', (c) => editPage(c));
 
 destinationRoutes.post('/:id{[0-9]+}/edit', async (c) => {
   const values = formValues(await c.req.parseBody());
+  // 更换类型: the same form again with the new type's fields and what was typed; nothing is saved.
+  if (values.intent === 'choose') return editPage(c, { values });
   try {
     await amendRegistration(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), values);
     return c.redirect(`/school/destinations/${idParam(c)}?done=amended`, 303);

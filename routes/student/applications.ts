@@ -1,3 +1,4 @@
+import { supersedeWarning } from '../../domain/destinations/register.ts';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import {
@@ -131,6 +132,7 @@ for (const kind of ['offline', 'registered'] as const) {
         pages: checked.pages.length,
         usccWarning: checked.usccCheckPassed ? null : '统一社会信用代码校验未通过，请再核对一遍；如确认无误可继续提交，学校将核实。',
         resubmit: !!checked.editing,
+        destinationWarning: await supersedeWarning(db, actor.graduateId!),
       });
     } catch (e) {
       const refusal = refusalOf(e);

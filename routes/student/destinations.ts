@@ -34,7 +34,8 @@ export const destinationRoutes = new Hono<AppEnv>();
 
 const wf = destinationRegistration;
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
-const proofsLimit = bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '一次上传的文件合计不能超过 30MB，请分次上传或压缩后再传。' }, 413) });
+// Too much at once: back to the form (as last kept) with the reason, not to a bare error page.
+const proofsLimit = bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => formPage(c, { error: '一次上传的文件合计不能超过 30MB，本次填写的内容未能保存。请分次上传或压缩后再传。' }, 413) });
 
 async function formPage(c: Context<AppEnv>, extra: { values?: Record<string, string>; type?: string; error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
@@ -44,6 +45,7 @@ async function formPage(c: Context<AppEnv>, extra: { values?: Record<string, str
   return render(c, 'student/destinations/form', {
     title: directed ? '定向/委培毕业去向补充登记' : '无需就业协议去向登记',
     heading: directed ? '定向/委培毕业去向补充登记' : '无需就业协议去向登记',
+    directed,
     choices: state.choices,
     type: state.type,
     typeLabel: state.type ? typeLabel(state.type) : null,
@@ -75,6 +77,11 @@ destinationRoutes.post('/destination', proofsLimit, async (c) => {
   try {
     await saveDraft(db, actor, values);
     if (files.length) await addDraftProofs(db, storageOf(c), actor, files);
+    // 删除 of an uploaded proof is a button of this form, so what was typed is kept first.
+    if (values.remove) {
+      await removeDraftProof(db, actor, values.remove);
+      return c.redirect(`/student/destination?type=${encodeURIComponent(values.type!)}#proofs`, 303);
+    }
   } catch (e) {
     const refusal = refusalOf(e);
     return formPage(c, { values, type: values.type, ...refusal }, refusal.status);
@@ -105,11 +112,6 @@ destinationRoutes.post('/destination/submission', async (c) => {
     const refusal = refusalOf(e);
     return formPage(c, refusal, refusal.status);
   }
-});
-
-destinationRoutes.post('/destination/proofs/:upload{[A-Za-z0-9_-]{22}}/removal', async (c) => {
-  await removeDraftProof(c.get('app').db, c.get('actor')!, c.req.param('upload'));
-  return c.redirect('/student/destination#proofs', 303);
 });
 
 async function showPage(c: Context<AppEnv>, extra: { error?: string } = {}, status: PageStatus = 200) {

@@ -46,13 +46,15 @@ studentRoutes.route('/agreements', agreementDocumentRoutes);
 
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
-  const graduate = await getGraduate(c.get('app').db, actor, actor.graduateId!);
-  const [{ active, rows }, entries, destination, destinationCode] = await Promise.all([
-    graduateAgreements(c.get('app').db, actor),
-    applicationEntries(c.get('app').db, actor),
-    destinationEntry(c.get('app').db, actor),
-    currentDestination(c.get('app').db, actor.graduateId!),
+  const { db } = c.get('app');
+  const [graduate, { active, rows }, entries, destinationCode] = await Promise.all([
+    getGraduate(db, actor, actor.graduateId!),
+    graduateAgreements(db, actor),
+    applicationEntries(db, actor),
+    currentDestination(db, actor.graduateId!),
   ]);
+  // What the home has read already answers the entrance's guards (G2, G9, G4) without reading it again.
+  const destination = await destinationEntry(db, actor, { graduate, activeAgreementState: active?.state ?? null });
   return render(c, 'student/home', {
     invitations: rows.map((r) => ({ ...r, deadlineText: r.deadline ? formatShanghai(r.deadline) : null })),
     title: '首页',

@@ -1,3 +1,4 @@
+import { supersedeWarning } from '../../domain/destinations/register.ts';
 import { Hono, type Context } from 'hono';
 import { formatShanghai } from '../../domain/agreements/deadline.ts';
 import { agreementStateLabel, inAgreementGroup, progressSteps, workflowOfKind } from '../../domain/agreements/kinds.ts';
@@ -61,7 +62,8 @@ for (const [path, verb, act, event, done] of [
 ] as const) {
   invitationRoutes.get(`/invitations/:id{[0-9]+}/${path}`, async (c) => {
     const a = await getAgreement(c.get('app').db, c.get('actor')!, idParam(c));
-    return render(c, 'student/invitations/confirm', { title: `确认${verb}`, a, verb, reviewVerb: a.verb, path, deadlineText: a.deadline ? formatShanghai(a.deadline) : '' });
+    const destinationWarning = path === 'acceptance' ? await supersedeWarning(c.get('app').db, a.graduateId) : null;
+    return render(c, 'student/invitations/confirm', { title: `确认${verb}`, a, verb, reviewVerb: a.verb, path, deadlineText: a.deadline ? formatShanghai(a.deadline) : '', destinationWarning });
   });
   invitationRoutes.post(`/invitations/:id{[0-9]+}/${path}`, async (c) => {
     try {

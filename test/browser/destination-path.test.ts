@@ -65,7 +65,7 @@ test('browser: 升学 on a phone → 退回修改 → resubmit → the school ch
   await fits(p);
   await p.select('#type-choice', 'postgraduate');
   await go(p, '#choose-type');
-  assert.is(await text(p, '#chosen-type'), '升学（考研（研究生））');
+  assert.is(await text(p, '#chosen-type'), '升学（考研）');
   await p.locator('#schoolName').fill('示范大学研究生院');
   await p.locator('#major').fill('计算机科学与技术');
   await p.select('#studyLevel', '硕士研究生');
@@ -99,7 +99,7 @@ test('browser: 升学 on a phone → 退回修改 → resubmit → the school ch
   await go(school.page, '#choose-type');
   await school.page.locator('#agreed').click();
   await go(school.page, '#save-amendment');
-  assert.match(await text(school.page, '#amendments'), '升学（考研（研究生）） → 升学（专升本）');
+  assert.match(await text(school.page, '#amendments'), '升学（考研） → 升学（专升本）');
   await shot(school.page, 'destination-review');
 
   await p.goto(`${base}/student/notifications`);

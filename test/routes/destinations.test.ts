@@ -99,6 +99,13 @@ test('G7 暂存 keeps the type and fields; 提交 after a confirmation; 撤回�
   assert.is(kept.doc.querySelector('#schoolName')!.getAttribute('value'), '示范大学研究生院', '暂存 kept it on the server');
   assert.is(kept.doc.querySelector('#type-choice option[selected]')!.getAttribute('value'), 'postgraduate');
 
+  // 删除 of a proof is a button of the form itself: what was typed is kept too.
+  await c.upload('/student/destination', { ...valuesFor('postgraduate'), intent: 'save' }, { proofs: { name: '拍错了.png', bytes: png } });
+  const [wrong] = (await t.db.select().from(destinationDrafts).where(eq(destinationDrafts.graduateId, g.id)))[0]!.proofUploadIds;
+  const removed = await c.post('/student/destination', { ...valuesFor('postgraduate'), major: '软件工程', remove: wrong! });
+  assert.is(removed.location, '/student/destination?type=postgraduate#proofs');
+  const [draft] = await t.db.select().from(destinationDrafts).where(eq(destinationDrafts.graduateId, g.id));
+  assert.equal([draft!.proofUploadIds, draft!.values.major], [[], '软件工程']);
   const withProof = await c.upload('/student/destination', { ...valuesFor('postgraduate'), intent: 'save' }, { proofs: { name: '录取通知书.png', bytes: png } });
   assert.is(withProof.status, 303);
   const confirm = await c.post('/student/destination', { ...valuesFor('postgraduate'), intent: 'submit' });
@@ -227,7 +234,7 @@ test('S9 the reviewer changes the type and fields after confirming it was agreed
   assert.equal([r.state, r.type, r.code, r.details.studyLevel], ['school_review', 'postgraduate', '80', '硕士研究生']);
   const [event] = await t.db.select().from(events).where(and(eq(events.subjectType, 'destination'), eq(events.subjectId, String(id)), eq(events.action, 'destination.amend')));
   assert.equal((event!.data as { changes: unknown }).changes, [
-    { label: '去向类型', from: '升学（专升本）', to: '升学（考研（研究生））' },
+    { label: '去向类型', from: '升学（专升本）', to: '升学（考研）' },
     { label: '录取层次', from: '', to: '硕士研究生' },
   ]);
   const [user] = await t.db.select().from(users).where(eq(users.graduateId, g.id));
@@ -235,13 +242,38 @@ test('S9 the reviewer changes the type and fields after confirming it was agreed
   assert.is(notice!.title, '你的毕业去向登记信息已被修改');
   assert.is(await smsTo(g.phone, '已被学校（院系）修改'), 1);
   const page = await c.get(`/student/destinations/${id}`);
-  assert.match(textOf(page.doc, '#amendments')!, '去向类型：升学（专升本） → 升学（考研（研究生））');
+  assert.match(textOf(page.doc, '#amendments')!, '去向类型：升学（专升本） → 升学（考研）');
   assert.match(textOf(page.doc, '#timeline')!, '学校（院系）修改去向信息');
   // Not at the reviewer's stage any more: no change.
   await school.post(`/school/destinations/${id}/review`, { decision: 'approve' });
   assert.is((await school.post(`/school/destinations/${id}/edit`, { type: 'upgrade', schoolName: '申城大学', major: '软件工程', agreed: 'on' })).status, 409);
   // The graduate cannot fire a reviewer's change.
   assert.is((await c.post(`/school/destinations/${id}/edit`, { type: 'upgrade', agreed: 'on' })).status, 403);
+});
+
+test('S9 limits: a reviewer cannot make a registration a type that needs a proof the graduate never uploaded, nor break G9; switching the type keeps what was typed', async () => {
+  const g = sh[8]!;
+  const c = await graduateClient(t, g);
+  const id = await register(c, 'awaiting_work', { note: '正在准备公务员考试' });
+  const school = await t.signInAs('school2');
+  const switched = await school.post(`/school/destinations/${id}/edit`, { intent: 'choose', type: 'labour_contract', unitName: '申城智能制造有限公司', agreed: 'on' });
+  assert.is(switched.status, 200);
+  assert.is(textOf(switched.doc, '#chosen-type'), '签劳动合同形式就业');
+  assert.is(switched.doc.querySelector('#unitName')!.getAttribute('value'), '申城智能制造有限公司', 'what was typed stays');
+  const refused = await school.post(`/school/destinations/${id}/edit`, { ...valuesFor('labour_contract'), agreed: 'on' });
+  assert.is(refused.status, 422);
+  assert.match(textOf(refused.doc, '#type-error')!, '该去向类型需要劳动合同，毕业生尚未上传');
+  assert.is((await registrationOf(id)).type, 'awaiting_work');
+  const forged = await school.post(`/school/destinations/${id}/edit`, { ...valuesFor('directed'), agreed: 'on' });
+  assert.is(forged.status, 422, 'a 定向/委培 type needs a proof too');
+  const notDirected = await school.post(`/school/destinations/${id}/edit`, { type: 'preparing_study', note: '', agreed: 'on' });
+  assert.is(notDirected.status, 303, 'a type without a proof is fine');
+  assert.is((await registrationOf(id)).code, '71');
+  // G9 is a guard of the change itself: a forged 定向/委培 type for a graduate in training mode 1.
+  const other = await register(await graduateClient(t, sh[9]!), 'upgrade');
+  const g9 = await school.post(`/school/destinations/${other}/edit`, { ...valuesFor('directed'), agreed: 'on' });
+  assert.is(g9.status, 403);
+  assert.is((await registrationOf(other)).type, 'upgrade');
 });
 
 test('G10 作废 from the detail page after a confirmation, with no review; the school sees it under 已作废; another destination needs the approved one voided first', async () => {
@@ -333,7 +365,9 @@ test('a signing voids the registration by itself, in its own transaction: submit
     unitName: '闽江数据科技有限公司', uscc: '91350100M000100Y43', employerType: '39', industry: '34', region: '350100', address: '福建省福州市鼓楼区五四路 100 号',
     positionCategory: '13', positionName: '数据分析师', contactName: '林经理', contactPhone: '', contactMobile: '13700001111', contactEmail: 'hr@minjiang.example.com', archiveMode: 'none',
   };
-  assert.is((await c.post('/student/offline-signing', { intent: 'submit', ...OFFLINE })).status, 200);
+  const confirm = await c.post('/student/offline-signing', { intent: 'submit', ...OFFLINE });
+  assert.is(confirm.status, 200);
+  assert.match(textOf(confirm.doc, '#destination-warning')!, '你登记的毕业去向“自由职业”（去向登记审核通过）将自动作废', 'the graduate is warned before the signing voids it');
   assert.is((await c.post('/student/offline-signing/submission', {})).status, 303);
   const r = await registrationOf(id);
   assert.equal([r.state, r.voidCause], ['voided', 'signing']);
@@ -346,7 +380,7 @@ test('a signing voids the registration by itself, in its own transaction: submit
   assert.match(textOf(page.doc, '#voided-note')!, '已自动作废');
   const refused = await c.post('/student/destination', { ...valuesFor('freelance'), intent: 'submit' });
   assert.is(refused.status, 409);
-  assert.match(textOf(refused.doc, '#form-error')!, '你已签约或有正在办理的签约');
+  assert.match(textOf(refused.doc, '#form-error')!, '你有正在办理的签约，不能登记其他毕业去向；如需登记，请先撤回或放弃该签约申请');
   assert.match(textOf((await c.get('/student')).doc, '#past-destinations')!, '自由职业');
 
   // 补登 (已签就业协议登记信息) does the same, to a registration still under review.

@@ -1,0 +1,1 @@
+CREATE INDEX "destination_registrations_graduate_idx" ON "destination_registrations" USING btree ("graduate_id","id");
