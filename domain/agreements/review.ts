@@ -1,6 +1,6 @@
 import { and, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
-import { agreements, departments, employers, graduates, provinces, schools, uploads } from '../../db/schema/index.ts';
+import { agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
 import { DomainError, notFound } from '../errors.ts';
@@ -14,6 +14,7 @@ import { lockAgreement } from './online/respond.ts';
 import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope } from './visibility.ts';
+import { filesInOrder } from '../uploads/files.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
 // 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
@@ -130,9 +131,7 @@ export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
   const { agreementType, ...rest } = row;
   const a = row.agreement;
   const review = reviewAt(a.kind, a.state);
-  const pages = a.copyUploadIds.length
-    ? await db.select({ id: uploads.id, mime: uploads.mime, originalName: uploads.originalName }).from(uploads).where(inArray(uploads.id, a.copyUploadIds))
-    : [];
+  const pages = await filesInOrder(db, a.copyUploadIds);
   return {
     ...rest,
     // S3: the verb the agreement was made under once it has one, else the province's today.
@@ -140,7 +139,7 @@ export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
     review,
     canDecide: decidesNow(a.kind, a.state, actor),
     decisions: review ? review.chain.decisions.map((d) => ({ value: d, label: DECISION_LABELS[d] })) : [],
-    pages: a.copyUploadIds.map((pid) => pages.find((p) => p.id === pid)).filter((p) => p !== undefined),
+    pages,
   };
 }
 

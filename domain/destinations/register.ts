@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
@@ -11,6 +11,8 @@ import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
+import { cappedCount } from '../paging.ts';
+import { filesInOrder } from '../uploads/files.ts';
 import { DECISION_LABELS, decisionForm, reviewStageOf } from '../reviews/chain.ts';
 import { recordUploads, stageBatch, type IncomingFile } from '../uploads/store-upload.ts';
 import { availableActions, create, creationAvailability, eventLabel, fire, inGroup, offers, type Availability } from '../workflow/kernel.ts';
@@ -152,7 +154,7 @@ export async function registrationFormState(db: DbOrTx, actor: Actor, typeAsked?
     type,
     choices,
     values: draft?.values ?? (editing ? formValuesOf(editing.details) : {}),
-    proofs: await proofsOf(db, proofIds),
+    proofs: await filesInOrder(db, proofIds),
     editing,
     standing: current,
     availability,
@@ -160,12 +162,6 @@ export async function registrationFormState(db: DbOrTx, actor: Actor, typeAsked?
   };
 }
 
-/** The files of a registration, in their order. */
-export async function proofsOf(db: DbOrTx, ids: readonly string[]) {
-  if (ids.length === 0) return [];
-  const rows = await db.select({ id: uploads.id, mime: uploads.mime, originalName: uploads.originalName }).from(uploads).where(inArray(uploads.id, [...ids]));
-  return ids.map((id) => rows.find((r) => r.id === id)).filter((r) => r !== undefined);
-}
 
 function typeOf(input: Record<string, string>): DestinationType {
   if (!isDestinationType(input.type)) throw new DomainError('invalid', '请选择毕业去向类型', { type: '请选择毕业去向类型' });
@@ -340,7 +336,7 @@ export async function registrationView(db: DbOrTx, r: DestinationRegistration, a
     code: r.code,
     fields: describe(type, r.details, regionName),
     proofLabel: proofOf(type)?.label ?? null,
-    proofs: await proofsOf(db, r.proofUploadIds),
+    proofs: await filesInOrder(db, r.proofUploadIds),
     reviewReason: r.reviewReason,
     voidCause: r.voidCause,
     updatedAt: r.updatedAt,
@@ -358,17 +354,7 @@ export const DESTINATION_TABS = {
 } as const satisfies Record<string, { label: string; states: readonly DestinationState[] }>;
 export type DestinationTab = keyof typeof DESTINATION_TABS;
 export const DESTINATION_PAGE_SIZE = 20;
-/** Counts stop here (shown as “10000+”): past it a reviewer searches rather than pages. */
-export const COUNT_CAP = 10000;
-
 export type DestinationQuery = { tab: DestinationTab; states?: readonly DestinationState[]; departmentId?: number | undefined; major?: string | undefined; type?: DestinationType | undefined; q?: string | undefined; page: number; id?: number };
-
-async function cappedCount(db: DbOrTx, where: SQL | undefined) {
-  const capped = db.select({ one: sql`1` }).from(destinationRegistrations).where(where).limit(COUNT_CAP + 1).as('capped');
-  const [row] = await db.select({ n: count() }).from(capped);
-  const n = row?.n ?? 0;
-  return { n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP };
-}
 
 export async function listRegistrations(db: DbOrTx, actor: Actor, query: DestinationQuery) {
   reviewStageOf(actor);
@@ -395,7 +381,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
       .orderBy(desc(destinationRegistrations.updatedAt), desc(destinationRegistrations.id))
       .limit(DESTINATION_PAGE_SIZE)
       .offset((query.page - 1) * DESTINATION_PAGE_SIZE),
-    cappedCount(db, where),
+    cappedCount(db, destinationRegistrations, where),
   ]);
   return {
     rows: rows.map((x) => ({
@@ -422,7 +408,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
 export async function registrationCounts(db: DbOrTx, actor: Actor) {
   const scope = destinationScope(actor);
   return Promise.all(
-    Object.entries(DESTINATION_TABS).map(async ([key, tab]) => ({ key, label: tab.label, ...(await cappedCount(db, and(scope, inArray(destinationRegistrations.state, [...tab.states])))) })),
+    Object.entries(DESTINATION_TABS).map(async ([key, tab]) => ({ key, label: tab.label, ...(await cappedCount(db, destinationRegistrations, and(scope, inArray(destinationRegistrations.state, [...tab.states])))) })),
   );
 }
 

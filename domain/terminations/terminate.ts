@@ -2,8 +2,10 @@ import { and, count, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'dri
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
-import { agreements, departments, graduates, terminations, uploads, users } from '../../db/schema/index.ts';
+import { agreements, departments, graduates, terminations, users } from '../../db/schema/index.ts';
 import { notifyUser } from '../notifications.ts';
+import { cappedCount } from '../paging.ts';
+import { filesInOrder } from '../uploads/files.ts';
 import { agreementScope } from '../agreements/visibility.ts';
 import type { Agreement } from '../agreements/rows.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -78,14 +80,9 @@ export async function terminationOf(db: DbOrTx, actor: Actor, agreementId: numbe
   } else if (actor.role === 'employer' && a.kind === 'online') {
     start = await creationAvailability(db, termination, 'propose', newTermination(a, actor, 'employer', ''), actor);
   }
-  return { agreement: a, latest: latest ?? null, actions, start, allowance, letterRequired: a.kind !== 'online', pages: latest ? await pagesOf(db, [...latest.letterUploadIds, ...latest.evidenceUploadIds]) : [] };
+  return { agreement: a, latest: latest ?? null, actions, start, allowance, letterRequired: a.kind !== 'online', pages: latest ? await filesInOrder(db, [...latest.letterUploadIds, ...latest.evidenceUploadIds]) : [] };
 }
 
-async function pagesOf(db: DbOrTx, ids: readonly string[]) {
-  if (ids.length === 0) return [];
-  const rows = await db.select({ id: uploads.id, mime: uploads.mime, originalName: uploads.originalName, purpose: uploads.purpose }).from(uploads).where(inArray(uploads.id, [...ids]));
-  return ids.map((id) => rows.find((r) => r.id === id)).filter((r) => r !== undefined);
-}
 
 /** Files for a termination (解约函, evidence): checked and stored before the transaction that records them. */
 const stage = (storage: Storage, files: IncomingFile[], required: string | null) => stageBatch(storage, files, { field: 'files', max: MAX_FILES, unit: '个文件', required });
@@ -239,7 +236,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
   // the end of the page, and the runs are merged: a page costs its rows, never a sort of the tab.
   const [runs, total] = await Promise.all([
     Promise.all(states.map((state) => db.select({ id: terminations.id, at: terminations.updatedAt }).from(terminations).where(and(where, eq(terminations.state, state))).orderBy(...order).limit(offset + TERMINATION_PAGE_SIZE))),
-    cappedCount(db, and(where, inArray(terminations.state, [...states]))),
+    cappedCount(db, terminations, and(where, inArray(terminations.state, [...states]))),
   ]);
   const ids = runs
     .flat()
@@ -266,24 +263,12 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
   };
 }
 
-/**
- * Counts stop at COUNT_CAP (shown as “10000+”): past it a reviewer searches rather than pages, and
- * counting a school's whole history on every page view would cost more than the page.
- */
-export const COUNT_CAP = 10000;
-async function cappedCount(db: DbOrTx, where: SQL | undefined): Promise<{ n: number; more: boolean }> {
-  const capped = db.select({ one: sql`1` }).from(terminations).where(where).limit(COUNT_CAP + 1).as('capped');
-  const [row] = await db.select({ n: count() }).from(capped);
-  const n = row?.n ?? 0;
-  return { n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP };
-}
-
 /** The counts per tab for the reviewer, each capped. */
 export async function terminationCounts(db: DbOrTx, actor: Actor) {
   const scope = terminationScope(actor);
   return Promise.all(
     Object.entries(TERMINATION_TABS).map(async ([key, tab]) => {
-      const { n, more } = await cappedCount(db, and(scope, inArray(terminations.state, [...tab.states])));
+      const { n, more } = await cappedCount(db, terminations, and(scope, inArray(terminations.state, [...tab.states])));
       return { key, label: tab.label, n, more };
     }),
   );
@@ -306,7 +291,7 @@ export async function getTerminationForReview(db: DbOrTx, actor: Actor, id: numb
     /** 学生单方面解约 is recorded by the 通过 that ends the termination: the school's. */
     unilateralOffered: at?.chain === LETTER_REVIEW && at.stage === 'school' && actions.approve?.allowed === true,
     decisions: at && actions.approve?.allowed ? at.chain.decisions.map((d) => ({ value: d, label: DECISION_LABELS[d] })) : [],
-    pages: await pagesOf(db, [...row.letterUploadIds, ...row.evidenceUploadIds]),
+    pages: await filesInOrder(db, [...row.letterUploadIds, ...row.evidenceUploadIds]),
   };
 }
 

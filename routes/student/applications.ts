@@ -4,7 +4,6 @@ import { bodyLimit } from 'hono/body-limit';
 import {
   abandonApplication,
   addDraftPages,
-  agreementPages,
   applicationFormState,
   checkSubmission,
   MAX_PAGES,
@@ -35,6 +34,7 @@ import { formValues, refusalOf, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
 import { homeRecordRows } from './record.ts';
+import { filesInOrder } from '../../domain/uploads/files.ts';
 
 // The graduate's applications (G7): 未签就业协议申请签约 and 已签就业协议登记信息 — the form kept on the
 // server (暂存), 点击搜索 for a unit already on the platform, 提交 after a confirmation, and each
@@ -167,7 +167,7 @@ async function applicationPage(c: Context<AppEnv>, extra: { error?: string; fiel
     availableActions(db, workflowOfKind(a.kind), a, actor),
     agreementTimeline(db, a),
     liveAssistLink(db, actor, a.id),
-    agreementPages(db, a.copyUploadIds),
+    filesInOrder(db, a.copyUploadIds),
   ]);
   const unit = a.unitSnapshot;
   return render(c, 'student/applications/show', {

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, like } from 'drizzle-orm';
 import sharp from 'sharp';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agreements, destinationDrafts, destinationRegistrations, events, graduates, notifications, outbox, schools, uploads, users } from '../../db/schema/index.ts';
+import { destinationDrafts, destinationRegistrations, events, graduates, notifications, outbox, schools, uploads, users } from '../../db/schema/index.ts';
 import { currentDestination } from '../../domain/destinations/current.ts';
 import { DESTINATION_TYPE_KEYS, fieldsOf, isDirected, proofOf, typeLabel, type DestinationType } from '../../domain/destinations/types.ts';
 import { setupApp, type Client, type TestApp } from '../helpers/app.ts';
@@ -38,7 +38,6 @@ const departmentOf = async (g: Graduate) => ((await t.db.select().from(users).wh
 const registrationOf = async (id: number) => (await t.db.select().from(destinationRegistrations).where(eq(destinationRegistrations.id, id)))[0]!;
 const destinationOf = (g: Graduate) => currentDestination(t.db, g.id);
 const smsTo = async (phone: string, text: string) => (await t.db.select().from(outbox).where(and(eq(outbox.recipient, phone), like(outbox.body, `%${text}%`)))).length;
-const proof = { proofs: { name: '录取通知书.png', bytes: null as unknown as Uint8Array<ArrayBuffer> } };
 
 /** Fills the form of a type with its sample values and a proof, 提交 and 确定提交: the new registration's id. */
 async function register(c: Client, type: DestinationType, values: Record<string, string> = {}): Promise<number> {

@@ -97,12 +97,6 @@ export async function applicationFormState(db: DbOrTx, actor: Actor, kind: Appli
   };
 }
 
-/** The pages of an agreement (its stamped copy, its paper agreement), in their order. */
-export async function agreementPages(db: DbOrTx, ids: readonly string[]) {
-  if (ids.length === 0) return [];
-  const rows = await db.select({ id: uploads.id, mime: uploads.mime, originalName: uploads.originalName }).from(uploads).where(inArray(uploads.id, [...ids]));
-  return ids.map((id) => rows.find((r) => r.id === id)).filter((r) => r !== undefined);
-}
 
 /** 暂存: the form as typed, on the server; nothing is checked but its size. */
 export async function saveDraft(db: DbOrTx, actor: Actor, kind: ApplicationKind, input: Record<string, string>): Promise<void> {
