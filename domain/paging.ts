@@ -1,5 +1,5 @@
-import { count, sql, type SQL } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import { and, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../db/client.ts';
 
 /**
@@ -13,4 +13,49 @@ export async function cappedCount(db: DbOrTx, table: PgTable, where: SQL | undef
   const [row] = await db.select({ n: count() }).from(capped);
   const n = row?.n ?? 0;
   return { n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP };
+}
+
+/** A list table's columns the paging reads: its (school, state, updated_at, id) index's. */
+export type StateList = { table: PgTable; id: PgColumn; state: PgColumn; updatedAt: PgColumn };
+
+/**
+ * One page of a tab made of several states, newest activity first, and the tab's capped count.
+ * Each state is read in the order of the (school, state, updated_at, id) index, up to the end of
+ * the page, and the runs are merged: a page costs its rows, never a sort of the whole tab.
+ */
+export async function pageByStates(db: DbOrTx, list: StateList, where: SQL | undefined, states: readonly string[], page: number, size: number) {
+  const offset = (page - 1) * size;
+  const [runs, total] = await Promise.all([
+    Promise.all(
+      states.map((state) =>
+        db
+          .select({ id: list.id, at: list.updatedAt })
+          .from(list.table)
+          .where(and(where, eq(list.state, state)))
+          .orderBy(desc(list.updatedAt), desc(list.id))
+          .limit(offset + size),
+      ),
+    ),
+    cappedCount(db, list.table, and(where, inArray(list.state, [...states]))),
+  ]);
+  const ids = (runs.flat() as Array<{ id: number; at: Date }>)
+    .sort((x, y) => y.at.getTime() - x.at.getTime() || y.id - x.id)
+    .slice(offset, offset + size)
+    .map((r) => r.id);
+  return { ids, total: total.n, more: total.more, pages: Math.max(1, Math.ceil(total.n / size)) };
+}
+
+/** How many matching ids a search hands to the page's queries as a list; past it, the search runs as a subquery. */
+const MATCH_LIST_CAP = 5000;
+
+/**
+ * `column` among the ids a search selects (`{ id }` rows): read once and given as a list to the
+ * page's queries (its state runs and its count), or, when the search matches too many, left to
+ * each of them as an InitPlan. Either way a search never walks the whole tab.
+ */
+export async function amongIds(db: DbOrTx, column: PgColumn, search: () => { limit: (n: number) => PromiseLike<Array<{ id: number }>>; getSQL: () => SQL }): Promise<SQL> {
+  const found = await search().limit(MATCH_LIST_CAP + 1);
+  if (found.length === 0) return sql`false`;
+  if (found.length <= MATCH_LIST_CAP) return inArray(column, found.map((r) => r.id));
+  return sql`${column} = any(array(${search()}))`;
 }

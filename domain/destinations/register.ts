@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
@@ -11,7 +11,7 @@ import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
-import { cappedCount } from '../paging.ts';
+import { amongIds, cappedCount, pageByStates, type StateList } from '../paging.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { DECISION_LABELS, decisionForm, reviewStageOf } from '../reviews/chain.ts';
 import { recordUploads, stageBatch, type IncomingFile } from '../uploads/store-upload.ts';
@@ -354,35 +354,33 @@ export const DESTINATION_TABS = {
 } as const satisfies Record<string, { label: string; states: readonly DestinationState[] }>;
 export type DestinationTab = keyof typeof DESTINATION_TABS;
 export const DESTINATION_PAGE_SIZE = 20;
+const DESTINATION_LIST: StateList = { table: destinationRegistrations, id: destinationRegistrations.id, state: destinationRegistrations.state, updatedAt: destinationRegistrations.updatedAt };
 export type DestinationQuery = { tab: DestinationTab; states?: readonly DestinationState[]; departmentId?: number | undefined; major?: string | undefined; type?: DestinationType | undefined; q?: string | undefined; page: number; id?: number };
 
 export async function listRegistrations(db: DbOrTx, actor: Actor, query: DestinationQuery) {
   reviewStageOf(actor);
-  const conditions: SQL[] = [destinationScope(actor), inArray(destinationRegistrations.state, [...(query.states ?? DESTINATION_TABS[query.tab].states)])];
+  const conditions: SQL[] = [destinationScope(actor)];
   if (query.id) conditions.push(eq(destinationRegistrations.id, query.id));
   if (query.departmentId) conditions.push(eq(destinationRegistrations.departmentId, query.departmentId));
   if (query.type) conditions.push(eq(destinationRegistrations.type, query.type));
-  const byGraduate: SQL[] = [eq(graduates.schoolId, actor.schoolId!)];
-  if (query.major) byGraduate.push(eq(graduates.majorName, query.major));
+  const schoolId = actor.schoolId!;
+  if (query.major) conditions.push(await amongIds(db, destinationRegistrations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), eq(graduates.majorName, query.major!)))));
   if (query.q) {
+    // The school's matching graduates first (read once for the page and its count), then their registrations.
     const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    byGraduate.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like))!);
+    conditions.push(await amongIds(db, destinationRegistrations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))))));
   }
-  // The school's matching graduates first (an InitPlan array), then their registrations.
-  if (byGraduate.length > 1) conditions.push(sql`${destinationRegistrations.graduateId} = any(array(${db.select({ id: graduates.id }).from(graduates).where(and(...byGraduate))}))`);
-  const where = and(...conditions);
-  const [rows, total] = await Promise.all([
-    db
-      .select({ r: destinationRegistrations, name: graduates.name, idNumber: graduates.idNumber, studentNo: graduates.studentNo, major: graduates.majorName, department: departments.name })
-      .from(destinationRegistrations)
-      .innerJoin(graduates, eq(graduates.id, destinationRegistrations.graduateId))
-      .innerJoin(departments, eq(departments.id, destinationRegistrations.departmentId))
-      .where(where)
-      .orderBy(desc(destinationRegistrations.updatedAt), desc(destinationRegistrations.id))
-      .limit(DESTINATION_PAGE_SIZE)
-      .offset((query.page - 1) * DESTINATION_PAGE_SIZE),
-    cappedCount(db, destinationRegistrations, where),
-  ]);
+  const { ids, total, more, pages } = await pageByStates(db, DESTINATION_LIST, and(...conditions), query.states ?? DESTINATION_TABS[query.tab].states, query.page, DESTINATION_PAGE_SIZE);
+  const rows =
+    ids.length === 0
+      ? []
+      : await db
+          .select({ r: destinationRegistrations, name: graduates.name, idNumber: graduates.idNumber, studentNo: graduates.studentNo, major: graduates.majorName, department: departments.name })
+          .from(destinationRegistrations)
+          .innerJoin(graduates, eq(graduates.id, destinationRegistrations.graduateId))
+          .innerJoin(departments, eq(departments.id, destinationRegistrations.departmentId))
+          .where(inArray(destinationRegistrations.id, ids))
+          .orderBy(desc(destinationRegistrations.updatedAt), desc(destinationRegistrations.id));
   return {
     rows: rows.map((x) => ({
       id: x.r.id,
@@ -397,10 +395,10 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
       updatedAt: x.r.updatedAt,
       canDecide: offers(wf, x.r.state, 'approve', actor.role),
     })),
-    total: total.n,
-    more: total.more,
+    total,
+    more,
     page: query.page,
-    pages: Math.max(1, Math.ceil(total.n / DESTINATION_PAGE_SIZE)),
+    pages,
   };
 }
 

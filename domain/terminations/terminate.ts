@@ -4,7 +4,7 @@ import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/clien
 import type { Storage } from '../../db/storage.ts';
 import { agreements, departments, graduates, terminations, users } from '../../db/schema/index.ts';
 import { notifyUser } from '../notifications.ts';
-import { cappedCount } from '../paging.ts';
+import { amongIds, cappedCount, pageByStates, type StateList } from '../paging.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { agreementScope } from '../agreements/visibility.ts';
 import type { Agreement } from '../agreements/rows.ts';
@@ -212,6 +212,7 @@ export const TERMINATION_TABS = {
 } as const satisfies Record<string, { label: string; states: readonly TerminationState[] }>;
 export type TerminationTab = keyof typeof TERMINATION_TABS;
 export const TERMINATION_PAGE_SIZE = 20;
+const TERMINATION_LIST: StateList = { table: terminations, id: terminations.id, state: terminations.state, updatedAt: terminations.updatedAt };
 
 export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: TerminationTab; states?: TerminationState[]; departmentId?: number | undefined; q?: string | undefined; page: number; id?: number }) {
   reviewStageOf(actor);
@@ -221,28 +222,19 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
   if (query.departmentId) conditions.push(eq(terminations.departmentId, query.departmentId));
   const unitName = sql<string>`${agreements.unitSnapshot}->>'name'`;
   if (query.q) {
-    // The school's matching graduates and agreements first (each an InitPlan array), then their
-    // terminations through the graduate and agreement indexes: never a pass over the whole tab.
+    // The school's matching graduates and agreements first, then their terminations through the
+    // graduate and agreement indexes: never a pass over the whole tab.
     const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
     const schoolId = actor.schoolId!;
-    const byGraduate = db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))));
-    const byUnit = db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)));
-    conditions.push(sql`(${terminations.graduateId} = any(array(${byGraduate})) or ${terminations.agreementId} = any(array(${byUnit})))`);
+    const [byGraduate, byUnit] = await Promise.all([
+      amongIds(db, terminations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))))),
+      amongIds(db, terminations.agreementId, () => db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)))),
+    ]);
+    conditions.push(or(byGraduate, byUnit)!);
   }
   const where = and(...conditions);
-  const offset = (query.page - 1) * TERMINATION_PAGE_SIZE;
   const order = [desc(terminations.updatedAt), desc(terminations.id)];
-  // Each state of the tab is read in the order of the (school, state, updated_at, id) index, up to
-  // the end of the page, and the runs are merged: a page costs its rows, never a sort of the tab.
-  const [runs, total] = await Promise.all([
-    Promise.all(states.map((state) => db.select({ id: terminations.id, at: terminations.updatedAt }).from(terminations).where(and(where, eq(terminations.state, state))).orderBy(...order).limit(offset + TERMINATION_PAGE_SIZE))),
-    cappedCount(db, terminations, and(where, inArray(terminations.state, [...states]))),
-  ]);
-  const ids = runs
-    .flat()
-    .sort((x, y) => y.at.getTime() - x.at.getTime() || y.id - x.id)
-    .slice(offset, offset + TERMINATION_PAGE_SIZE)
-    .map((r) => r.id);
+  const { ids, total, more, pages } = await pageByStates(db, TERMINATION_LIST, where, states, query.page, TERMINATION_PAGE_SIZE);
   const rows =
     ids.length === 0
       ? []
@@ -256,10 +248,10 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
           .orderBy(...order);
   return {
     rows: rows.map((r) => ({ ...r.t, name: r.name, idNumber: maskIdNumber(r.idNumber), department: r.department, unit: r.unit, number: r.number })),
-    total: total.n,
-    more: total.more,
+    total,
+    more,
     page: query.page,
-    pages: Math.max(1, Math.ceil(total.n / TERMINATION_PAGE_SIZE)),
+    pages,
   };
 }
 

@@ -9,6 +9,7 @@ import { measureAgreementPdf } from './agreement-pdf.ts';
 import { measureExpiry } from './expiry.ts';
 import { measureRosterImport } from './roster-import.ts';
 import { measureTerminationList } from './termination-list.ts';
+import { measureDestinationList } from './destination-list.ts';
 
 // `npm run bench`: throughput of a bare route and of a DB-backed portal page, the gzip size of
 // every portal's landing and sign-in page, a 50,000-row roster import and the warm render of a
@@ -149,6 +150,9 @@ try {
   const terminationList = await measureTerminationList(cluster.serverUrl);
   rows.push(...terminationList.rows);
   over += terminationList.over;
+  const destinationList = await measureDestinationList(cluster.serverUrl);
+  rows.push(...destinationList.rows);
+  over += destinationList.over;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
   for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ') + '\n');
   process.stdout.write(`\n${DURATION} s per load run, 10 connections, 127.0.0.1. ${over ? `${over} measure(s) over budget` : 'all measures within budget'}\n`);

@@ -49,8 +49,10 @@ async function freshGraduate(): Promise<{ g: Graduate; actor: Actor }> {
   return { g: g!, actor: actorOf(u!) };
 }
 
-/** An invitation of 越综合企业, as the unit's letter leaves it (its state does not move a destination). */
+/** An invitation of 越综合企业, as the unit's letter leaves it (its state does not move a destination); the pending one if there is one (G6). */
 async function invite(g: Graduate): Promise<number> {
+  const [pending] = await t.db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.graduateId, g.id), eq(agreements.employerId, employerId), eq(agreements.state, 'invited')));
+  if (pending) return pending.id;
   const now = new Date();
   const [row] = await t.db
     .insert(agreements)
