@@ -113,9 +113,12 @@ test('browser: 升学 on a phone → 退回修改 → resubmit → the school ch
   await decide(school.page, id, 'approve');
   await p.goto(`${base}/student`);
   assert.match(await text(p, '#status-summary'), '升学');
+  await fits(p);
+  await shot(p, 'destination-home');
   await go(p, '#current-destination a');
   await go(p, '#void');
   await fits(p);
+  await shot(p, 'destination-void');
   await go(p, '#confirm-void');
   assert.is(await text(p, '#destination-state'), '已作废');
 
