@@ -14,6 +14,7 @@ import { destinationRoutes } from './destinations.ts';
 import { graduateRoutes } from './graduates.ts';
 import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
+import { statisticsRoutes } from './statistics.ts';
 import { warningRoutes } from './warnings.ts';
 
 export const schoolRoutes = new Hono<AppEnv>();
@@ -29,6 +30,7 @@ schoolRoutes.route('/agreements', agreementDocumentRoutes);
 schoolRoutes.route('/registrations', registrationRoutes);
 schoolRoutes.route('/terminations', terminationRoutes);
 schoolRoutes.route('/destinations', destinationRoutes);
+schoolRoutes.route('/statistics', statisticsRoutes);
 schoolRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 
 schoolRoutes.get('/', async (c) => {
