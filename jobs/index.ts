@@ -5,6 +5,7 @@ import { cleanupJob } from './cleanup.ts';
 import { dispatchOutboxJob } from './dispatch-outbox.ts';
 import { expireInvitationsJob, reviewDigestJob } from './expire-invitations.ts';
 import { rosterImportsJob } from './roster-imports.ts';
+import { statisticsJob } from './statistics.ts';
 import type { Job } from './scheduler.ts';
 import { devTransport } from './transports/dev.ts';
 import type { Transport } from './transports/types.ts';
@@ -18,5 +19,5 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
 }
 
 export function allJobs(config: Config, db: Db, log: Logger): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays)];
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob];
 }

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
 
-export type Job = { name: string; schedule: string; run: (tx: Tx) => Promise<Record<string, unknown> | void> };
+export type Job = { name: string; schedule: string; /** Also run once when the jobs start. */ runAtStart?: boolean; run: (tx: Tx) => Promise<Record<string, unknown> | void> };
 
 /**
  * Runs a job inside one transaction holding a PostgreSQL advisory lock named after it, so with
@@ -27,6 +27,7 @@ export function startJobs(db: Db, jobs: Job[], log: Logger): { stop: () => Promi
       { name: job.name, noOverlap: true },
     ),
   );
+  for (const job of jobs.filter((j) => j.runAtStart)) runJobOnce(db, job, log).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) }));
   log.info('jobs started', { jobs: jobs.map((j) => j.name) });
   return {
     async stop() {

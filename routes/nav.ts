@@ -40,6 +40,7 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
   ],
   province: [
     { href: '/province', label: '首页' },
+    { href: '/province/statistics', label: '数据统计' },
     { href: '/province/settings', label: '协议类型设置' },
   ],
   admin: [
@@ -48,6 +49,7 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
     { href: '/admin/schools', label: '学校管理' },
     { href: '/admin/verifications', label: '单位认证审核' },
     { href: '/admin/employers', label: '单位管理' },
+    { href: '/admin/statistics', label: '数据统计' },
   ],
 };
 

@@ -12,3 +12,4 @@ export * from './employer-verifications.ts';
 export * from './agreements.ts';
 export * from './terminations.ts';
 export * from './destinations.ts';
+export * from './statistics.ts';

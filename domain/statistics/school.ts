@@ -6,7 +6,6 @@ import type { Actor } from '../auth/sessions.ts';
 import { regionName } from '../codes/regions.ts';
 import { EDUCATION_LEVELS, SEXES, labelOf } from '../codes/tables.ts';
 import { forbidden } from '../errors.ts';
-import { rosterCohorts } from '../graduates/roster.ts';
 import { DESTINATION_COLUMNS, DESTINATION_GROUPS, PIPELINE_KINDS, PIPELINE_STAGES, PLACED_CODES, pipelineStage, type PipelineStage } from './definitions.ts';
 
 // 数据统计 of one school (or one 院系, for a department user) and cohort, computed from the roster,
@@ -21,7 +20,12 @@ export function statisticsScope(actor: Actor): Scope {
   throw forbidden();
 }
 
-export const statisticsCohorts = rosterCohorts;
+/** The cohorts of the scope's roster, newest first. */
+export async function statisticsCohorts(db: DbOrTx, scope: Scope): Promise<number[]> {
+  const rows = await db.execute<{ cohort: number }>(sql`
+    select distinct cohort from graduates where school_id = ${scope.schoolId} and removed_at is null${scope.departmentId === null ? sql`` : sql` and department_id = ${scope.departmentId}`} order by cohort desc`);
+  return rows.map((r) => r.cohort);
+}
 
 /** One row of a breakdown: its key and label, the graduates, how many are 落实, and per 毕业去向 when crossed. */
 export type Breakdown = { key: string; label: string; total: number; placed: number; byCode?: Record<string, number> };
@@ -44,8 +48,7 @@ type Cell = { department: number | null; major: string | null; level: string | n
 
 const key = (v: unknown) => String(v ?? '');
 
-export async function schoolStatistics(db: DbOrTx, actor: Actor, cohort: number): Promise<SchoolStatistics> {
-  const scope = statisticsScope(actor);
+export async function schoolStatistics(db: DbOrTx, scope: Scope, cohort: number): Promise<SchoolStatistics> {
   const inDepartment = scope.departmentId === null ? sql`` : sql` and g.department_id = ${scope.departmentId}`;
   const placed = sql.raw(`array[${PLACED_CODES.map((c) => `'${c}'`).join(',')}]::text[]`);
   // One pass over the cohort, every breakdown a grouping set (a null column: not grouped by it; no

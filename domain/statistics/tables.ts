@@ -1,10 +1,11 @@
-import { DESTINATION_COLUMNS, PIPELINE_STAGES, percent } from './definitions.ts';
+import { DESTINATION_COLUMNS, DESTINATION_GROUPS, PIPELINE_STAGES, percent } from './definitions.ts';
 import type { Breakdown, SchoolStatistics } from './school.ts';
 
 // The tables of 数据统计, once: the page prints them and the .xlsx export writes the same cells.
 
 export type Cell = string | number;
-export type StatTable = { id: string; title: string; head: string[]; rows: Cell[][]; foot?: Cell[] };
+/** `links`, when given, makes each row's first cell a link on the page (the .xlsx keeps the text). */
+export type StatTable = { id: string; title: string; head: string[]; rows: Cell[][]; foot?: Cell[]; links?: Array<string | null> };
 
 /** The 毕业去向 columns worth a column: those with anyone in them, and 未登记 always. */
 function presentColumns(stats: SchoolStatistics) {
@@ -32,16 +33,13 @@ function simple(id: string, title: string, dimension: string, rows: Breakdown[],
   };
 }
 
+/** The 落实 groups and 未登记, as the overview tables' columns. */
+export const FIGURE_GROUP_LABELS = [...DESTINATION_GROUPS.map((g) => ({ key: g.key as string, label: g.label as string })), { key: 'unregistered', label: '未登记' }];
+
 export function schoolTables(stats: SchoolStatistics): StatTable[] {
   const pipelineFoot = PIPELINE_STAGES.map((s) => stats.pipeline.reduce((n, p) => n + p.stages[s.key], 0));
   return [
-    {
-      id: 'by-destination',
-      title: '毕业去向',
-      head: ['代码', '毕业去向', '人数', '占比'],
-      rows: stats.byDestination.map((d) => [d.code || '—', d.label, d.count, percent(d.count, stats.total)]),
-      foot: ['', '合计', stats.total, percent(stats.total, stats.total)],
-    },
+    destinationTable(stats.byDestination, stats.total),
     {
       id: 'by-group',
       title: '落实情况',
@@ -68,4 +66,39 @@ export function schoolTables(stats: SchoolStatistics): StatTable[] {
       foot: ['合计', ...pipelineFoot, pipelineFoot.reduce((a, b) => a + b, 0)],
     },
   ];
+}
+
+type FigureRow = { label: string[]; graduates: number; placed: number; groups: Record<string, number>; stages: Record<string, number> };
+
+/** Schools (or provinces) side by side: graduates, the 落实 groups, 落实率 and where the agreements stand. */
+export function figuresTable(id: string, title: string, labelHead: string[], rows: FigureRow[], total: Omit<FigureRow, 'label'> | null): StatTable {
+  const groups = FIGURE_GROUP_LABELS;
+  const stages = PIPELINE_STAGES.filter((s) => s.key !== 'failed');
+  const cells = (r: Omit<FigureRow, 'label'>): Cell[] => [r.graduates, ...groups.map((g) => r.groups[g.key] ?? 0), r.placed, percent(r.placed, r.graduates), ...stages.map((s) => r.stages[s.key] ?? 0)];
+  return {
+    id,
+    title,
+    head: [...labelHead, '毕业生数', ...groups.map((g) => g.label), '落实数', '落实率', ...stages.map((s) => s.label)],
+    rows: rows.map((r) => [...r.label, ...cells(r)]),
+    foot: total ? ['合计', ...labelHead.slice(1).map(() => ''), ...cells(total)] : undefined,
+  };
+}
+
+export function destinationTable(byCode: ReadonlyArray<{ code: string; label: string; count: number }>, total: number): StatTable {
+  return {
+    id: 'by-destination',
+    title: '毕业去向',
+    head: ['代码', '毕业去向', '人数', '占比'],
+    rows: byCode.map((d) => [d.code || '—', d.label, d.count, percent(d.count, total)]),
+    foot: ['', '合计', total, percent(total, total)],
+  };
+}
+
+export function totalsOf(rows: ReadonlyArray<Omit<FigureRow, 'label'>>): Omit<FigureRow, 'label'> {
+  const sum = (f: (r: Omit<FigureRow, 'label'>) => Record<string, number>) => {
+    const out: Record<string, number> = {};
+    for (const r of rows) for (const [k, n] of Object.entries(f(r))) out[k] = (out[k] ?? 0) + n;
+    return out;
+  };
+  return { graduates: rows.reduce((n, r) => n + r.graduates, 0), placed: rows.reduce((n, r) => n + r.placed, 0), groups: sum((r) => r.groups), stages: sum((r) => r.stages) };
 }

@@ -10,12 +10,14 @@ import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
+import { adminStatisticsRoutes } from './statistics.ts';
 import { verificationRoutes } from './verifications.ts';
 
 export const adminRoutes = new Hono<AppEnv>();
 
 adminRoutes.route('/', verificationRoutes);
 adminRoutes.route('/notifications', notificationRoutes);
+adminRoutes.route('/statistics', adminStatisticsRoutes);
 
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
 const agreementTypes = AGREEMENT_TYPES.map((t) => ({ value: t, label: AGREEMENT_TYPE_LABELS[t] }));

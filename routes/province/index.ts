@@ -7,10 +7,12 @@ import type { AppEnv } from '../context.ts';
 import { formProblems, formValues } from '../forms.ts';
 import { notificationRoutes } from '../notifications.ts';
 import { render } from '../render.ts';
+import { provinceStatisticsRoutes } from './statistics.ts';
 
 export const provinceRoutes = new Hono<AppEnv>();
 
 provinceRoutes.route('/notifications', notificationRoutes);
+provinceRoutes.route('/statistics', provinceStatisticsRoutes);
 
 provinceRoutes.get('/', async (c) => {
   const overview = await provinceOverview(c.get('app').db, c.get('actor')!);

@@ -7,6 +7,7 @@ import { snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
 import type { AgreementKind, AgreementState } from '../../domain/agreements/states.ts';
 import { DESTINATIONS } from '../../domain/codes/tables.ts';
 import { PIPELINE_STAGE_OF, PLACED_CODES } from '../../domain/statistics/definitions.ts';
+import { refreshSchoolFigures } from '../../domain/statistics/overview.ts';
 import { setupApp, type TestApp } from '../helpers/app.ts';
 import type { Doc } from '../helpers/html.ts';
 import { textOf } from '../helpers/html.ts';
@@ -195,6 +196,98 @@ test('charts are server-drawn SVG with a title, no script and no inline style; t
     assert.is(values[1], Number(r[1]), 'a count is a number');
     const rate = values[values.length - 1] as number;
     assert.is(`${(rate * 100).toFixed(1)}%`, r[r.length - 1], 'a rate is a percentage Excel can add');
+  }
+});
+
+test('S11 a province sees its own schools\' figures (as the job last counted them), opens one as the school does, and never another province\'s school', async () => {
+  const bj = await t.signInAs('province');
+  // Before the job has run, the page says so rather than showing zeros as facts.
+  await t.db.execute(sql`delete from school_figures`);
+  const empty = await bj.get('/province/statistics');
+  assert.is(empty.status, 200);
+  assert.match(textOf(empty.doc, '#freshness')!, '尚未生成统计');
+
+  const at = new Date('2026-11-30T02:05:00Z');
+  await t.db.transaction((tx) => refreshSchoolFigures(tx, at));
+  const page = await bj.get('/province/statistics?cohort=2026');
+  assert.is(page.status, 200);
+  assert.is(textOf(page.doc, '#freshness'), '统计时间 2026-11-30 10:05，每 10 分钟更新');
+  const placed = roster.filter(isPlaced).length;
+  // Only 示范大学 is in 北京; its row equals the counts made from the rows.
+  const rows = cellsOf(page.doc, 'schools');
+  assert.equal(rows.map((r) => r.slice(0, 2)), [['示范大学', '10001']]);
+  const head = [...page.doc.querySelectorAll('#schools thead th')].map((th) => th.textContent!.trim());
+  const cell = (name: string) => rows[0]![head.indexOf(name)];
+  assert.is(cell('毕业生数'), String(roster.length));
+  assert.is(cell('落实数'), String(placed));
+  assert.is(cell('落实率'), pct(placed, roster.length));
+  assert.is(cell('未登记'), String(roster.filter((g) => !codeOf.has(g.id)).length));
+  assert.is(cell('升学'), String(roster.filter((g) => ['80', '85'].includes(codeOf.get(g.id) ?? '')).length));
+  const mine = await t.db.select({ kind: agreements.kind, state: agreements.state }).from(agreements).where(and(eq(agreements.schoolId, schoolId), eq(agreements.cohort, 2026)));
+  assert.is(cell('已签约'), String(mine.filter((r) => PIPELINE_STAGE_OF[r.kind][r.state] === 'signed').length));
+  assert.is(textOf(page.doc, '#total'), String(roster.length));
+  assert.is(textOf(page.doc, '#school-count'), '1');
+  assert.ok(page.doc.querySelector('svg#rate-chart')!.textContent!.includes('示范大学'));
+  assert.equal(cellsOf(page.doc, 'by-destination').find((r) => r[0] === '—')!.slice(2, 3), [String(roster.filter((g) => !codeOf.has(g.id)).length)]);
+
+  // The drill-down is the school's own page; 上海's school is not found from 北京.
+  const link = page.doc.querySelector('#schools tbody a')!.getAttribute('href')!;
+  const school = await bj.get(link);
+  assert.is(school.status, 200);
+  assert.is(textOf(school.doc, '#total'), String(roster.length));
+  assert.is(school.doc.querySelector('#back')!.getAttribute('href'), '/province/statistics?cohort=2026');
+  assert.is((await bj.get('/province/statistics/schools/10002')).status, 404);
+  assert.is((await bj.get('/province/statistics/schools/10002/export.xlsx')).status, 404);
+  assert.is((await bj.get('/province/statistics/schools/10001/export.xlsx?cohort=2026')).status, 200);
+
+  const sh = await t.signInAs('province2');
+  const theirs = await sh.get('/province/statistics?cohort=2026');
+  assert.equal(cellsOf(theirs.doc, 'schools').map((r) => r[0]), ['示例理工大学']);
+  assert.is((await sh.get('/province/statistics/schools/10001')).status, 404);
+  const sheet = await sh.get('/province/statistics/export.xlsx?cohort=2026');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(sheet.bytes.buffer.slice(sheet.bytes.byteOffset, sheet.bytes.byteOffset + sheet.bytes.byteLength) as ArrayBuffer);
+  assert.equal(wb.worksheets.map((w) => w.name), ['毕业去向', '各高校']);
+  assert.not.ok(JSON.stringify(wb.getWorksheet('各高校')!.getSheetValues()).includes('示范大学'));
+
+  for (const who of ['school', 'department', 'employer', 'admin', 'student'] as const) {
+    const c = await t.signInAs(who);
+    for (const path of ['/province/statistics', '/province/statistics/schools/10001']) {
+      const res = await c.get(path);
+      assert.ok([403, 404].includes(res.status), `${who} ${path}: ${res.status}`);
+    }
+  }
+});
+
+test('S11 platform staff see every province\'s and every school\'s figures, filter by province, and open any school; nobody else does', async () => {
+  await t.db.transaction((tx) => refreshSchoolFigures(tx));
+  const admin = await t.signInAs('admin');
+  const page = await admin.get('/admin/statistics?cohort=2026');
+  assert.is(page.status, 200);
+  const all = await t.db.select({ schoolCode: schools.code, g: graduates }).from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(and(eq(graduates.cohort, 2026), isNull(graduates.removedAt)));
+  assert.is(textOf(page.doc, '#total'), String(all.length));
+  const provinces = cellsOf(page.doc, 'provinces');
+  assert.equal(provinces.map((r) => r.slice(0, 3)), [['北京市', '1', String(roster.length)], ['上海市', '1', String(all.filter((r) => r.schoolCode === '10002').length)]]);
+  assert.equal(cellsOf(page.doc, 'schools').map((r) => r[0]), ['示范大学', '示例理工大学']);
+  assert.is(footOf(page.doc, 'schools')[3], String(all.length));
+
+  const sh = page.doc.querySelectorAll('#provinces tbody a')[1]!.getAttribute('href')!;
+  const filtered = await admin.get(sh);
+  assert.equal(cellsOf(filtered.doc, 'schools').map((r) => r[0]), ['示例理工大学']);
+  assert.is(filtered.doc.querySelector('#province option[selected]')!.textContent, '上海市');
+  const school = await admin.get('/admin/statistics/schools/10001?cohort=2026');
+  assert.is(school.status, 200);
+  assert.is(textOf(school.doc, '#total'), String(roster.length));
+  assert.is((await admin.get('/admin/statistics/schools/99999')).status, 404);
+  const sheet = await admin.get('/admin/statistics/export.xlsx?cohort=2026');
+  assert.is(sheet.status, 200);
+
+  for (const who of ['school', 'department', 'employer', 'province', 'student'] as const) {
+    const c = await t.signInAs(who);
+    for (const path of ['/admin/statistics', '/admin/statistics/schools/10001', '/admin/statistics/export.xlsx']) {
+      const res = await c.get(path);
+      assert.ok([403, 404].includes(res.status), `${who} ${path}: ${res.status}`);
+    }
   }
 });
 
