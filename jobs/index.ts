@@ -4,6 +4,7 @@ import type { Logger } from '../db/log.ts';
 import { cleanupJob } from './cleanup.ts';
 import { dispatchOutboxJob } from './dispatch-outbox.ts';
 import { expireInvitationsJob, reviewDigestJob } from './expire-invitations.ts';
+import { ministryExportsJob } from './ministry-exports.ts';
 import { rosterImportsJob } from './roster-imports.ts';
 import { statisticsJob } from './statistics.ts';
 import type { Job } from './scheduler.ts';
@@ -19,5 +20,5 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
 }
 
 export function allJobs(config: Config, db: Db, log: Logger): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob];
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), ministryExportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob];
 }

@@ -30,7 +30,7 @@ export const destinationChart = (id: string, title: string, byCode: ReadonlyArra
 export const rateChart = (id: string, title: string, rows: ReadonlyArray<{ label: string; placed: number; total: number }>) =>
   barChart({ id, title, max: 100, color: '#2e8b57', rows: rows.map((d): BarRow => ({ label: d.label, value: d.total ? Math.round((d.placed * 1000) / d.total) / 10 : 0, text: percent(d.placed, d.total) })) });
 
-type SchoolPage = { scope: Scope; scopeName: string; base: string; heading?: string; back?: { href: string; label: string } };
+type SchoolPage = { scope: Scope; scopeName: string; base: string; heading?: string; back?: { href: string; label: string }; ministryExport?: boolean };
 
 async function loadSchool(c: Context<AppEnv>, db: DbOrTx, page: SchoolPage) {
   const cohorts = await statisticsCohorts(db, page.scope);

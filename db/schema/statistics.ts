@@ -1,5 +1,6 @@
-import { integer, jsonb, pgTable, primaryKey, smallint, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 import { schools } from './tenancy.ts';
+import { users } from './users.ts';
 
 // The figures of each school and cohort that the province's and the platform's 数据统计 list side by
 // side, refreshed by the statistics job (domain/statistics/overview.ts) with the time shown on the
@@ -21,4 +22,33 @@ export const schoolFigures = pgTable(
     refreshedAt: timestamp('refreshed_at', { withTimezone: true }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.schoolId, t.cohort] })],
+);
+
+export const ministryExportStatusEnum = pgEnum('ministry_export_status', ['queued', 'running', 'done', 'failed', 'expired']);
+
+// 导出就业方案 (the Ministry reporting system's per-graduate format, domain/statistics/ministry.ts):
+// written in the background to a file under DATA_DIR with its progress here, downloadable by the
+// school for a day, then deleted (it holds every graduate's ID number). Each download is an event.
+export const ministryExports = pgTable(
+  'ministry_exports',
+  {
+    id: serial('id').primaryKey(),
+    schoolId: integer('school_id')
+      .notNull()
+      .references(() => schools.id),
+    cohort: smallint('cohort').notNull(),
+    requestedBy: integer('requested_by')
+      .notNull()
+      .references(() => users.id),
+    status: ministryExportStatusEnum('status').notNull().default('queued'),
+    totalRows: integer('total_rows'),
+    processedRows: integer('processed_rows').notNull().default(0),
+    storedAs: text('stored_as'),
+    bytes: integer('bytes'),
+    error: text('error'),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('ministry_exports_school_idx').on(t.schoolId, t.createdAt), index('ministry_exports_pending_idx').on(t.status)],
 );
