@@ -25,6 +25,7 @@ const MENUS: Record<Actor['role'], Array<{ href: string; label: string }>> = {
     { href: '/school/terminations', label: '解约管理' },
     { href: '/school/destinations', label: '去向登记管理' },
     { href: '/school/warnings', label: '预警单位管理' },
+    { href: '/school/review-flags', label: '风险预警' },
     { href: '/school/statistics', label: '数据统计' },
     { href: '/school/settings', label: '签约设置' },
     { href: '/school/accounts', label: '账号管理' },

@@ -114,8 +114,12 @@ export const agreements = pgTable(
     // X3: the expiry job finds due invitations through this.
     index('agreements_pending_deadline_idx').on(t.deadline).where(sql.raw(`state = '${PENDING_INVITATION_STATES[0]}'`)),
     index('agreements_school_state_idx').on(t.schoolId, t.state),
+    // 数据统计's signing pipeline: a school's (or a department's) cohort counted by kind and state from the index alone.
+    index('agreements_school_cohort_kind_state_idx').on(t.schoolId, t.cohort, t.kind, t.state, t.departmentId),
     index('agreements_employer_state_idx').on(t.employerId, t.state),
     index('agreements_graduate_idx').on(t.graduateId),
+    // A unit's agreements by its credit code, whichever way they were made (审核预警: does it hire elsewhere?).
+    index('agreements_unit_uscc_idx').using('btree', sql`(${t.unitSnapshot}->>'uscc')`),
     check(
       'agreements_online_letter',
       sql`${t.kind} <> 'online' or (${t.employerId} is not null and ${t.invitedAt} is not null and ${t.validityDays} is not null and ${t.deadline} is not null and ${t.contactName} is not null and ${t.contactPhone} is not null and ${t.workPlace} is not null)`,

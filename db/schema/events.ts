@@ -19,5 +19,9 @@ export const events = pgTable(
     reason: text('reason'),
     data: jsonb('data'),
   },
-  (t) => [index('events_subject_idx').on(t.subjectType, t.subjectId, t.occurredAt)],
+  (t) => [
+    index('events_subject_idx').on(t.subjectType, t.subjectId, t.occurredAt),
+    // A school's recent events, for the reviewer flags (approvals within seconds of acceptance).
+    index('events_school_occurred_idx').on(t.schoolId, t.occurredAt),
+  ],
 );

@@ -21,6 +21,8 @@ export const uploads = pgTable(
     width: integer('width'),
     height: integer('height'),
     originalName: text('original_name').notNull(),
+    // SHA-256 of the file as it was sent (hex), so a proof shared by two graduates is found (reviewer flags).
+    sha256: text('sha256'),
     // Null for a file received through an assist link (用人单位协助回传协议书): no user uploaded it.
     uploadedBy: integer('uploaded_by').references(() => users.id),
     employerId: integer('employer_id').references(() => employers.id),
@@ -35,6 +37,7 @@ export const uploads = pgTable(
     index('uploads_uploaded_by_idx').on(t.uploadedBy),
     index('uploads_agreement_idx').on(t.agreementId),
     index('uploads_destination_idx').on(t.destinationId),
+    index('uploads_sha256_idx').on(t.sha256),
     check('uploads_owner', sql`${t.uploadedBy} is not null or ${t.agreementId} is not null`),
   ],
 );

@@ -140,7 +140,7 @@ async function* sourceRows(db: Db, schoolId: number, cohort: number, batch: numb
       from graduates g
       join schools s on s.id = g.school_id
       join departments dep on dep.id = g.department_id
-      left join graduate_destinations d on d.graduate_id = g.id
+      left join graduate_destinations d on d.graduate_id = g.id and d.school_id = g.school_id
      where g.school_id = ${schoolId} and g.cohort = ${cohort} and g.removed_at is null
      order by dep.name, g.student_no, g.id`;
   for await (const rows of query.cursor(batch)) {

@@ -58,7 +58,7 @@ export async function schoolStatistics(db: DbOrTx, scope: Scope, cohort: number)
       select g.department_id as department, (case when grouping(g.major_name) = 0 then g.major_name end) as major,
              g.education_level as level, g.sex as sex, left(g.origin_region, 2) as origin, coalesce(d.code, '') as code,
              count(*)::int as n, (count(*) filter (where d.code = any(${placed})))::int as placed
-        from graduates g left join graduate_destinations d on d.graduate_id = g.id
+        from graduates g left join graduate_destinations d on d.graduate_id = g.id and d.school_id = g.school_id
        where g.school_id = ${scope.schoolId} and g.cohort = ${cohort} and g.removed_at is null${inDepartment}
        group by grouping sets ((), (coalesce(d.code, '')), (g.department_id), (g.department_id, coalesce(d.code, '')), (g.department_id, g.major_name),
                                (g.education_level), (g.education_level, coalesce(d.code, '')), (g.sex), (left(g.origin_region, 2)))`),

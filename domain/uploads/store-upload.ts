@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import type { DbOrTx } from '../../db/client.ts';
 import { uploads } from '../../db/schema/index.ts';
@@ -8,7 +8,7 @@ import { acceptUpload } from './accept-upload.ts';
 import type { UploadPurpose } from './purposes.ts';
 
 export type IncomingFile = { name: string; bytes: Uint8Array };
-export type StoredFile = { storageKey: string; mime: string; byteSize: number; width: number | null; height: number | null; originalName: string };
+export type StoredFile = { storageKey: string; mime: string; byteSize: number; width: number | null; height: number | null; originalName: string; sha256: string };
 
 /**
  * Checks and stores files before the transaction that records them; `discard` removes what was
@@ -28,7 +28,7 @@ export async function stageFiles<K extends string>(storage: Storage, files: Part
       const accepted = await acceptUpload(file.bytes, field);
       const storageKey = await storage.put(accepted.bytes, accepted.extension);
       keys.push(storageKey);
-      stored[field] = { storageKey, mime: accepted.mime, byteSize: accepted.bytes.length, width: accepted.width, height: accepted.height, originalName: basename(file.name).slice(0, 200) || `upload.${accepted.extension}` };
+      stored[field] = { storageKey, mime: accepted.mime, byteSize: accepted.bytes.length, width: accepted.width, height: accepted.height, originalName: basename(file.name).slice(0, 200) || `upload.${accepted.extension}`, sha256: createHash('sha256').update(file.bytes).digest('hex') };
     }
   } catch (e) {
     await discard();

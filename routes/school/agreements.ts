@@ -16,6 +16,7 @@ import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
 import { reviewerVerb, withVerb, type Verb } from '../../domain/reviews/chain.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
+import { agreementFlags } from '../../domain/reviews/flags.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
@@ -71,6 +72,8 @@ async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: strin
     reasonRequiredFor: decisions.filter((d) => d.value !== 'approve').map((d) => d.label).join('、'),
     documentReady: inAgreementGroup(a.kind, 'documented', a.state),
     warning: a.employerId === null ? null : await warningFor(db, actor.schoolId, a.employerId),
+    flags: await agreementFlags(db, a, verb),
+    flagVerb: verb,
     verb,
     steps: progressSteps(a.kind, a.state, verb),
     timeline: await agreementTimeline(db, { id: a.id, kind: a.kind, verb }),

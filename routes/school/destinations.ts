@@ -17,6 +17,7 @@ import { DESTINATION_TYPE_KEYS, fieldsOf, formValuesOf, isDestinationType, typeC
 import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
 import { TRAINING_MODES, labelOf } from '../../domain/codes/tables.ts';
 import { clientIp } from '../client-ip.ts';
+import { registrationFlags } from '../../domain/reviews/flags.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
@@ -70,12 +71,14 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; fields?: Reco
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const found = await getRegistrationForReview(db, actor, idParam(c));
-  const [reg, timeline] = await Promise.all([registrationView(db, found.r, 'reviewer'), registrationTimeline(db, found.r.id)]);
+  const [reg, timeline, flags] = await Promise.all([registrationView(db, found.r, 'reviewer'), registrationTimeline(db, found.r.id), registrationFlags(db, found.r)]);
   return render(c, 'school/destinations/show', {
     title: `去向登记审核：${found.graduate.name}`,
     reg,
     g: { ...found.graduate, trainingMode: labelOf(TRAINING_MODES, found.graduate.trainingMode) },
     timeline,
+    flags,
+    flagVerb: '审核',
     canDecide: found.canDecide,
     canAmend: found.canAmend,
     decisions: found.decisions,

@@ -14,6 +14,7 @@ import { destinationRoutes } from './destinations.ts';
 import { graduateRoutes } from './graduates.ts';
 import { rosterImportRoutes } from './roster-imports.ts';
 import { settingsRoutes } from './settings.ts';
+import { reviewFlagRoutes } from './review-flags.ts';
 import { statisticsRoutes } from './statistics.ts';
 import { warningRoutes } from './warnings.ts';
 
@@ -31,6 +32,7 @@ schoolRoutes.route('/registrations', registrationRoutes);
 schoolRoutes.route('/terminations', terminationRoutes);
 schoolRoutes.route('/destinations', destinationRoutes);
 schoolRoutes.route('/statistics', statisticsRoutes);
+schoolRoutes.route('/review-flags', reviewFlagRoutes);
 schoolRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 
 schoolRoutes.get('/', async (c) => {

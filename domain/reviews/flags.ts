@@ -1,0 +1,179 @@
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../db/client.ts';
+import { AGREEMENT_KINDS, type AgreementKind } from '../agreements/states.ts';
+import { inAgreementGroup } from '../agreements/kinds.ts';
+import { AGREEMENT_STATES, ACTIVE_AGREEMENT_STATES } from '../agreements/states.ts';
+import type { Actor } from '../auth/sessions.ts';
+import { NATIONWIDE_AFTER_SCHOOLS } from '../employers/warning-categories.ts';
+import { forbidden } from '../errors.ts';
+import type { Verb } from './chain.ts';
+
+// 风险预警: patterns that point to fake employment, for the reviewer to look at (beyond what the
+// national platform offers). Each flag says in one sentence why it is raised; none blocks anything.
+// Computed at request time from the school's own rows, through indexes:
+//   - a unit that many of the school's graduates signed with, and that is newly verified, marked as
+//     预警单位, or has no agreement with any other school's graduate (a unit that hires nowhere else);
+//   - a reviewer who approves many items within seconds of their reaching the review;
+//   - a proof or agreement page that is the same file (SHA-256 of the upload) as another graduate's;
+//   - an item waiting far longer than the school's reviews usually take.
+
+export const FLAG_RULES = {
+  /** This many of the school's graduates with one unit (signed, or an application under way). */
+  unitGraduates: 5,
+  /** Verified within this many days counts as newly verified. */
+  newlyVerifiedDays: 90,
+  /** Approvals this soon after the item reached the reviewer … */
+  fastSeconds: 30,
+  /** … this many times in the window, by one reviewer. */
+  fastApprovals: 20,
+  windowDays: 30,
+  /** Waiting longer than this many times the school's usual (median) review time, and at least minWaitDays. */
+  waitFactor: 3,
+  minWaitDays: 3,
+  /** Without decisions to learn from, "usual" is this many days. */
+  defaultUsualDays: 2,
+} as const;
+
+export type FlagKind = 'unit' | 'reviewer' | 'proof' | 'wait';
+export type Flag = { kind: FlagKind; sentence: string; href: string | null };
+export const FLAG_KIND_LABELS: Record<FlagKind, string> = { unit: '单位集中签约', reviewer: '秒批', proof: '材料重复', wait: '久未处理' };
+
+const ACTIVE: readonly string[] = ACTIVE_AGREEMENT_STATES;
+const REVIEW_STATES: readonly string[] = AGREEMENT_STATES.filter((s) => AGREEMENT_KINDS.some((k) => inAgreementGroup(k as AgreementKind, 'inReview', s)));
+const DESTINATION_REVIEW: readonly string[] = ['department_review', 'school_review'];
+const DECISIONS = ['agreement.approve', 'agreement.reject', 'agreement.return', 'destination.approve', 'destination.reject', 'destination.return'];
+const inList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+const days = (seconds: number) => Math.max(1, Math.round(seconds / 86400));
+
+const agreementHref = (id: number) => `/school/agreements/${id}`;
+const destinationHref = (id: number) => `/school/destinations/${id}`;
+
+/** Units many of the school's graduates signed with, that are new, marked, or hire from no other school. */
+async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<Flag[]> {
+  const rows = await db.execute<{ uscc: string; name: string; n: number; verified_at: string | null; own_mark: boolean; marks: number; elsewhere: boolean }>(sql`
+    with u as (
+      select a.unit_snapshot->>'uscc' as uscc, max(a.unit_snapshot->>'name') as name, count(distinct a.graduate_id)::int as n
+        from agreements a
+       where a.school_id = ${schoolId} and a.state::text in (${inList(ACTIVE)})${uscc ? sql` and a.unit_snapshot->>'uscc' = ${uscc}` : sql``}
+       group by 1 having count(distinct a.graduate_id) >= ${FLAG_RULES.unitGraduates})
+    select u.uscc, u.name, u.n, e.verified_at,
+           exists (select 1 from warning_marks w where w.employer_id = e.id and w.school_id = ${schoolId}) as own_mark,
+           (select count(*)::int from warning_marks w where w.employer_id = e.id) as marks,
+           exists (select 1 from agreements a2 where a2.unit_snapshot->>'uscc' = u.uscc and a2.school_id <> ${schoolId} and a2.state::text in (${inList(ACTIVE)})) as elsewhere
+      from u left join employers e on e.uscc = u.uscc
+     order by u.n desc`);
+  const now = Date.now();
+  const flags: Flag[] = [];
+  for (const r of rows) {
+    const reasons: string[] = [];
+    if (r.own_mark) reasons.push('已被本校列为预警单位');
+    else if (r.marks >= NATIONWIDE_AFTER_SCHOOLS) reasons.push(`已被 ${r.marks} 所高校列为预警单位`);
+    if (r.verified_at && now - new Date(r.verified_at).getTime() < FLAG_RULES.newlyVerifiedDays * 86400_000) reasons.push(`认证通过仅 ${days((now - new Date(r.verified_at).getTime()) / 1000)} 天`);
+    if (!r.elsewhere) reasons.push('没有与其他高校毕业生签约的记录');
+    if (reasons.length === 0) continue;
+    flags.push({ kind: 'unit', sentence: `本校 ${r.n} 名毕业生与“${r.name}”签约或正在办理，该单位${reasons.join('，')}。`, href: `/school/agreements?q=${encodeURIComponent(r.name)}` });
+  }
+  return flags;
+}
+
+/** Reviewers who approved many items within seconds of their reaching the review. */
+async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): Promise<Flag[]> {
+  const rows = await db.execute<{ name: string; role: string; fast: number; approvals: number }>(sql`
+    with e as (
+      select action, actor_user_id, occurred_at - lag(occurred_at) over (partition by subject_type, subject_id order by occurred_at, id) as after
+        from events
+       where school_id = ${schoolId} and occurred_at > now() - make_interval(days => ${FLAG_RULES.windowDays}) and subject_type in ('agreement', 'destination'))
+    select u.display_name as name, u.role::text as role, (count(*) filter (where e.after < make_interval(secs => ${FLAG_RULES.fastSeconds})))::int as fast, count(*)::int as approvals
+      from e join users u on u.id = e.actor_user_id
+     where e.action in ('agreement.approve', 'destination.approve')
+     group by u.id, u.display_name, u.role
+    having count(*) filter (where e.after < make_interval(secs => ${FLAG_RULES.fastSeconds})) >= ${FLAG_RULES.fastApprovals}
+     order by 3 desc`);
+  return rows.map((r) => ({
+    kind: 'reviewer',
+    sentence: `${verb}人“${r.name}”近 ${FLAG_RULES.windowDays} 天有 ${r.fast} 份（共${verb}通过 ${r.approvals} 份）在提交后 ${FLAG_RULES.fastSeconds} 秒内即${verb}通过，请确认是否逐份核对了材料。`,
+    href: null,
+  }));
+}
+
+type ProofRow = { subject: 'agreement' | 'destination'; id: number; name: string; other_subject: 'agreement' | 'destination'; other_id: number; other_name: string; other_school: number; other_school_name: string };
+
+/** Proofs and agreement pages that are the same file as another graduate's. */
+async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
+  const rows = await db.execute<ProofRow>(sql`
+    with mine as (
+      select 'destination' as subject, r.id, r.graduate_id, u.id as upload_id, u.sha256
+        from destination_registrations r join uploads u on u.destination_id = r.id
+       where r.school_id = ${schoolId} and r.state not in ('rejected', 'voided') and u.sha256 is not null${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}
+      union all
+      select 'agreement', a.id, a.graduate_id, u.id, u.sha256
+        from agreements a join uploads u on u.agreement_id = a.id
+       where a.school_id = ${schoolId} and a.state::text in (${inList(ACTIVE)}) and u.sha256 is not null${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``})
+    select distinct on (m.subject, m.id) m.subject, m.id, g.name,
+           case when o.destination_id is not null then 'destination' else 'agreement' end as other_subject, coalesce(o.destination_id, o.agreement_id) as other_id,
+           og.name as other_name, og.school_id as other_school, os.name as other_school_name
+      from mine m
+      join graduates g on g.id = m.graduate_id
+      join uploads o on o.sha256 = m.sha256 and o.id <> m.upload_id
+      left join destination_registrations orr on orr.id = o.destination_id
+      left join agreements oa on oa.id = o.agreement_id
+      join graduates og on og.id = coalesce(orr.graduate_id, oa.graduate_id)
+      join schools os on os.id = og.school_id
+     where og.id <> m.graduate_id
+     order by m.subject, m.id, o.created_at`);
+  return rows.map((r) => {
+    const what = r.subject === 'destination' ? '去向登记的证明材料' : '协议书扫描件';
+    const other = r.other_school === schoolId ? `本校毕业生${r.other_name}` : `${r.other_school_name}的一名毕业生`;
+    return { kind: 'proof', sentence: `${r.name}的${what}与${other}上传的文件完全相同（内容一致）。`, href: r.subject === 'destination' ? destinationHref(r.id) : agreementHref(r.id) };
+  });
+}
+
+/** Items waiting far longer than this school's reviews usually take. */
+async function waitFlags(db: DbOrTx, schoolId: number, verb: Verb, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
+  const [usual] = await db.execute<{ median: number | null }>(sql`
+    select percentile_cont(0.5) within group (order by extract(epoch from after))::float8 as median from (
+      select action, occurred_at - lag(occurred_at) over (partition by subject_type, subject_id order by occurred_at, id) as after
+        from events where school_id = ${schoolId} and occurred_at > now() - make_interval(days => 90) and subject_type in ('agreement', 'destination')) e
+     where action in (${inList(DECISIONS)}) and after is not null`);
+  const usualSeconds = usual?.median ?? FLAG_RULES.defaultUsualDays * 86400;
+  const threshold = Math.max(FLAG_RULES.minWaitDays * 86400, FLAG_RULES.waitFactor * usualSeconds);
+  const rows = await db.execute<{ subject: 'agreement' | 'destination'; id: number; name: string; waited: number }>(sql`
+    select * from (
+      select 'agreement' as subject, a.id, g.name, extract(epoch from now() - a.updated_at)::float8 as waited
+        from agreements a join graduates g on g.id = a.graduate_id
+       where a.school_id = ${schoolId} and a.state::text in (${inList(REVIEW_STATES)}) and a.updated_at < now() - make_interval(secs => ${threshold})${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``}
+      union all
+      select 'destination', r.id, g.name, extract(epoch from now() - r.updated_at)::float8
+        from destination_registrations r join graduates g on g.id = r.graduate_id
+       where r.school_id = ${schoolId} and r.state::text in (${inList(DESTINATION_REVIEW)}) and r.updated_at < now() - make_interval(secs => ${threshold})${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}) w
+     order by waited desc limit 200`);
+  const usualText = usualSeconds < 86400 ? `${Math.max(1, Math.round(usualSeconds / 3600))} 小时` : `${days(usualSeconds)} 天`;
+  return rows.map((r) => ({
+    kind: 'wait',
+    sentence: r.subject === 'destination' ? `${r.name}的去向登记已等待审核 ${days(r.waited)} 天，本校的审核通常 ${usualText} 内完成。` : `${r.name}的签约已等待${verb} ${days(r.waited)} 天，本校的${verb}通常 ${usualText} 内完成。`,
+    href: r.subject === 'destination' ? destinationHref(r.id) : agreementHref(r.id),
+  }));
+}
+
+/** The school's 风险预警 list: every flag, by kind. */
+export async function schoolFlags(db: DbOrTx, actor: Actor, verb: Verb): Promise<Record<FlagKind, Flag[]>> {
+  if (actor.role !== 'school' || actor.schoolId === null) throw forbidden();
+  const [unit, reviewer, proof, wait] = await Promise.all([unitFlags(db, actor.schoolId), reviewerFlags(db, actor.schoolId, verb), proofFlags(db, actor.schoolId), waitFlags(db, actor.schoolId, verb)]);
+  return { unit, reviewer, proof, wait };
+}
+
+/** The flags of one agreement, for its review page (the caller has already checked the reviewer may see it). */
+export async function agreementFlags(db: DbOrTx, a: { id: number; schoolId: number; unitSnapshot: { uscc: string } }, verb: Verb): Promise<Flag[]> {
+  const [unit, proof, wait] = await Promise.all([unitFlags(db, a.schoolId, a.unitSnapshot.uscc), proofFlags(db, a.schoolId, { subject: 'agreement', id: a.id }), waitFlags(db, a.schoolId, verb, { subject: 'agreement', id: a.id })]);
+  return [...unit, ...proof, ...wait].map((f) => ({ ...f, href: f.kind === 'unit' ? f.href : null }));
+}
+
+/** The flags of one destination registration, for its review page. */
+export async function registrationFlags(db: DbOrTx, r: { id: number; schoolId: number; details: { uscc?: string | null } }): Promise<Flag[]> {
+  const [unit, proof, wait] = await Promise.all([
+    r.details.uscc ? unitFlags(db, r.schoolId, r.details.uscc) : Promise.resolve([]),
+    proofFlags(db, r.schoolId, { subject: 'destination', id: r.id }),
+    waitFlags(db, r.schoolId, '审核', { subject: 'destination', id: r.id }),
+  ]);
+  return [...unit, ...proof, ...wait].map((f) => ({ ...f, href: f.kind === 'unit' ? f.href : null }));
+}
