@@ -130,6 +130,19 @@ async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agree
 
 /** Items waiting far longer than this school's reviews usually take. */
 async function waitFlags(db: DbOrTx, schoolId: number, verb: Verb, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
+  // Items past the minimum first (usually none, and on a review page one row at most); the school's
+  // usual review time is only worked out when there is something to compare with it.
+  const rows = await db.execute<{ subject: 'agreement' | 'destination'; id: number; name: string; waited: number }>(sql`
+    select * from (
+      select 'agreement' as subject, a.id, g.name, extract(epoch from now() - a.updated_at)::float8 as waited
+        from agreements a join graduates g on g.id = a.graduate_id
+       where a.school_id = ${schoolId} and a.state::text in (${inList(REVIEW_STATES)}) and a.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``}
+      union all
+      select 'destination', r.id, g.name, extract(epoch from now() - r.updated_at)::float8
+        from destination_registrations r join graduates g on g.id = r.graduate_id
+       where r.school_id = ${schoolId} and r.state::text in (${inList(DESTINATION_REVIEW)}) and r.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}) w
+     order by waited desc limit 1000`);
+  if (rows.length === 0) return [];
   const [usual] = await db.execute<{ median: number | null }>(sql`
     select percentile_cont(0.5) within group (order by extract(epoch from after))::float8 as median from (
       select action, occurred_at - lag(occurred_at) over (partition by subject_type, subject_id order by occurred_at, id) as after
@@ -137,22 +150,15 @@ async function waitFlags(db: DbOrTx, schoolId: number, verb: Verb, only?: { subj
      where action in (${inList(DECISIONS)}) and after is not null`);
   const usualSeconds = usual?.median ?? FLAG_RULES.defaultUsualDays * 86400;
   const threshold = Math.max(FLAG_RULES.minWaitDays * 86400, FLAG_RULES.waitFactor * usualSeconds);
-  const rows = await db.execute<{ subject: 'agreement' | 'destination'; id: number; name: string; waited: number }>(sql`
-    select * from (
-      select 'agreement' as subject, a.id, g.name, extract(epoch from now() - a.updated_at)::float8 as waited
-        from agreements a join graduates g on g.id = a.graduate_id
-       where a.school_id = ${schoolId} and a.state::text in (${inList(REVIEW_STATES)}) and a.updated_at < now() - make_interval(secs => ${threshold})${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``}
-      union all
-      select 'destination', r.id, g.name, extract(epoch from now() - r.updated_at)::float8
-        from destination_registrations r join graduates g on g.id = r.graduate_id
-       where r.school_id = ${schoolId} and r.state::text in (${inList(DESTINATION_REVIEW)}) and r.updated_at < now() - make_interval(secs => ${threshold})${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}) w
-     order by waited desc limit 200`);
   const usualText = usualSeconds < 86400 ? `${Math.max(1, Math.round(usualSeconds / 3600))} 小时` : `${days(usualSeconds)} 天`;
-  return rows.map((r) => ({
-    kind: 'wait',
-    sentence: r.subject === 'destination' ? `${r.name}的去向登记已等待审核 ${days(r.waited)} 天，本校的审核通常 ${usualText} 内完成。` : `${r.name}的签约已等待${verb} ${days(r.waited)} 天，本校的${verb}通常 ${usualText} 内完成。`,
-    href: r.subject === 'destination' ? destinationHref(r.id) : agreementHref(r.id),
-  }));
+  return rows
+    .filter((r) => r.waited > threshold)
+    .slice(0, 200)
+    .map((r) => ({
+      kind: 'wait',
+      sentence: r.subject === 'destination' ? `${r.name}的去向登记已等待审核 ${days(r.waited)} 天，本校的审核通常 ${usualText} 内完成。` : `${r.name}的签约已等待${verb} ${days(r.waited)} 天，本校的${verb}通常 ${usualText} 内完成。`,
+      href: r.subject === 'destination' ? destinationHref(r.id) : agreementHref(r.id),
+    }));
 }
 
 /** The school's 风险预警 list: every flag, by kind. */

@@ -10,10 +10,11 @@ import { measureExpiry } from './expiry.ts';
 import { measureRosterImport } from './roster-import.ts';
 import { measureTerminationList } from './termination-list.ts';
 import { measureDestinationList } from './destination-list.ts';
+import { measureStatistics } from './statistics.ts';
 
 // `npm run bench`: throughput of a bare route and of a DB-backed portal page, the gzip size of
-// every portal's landing and sign-in page, a 50,000-row roster import and the warm render of a
-// 就业协议书 PDF. Loopback only, bounded in time. Not part of `npm test`.
+// every portal's landing and sign-in page, a 50,000-row roster import, the warm render of a
+// 就业协议书 PDF, the lists at a million rows and 数据统计 at national scale. Loopback only, bounded in time. Not part of `npm test`.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const BUDGET_GZIP = 14 * 1024;
 
@@ -153,6 +154,9 @@ try {
   const destinationList = await measureDestinationList(cluster.serverUrl);
   rows.push(...destinationList.rows);
   over += destinationList.over;
+  const statistics = await measureStatistics(cluster.serverUrl);
+  rows.push(...statistics.rows);
+  over += statistics.over;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
   for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ') + '\n');
   process.stdout.write(`\n${DURATION} s per load run, 10 connections, 127.0.0.1. ${over ? `${over} measure(s) over budget` : 'all measures within budget'}\n`);

@@ -18,7 +18,7 @@ import { runAlone } from './standalone.ts';
 // 31 provinces, 示范大学 the largest with 50,000 graduates. Every 数据统计 page, p95 of 20 requests
 // through the app (in-process, signed in), against 500 ms; the statistics job's recount; a live
 // count across schools against reading the job's figures (which serves the province and platform
-// pages better); and 导出就业方案 of the 50,000 in a process of its own (≤ 20 s, ≤ 300 MB RSS).
+// pages better); 风险预警 and a review page with its flags; and 导出就业方案 of the 50,000 in a process of its own (≤ 20 s, ≤ 300 MB RSS).
 const SCHOOLS = 1_000;
 const BIG_SCHOOL = 50_000;
 const GRADUATES = 1_000_000;
@@ -69,6 +69,13 @@ async function seed(db: Db): Promise<void> {
     select g.id, g.school_id, case when g.id % 10 in (0, 1, 2, 6, 8) then '10' when g.id % 10 = 5 then '70'
                                    when g.id % 2 = 1 then (array['11', '12', '75', '76', '80', '85', '71'])[1 + (g.id / 10) % 7] end
       from graduates g where g.id_number like 'B%' or g.id_number like 'C%'`;
+  // 示范大学's audit trail of the last 30 days: each agreement accepted, then approved an hour later.
+  await q`insert into events (occurred_at, actor_user_id, actor_role, school_id, subject_type, subject_id, action, from_state, to_state)
+    select t.at + k * interval '1 hour', case when k = 1 then (select id from users where login = '10001-admin') end, case when k = 1 then 'school' else 'student' end,
+           a.school_id, 'agreement', a.id::text, case when k = 1 then 'agreement.approve' else 'agreement.accept' end,
+           case when k = 1 then 'school_review' else 'invited' end, case when k = 1 then 'signed' else 'school_review' end
+      from agreements a cross join lateral (select now() - (a.id % 30) * interval '1 day' - interval '2 hours' as at) t cross join generate_series(0, 1) k
+     where a.school_id = (select id from schools where code = '10001')`;
   await q`vacuum analyze`;
 }
 
@@ -142,6 +149,7 @@ export async function measureStatistics(serverUrl: string): Promise<{ rows: stri
       return c;
     };
     const [school, department, province, platform] = await Promise.all([signIn('school'), signIn('department'), signIn('province'), signIn('admin')]);
+    const reviewed = (await db.$client`select a.id from agreements a join schools s on s.id = a.school_id where s.code = '10001' and a.kind = 'online' and a.state = 'signed' order by a.id desc limit 1`)[0]!.id as number;
     const guangdong = (await db.$client`select id from provinces where code = '44'`)[0]!.id as number;
     for (const [label, c, path] of [
       ['/school/statistics (示范大学, 50,000 graduates, live)', school, '/school/statistics?cohort=2026'],
@@ -153,6 +161,8 @@ export async function measureStatistics(serverUrl: string): Promise<{ rows: stri
       ['/admin/statistics?province=广东&page=2', platform, `/admin/statistics?cohort=2026&province=${guangdong}&page=2`],
       ['/admin/statistics/export.xlsx (1,000 schools)', platform, '/admin/statistics/export.xlsx?cohort=2026'],
       ['/admin/statistics/schools/20001 (live)', platform, '/admin/statistics/schools/20001?cohort=2026'],
+      ['/school/review-flags (风险预警, 150,000 agreements, 300,000 events)', school, '/school/review-flags'],
+      ['/school/agreements/:id (a review page with its flags)', school, `/school/agreements/${reviewed}`],
     ] as const) {
       const first = await c.get(path);
       if (first.status !== 200) throw new Error(`${path} answered ${first.status}`);
