@@ -1,10 +1,10 @@
-import type { Context } from 'hono';
+import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { DbOrTx } from '../db/client.ts';
 import { PIPELINE_STAGES, PLACEMENT_DEFINITION, percent } from '../domain/statistics/definitions.ts';
 import { schoolStatistics, statisticsCohorts, type Scope } from '../domain/statistics/school.ts';
 import { destinationTable, schoolTables, type StatTable } from '../domain/statistics/tables.ts';
-import { FIGURES_EVERY_MINUTES } from '../domain/statistics/overview.ts';
+import { FIGURES_EVERY_MINUTES, overseenSchool } from '../domain/statistics/overview.ts';
 import { formatShanghai } from '../domain/agreements/deadline.ts';
 import { tablesWorkbook } from '../domain/statistics/workbook.ts';
 import { barChart, type BarRow } from '../views/charts.ts';
@@ -96,4 +96,23 @@ export function overviewPage(c: Context<AppEnv>, o: Overview) {
     rateChart: rateChart('rate-chart', o.rateTitle, o.rateRows),
     exportQuery: o.exportQuery ?? `cohort=${f.cohort}`,
   });
+}
+
+/** `/schools/:code` and its .xlsx under an overview (`base`): one school as its own users see it, for those who oversee it. */
+export function overseenSchoolRoutes(base: string, backLabel: string) {
+  const routes = new Hono<AppEnv>();
+  const page = async (c: Context<AppEnv>): Promise<SchoolPage> => {
+    const school = await overseenSchool(c.get('app').db, c.get('actor')!, c.req.param('code') ?? '');
+    const cohort = statisticsQuery.parse(c.req.query()).cohort;
+    return {
+      scope: school,
+      scopeName: school.name,
+      heading: school.name,
+      base: `${base}/schools/${encodeURIComponent(school.code)}`,
+      back: { href: `${base}${cohort ? `?cohort=${cohort}` : ''}`, label: backLabel },
+    };
+  };
+  routes.get('/:code{[0-9A-Za-z]{1,20}}', async (c) => schoolStatisticsPage(c, await page(c)));
+  routes.get('/:code{[0-9A-Za-z]{1,20}}/export.xlsx', async (c) => schoolStatisticsWorkbook(c, await page(c)));
+  return routes;
 }

@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { overseenSchool, platformFigures } from '../../domain/statistics/overview.ts';
+import { platformFigures } from '../../domain/statistics/overview.ts';
 import { destinationTable, figuresTable, totalsOf, type StatTable } from '../../domain/statistics/tables.ts';
 import type { AppEnv } from '../context.ts';
-import { overviewPage, schoolStatisticsPage, schoolStatisticsWorkbook, statisticsQuery, tablesDownload } from '../statistics.ts';
+import { overviewPage, overseenSchoolRoutes, statisticsQuery, tablesDownload } from '../statistics.ts';
 
 // 数据统计 for platform staff: every province's totals, every school's figures, any school opened.
 export const adminStatisticsRoutes = new Hono<AppEnv>();
@@ -50,17 +50,4 @@ adminStatisticsRoutes.get('/export.xlsx', async (c) => {
   return tablesDownload(c, `全国 ${f.cohort} 届数据统计`, [destinationTable(f.byCode, f.graduates), provincesTable(f), schoolsTable(f, f.allSchools)], `全国-${f.cohort}届数据统计.xlsx`);
 });
 
-async function schoolPage(c: Context<AppEnv>) {
-  const school = await overseenSchool(c.get('app').db, c.get('actor')!, c.req.param('code') ?? '');
-  const cohort = statisticsQuery.parse(c.req.query()).cohort;
-  return {
-    scope: school,
-    scopeName: school.name,
-    heading: school.name,
-    base: `${BASE}/schools/${encodeURIComponent(school.code)}`,
-    back: { href: `${BASE}${cohort ? `?cohort=${cohort}` : ''}`, label: '返回全国数据统计' },
-  };
-}
-
-adminStatisticsRoutes.get('/schools/:code{[0-9A-Za-z]{1,20}}', async (c) => schoolStatisticsPage(c, await schoolPage(c)));
-adminStatisticsRoutes.get('/schools/:code{[0-9A-Za-z]{1,20}}/export.xlsx', async (c) => schoolStatisticsWorkbook(c, await schoolPage(c)));
+adminStatisticsRoutes.route('/schools', overseenSchoolRoutes(BASE, '返回全国数据统计'));

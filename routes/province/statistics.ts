@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { PLATFORM_PAGE_SIZE as PAGE_SIZE, overseenSchool, provinceFigures } from '../../domain/statistics/overview.ts';
+import { PLATFORM_PAGE_SIZE as PAGE_SIZE, provinceFigures } from '../../domain/statistics/overview.ts';
 import { destinationTable, figuresTable, totalsOf } from '../../domain/statistics/tables.ts';
 import type { AppEnv } from '../context.ts';
-import { overviewPage, schoolStatisticsPage, schoolStatisticsWorkbook, statisticsQuery, tablesDownload } from '../statistics.ts';
+import { overviewPage, overseenSchoolRoutes, statisticsQuery, tablesDownload } from '../statistics.ts';
 
 // 数据统计 for a province (S11): its own schools' figures, and any of them opened as the school sees it.
 export const provinceStatisticsRoutes = new Hono<AppEnv>();
@@ -41,17 +41,4 @@ provinceStatisticsRoutes.get('/export.xlsx', async (c) => {
   return tablesDownload(c, `${f.province.name} ${f.cohort} 届数据统计`, [destinationTable(f.byCode, f.graduates), schoolsTable(f, f.schools)], `${f.province.name}-${f.cohort}届数据统计.xlsx`);
 });
 
-async function schoolPage(c: Context<AppEnv>) {
-  const school = await overseenSchool(c.get('app').db, c.get('actor')!, c.req.param('code') ?? '');
-  const cohort = statisticsQuery.parse(c.req.query()).cohort;
-  return {
-    scope: school,
-    scopeName: school.name,
-    heading: school.name,
-    base: `${BASE}/schools/${encodeURIComponent(school.code)}`,
-    back: { href: `${BASE}${cohort ? `?cohort=${cohort}` : ''}`, label: '返回本省数据统计' },
-  };
-}
-
-provinceStatisticsRoutes.get('/schools/:code{[0-9A-Za-z]{1,20}}', async (c) => schoolStatisticsPage(c, await schoolPage(c)));
-provinceStatisticsRoutes.get('/schools/:code{[0-9A-Za-z]{1,20}}/export.xlsx', async (c) => schoolStatisticsWorkbook(c, await schoolPage(c)));
+provinceStatisticsRoutes.route('/schools', overseenSchoolRoutes(BASE, '返回本省数据统计'));
