@@ -118,8 +118,14 @@ export const agreements = pgTable(
     index('agreements_school_cohort_kind_state_idx').on(t.schoolId, t.cohort, t.kind, t.state, t.departmentId),
     index('agreements_employer_state_idx').on(t.employerId, t.state),
     index('agreements_graduate_idx').on(t.graduateId),
-    // A unit's agreements by its credit code, whichever way they were made (审核预警: does it hire elsewhere?).
-    index('agreements_unit_uscc_idx').using('btree', sql`(${t.unitSnapshot}->>'uscc')`),
+    // 风险预警: a unit's standing agreements by its credit code, whichever way they were made — per
+    // school with the graduates (how many of ours), and across schools (does it hire elsewhere?).
+    index('agreements_school_unit_active_idx')
+      .on(t.schoolId, sql`(${t.unitSnapshot}->>'uscc')`, t.graduateId)
+      .where(sql.raw(`state in (${ACTIVE_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
+    index('agreements_unit_active_idx')
+      .on(sql`(${t.unitSnapshot}->>'uscc')`, t.schoolId)
+      .where(sql.raw(`state in (${ACTIVE_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
     check(
       'agreements_online_letter',
       sql`${t.kind} <> 'online' or (${t.employerId} is not null and ${t.invitedAt} is not null and ${t.validityDays} is not null and ${t.deadline} is not null and ${t.contactName} is not null and ${t.contactPhone} is not null and ${t.workPlace} is not null)`,

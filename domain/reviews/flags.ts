@@ -42,24 +42,30 @@ const ACTIVE: readonly string[] = ACTIVE_AGREEMENT_STATES;
 const REVIEW_STATES: readonly string[] = AGREEMENT_STATES.filter((s) => AGREEMENT_KINDS.some((k) => inAgreementGroup(k as AgreementKind, 'inReview', s)));
 const DESTINATION_REVIEW: readonly string[] = ['department_review', 'school_review'];
 const DECISIONS = ['agreement.approve', 'agreement.reject', 'agreement.return', 'destination.approve', 'destination.reject', 'destination.return'];
-const inList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);
+/** A fixed list from the code (states, actions) as literals, so the planner can match the partial indexes. */
+const inList = (values: readonly string[]) => {
+  if (!values.every((v) => /^[a-z_.]+$/.test(v))) throw new Error('not a code list');
+  return sql.raw(values.map((v) => `'${v}'`).join(', '));
+};
 const days = (seconds: number) => Math.max(1, Math.round(seconds / 86400));
 
 const agreementHref = (id: number) => `/school/agreements/${id}`;
 const destinationHref = (id: number) => `/school/destinations/${id}`;
 
 /** Units many of the school's graduates signed with, that are new, marked, or hire from no other school. */
-async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<Flag[]> {
+export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<Flag[]> {
   const rows = await db.execute<{ uscc: string; name: string; n: number; verified_at: string | null; own_mark: boolean; marks: number; elsewhere: boolean }>(sql`
     with u as (
       select a.unit_snapshot->>'uscc' as uscc, max(a.unit_snapshot->>'name') as name, count(distinct a.graduate_id)::int as n
         from agreements a
-       where a.school_id = ${schoolId} and a.state::text in (${inList(ACTIVE)})${uscc ? sql` and a.unit_snapshot->>'uscc' = ${uscc}` : sql``}
+       where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)})${uscc ? sql` and a.unit_snapshot->>'uscc' = ${uscc}` : sql``}
        group by 1 having count(distinct a.graduate_id) >= ${FLAG_RULES.unitGraduates})
     select u.uscc, u.name, u.n, e.verified_at,
            exists (select 1 from warning_marks w where w.employer_id = e.id and w.school_id = ${schoolId}) as own_mark,
            (select count(*)::int from warning_marks w where w.employer_id = e.id) as marks,
-           exists (select 1 from agreements a2 where a2.unit_snapshot->>'uscc' = u.uscc and a2.school_id <> ${schoolId} and a2.state::text in (${inList(ACTIVE)})) as elsewhere
+           -- Two ranges of (uscc, school_id) around this school, so neither walks through our own agreements.
+           (exists (select 1 from agreements a2 where a2.unit_snapshot->>'uscc' = u.uscc and a2.school_id < ${schoolId} and a2.state in (${inList(ACTIVE)}))
+            or exists (select 1 from agreements a2 where a2.unit_snapshot->>'uscc' = u.uscc and a2.school_id > ${schoolId} and a2.state in (${inList(ACTIVE)}))) as elsewhere
       from u left join employers e on e.uscc = u.uscc
      order by u.n desc`);
   const now = Date.now();
@@ -77,7 +83,7 @@ async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<F
 }
 
 /** Reviewers who approved many items within seconds of their reaching the review. */
-async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): Promise<Flag[]> {
+export async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): Promise<Flag[]> {
   const rows = await db.execute<{ name: string; role: string; fast: number; approvals: number }>(sql`
     with e as (
       select action, actor_user_id, occurred_at - lag(occurred_at) over (partition by subject_type, subject_id order by occurred_at, id) as after
@@ -99,7 +105,7 @@ async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): Promise<
 type ProofRow = { subject: 'agreement' | 'destination'; id: number; name: string; other_subject: 'agreement' | 'destination'; other_id: number; other_name: string; other_school: number; other_school_name: string };
 
 /** Proofs and agreement pages that are the same file as another graduate's. */
-async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
+export async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
   const rows = await db.execute<ProofRow>(sql`
     with mine as (
       select 'destination' as subject, r.id, r.graduate_id, u.id as upload_id, u.sha256
@@ -108,7 +114,7 @@ async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agree
       union all
       select 'agreement', a.id, a.graduate_id, u.id, u.sha256
         from agreements a join uploads u on u.agreement_id = a.id
-       where a.school_id = ${schoolId} and a.state::text in (${inList(ACTIVE)}) and u.sha256 is not null${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``})
+       where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)}) and u.sha256 is not null${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``})
     select distinct on (m.subject, m.id) m.subject, m.id, g.name,
            case when o.destination_id is not null then 'destination' else 'agreement' end as other_subject, coalesce(o.destination_id, o.agreement_id) as other_id,
            og.name as other_name, og.school_id as other_school, os.name as other_school_name
@@ -129,18 +135,18 @@ async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agree
 }
 
 /** Items waiting far longer than this school's reviews usually take. */
-async function waitFlags(db: DbOrTx, schoolId: number, verb: Verb, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
+export async function waitFlags(db: DbOrTx, schoolId: number, verb: Verb, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
   // Items past the minimum first (usually none, and on a review page one row at most); the school's
   // usual review time is only worked out when there is something to compare with it.
   const rows = await db.execute<{ subject: 'agreement' | 'destination'; id: number; name: string; waited: number }>(sql`
     select * from (
       select 'agreement' as subject, a.id, g.name, extract(epoch from now() - a.updated_at)::float8 as waited
         from agreements a join graduates g on g.id = a.graduate_id
-       where a.school_id = ${schoolId} and a.state::text in (${inList(REVIEW_STATES)}) and a.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``}
+       where a.school_id = ${schoolId} and a.state in (${inList(REVIEW_STATES)}) and a.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``}
       union all
       select 'destination', r.id, g.name, extract(epoch from now() - r.updated_at)::float8
         from destination_registrations r join graduates g on g.id = r.graduate_id
-       where r.school_id = ${schoolId} and r.state::text in (${inList(DESTINATION_REVIEW)}) and r.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}) w
+       where r.school_id = ${schoolId} and r.state in (${inList(DESTINATION_REVIEW)}) and r.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}) w
      order by waited desc limit 1000`);
   if (rows.length === 0) return [];
   const [usual] = await db.execute<{ median: number | null }>(sql`

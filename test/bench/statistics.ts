@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { connect, type Db } from '../../db/client.ts';
@@ -140,6 +141,21 @@ export async function measureStatistics(serverUrl: string): Promise<{ rows: stri
         `select distinct cohort from graduates where school_id = ${sid} and removed_at is null`,
       ]) process.stderr.write((await db.$client.unsafe(`explain (analyze, buffers) ${q}`)).map((r) => r['QUERY PLAN']).join('\n') + '\n---\n');
     }
+    if (process.env.BENCH_EXPLAIN) {
+      const flags = await import('../../domain/reviews/flags.ts');
+      const sid = (await db.$client`select id from schools where code = '10001'`)[0]!.id as number;
+      const uscc = (await db.$client`select uscc from employers order by id limit 1`)[0]!.uscc as string;
+      for (const [label, run] of [
+        ['unitFlags', () => flags.unitFlags(db, sid)],
+        ['unitFlags one unit', () => flags.unitFlags(db, sid, uscc)],
+        ['reviewerFlags', () => flags.reviewerFlags(db, sid, '审核')],
+        ['proofFlags', () => flags.proofFlags(db, sid)],
+        ['waitFlags', () => flags.waitFlags(db, sid, '审核')],
+      ] as const) {
+        await run();
+        process.stderr.write(`${label}: ${(await timed(run)).toFixed(0)} ms\n`);
+      }
+    }
     const { client } = appOnDb(db);
     const signIn = async (account: keyof typeof DEMO_ACCOUNTS) => {
       const c = client();
@@ -166,6 +182,7 @@ export async function measureStatistics(serverUrl: string): Promise<{ rows: stri
     ] as const) {
       const first = await c.get(path);
       if (first.status !== 200) throw new Error(`${path} answered ${first.status}`);
+      if (!path.includes('.xlsx')) rows.push([`  ${label.split(' ')[0]} gzip size`, `${(gzipSync(first.bytes).length / 1024).toFixed(1)} KB`, '']);
       const samples: number[] = [];
       for (let i = 0; i < REQUESTS; i++) samples.push(await timed(() => c.get(path)));
       const ms = p95(samples);
