@@ -54,13 +54,15 @@ const destinationHref = (id: number) => `/school/destinations/${id}`;
 
 /** Units many of the school's graduates signed with, that are new, marked, or hire from no other school. */
 export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<Flag[]> {
+  // The count reads the partial index (school, credit code, graduate) alone; names only for what is counted.
   const rows = await db.execute<{ uscc: string; name: string; n: number; verified_at: string | null; own_mark: boolean; marks: number; elsewhere: boolean }>(sql`
     with u as (
-      select a.unit_snapshot->>'uscc' as uscc, max(a.unit_snapshot->>'name') as name, count(distinct a.graduate_id)::int as n
+      select a.unit_snapshot->>'uscc' as uscc, count(distinct a.graduate_id)::int as n
         from agreements a
        where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)})${uscc ? sql` and a.unit_snapshot->>'uscc' = ${uscc}` : sql``}
        group by 1 having count(distinct a.graduate_id) >= ${FLAG_RULES.unitGraduates})
-    select u.uscc, u.name, u.n, e.verified_at,
+    select u.uscc, u.n, e.verified_at,
+           (select a1.unit_snapshot->>'name' from agreements a1 where a1.school_id = ${schoolId} and a1.unit_snapshot->>'uscc' = u.uscc and a1.state in (${inList(ACTIVE)}) order by a1.id desc limit 1) as name,
            exists (select 1 from warning_marks w where w.employer_id = e.id and w.school_id = ${schoolId}) as own_mark,
            (select count(*)::int from warning_marks w where w.employer_id = e.id) as marks,
            -- Two ranges of (uscc, school_id) around this school, so neither walks through our own agreements.

@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { connect, type Db } from '../../db/client.ts';
 import { ministryExports, users } from '../../db/schema/index.ts';
+import { ACTIVE_AGREEMENT_STATES } from '../../domain/agreements/states.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { regionName } from '../../domain/codes/regions.ts';
 import { refreshSchoolFigures } from '../../domain/statistics/overview.ts';
@@ -139,6 +140,7 @@ export async function measureStatistics(serverUrl: string): Promise<{ rows: stri
         `select a.kind, a.state, count(*) from agreements a where a.school_id = ${sid} and a.cohort = 2026 group by 1, 2`,
         `select g.department_id, coalesce(d.code, ''), count(*) from graduates g left join graduate_destinations d on d.graduate_id = g.id and d.school_id = g.school_id where g.school_id = ${sid} and g.cohort = 2026 and g.removed_at is null group by grouping sets ((), (g.department_id), (coalesce(d.code, '')))`,
         `select distinct cohort from graduates where school_id = ${sid} and removed_at is null`,
+        `select a.unit_snapshot->>'uscc', count(distinct a.graduate_id) from agreements a where a.school_id = ${sid} and a.state in (${ACTIVE_AGREEMENT_STATES.map((x) => `'${x}'`).join(', ')}) group by 1 having count(distinct a.graduate_id) >= 5`,
       ]) process.stderr.write((await db.$client.unsafe(`explain (analyze, buffers) ${q}`)).map((r) => r['QUERY PLAN']).join('\n') + '\n---\n');
     }
     if (process.env.BENCH_EXPLAIN) {
