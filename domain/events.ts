@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { events } from '../db/schema/index.ts';
 import type { Actor } from './auth/sessions.ts';
@@ -18,17 +19,19 @@ export type EventInput = {
 
 /** X1: the audit row of a state change; call it inside the change's own transaction. */
 export async function writeEvent(tx: DbOrTx, source: EventSource, e: EventInput): Promise<void> {
+  const subjectId = String(e.subjectId);
   await tx.insert(events).values({
     actorUserId: source.actor?.userId ?? null,
     actorRole: source.actor?.role ?? source.role ?? 'system',
     ip: source.ip,
     schoolId: e.schoolId ?? null,
     subjectType: e.subjectType,
-    subjectId: String(e.subjectId),
+    subjectId,
     action: e.action,
     fromState: e.fromState ?? null,
     toState: e.toState ?? null,
     reason: e.reason ?? null,
     data: e.data ?? null,
+    secondsSincePrevious: sql`(select extract(epoch from now() - max(p.occurred_at))::float8 from events p where p.subject_type = ${e.subjectType} and p.subject_id = ${subjectId})`,
   });
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { GraduateSnapshot, SchoolSnapshot, UnitSnapshot } from '../../domain/agreements/snapshots.ts';
-import { ACTIVE_AGREEMENT_STATES, AGREEMENT_KINDS, AGREEMENT_STATES, ARCHIVE_MODES, PENDING_INVITATION_STATES } from '../../domain/agreements/states.ts';
+import { ACTIVE_AGREEMENT_STATES, AGREEMENT_KINDS, IN_REVIEW_AGREEMENT_STATES, AGREEMENT_STATES, ARCHIVE_MODES, PENDING_INVITATION_STATES } from '../../domain/agreements/states.ts';
 import { employers } from './employers.ts';
 import { graduates } from './graduates.ts';
 import { departments, schools } from './tenancy.ts';
@@ -91,6 +91,9 @@ export const agreements = pgTable(
     // What the parties were when the agreement came to be: the unit at invitation, the graduate's
     // confirmed record and the school's handler at acceptance.
     unitSnapshot: jsonb('unit_snapshot').$type<UnitSnapshot>().notNull(),
+    // The unit's credit code as a column of its own, so 风险预警's counts read an index alone (an
+    // index on the expression cannot answer without visiting every row).
+    unitUscc: text('unit_uscc').generatedAlwaysAs(sql`unit_snapshot->>'uscc'`),
     graduateSnapshot: jsonb('graduate_snapshot').$type<GraduateSnapshot>(),
     schoolSnapshot: jsonb('school_snapshot').$type<SchoolSnapshot>(),
     respondedAt: timestamp('responded_at', { withTimezone: true }),
@@ -121,11 +124,15 @@ export const agreements = pgTable(
     // 风险预警: a unit's standing agreements by its credit code, whichever way they were made — per
     // school with the graduates (how many of ours), and across schools (does it hire elsewhere?).
     index('agreements_school_unit_active_idx')
-      .on(t.schoolId, sql`(${t.unitSnapshot}->>'uscc')`, t.graduateId)
+      .on(t.schoolId, t.unitUscc, t.graduateId)
       .where(sql.raw(`state in (${ACTIVE_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
     index('agreements_unit_active_idx')
-      .on(sql`(${t.unitSnapshot}->>'uscc')`, t.schoolId)
+      .on(t.unitUscc, t.schoolId)
       .where(sql.raw(`state in (${ACTIVE_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
+    // 风险预警: what has waited long for a reviewer, oldest first, without reading the school's other agreements.
+    index('agreements_school_in_review_idx')
+      .on(t.schoolId, t.updatedAt)
+      .where(sql.raw(`state in (${IN_REVIEW_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
     check(
       'agreements_online_letter',
       sql`${t.kind} <> 'online' or (${t.employerId} is not null and ${t.invitedAt} is not null and ${t.validityDays} is not null and ${t.deadline} is not null and ${t.contactName} is not null and ${t.contactPhone} is not null and ${t.workPlace} is not null)`,

@@ -1,5 +1,9 @@
-import { bigserial, index, inet, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, doublePrecision, index, inet, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { users } from './users.ts';
+
+/** The review decisions of the reviewed workflows, as their events name them. */
+export const REVIEW_DECISION_ACTIONS = ['agreement.approve', 'agreement.reject', 'agreement.return', 'destination.approve', 'destination.reject', 'destination.return'] as const;
 
 // The audit trail (X1): one row per state change, written in the change's own transaction.
 export const events = pgTable(
@@ -18,10 +22,16 @@ export const events = pgTable(
     toState: text('to_state'),
     reason: text('reason'),
     data: jsonb('data'),
+    // Seconds since the subject's previous event: for a decision, how long the item had been waiting
+    // for it. Written with the row (one index look-up), so the reviewer flags read it from an index.
+    secondsSincePrevious: doublePrecision('seconds_since_previous'),
   },
   (t) => [
     index('events_subject_idx').on(t.subjectType, t.subjectId, t.occurredAt),
-    // A school's recent events, for the reviewer flags (approvals within seconds of acceptance).
-    index('events_school_occurred_idx').on(t.schoolId, t.occurredAt),
+    // A school's recent review decisions with who made them and how long each item had waited, for
+    // the reviewer flags (approvals within seconds) and the usual review time, from the index alone.
+    index('events_school_decisions_idx')
+      .on(t.schoolId, t.occurredAt, t.action, t.actorUserId, t.secondsSincePrevious)
+      .where(sql.raw(`action in (${REVIEW_DECISION_ACTIONS.map((a) => `'${a}'`).join(', ')})`)),
   ],
 );

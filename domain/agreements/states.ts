@@ -35,6 +35,13 @@ export const ACTIVE_AGREEMENT_STATES = [
   'registration_department_review', 'registration_school_review',
 ] as const satisfies readonly AgreementState[];
 
+/** Waiting for a reviewer: the union of every kind's `inReview` group (风险预警's long-wait check reads them through a partial index). */
+export const IN_REVIEW_AGREEMENT_STATES = [
+  'department_review', 'school_review',
+  'agreement_department_review', 'agreement_school_review', 'signing_department_review', 'signing_school_review',
+  'registration_department_review', 'registration_school_review',
+] as const satisfies readonly AgreementState[];
+
 /** Signed, and ended by a termination: the union of every kind's `signed` and `terminated` groups, which the graduate's destination reads (domain/destinations/current.ts). */
 export const SIGNED_AGREEMENT_STATES = ['signed'] as const satisfies readonly AgreementState[];
 export const TERMINATED_AGREEMENT_STATES = ['terminated'] as const satisfies readonly AgreementState[];

@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { AGREEMENT_KINDS, type AgreementKind } from '../agreements/states.ts';
-import { inAgreementGroup } from '../agreements/kinds.ts';
-import { AGREEMENT_STATES, ACTIVE_AGREEMENT_STATES } from '../agreements/states.ts';
+import { REVIEW_DECISION_ACTIONS } from '../../db/schema/events.ts';
+import { ACTIVE_AGREEMENT_STATES, IN_REVIEW_AGREEMENT_STATES } from '../agreements/states.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { NATIONWIDE_AFTER_SCHOOLS } from '../employers/warning-categories.ts';
 import { forbidden } from '../errors.ts';
@@ -39,9 +38,10 @@ export type Flag = { kind: FlagKind; sentence: string; href: string | null };
 export const FLAG_KIND_LABELS: Record<FlagKind, string> = { unit: '单位集中签约', reviewer: '秒批', proof: '材料重复', wait: '久未处理' };
 
 const ACTIVE: readonly string[] = ACTIVE_AGREEMENT_STATES;
-const REVIEW_STATES: readonly string[] = AGREEMENT_STATES.filter((s) => AGREEMENT_KINDS.some((k) => inAgreementGroup(k as AgreementKind, 'inReview', s)));
+const REVIEW_STATES: readonly string[] = IN_REVIEW_AGREEMENT_STATES;
 const DESTINATION_REVIEW: readonly string[] = ['department_review', 'school_review'];
-const DECISIONS = ['agreement.approve', 'agreement.reject', 'agreement.return', 'destination.approve', 'destination.reject', 'destination.return'];
+const DECISIONS: readonly string[] = REVIEW_DECISION_ACTIONS;
+const APPROVALS = DECISIONS.filter((a) => a.endsWith('.approve'));
 /** A fixed list from the code (states, actions) as literals, so the planner can match the partial indexes. */
 const inList = (values: readonly string[]) => {
   if (!values.every((v) => /^[a-z_.]+$/.test(v))) throw new Error('not a code list');
@@ -54,20 +54,23 @@ const destinationHref = (id: number) => `/school/destinations/${id}`;
 
 /** Units many of the school's graduates signed with, that are new, marked, or hire from no other school. */
 export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<Flag[]> {
-  // The count reads the partial index (school, credit code, graduate) alone; names only for what is counted.
+  // The count reads the partial index (school, credit code, graduate) alone. The name comes from one
+  // of the counted graduates' agreements, found by graduate (the planner, asked for "any agreement of
+  // this school and unit", may walk another index across every school). Whether the unit hires
+  // elsewhere reads two ranges of (credit code, school) on either side of this school, so neither
+  // walks through our own agreements.
   const rows = await db.execute<{ uscc: string; name: string; n: number; verified_at: string | null; own_mark: boolean; marks: number; elsewhere: boolean }>(sql`
     with u as (
-      select a.unit_snapshot->>'uscc' as uscc, count(distinct a.graduate_id)::int as n
+      select a.unit_uscc as uscc, count(distinct a.graduate_id)::int as n, max(a.graduate_id) as graduate_id
         from agreements a
-       where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)})${uscc ? sql` and a.unit_snapshot->>'uscc' = ${uscc}` : sql``}
+       where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)})${uscc ? sql` and a.unit_uscc = ${uscc}` : sql``}
        group by 1 having count(distinct a.graduate_id) >= ${FLAG_RULES.unitGraduates})
     select u.uscc, u.n, e.verified_at,
-           (select a1.unit_snapshot->>'name' from agreements a1 where a1.school_id = ${schoolId} and a1.unit_snapshot->>'uscc' = u.uscc and a1.state in (${inList(ACTIVE)}) order by a1.id desc limit 1) as name,
+           (select a1.unit_snapshot->>'name' from agreements a1 where a1.graduate_id = u.graduate_id and a1.unit_uscc = u.uscc and a1.state in (${inList(ACTIVE)}) limit 1) as name,
            exists (select 1 from warning_marks w where w.employer_id = e.id and w.school_id = ${schoolId}) as own_mark,
            (select count(*)::int from warning_marks w where w.employer_id = e.id) as marks,
-           -- Two ranges of (uscc, school_id) around this school, so neither walks through our own agreements.
-           (exists (select 1 from agreements a2 where a2.unit_snapshot->>'uscc' = u.uscc and a2.school_id < ${schoolId} and a2.state in (${inList(ACTIVE)}))
-            or exists (select 1 from agreements a2 where a2.unit_snapshot->>'uscc' = u.uscc and a2.school_id > ${schoolId} and a2.state in (${inList(ACTIVE)}))) as elsewhere
+           ((select a2.school_id from agreements a2 where a2.unit_uscc = u.uscc and a2.school_id < ${schoolId} and a2.state in (${inList(ACTIVE)}) order by a2.unit_uscc, a2.school_id limit 1) is not null
+            or (select a2.school_id from agreements a2 where a2.unit_uscc = u.uscc and a2.school_id > ${schoolId} and a2.state in (${inList(ACTIVE)}) order by a2.unit_uscc, a2.school_id limit 1) is not null) as elsewhere
       from u left join employers e on e.uscc = u.uscc
      order by u.n desc`);
   const now = Date.now();
@@ -86,17 +89,18 @@ export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Pr
 
 /** Reviewers who approved many items within seconds of their reaching the review. */
 export async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): Promise<Flag[]> {
+  // Each decision's event carries how long the item had waited for it, so this reads the school's
+  // decisions index alone.
   const rows = await db.execute<{ name: string; role: string; fast: number; approvals: number }>(sql`
-    with e as (
-      select action, actor_user_id, occurred_at - lag(occurred_at) over (partition by subject_type, subject_id order by occurred_at, id) as after
-        from events
-       where school_id = ${schoolId} and occurred_at > now() - make_interval(days => ${FLAG_RULES.windowDays}) and subject_type in ('agreement', 'destination'))
-    select u.display_name as name, u.role::text as role, (count(*) filter (where e.after < make_interval(secs => ${FLAG_RULES.fastSeconds})))::int as fast, count(*)::int as approvals
-      from e join users u on u.id = e.actor_user_id
-     where e.action in ('agreement.approve', 'destination.approve')
-     group by u.id, u.display_name, u.role
-    having count(*) filter (where e.after < make_interval(secs => ${FLAG_RULES.fastSeconds})) >= ${FLAG_RULES.fastApprovals}
-     order by 3 desc`);
+    with d as (
+      select e.actor_user_id, (count(*) filter (where e.seconds_since_previous < ${FLAG_RULES.fastSeconds}))::int as fast, count(*)::int as approvals
+        from events e
+       where e.school_id = ${schoolId} and e.occurred_at > now() - make_interval(days => ${FLAG_RULES.windowDays}) and e.action in (${inList(APPROVALS)})
+       group by 1
+      having count(*) filter (where e.seconds_since_previous < ${FLAG_RULES.fastSeconds}) >= ${FLAG_RULES.fastApprovals})
+    select u.display_name as name, u.role::text as role, d.fast, d.approvals
+      from d join users u on u.id = d.actor_user_id
+     order by d.fast desc`);
   return rows.map((r) => ({
     kind: 'reviewer',
     sentence: `${verb}人“${r.name}”近 ${FLAG_RULES.windowDays} 天有 ${r.fast} 份（共${verb}通过 ${r.approvals} 份）在提交后 ${FLAG_RULES.fastSeconds} 秒内即${verb}通过，请确认是否逐份核对了材料。`,
@@ -152,10 +156,9 @@ export async function waitFlags(db: DbOrTx, schoolId: number, verb: Verb, only?:
      order by waited desc limit 1000`);
   if (rows.length === 0) return [];
   const [usual] = await db.execute<{ median: number | null }>(sql`
-    select percentile_cont(0.5) within group (order by extract(epoch from after))::float8 as median from (
-      select action, occurred_at - lag(occurred_at) over (partition by subject_type, subject_id order by occurred_at, id) as after
-        from events where school_id = ${schoolId} and occurred_at > now() - make_interval(days => 90) and subject_type in ('agreement', 'destination')) e
-     where action in (${inList(DECISIONS)}) and after is not null`);
+    select percentile_cont(0.5) within group (order by e.seconds_since_previous)::float8 as median
+      from events e
+     where e.school_id = ${schoolId} and e.occurred_at > now() - make_interval(days => 90) and e.action in (${inList(DECISIONS)}) and e.seconds_since_previous is not null`);
   const usualSeconds = usual?.median ?? FLAG_RULES.defaultUsualDays * 86400;
   const threshold = Math.max(FLAG_RULES.minWaitDays * 86400, FLAG_RULES.waitFactor * usualSeconds);
   const usualText = usualSeconds < 86400 ? `${Math.max(1, Math.round(usualSeconds / 3600))} 小时` : `${days(usualSeconds)} 天`;

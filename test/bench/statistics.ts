@@ -31,7 +31,7 @@ const REQUESTS = 20;
 const WORKER_FLAG = '--ministry-export-worker';
 const PROVINCE_CODES = ['12', '13', '14', '15', '21', '22', '23', '32', '33', '34', '35', '36', '37', '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64', '65'];
 
-async function seed(db: Db): Promise<void> {
+export async function seed(db: Db): Promise<void> {
   const q = db.$client;
   for (const code of PROVINCE_CODES) await q`insert into provinces (code, name) values (${code}, ${regionName(`${code}0000`) ?? code})`;
   // 998 more schools, spread over the 31 provinces, five departments each.
@@ -72,10 +72,10 @@ async function seed(db: Db): Promise<void> {
                                    when g.id % 2 = 1 then (array['11', '12', '75', '76', '80', '85', '71'])[1 + (g.id / 10) % 7] end
       from graduates g where g.id_number like 'B%' or g.id_number like 'C%'`;
   // 示范大学's audit trail of the last 30 days: each agreement accepted, then approved an hour later.
-  await q`insert into events (occurred_at, actor_user_id, actor_role, school_id, subject_type, subject_id, action, from_state, to_state)
+  await q`insert into events (occurred_at, actor_user_id, actor_role, school_id, subject_type, subject_id, action, from_state, to_state, seconds_since_previous)
     select t.at + k * interval '1 hour', case when k = 1 then (select id from users where login = '10001-admin') end, case when k = 1 then 'school' else 'student' end,
            a.school_id, 'agreement', a.id::text, case when k = 1 then 'agreement.approve' else 'agreement.accept' end,
-           case when k = 1 then 'school_review' else 'invited' end, case when k = 1 then 'signed' else 'school_review' end
+           case when k = 1 then 'school_review' else 'invited' end, case when k = 1 then 'signed' else 'school_review' end, case when k = 1 then 3600 end
       from agreements a cross join lateral (select now() - (a.id % 30) * interval '1 day' - interval '2 hours' as at) t cross join generate_series(0, 1) k
      where a.school_id = (select id from schools where code = '10001')`;
   await q`vacuum analyze`;
@@ -140,7 +140,7 @@ export async function measureStatistics(serverUrl: string): Promise<{ rows: stri
         `select a.kind, a.state, count(*) from agreements a where a.school_id = ${sid} and a.cohort = 2026 group by 1, 2`,
         `select g.department_id, coalesce(d.code, ''), count(*) from graduates g left join graduate_destinations d on d.graduate_id = g.id and d.school_id = g.school_id where g.school_id = ${sid} and g.cohort = 2026 and g.removed_at is null group by grouping sets ((), (g.department_id), (coalesce(d.code, '')))`,
         `select distinct cohort from graduates where school_id = ${sid} and removed_at is null`,
-        `select a.unit_snapshot->>'uscc', count(distinct a.graduate_id) from agreements a where a.school_id = ${sid} and a.state in (${ACTIVE_AGREEMENT_STATES.map((x) => `'${x}'`).join(', ')}) group by 1 having count(distinct a.graduate_id) >= 5`,
+        `select a.unit_uscc, count(distinct a.graduate_id) from agreements a where a.school_id = ${sid} and a.state in (${ACTIVE_AGREEMENT_STATES.map((x) => `'${x}'`).join(', ')}) group by 1 having count(distinct a.graduate_id) >= 5`,
       ]) process.stderr.write((await db.$client.unsafe(`explain (analyze, buffers) ${q}`)).map((r) => r['QUERY PLAN']).join('\n') + '\n---\n');
     }
     if (process.env.BENCH_EXPLAIN) {

@@ -7,7 +7,7 @@ import { ONLINE_PROGRESS, onlineSigning, type Agreement } from '../../domain/agr
 import { OFFLINE_PROGRESS, offlineSigning } from '../../domain/agreements/offline/workflow.ts';
 import { paperRegistration, REGISTRATION_PROGRESS } from '../../domain/agreements/registered/workflow.ts';
 import { snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
-import { ACTIVE_AGREEMENT_STATES, AGREEMENT_STATES, SIGNED_AGREEMENT_STATES, TERMINATED_AGREEMENT_STATES } from '../../domain/agreements/states.ts';
+import { ACTIVE_AGREEMENT_STATES, AGREEMENT_STATES, IN_REVIEW_AGREEMENT_STATES, SIGNED_AGREEMENT_STATES, TERMINATED_AGREEMENT_STATES } from '../../domain/agreements/states.ts';
 import { partySnapshots } from '../../domain/agreements/parties.ts';
 import { ROLES } from '../../domain/auth/roles.ts';
 import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
@@ -90,6 +90,12 @@ test('G4 the partial unique index on active agreements has exactly the kinds\' a
   const active = [...new Set(AGREEMENT_TABLES.flatMap(([wf]) => [...wf.groups.active]))].sort();
   assert.equal(await indexStates('agreements_one_active_per_graduate'), active);
   assert.equal([...ACTIVE_AGREEMENT_STATES].sort(), active);
+});
+
+test('风险预警 the in-review index of the long-wait flag has exactly the kinds\' inReview groups together', async () => {
+  const inReview = [...new Set(AGREEMENT_TABLES.flatMap(([wf]) => [...wf.groups.inReview]))].sort();
+  assert.equal(await indexStates('agreements_school_in_review_idx'), inReview);
+  assert.equal([...IN_REVIEW_AGREEMENT_STATES].sort(), inReview);
 });
 
 test('G6/X3 the pending-invitation indexes have exactly online signing\'s pending group', async () => {

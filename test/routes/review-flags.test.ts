@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { agreements, destinationRegistrations, employers, events, graduates, schools, uploads, users } from '../../db/schema/index.ts';
 import { localStorage, uploadsDir } from '../../db/storage.ts';
 import { snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
+import { writeEvent } from '../../domain/events.ts';
 import { FLAG_RULES } from '../../domain/reviews/flags.ts';
 import { stageFiles } from '../../domain/uploads/store-upload.ts';
 import { setupApp, type TestApp } from '../helpers/app.ts';
@@ -91,7 +92,7 @@ test.before(async () => {
     const reviewer = i < 20 ? schoolUser! : deptUser!;
     const after = i < 20 ? 5_000 : 600_000;
     rows.push({ occurredAt: new Date(at), actorRole: 'student', schoolId, subjectType: 'agreement', subjectId: String(100000 + i), action: 'agreement.accept', fromState: 'invited', toState: 'school_review' });
-    rows.push({ occurredAt: new Date(at + after), actorUserId: reviewer.id, actorRole: reviewer.role, schoolId, subjectType: 'agreement', subjectId: String(100000 + i), action: 'agreement.approve', fromState: 'school_review', toState: 'signed' });
+    rows.push({ occurredAt: new Date(at + after), actorUserId: reviewer.id, actorRole: reviewer.role, schoolId, subjectType: 'agreement', subjectId: String(100000 + i), action: 'agreement.approve', fromState: 'school_review', toState: 'signed', secondsSincePrevious: after / 1000 });
   }
   await t.db.insert(events).values(rows);
 });
@@ -131,6 +132,17 @@ test('a reviewer approving at scale within seconds of acceptance is flagged; one
   assert.match(reviewers[0]!, '示范大学就业指导中心');
   assert.match(reviewers[0]!, `有 20 份（共审核通过 20 份）在提交后 ${FLAG_RULES.fastSeconds} 秒内即审核通过`);
   assert.not.match(reviewers[0]!, '计算机学院');
+});
+
+test('each event records how long its subject waited since the previous one, which the reviewer check reads', async () => {
+  await t.db.insert(events).values({ occurredAt: new Date(Date.now() - 90_000), actorRole: 'student', schoolId, subjectType: 'agreement', subjectId: '999999', action: 'agreement.accept' });
+  await t.db.transaction((tx) => writeEvent(tx, { actor: null, ip: null }, { subjectType: 'agreement', subjectId: 999999, schoolId, action: 'agreement.approve' }));
+  await t.db.transaction((tx) => writeEvent(tx, { actor: null, ip: null }, { subjectType: 'agreement', subjectId: 999998, schoolId, action: 'agreement.approve' }));
+  const rows = await t.db.select().from(events).where(and(eq(events.subjectType, 'agreement'), eq(events.action, 'agreement.approve'), isNull(events.actorUserId)));
+  const bySubject = new Map(rows.map((r) => [r.subjectId, r.secondsSincePrevious]));
+  const waited = bySubject.get('999999');
+  assert.ok(waited !== null && waited !== undefined && waited >= 90 && waited < 3600, `waited ${waited}`);
+  assert.is(bySubject.get('999998'), null, 'no previous event, nothing to measure');
 });
 
 test('a proof that is the same file as another graduate\'s is flagged, on the list and on its review page; a different file is not', async () => {

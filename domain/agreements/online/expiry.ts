@@ -43,10 +43,11 @@ export async function expireDueInvitations(tx: Tx, now: Date, batch = EXPIRY_BAT
           limit ${batch}
           for update skip locked
         ))
-        returning id, employer_id, school_id
+        returning id, employer_id, school_id, invited_at
       ), logged as (
-        insert into events (occurred_at, actor_role, subject_type, subject_id, school_id, action, from_state, to_state)
-        select ${at}::timestamptz, 'system', ${onlineSigning.subject}, id::text, school_id, ${EXPIRE_ACTION}, ${FROM}, ${TO} from expired
+        -- The invitation's previous event is its sending.
+        insert into events (occurred_at, actor_role, subject_type, subject_id, school_id, action, from_state, to_state, seconds_since_previous)
+        select ${at}::timestamptz, 'system', ${onlineSigning.subject}, id::text, school_id, ${EXPIRE_ACTION}, ${FROM}, ${TO}, extract(epoch from ${at}::timestamptz - invited_at)::float8 from expired
       ), told as (
         insert into notifications (user_id, title, body, link)
         select u.id, ${EXPIRY_NOTICE.title}, ${EXPIRY_NOTICE.body}, '/employer/agreements/' || e.id
