@@ -1,9 +1,9 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { MAX_PAGES } from '../domain/agreements/applications/apply.ts';
 import { checkLink, openAssistLink, uploadViaAssistLink, usedJustNow } from '../domain/agreements/offline/assist.ts';
 import { pdfFontFaces } from '../views/pdf.ts';
 import { clientIp } from './client-ip.ts';
+import { uploadLimit } from './body.ts';
 import type { AppEnv } from './context.ts';
 import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from './files.ts';
 import { refusalOf, type PageStatus } from './forms.ts';
@@ -44,7 +44,7 @@ assistRoutes.post(
     await checkLink(db, tokenOf(c), clientIp(c));
     await next();
   },
-  bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => assistPage(c, { error: '一次上传的文件合计不能超过 30MB', fields: { pages: '一次上传的文件合计不能超过 30MB' } }, 413) }),
+  uploadLimit(BATCH_BODY_LIMIT, '一次上传的文件合计不能超过 30MB，请分次上传或压缩后再传。'),
   async (c) => {
     const files = await incomingFiles(await c.req.parseBody({ all: true }), 'pages');
     try {

@@ -20,8 +20,8 @@ export async function idempotentForms(c: Context<AppEnv>, next: Next) {
   const actor = c.get('actor');
   const type = c.req.header('content-type') ?? '';
   if (c.req.method !== 'POST' || !actor || !/^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(type)) return next();
-  // Read from a copy: the route (and a body limit in front of it) still reads the request itself.
-  const key = (await c.req.raw.clone().formData()).get(IDEMPOTENCY_FIELD);
+  // Parsed once, within the route's body limit (routes/body.ts); the route reuses the parsed form.
+  const key = (await c.req.parseBody())[IDEMPOTENCY_FIELD];
   if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(key)) return next();
   const { db } = c.get('app');
   const prior = await claimIdempotencyKey(db, actor.userId, key);

@@ -15,6 +15,7 @@ import { createPdfPrinter, type PdfPrinter } from '../views/pdf.ts';
 import { adminRoutes } from './admin/index.ts';
 import { loadAssets } from './assets.ts';
 import { authRoutes, SESSION_COOKIE } from './auth.ts';
+import { RequestBodyError, requestBodies } from './body.ts';
 import type { AppContext, AppEnv } from './context.ts';
 import { employerAccountRoutes } from './employer/account.ts';
 import { employerRoutes } from './employer/index.ts';
@@ -53,6 +54,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
       ms: Math.round(performance.now() - started),
     });
   });
+  app.use(requestBodies);
   app.use(compress());
   app.route('/', assetRoutes);
   app.use(
@@ -111,6 +113,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
       const heading = { 404: '页面不存在', 403: '无权访问', 409: '操作冲突', 422: '提交的内容有误', 429: '操作过于频繁' }[status];
       return errorPage(c, status, heading, err.message);
     }
+    if (err instanceof RequestBodyError) return errorPage(c, err.status, err.heading, err.message);
     if (err instanceof HTTPException && err.status === 403) {
       return errorPage(c, 403, '请求被拒绝', '请求来源校验失败。请从本站页面重新提交。');
     }
@@ -125,7 +128,7 @@ export function loggedPath(path: string): string {
   return path.replace(/^\/assist\/[^/]+/, '/assist/:token');
 }
 
-async function errorPage(c: Context<AppEnv>, status: 403 | 404 | 409 | 422 | 429 | 500, heading: string, message: string) {
+async function errorPage(c: Context<AppEnv>, status: 400 | 403 | 404 | 409 | 413 | 422 | 429 | 500, heading: string, message: string) {
   try {
     return await render(c, 'errors/error', { title: heading, heading, message }, status);
   } catch (e) {

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { agreementStateLabel } from '../domain/agreements/kinds.ts';
 import { agreementIdOfTermination, answerTermination, applyForTermination, proposeTermination, resubmitTermination, terminationOf } from '../domain/terminations/terminate.ts';
 import { employerAgreementPage } from './employer/signing.ts';
@@ -8,6 +7,7 @@ import { inGroup } from '../domain/workflow/kernel.ts';
 import { TERMINATION_INITIATOR_LABELS } from '../domain/terminations/states.ts';
 import type { IncomingFile } from '../domain/uploads/store-upload.ts';
 import { clientIp } from './client-ip.ts';
+import { uploadLimit } from './body.ts';
 import type { AppEnv } from './context.ts';
 import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from './files.ts';
 import { formValues, refusalOf, type PageStatus } from './forms.ts';
@@ -17,7 +17,7 @@ import { render } from './render.ts';
 // 解约 as a party meets it: the graduate's page for an agreement (申请解约, the answer to a unit's
 // request, the resubmission after 退回修改), and the unit's 发起解约 and answer on its agreement page.
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
-const filesLimit = bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '上传的文件合计不能超过 30MB。' }, 413) });
+const filesLimit = uploadLimit(BATCH_BODY_LIMIT, '上传的文件合计不能超过 30MB。请压缩后重新提交。');
 
 async function filesOf(c: Context<AppEnv>): Promise<{ values: Record<string, string>; files: IncomingFile[] }> {
   const body = await c.req.parseBody({ all: true });

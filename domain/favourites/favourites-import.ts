@@ -10,6 +10,8 @@ import { addFavourite } from './favourites.ts';
 // like a single 添加学生 and answered on its own.
 const HEADERS = ['学生姓名', '身份证号', '毕业院校'] as const;
 export const MAX_IMPORT_ROWS = 2000;
+/** 2,000 rows of the template are about 100 KB; room for formatting and an instructions sheet. */
+export const FAVOURITES_IMPORT_MAX_BYTES = 5 * 1024 * 1024;
 
 export async function favouritesTemplate(): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();

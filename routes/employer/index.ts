@@ -10,6 +10,8 @@ import { availableActions, inGroup } from '../../domain/workflow/kernel.ts';
 import { latestNotifications } from '../../domain/notifications.ts';
 import { employerCounts } from '../../domain/agreements/queries.ts';
 import { clientIp } from '../client-ip.ts';
+import { MAX_UPLOAD_BYTES } from '../../domain/uploads/accept-upload.ts';
+import { uploadLimit } from '../body.ts';
 import type { AppEnv } from '../context.ts';
 import { serveUpload, storageOf } from '../files.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
@@ -85,7 +87,7 @@ async function verificationPage(c: Context<AppEnv>, form?: { values: Record<stri
 
 employerRoutes.get('/verification', async (c) => (c.get('actor')!.employerVerified ? c.redirect('/employer', 303) : verificationPage(c)));
 
-employerRoutes.post('/verification', async (c) => {
+employerRoutes.post('/verification', uploadLimit(2 * MAX_UPLOAD_BYTES + 256 * 1024, '认证材料（授权书和营业执照）每个文件不能超过 10MB。请压缩后重新提交。'), async (c) => {
   const body = await c.req.parseBody();
   const values = formValues(body);
   const file = (name: string) => {

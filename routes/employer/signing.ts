@@ -9,11 +9,12 @@ import { invitationDefaults, sendInvitations } from '../../domain/agreements/onl
 import { EMPLOYER_TABS } from '../../domain/agreements/employer-tabs.ts';
 import { agreementTimeline, employerAgreements, getAgreement, type EmployerTab } from '../../domain/agreements/queries.ts';
 import { ARCHIVE_MODE_LABELS, ARCHIVE_MODES } from '../../domain/agreements/states.ts';
-import { importFavourites, favouritesTemplate } from '../../domain/favourites/favourites-import.ts';
+import { FAVOURITES_IMPORT_MAX_BYTES, importFavourites, favouritesTemplate, MAX_IMPORT_ROWS } from '../../domain/favourites/favourites-import.ts';
 import { addFavourite, chosenFavourites, favouriteOfGraduate, findStudent, getFavourite, listFavourites, removeFavourite } from '../../domain/favourites/favourites.ts';
 import { letterView } from '../agreement-view.ts';
 import { terminationView } from '../terminations.ts';
 import { clientIp } from '../client-ip.ts';
+import { uploadLimit } from '../body.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues, refusalOf, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
@@ -58,7 +59,7 @@ signingRoutes.get('/favourites/template.xlsx', async (c) =>
 );
 
 // 导入学生名单: each row answered on its own (added, already there, not found, invalid).
-signingRoutes.post('/favourites/import', async (c) => {
+signingRoutes.post('/favourites/import', uploadLimit(FAVOURITES_IMPORT_MAX_BYTES + 64 * 1024, `导入文件不能超过 ${FAVOURITES_IMPORT_MAX_BYTES / 1024 / 1024}MB（每次最多导入 ${MAX_IMPORT_ROWS} 名学生）。`), async (c) => {
   const body = await c.req.parseBody();
   const cohort = listQuery.parse({ cohort: body.cohort }).cohort;
   const file = body.file;

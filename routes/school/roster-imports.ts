@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { DomainError, forbidden } from '../../domain/errors.ts';
 import { ROSTER_IMPORT_STATUS_LABELS } from '../../domain/graduates/import-statuses.ts';
 import {
@@ -13,6 +12,7 @@ import {
 } from '../../domain/graduates/roster-import.ts';
 import { buildRosterTemplate } from '../../domain/graduates/roster-template.ts';
 import { rosterCohorts } from '../../domain/graduates/roster.ts';
+import { uploadLimit } from '../body.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
@@ -57,7 +57,7 @@ rosterImportRoutes.get('/template', async (c) => {
 
 rosterImportRoutes.post(
   '/',
-  bodyLimit({ maxSize: MAX_UPLOAD_BYTES + 64 * 1024, onError: (c) => indexPage(c as Context<AppEnv>, { error: '文件不能超过20MB', fields: { file: '文件不能超过20MB' } }, undefined, 413) }),
+  uploadLimit(MAX_UPLOAD_BYTES + 64 * 1024, '导入文件不能超过 20MB。请拆分成几个文件分批导入。'),
   async (c) => {
     const { db, config, log } = c.get('app');
     const body = await c.req.parseBody();

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { graduates } from '../../db/schema/index.ts';
@@ -12,6 +11,7 @@ import { TERMINATION_INITIATOR_LABELS, TERMINATION_PATH_LABELS, TERMINATION_STAT
 import { termination } from '../../domain/terminations/workflow.ts';
 import { offers } from '../../domain/workflow/kernel.ts';
 import { clientIp } from '../client-ip.ts';
+import { uploadLimit } from '../body.ts';
 import type { AppEnv } from '../context.ts';
 import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from '../files.ts';
 import { formProblems, formValues, refusalOf, type PageStatus } from '../forms.ts';
@@ -98,7 +98,7 @@ terminationRoutes.post('/:id{[0-9]+}/review', async (c) => {
   }
 });
 
-terminationRoutes.post('/:id{[0-9]+}/force', bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '证明材料合计不能超过 30MB。' }, 413) }), async (c) => {
+terminationRoutes.post('/:id{[0-9]+}/force', uploadLimit(BATCH_BODY_LIMIT, '证明材料合计不能超过 30MB。请压缩后重新提交。'), async (c) => {
   const body = await c.req.parseBody({ all: true });
   try {
     await forceTermination(c.get('app').db, storageOf(c), { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), formValues(body), await incomingFiles(body, 'files'));

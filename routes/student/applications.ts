@@ -1,6 +1,5 @@
 import { supersedeWarning } from '../../domain/destinations/register.ts';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import {
   abandonApplication,
   addDraftPages,
@@ -28,6 +27,7 @@ import { getGraduate } from '../../domain/graduates/roster.ts';
 import { availableActions } from '../../domain/workflow/kernel.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
+import { uploadLimit } from '../body.ts';
 import type { AppEnv } from '../context.ts';
 import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from '../files.ts';
 import { formValues, refusalOf, type PageStatus } from '../forms.ts';
@@ -69,7 +69,7 @@ const KINDS: Record<ApplicationKind, { path: string; title: string; notice: stri
 };
 
 // Pages of a stamped agreement: MAX_PAGES files, MAX_BATCH_BYTES in all.
-const pagesLimit = bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => render(c, 'errors/error', { title: '文件过大', heading: '文件过大', message: '一次上传的文件合计不能超过 30MB，请分次上传或压缩后再传。' }, 413) });
+const pagesLimit = uploadLimit(BATCH_BODY_LIMIT, '一次上传的文件合计不能超过 30MB，请分次上传或压缩后再传。');
 
 async function formPage(c: Context<AppEnv>, kind: ApplicationKind, extra: { values?: Record<string, string>; error?: string; fields?: Record<string, string>; results?: Array<{ id: number; name: string; uscc: string }>; notice?: string } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');

@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { CITY_GROUPS } from '../../domain/codes/regions.ts';
 import {
   addDraftProofs,
@@ -20,6 +19,7 @@ import { destinationRegistration } from '../../domain/destinations/workflow.ts';
 import { getGraduate } from '../../domain/graduates/roster.ts';
 import { availableActions, inGroup } from '../../domain/workflow/kernel.ts';
 import { clientIp } from '../client-ip.ts';
+import { uploadLimit } from '../body.ts';
 import type { AppEnv } from '../context.ts';
 import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from '../files.ts';
 import { formValues, refusalOf, type PageStatus } from '../forms.ts';
@@ -35,7 +35,7 @@ export const destinationRoutes = new Hono<AppEnv>();
 const wf = destinationRegistration;
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
 // Too much at once: back to the form (as last kept) with the reason, not to a bare error page.
-const proofsLimit = bodyLimit({ maxSize: BATCH_BODY_LIMIT, onError: (c) => formPage(c, { error: '一次上传的文件合计不能超过 30MB，本次填写的内容未能保存。请分次上传或压缩后再传。' }, 413) });
+const proofsLimit = uploadLimit(BATCH_BODY_LIMIT, '一次上传的文件合计不能超过 30MB，本次填写的内容未能保存。请分次上传或压缩后再传。');
 
 async function formPage(c: Context<AppEnv>, extra: { values?: Record<string, string>; type?: string; error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {
   const { db } = c.get('app');
