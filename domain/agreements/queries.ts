@@ -47,7 +47,7 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
     at: r.at,
     // A termination's events join its agreement's trail (one timeline), in the termination's words.
     what: r.action.startsWith(`${termination.action ?? termination.subject}.`) ? withVerb(eventLabel(termination, r.action, r.fromState, r.toState), a.verb) : agreementEventLabel(a.kind, r.action, r.fromState, r.toState, a.verb),
-    who: r.role === 'link' ? '用人单位（协助回传）' : r.role && r.role in ROLE_LABELS ? ROLE_LABELS[r.role as Role] : '系统',
+    who: r.role === 'link' ? '用人单位（协助回传）' : r.role && Object.hasOwn(ROLE_LABELS, r.role) ? ROLE_LABELS[r.role as Role] : '系统',
     reason: r.reason,
   }));
 }

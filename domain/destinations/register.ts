@@ -318,7 +318,7 @@ export async function registrationTimeline(db: DbOrTx, id: number) {
   return rows.map((r) => ({
     at: r.at,
     what: eventLabel(wf, r.action, r.fromState, r.toState),
-    who: r.role && r.role in ROLE_LABELS ? ROLE_LABELS[r.role as Role] : '系统',
+    who: r.role && Object.hasOwn(ROLE_LABELS, r.role) ? ROLE_LABELS[r.role as Role] : '系统',
     reason: r.reason,
     changes: ((r.data as { changes?: Amendment[] } | null)?.changes ?? []) as Amendment[],
   }));

@@ -75,7 +75,8 @@ const TEXT_LIMITS = { name: 50, departmentName: 50, majorName: 100, studentNo: 3
 function resolveCode(table: Readonly<Record<string, string>>, value: string, aliases: Record<string, string> = {}): string | undefined {
   if (isCode(table, value)) return value;
   if (/^\d$/.test(value) && isCode(table, `0${value}`)) return `0${value}`;
-  return Object.keys(table).find((code) => table[code] === value) ?? aliases[value];
+  // Own properties only: a cell saying constructor or __proto__ is no code.
+  return Object.keys(table).find((code) => table[code] === value) ?? (Object.hasOwn(aliases, value) ? aliases[value] : undefined);
 }
 
 function isRealDate(y: number, m: number, d: number): boolean {

@@ -2,7 +2,7 @@ import { paperRegistration } from '../agreements/registered/workflow.ts';
 import { offlineSigning } from '../agreements/offline/workflow.ts';
 import { onlineSigning } from '../agreements/online/workflow.ts';
 import { AGREEMENT_KIND_LABELS, AGREEMENT_STATES, type AgreementKind, type AgreementState } from '../agreements/states.ts';
-import { DESTINATIONS, DESTINATION_OPTIONS, type Destination } from '../codes/tables.ts';
+import { DESTINATIONS, DESTINATION_OPTIONS, isCode, type Destination } from '../codes/tables.ts';
 
 // What 数据统计 counts, in one place: the groups of the 毕业去向 codes the 落实率 is made of, and
 // the stages of the signing pipeline each agreement state falls in.
@@ -33,7 +33,7 @@ export const DESTINATION_COLUMNS: ReadonlyArray<{ code: string; label: string }>
   { code: '', label: '未登记' },
 ];
 
-export const destinationColumnLabel = (code: string): string => (code === '' ? '未登记' : (DESTINATIONS as Record<string, string>)[code] ?? code);
+export const destinationColumnLabel = (code: string): string => (code === '' ? '未登记' : isCode(DESTINATIONS, code) ? DESTINATIONS[code] : code);
 
 /** The signing pipeline: where each agreement stands, whatever its path. */
 export const PIPELINE_STAGES = [

@@ -155,7 +155,7 @@ signingRoutes.post('/invitations', async (c) => {
 // 签约中 / 已签约 / 签约失败 / 失效 (E6)
 signingRoutes.get('/agreements', async (c) => {
   const tab = (c.req.query('tab') ?? 'signing') as EmployerTab;
-  const safeTab: EmployerTab = tab in EMPLOYER_TABS ? tab : 'signing';
+  const safeTab: EmployerTab = Object.hasOwn(EMPLOYER_TABS, tab) ? tab : 'signing';
   const query = listQuery.parse({ cohort: thisYear(), ...c.req.query() });
   const result = await employerAgreements(c.get('app').db, c.get('actor')!, { tab: safeTab, cohort: query.cohort, q: query.q, page: query.page });
   return render(c, 'employer/agreements/index', {

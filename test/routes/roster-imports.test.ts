@@ -92,6 +92,24 @@ test('S5 导入学生名单 through the pages: progress, counts, the rejected ro
   assert.is(textOf(list.doc, '#total'), '共 2 人');
 });
 
+test('S5 a code cell saying constructor, __proto__ or toString refuses its own row only; the valid rows of the file are imported', async () => {
+  const c = await t.signInAs('school');
+  const res = await upload(c, await workbook([row(11), row(12, { 民族: 'constructor' }), row(13, { 政治面貌: '__proto__' }), row(14, { 学历层次: 'toString' }), row(15)]), '名单.xlsx', '2028');
+  assert.is(res.status, 303);
+  const id = Number(res.location!.split('/').pop());
+  const done = await untilFinished(id);
+  assert.is(done.status, 'done');
+  const page = await c.get(res.location!);
+  assert.is(textOf(page.doc, '#count-inserted'), '2');
+  assert.is(textOf(page.doc, '#count-rejected'), '3');
+  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!).join('\n');
+  assert.match(reasons, '民族');
+  assert.match(reasons, '政治面貌');
+  assert.match(reasons, '学历层次');
+  const stored = await t.db.$client`select count(*)::int as n from graduates where ethnicity like '%function%' or political_status like '%function%' or education_level like '%function%'`;
+  assert.is(stored[0]!.n, 0);
+});
+
 test('S5 while an import runs the page polls with htmx, and reloads itself without JavaScript', async () => {
   const c = await t.signInAs('school');
   const [u] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));

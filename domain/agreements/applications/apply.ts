@@ -195,7 +195,7 @@ export async function submitApplication(db: Db, source: Source, kind: Applicatio
 async function lockOwnApplication(tx: Tx, actor: Actor, id: number) {
   const graduateId = graduateOf(actor);
   const [row] = await tx.select().from(agreements).where(eq(agreements.id, id)).for('update');
-  if (!row || row.graduateId !== graduateId || !(row.kind in APPLICATION_KINDS)) throw notFound('申请');
+  if (!row || row.graduateId !== graduateId || !Object.hasOwn(APPLICATION_KINDS, row.kind)) throw notFound('申请');
   return { row, workflow: APPLICATION_KINDS[row.kind as ApplicationKind].workflow };
 }
 
