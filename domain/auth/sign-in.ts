@@ -29,7 +29,6 @@ export type SignInInput = {
 /** Signs in and returns a new session token; throws DomainError (invalid / rate_limited). */
 export async function signIn(db: Db, input: SignInInput): Promise<{ token: string; expiresAt: Date; userId: number }> {
   const login = normaliseLogin(input.portal, input.login);
-  const accountKey = createHash('sha256').update(`${input.portal}:${login}`).digest('hex');
 
   if (input.captchaRequired && CAPTCHA_PORTALS.includes(input.portal)) {
     const ok = input.captcha && (await consumeCaptcha(db, input.captcha.id, input.captcha.answer));
@@ -37,8 +36,6 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
   }
 
   return db.transaction(async (tx) => {
-    const attempt = await guardAttempts(tx, { purpose: 'sign_in', portal: input.portal, accountKey, ip: input.ip }, TOO_MANY_ATTEMPTS);
-
     const [user] = await tx
       .select()
       .from(users)
@@ -49,6 +46,11 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
         ),
       )
       .limit(1);
+    // Failures count per account, whichever login names it (a graduate's ID number or phone): each
+    // account gets its five guesses per window, not five per way of typing it. A login that names
+    // no account is counted by what was typed.
+    const accountKey = createHash('sha256').update(user ? `user:${user.id}` : `${input.portal}:${login}`).digest('hex');
+    const attempt = await guardAttempts(tx, { purpose: 'sign_in', portal: input.portal, accountKey, ip: input.ip }, TOO_MANY_ATTEMPTS);
     const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstNothing(input.password);
     await attempt.record(ok);
     if (!ok || !user) {

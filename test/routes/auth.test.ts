@@ -91,6 +91,20 @@ test('rate limit: after 5 failures the account is locked even for the right pass
   assert.is((await c.post('/employer/login', { login: '13800000002', password: DEMO_ACCOUNTS.employer2.password })).status, 303);
 });
 
+test('rate limit: failures count per account, not per typed login: a graduate locked by phone is locked by ID number too, from another address', async () => {
+  const [graduate] = await t.db.select().from(users).where(sql`${users.role} = 'student' and ${users.phone} is not null and ${users.login} <> ${await firstStudentLogin(t.db)}`).limit(1);
+  assert.ok(graduate?.phone, 'a graduate with a phone');
+  const byPhone = t.client('10.4.0.1');
+  for (let i = 0; i < LOGIN_LIMITS.perAccount; i++) assert.is((await byPhone.post('/student/login', { login: graduate!.phone!, password: `bad-${i}` })).status, 422);
+  const byId = await t.client('10.4.0.2').post('/student/login', { login: graduate!.login, password: DEMO_ACCOUNTS.student.password });
+  assert.is(byId.status, 429, 'the ID-number login of the same account is locked');
+  assert.is(textOf(byId.doc, '#form-error'), TOO_MANY_ATTEMPTS);
+  // A login that names no account is still counted by what was typed.
+  const nobody = t.client('10.4.0.3');
+  for (let i = 0; i < LOGIN_LIMITS.perAccount; i++) assert.is((await nobody.post('/student/login', { login: '13700009999', password: 'x' })).status, 422);
+  assert.is((await t.client('10.4.0.4').post('/student/login', { login: '13700009999', password: 'x' })).status, 429);
+});
+
 test('rate limit: one IP guessing many accounts is stopped after 20 failures', async () => {
   const c = t.client('10.3.0.1');
   for (let i = 0; i < LOGIN_LIMITS.perIp; i++) {
