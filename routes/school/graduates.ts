@@ -131,19 +131,22 @@ graduateRoutes.post('/:id{[0-9]+}/id-number', async (c) => {
 graduateRoutes.get('/:id{[0-9]+}/edit', async (c) => {
   requireSchoolUser(c);
   const g = await getGraduate(c.get('app').db, c.get('actor')!, idParam(c));
-  return graduateForm(c, { id: g.id, cohort: g.cohort, values: { ...g, departmentName: g.department } });
+  // The ID number shows masked, as everywhere: the full number only through the logged reveal.
+  // Sent back unchanged, the mask keeps the stored number; a full number typed over it replaces it.
+  return graduateForm(c, { id: g.id, cohort: g.cohort, values: { ...g, idNumber: maskIdNumber(g.idNumber), departmentName: g.department } });
 });
 
 graduateRoutes.post('/:id{[0-9]+}', async (c) => {
   requireSchoolUser(c);
   const id = idParam(c);
   const body = formValues(await c.req.parseBody());
+  const g = await getGraduate(c.get('app').db, c.get('actor')!, id);
+  const keepsIdNumber = body.idNumber === maskIdNumber(g.idNumber);
   try {
-    await updateGraduate(c.get('app').db, source(c), id, body);
+    await updateGraduate(c.get('app').db, source(c), id, keepsIdNumber ? { ...body, idNumber: g.idNumber } : body);
     return c.redirect(`/school/graduates/${id}?saved=1`, 303);
   } catch (e) {
     const problems = formProblems(e);
-    const g = await getGraduate(c.get('app').db, c.get('actor')!, id);
     return graduateForm(c, { id, cohort: g.cohort, values: { ...body, phone: g.phone, email: g.email }, ...problems }, problems.status);
   }
 });

@@ -2,7 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { events, graduates, schools } from '../../db/schema/index.ts';
-import { makeIdNumber } from '../../domain/codes/id-number.ts';
+import { makeIdNumber, maskIdNumber } from '../../domain/codes/id-number.ts';
 import { setupApp, type TestApp } from '../helpers/app.ts';
 import { textOf } from '../helpers/html.ts';
 
@@ -132,6 +132,33 @@ test('the full ID number shows only after a POST, and each reveal is logged', as
   const log = await t.db.select().from(events).where(and(eq(events.action, 'graduate.id_number_revealed'), eq(events.subjectId, String(id))));
   assert.is(log.length, 1);
   assert.is(log[0]!.actorRole, 'department');
+});
+
+test('the edit form shows the ID number masked; sent back unchanged it keeps the stored number, a full one typed over it replaces it, and a failed save does not reveal it', async () => {
+  const c = await t.signInAs('school');
+  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumber, NEW_GRADUATE.idNumber));
+  const edit = await c.get(`/school/graduates/${g!.id}/edit`);
+  const shown = edit.doc.querySelector('#idNumber')!.getAttribute('value')!;
+  assert.is(shown, maskIdNumber(g!.idNumber));
+  assert.not.match(edit.text, g!.idNumber, 'the full number is nowhere on the page');
+  const revealsBefore = (await t.db.select().from(events).where(eq(events.action, 'graduate.id_number_revealed'))).length;
+  // Unchanged: the stored number stays.
+  assert.is((await c.post(`/school/graduates/${g!.id}`, { ...NEW_GRADUATE, idNumber: shown, majorName: '数据科学' })).status, 303);
+  let [after] = await t.db.select().from(graduates).where(eq(graduates.id, g!.id));
+  assert.is(after!.idNumber, g!.idNumber);
+  assert.is(after!.majorName, '数据科学');
+  // A failed save shows the mask again, not the number.
+  const failed = await c.post(`/school/graduates/${g!.id}`, { ...NEW_GRADUATE, idNumber: shown, birthDate: '2003-02-30' });
+  assert.is(failed.status, 422);
+  assert.not.match(failed.text, g!.idNumber);
+  assert.is(failed.doc.querySelector('#idNumber')!.getAttribute('value'), shown);
+  // A full number typed over the mask replaces it.
+  const corrected = makeIdNumber('110108', '2003-05-06', 323, '1');
+  assert.is((await c.post(`/school/graduates/${g!.id}`, { ...NEW_GRADUATE, idNumber: corrected })).status, 303);
+  [after] = await t.db.select().from(graduates).where(eq(graduates.id, g!.id));
+  assert.is(after!.idNumber, corrected);
+  assert.is((await t.db.select().from(events).where(eq(events.action, 'graduate.id_number_revealed'))).length, revealsBefore, 'editing reveals nothing');
+  await t.db.update(graduates).set({ idNumber: g!.idNumber }).where(eq(graduates.id, g!.id));
 });
 
 test('roster boundaries: department users read but do not edit; another school gets 404 on every action', async () => {
