@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 
 // Where uploaded files live: behind this interface, local disk under DATA_DIR now, object storage
@@ -22,12 +22,25 @@ export function localStorage(root: string): Storage {
       const name = randomBytes(16).toString('hex');
       const key = `${name.slice(0, 2)}/${name}.${extension}`;
       const path = pathOf(key);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, bytes, { flag: 'wx', mode: 0o600 });
-      return key;
+      // A delete may remove the folder between our mkdir and the write (it removes folders it
+      // empties): then make it again.
+      for (let attempt = 0; ; attempt++) {
+        await mkdir(dirname(path), { recursive: true });
+        try {
+          await writeFile(path, bytes, { flag: 'wx', mode: 0o600 });
+          return key;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 2) throw e;
+        }
+      }
     },
     get: async (key) => readFile(pathOf(key)),
-    delete: async (key) => rm(pathOf(key), { force: true }),
+    async delete(key) {
+      const path = pathOf(key);
+      await rm(path, { force: true });
+      // A refused or removed upload leaves no empty folder behind (rmdir only removes an empty one).
+      await rmdir(dirname(path)).catch(() => {});
+    },
   };
 }
 

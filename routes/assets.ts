@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import { favicon } from './favicon.ts';
 
 // Static files under content-hashed names, cached for a year: a changed file gets a new URL.
 export type Assets = { css: string; htmx: string; htmxConfig: string };
@@ -28,11 +29,11 @@ const HTMX_CONFIG = JSON.stringify({
 
 export function loadAssets(): { assets: Assets; routes: Hono } {
   const require = createRequire(import.meta.url);
-  const files: Record<string, Asset> = {};
+  const files = new Map<string, Asset>();
   const add = (stem: string, ext: string, path: string, type: string) => {
     const body = readFileSync(path);
     const name = `${stem}.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.${ext}`;
-    files[name] = { body, type };
+    files.set(name, { body, type });
     return `/assets/${name}`;
   };
   const htmxVersion = (require('htmx.org/package.json') as { version: string }).version;
@@ -43,12 +44,15 @@ export function loadAssets(): { assets: Assets; routes: Hono } {
   };
   const routes = new Hono();
   routes.get('/assets/:name', (c) => {
-    const file = files[c.req.param('name')];
+    const file = files.get(c.req.param('name'));
     if (!file) return c.notFound();
     return c.body(new Uint8Array(file.body), 200, {
       'Content-Type': file.type,
       'Cache-Control': 'public, max-age=31536000, immutable',
+      'X-Content-Type-Options': 'nosniff',
     });
   });
+  const icon = new Uint8Array(favicon());
+  routes.get('/favicon.ico', (c) => c.body(icon, 200, { 'Content-Type': 'image/x-icon', 'Cache-Control': 'public, max-age=86400', 'X-Content-Type-Options': 'nosniff' }));
   return { assets, routes };
 }

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { localStorage } from '../../db/storage.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { acceptUpload, MAX_SIDE, MAX_UPLOAD_BYTES } from '../../domain/uploads/accept-upload.ts';
+import { stageFiles } from '../../domain/uploads/store-upload.ts';
 
 async function rejection(bytes: Uint8Array): Promise<string> {
   try {
@@ -95,8 +96,25 @@ test('storage: generated keys only, files outside any public folder, no path tri
     let refused = false;
     await storage.get('../x').catch(() => (refused = true));
     assert.ok(refused);
+    // Deleting the last file of a folder removes the folder: refused uploads leave nothing behind.
+    const other = await storage.put(new Uint8Array([4]), 'png');
     await storage.delete(key);
-    assert.equal(await readdir(join(dir, key.slice(0, 2))), []);
+    if (other.slice(0, 2) !== key.slice(0, 2)) assert.equal(await readdir(dir), [other.slice(0, 2)]);
+    await storage.delete(other);
+    assert.equal(await readdir(dir), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a refused batch of files leaves no file and no empty folder behind', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'wq-storage-'));
+  try {
+    const bytes = new TextEncoder().encode('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    let refused = false;
+    await stageFiles(localStorage(dir), { first: { name: 'a.pdf', bytes }, second: { name: 'b.exe', bytes: new Uint8Array([0x4d, 0x5a, 0, 0]) } }).catch((e) => (refused = e instanceof DomainError));
+    assert.ok(refused);
+    assert.equal(await readdir(dir), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gzipSync } from 'node:zlib';
 import { devMessages } from '../../db/schema/index.ts';
-import { appOnDb, setupApp, type TestApp } from '../helpers/app.ts';
+import { appOnDb, DEMO_ACCOUNTS, setupApp, type TestApp } from '../helpers/app.ts';
 import { textOf } from '../helpers/html.ts';
 
 let t: TestApp;
@@ -62,6 +62,19 @@ test('htmx: pinned 2.0.x served from our origin under a hashed URL with immutabl
   assert.is((await t.client().get('/assets/app.000000000000.css')).status, 404);
 });
 
+test('a browser\'s first request for /favicon.ico gets an icon; assets carry nosniff, and a JavaScript property name is no asset', async () => {
+  const icon = await t.client().get('/favicon.ico');
+  assert.is(icon.status, 200);
+  assert.is(icon.headers.get('content-type'), 'image/x-icon');
+  assert.is(icon.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal([...icon.bytes.subarray(0, 4)], [0, 0, 1, 0], 'an ICO header');
+  assert.equal([...icon.bytes.subarray(22, 26)], [0x89, 0x50, 0x4e, 0x47], 'holding a PNG');
+  const page = await t.client().get('/');
+  const css = await t.client().get(page.doc.querySelector('link[rel=stylesheet]')!.getAttribute('href')!);
+  assert.is(css.headers.get('x-content-type-options'), 'nosniff');
+  for (const name of ['constructor', '__proto__', 'toString']) assert.is((await t.client().get(`/assets/${name}`)).status, 404, name);
+});
+
 test('/healthz answers while the database is reachable', async () => {
   const res = await t.client().get('/healthz');
   assert.is(res.status, 200);
@@ -96,13 +109,16 @@ test('error pages: 500 in Chinese without the stack', async () => {
   assert.not.match(res.text, 'secret detail');
 });
 
-test('开发邮箱: lists what the dev transport sent on a demo deployment; elsewhere only for the platform admin', async () => {
+test('开发邮箱: lists what the dev transport sent on a demo deployment; a non-demo start never shows it, not even to the platform admin', async () => {
   await t.db.insert(devMessages).values({ channel: 'sms', recipient: '13900000000', body: '验证码 123456' });
   const res = await t.client().get('/dev/mailbox');
   assert.is(res.status, 200);
   assert.match(textOf(res.doc, '#mailbox')!, '验证码 123456');
   const production = appOnDb(t.db, { DEMO: 'off' });
-  assert.is((await production.client().get('/dev/mailbox')).status, 403);
+  assert.is((await production.client().get('/dev/mailbox')).status, 404);
+  const admin = production.client();
+  assert.is((await admin.post('/admin/login', { login: DEMO_ACCOUNTS.admin.login, password: DEMO_ACCOUNTS.admin.password })).status, 303);
+  assert.is((await admin.get('/dev/mailbox')).status, 404);
   const webhook = appOnDb(t.db, { SMS_TRANSPORT: 'webhook', SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms', MAIL_TRANSPORT: 'webhook', MAIL_WEBHOOK_URL: 'http://127.0.0.1:9/mail' });
   assert.is((await webhook.client().get('/dev/mailbox')).status, 404);
 });
