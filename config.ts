@@ -47,6 +47,11 @@ export type Config = {
   databaseUrl: string | undefined;
   dataDir: string;
   origin: string | undefined;
+  /**
+   * The address links and QR codes are built from: ORIGIN, or without it the address the server was
+   * started for (http://localhost:PORT, or the HOST it binds to); never a request's Host header.
+   */
+  linkOrigin: string;
   /** Seed demo data into an empty database. Default: on for the embedded database, off for DATABASE_URL. */
   demo: boolean;
   captcha: boolean;
@@ -87,6 +92,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: c.DATABASE_URL,
     dataDir: resolve(c.DATA_DIR),
     origin: c.ORIGIN,
+    linkOrigin: c.ORIGIN ?? `http://${['0.0.0.0', '::', '127.0.0.1', '::1'].includes(c.HOST) ? 'localhost' : c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`,
     demo: c.DEMO ?? c.DATABASE_URL === undefined,
     captcha: c.CAPTCHA === 'on',
     chromiumPath: c.CHROMIUM_PATH,

@@ -48,6 +48,7 @@ const app = createApp({ config, db, log, pdf });
 const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
   log.info('listening', { url: `http://localhost:${info.port}` });
   if (config.demo) printDemoAccounts(info.port);
+  if (!config.origin) log.warn(`ORIGIN 未设置：协议书二维码、核验链接和短信链接使用 ${config.linkOrigin}。正式部署请把 ORIGIN 设为对外访问地址，例如 https://wq.example.edu.cn。`);
   if (config.devMailbox && config.demo) log.warn(`!!! 开发邮箱公开: http://localhost:${info.port}/dev/mailbox 向任何访问者显示所有激活码和重置码（DEMO 模式，短信/邮件未接网关）。正式部署请设置 DEMO=off 并配置 SMS_TRANSPORT/MAIL_TRANSPORT=webhook。 !!!`);
   else if (config.devMailbox) log.warn('短信/邮件使用开发传输：消息不会发出，也不在任何页面显示（/dev/mailbox 仅在 DEMO 模式开放）。请配置 SMS_TRANSPORT/MAIL_TRANSPORT=webhook。');
 });

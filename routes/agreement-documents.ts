@@ -14,7 +14,7 @@ import { render } from './render.ts';
 export const agreementDocumentRoutes = new Hono<AppEnv>();
 
 /** Where /verify is reached from outside: the configured ORIGIN, else the address this request came to. */
-const publicOrigin = (c: Context<AppEnv>) => c.get('app').config.origin ?? new URL(c.req.url).origin;
+const publicOrigin = (c: Context<AppEnv>) => c.get('app').config.linkOrigin;
 
 const documentOf = (c: Context<AppEnv>) =>
   loadAgreementDocument(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, idParam(c), publicOrigin(c));

@@ -13,7 +13,7 @@ import { render } from './render.ts';
 // agreement, and uploads the copy it stamped. What it sees is the agreement itself and nothing else.
 export const assistRoutes = new Hono<AppEnv>();
 
-const publicOrigin = (c: Context<AppEnv>) => c.get('app').config.origin ?? new URL(c.req.url).origin;
+const publicOrigin = (c: Context<AppEnv>) => c.get('app').config.linkOrigin;
 const tokenOf = (c: Context<AppEnv>) => c.req.param('token') ?? '';
 
 async function assistPage(c: Context<AppEnv>, extra: { error?: string; fields?: Record<string, string> } = {}, status: PageStatus = 200) {

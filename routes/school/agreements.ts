@@ -50,7 +50,7 @@ async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: strin
   const unit = a.unitSnapshot;
   const reviewTitle = review ? withVerb(review.chain.title, review.chain.fixedVerb ?? verb) : `签约${verb}`;
   // Uploaded pages are checked against the generated agreement, side by side (school guide 5.2 ②).
-  const generated = pages.length && inAgreementGroup(a.kind, 'documented', a.state) ? await loadAgreementDocument(db, { actor, ip: clientIp(c) }, a.id, c.get('app').config.origin ?? new URL(c.req.url).origin) : null;
+  const generated = pages.length && inAgreementGroup(a.kind, 'documented', a.state) ? await loadAgreementDocument(db, { actor, ip: clientIp(c) }, a.id, c.get('app').config.linkOrigin) : null;
   return render(c, 'school/agreements/show', {
     title: reviewTitle,
     room,

@@ -244,8 +244,8 @@ applicationRoutes.post('/applications/:id{[0-9]+}/assist', async (c) => {
   const { config } = c.get('app');
   try {
     // The link goes out in the platform's name: its address must be the configured public one, not
-    // whatever Host the request named (a demo without ORIGIN uses the address it was reached at).
-    const origin = config.origin ?? (config.demo ? new URL(c.req.url).origin : null);
+    // whatever Host the request named (a demo without ORIGIN uses the address it was started for).
+    const origin = config.origin ?? (config.demo ? config.linkOrigin : null);
     if (!origin) throw new DomainError('conflict', '平台尚未配置对外访问地址（ORIGIN），暂不能发送短信链接，请联系学校就业部门');
     await sendAssistLink(c.get('app').db, source(c), idParam(c), origin);
     return c.redirect(`/student/applications/${idParam(c)}?done=assist`, 303);

@@ -136,10 +136,18 @@ test('G8: the employer sees the signed agreement with every field of section 7, 
   assert.is(res.doc.querySelector('#download-pdf')?.getAttribute('href'), 'document.pdf');
 });
 
-test('section 7: the QR code opens /verify with this number and code, on the request\'s origin or the configured ORIGIN', async () => {
+test('section 7: the QR code opens /verify with this number and code, on the configured ORIGIN, or without it the address the server was started for, never the request\'s Host', async () => {
   const qrOf = (origin: string) => QRCode.toString(`${origin}/verify?no=${signed.number}&code=${signed.code}`, { type: 'svg', errorCorrectionLevel: 'M', margin: 0, width: 160 });
   const employer = await t.signInAs('employer');
-  assert.ok((await employer.get(`/employer/agreements/${signed.id}/document`)).text.includes(await qrOf(ORIGIN)));
+  const started = t.config.linkOrigin;
+  assert.is(started, `http://localhost:${t.config.port}`);
+  assert.ok((await employer.get(`/employer/agreements/${signed.id}/document`)).text.includes(await qrOf(started)));
+  // A forged Host header changes nothing.
+  const forged = await t.app.request(`http://evil.example/employer/agreements/${signed.id}/document`, { headers: { host: 'evil.example', cookie: [...employer.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+  const forgedText = await forged.text();
+  assert.is(forged.status, 200);
+  assert.ok(forgedText.includes(await qrOf(started)));
+  assert.not.match(forgedText, 'evil.example');
 
   const configured = appOnDb(t.db, { ORIGIN: 'https://wq.example.edu.cn' });
   const c = configured.client();
