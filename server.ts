@@ -5,6 +5,7 @@ import { connect, migrateDatabase, serverMajorVersion } from './db/client.ts';
 import { DEMO_PASSWORDS, seedDemoData } from './db/demo.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { createLogger } from './db/log.ts';
+import { REQUEST_TIMEOUT_MS } from './domain/idempotency.ts';
 import { allJobs } from './jobs/index.ts';
 import { startJobs } from './jobs/scheduler.ts';
 import { createApp } from './routes/index.ts';
@@ -45,7 +46,9 @@ if (config.demo && (await seedDemoData(db))) log.info('demo data seeded');
 
 const pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log });
 const app = createApp({ config, db, log, pdf });
-const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+// A request gets REQUEST_TIMEOUT_MS to arrive (a 30 MB upload on a weak network); a form key still
+// in progress after that belongs to a request that is gone (domain/idempotency.ts).
+const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: { requestTimeout: REQUEST_TIMEOUT_MS } }, (info) => {
   log.info('listening', { url: `http://localhost:${info.port}` });
   if (config.demo) printDemoAccounts(info.port);
   if (!config.origin) log.warn(`ORIGIN 未设置：协议书二维码、核验链接和短信链接使用 ${config.linkOrigin}。正式部署请把 ORIGIN 设为对外访问地址，例如 https://wq.example.edu.cn。`);

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../db/client.ts';
 import { idempotencyKeys } from '../db/schema/index.ts';
 
@@ -6,10 +6,23 @@ import { idempotencyKeys } from '../db/schema/index.ts';
 // flaky network, a double click) gets the first answer instead of a second effect.
 export type PriorAnswer = { status: number | null; location: string | null };
 
+/** The server gives a request this long to arrive and be answered (server.ts sets it on the HTTP server). */
+export const REQUEST_TIMEOUT_MS = 300_000;
+/** An in-progress key this old belongs to a request that is gone. */
+export const ABANDONED_AFTER_MS = REQUEST_TIMEOUT_MS + 60_000;
+
 /** Claims the key; returns null when this is the first submission, else what the first one answered. */
 export async function claimIdempotencyKey(db: DbOrTx, userId: number, key: string): Promise<PriorAnswer | null> {
   const [claimed] = await db.insert(idempotencyKeys).values({ userId, key }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
   if (claimed) return null;
+  // A key still "in progress" long after any request could still be running (the server was killed
+  // or restarted mid-request) is taken over: the resubmission runs instead of waiting for cleanup.
+  const [takenOver] = await db
+    .update(idempotencyKeys)
+    .set({ createdAt: sql`now()` })
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key), isNull(idempotencyKeys.status), lt(idempotencyKeys.createdAt, sql`now() - make_interval(secs => ${ABANDONED_AFTER_MS / 1000})`)))
+    .returning({ key: idempotencyKeys.key });
+  if (takenOver) return null;
   const [prior] = await db.select({ status: idempotencyKeys.status, location: idempotencyKeys.location }).from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)));
   return prior ?? { status: null, location: null };
 }

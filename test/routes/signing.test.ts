@@ -2,7 +2,8 @@ import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { agreements, favourites, graduates, schools, users } from '../../db/schema/index.ts';
+import { agreements, favourites, graduates, idempotencyKeys, schools, users } from '../../db/schema/index.ts';
+import { ABANDONED_AFTER_MS } from '../../domain/idempotency.ts';
 import { setupApp, type TestApp } from '../helpers/app.ts';
 import { parseHtml, textOf } from '../helpers/html.ts';
 
@@ -169,6 +170,25 @@ test('X2 every form carries an idempotency key; the same invitation sent twice w
   assert.is(refused.status, 422);
   assert.is((await c.post('/employer/accounts/me', { _idem: 'abcdefghijkl', displayName: '申城 人事' })).status, 303, 'a refused form can be corrected and sent with its key');
   assert.is((await c.post('/employer/accounts/me', { _idem: 'abcdefghijkl', displayName: '申城 人事' })).location, '/employer/accounts?saved=info', 'a repeat after a redirect gets the same redirect');
+});
+
+test('X2 a form whose first submission was cut off (a crash left its key in progress) runs when sent again after the request timeout; a recent one still answers 409', async () => {
+  const c = await t.signInAs('employer2');
+  const [user] = await t.db.select().from(users).where(eq(users.login, '13800000002'));
+  // A key claimed by a request that never finished: recent, and older than any request can live.
+  await t.db.insert(idempotencyKeys).values([
+    { userId: user!.id, key: 'inflight-recent', createdAt: new Date() },
+    { userId: user!.id, key: 'inflight-abandoned', createdAt: new Date(Date.now() - ABANDONED_AFTER_MS - 1000) },
+  ]);
+  const recent = await c.post('/employer/accounts/me', { _idem: 'inflight-recent', displayName: '申城 人事二' });
+  assert.is(recent.status, 409);
+  assert.match(textOf(recent.doc, 'main')!, '正在提交');
+  const abandoned = await c.post('/employer/accounts/me', { _idem: 'inflight-abandoned', displayName: '申城 人事三' });
+  assert.is(abandoned.status, 303);
+  const [after] = await t.db.select().from(users).where(eq(users.id, user!.id));
+  assert.is(after!.displayName, '申城 人事三');
+  const [key] = await t.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.userId, user!.id), eq(idempotencyKeys.key, 'inflight-abandoned')));
+  assert.is(key!.status, 303, 'the key now holds the resubmission\'s answer');
 });
 
 test.run();
