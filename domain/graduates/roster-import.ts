@@ -13,6 +13,7 @@ import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { describeRosterErrors, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
 import { applyRosterChange, changedKeyFields } from './roster-change.ts';
+import { sheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 
 // 导入学生名单 (issue 3, rule S5). The upload is stored and queued; processing streams the sheet
 // and commits one batch per transaction together with the progress, so a school watches it advance,
@@ -100,11 +101,11 @@ export async function processRosterImport(db: Db, importId: number, opts: { data
     outcome = { status: 'done', totalRows: await importRows(db, run, path, opts.batchSize ?? DEFAULT_BATCH_SIZE) };
   } catch (e) {
     if (e instanceof ImportTakenOver) return;
-    if (!(e instanceof FileProblem)) {
+    if (!(e instanceof FileProblem || e instanceof UnreadableSheet)) {
       if (await finish(db, run, { status: 'failed', error: '导入时发生系统错误，请重新导入' })) await rm(path, { force: true });
       throw e;
     }
-    outcome = { status: 'failed', error: e.message };
+    outcome = { status: 'failed', error: (e as Error).message };
   }
   if (await finish(db, run, outcome)) await rm(path, { force: true });
 }
@@ -120,44 +121,6 @@ async function startRun(db: Db, claimed: ClaimedImport): Promise<ImportRun> {
     source: { actor, ip: null },
     progress: { processed: claimed.processedRows, inserted: claimed.inserted, updated: claimed.updated, rejected: claimed.rejected },
   };
-}
-
-type SheetRow = { number: number; cells: string[] };
-
-/** The first worksheet's rows as text, read as a stream so a 50,000-row file stays small in memory. */
-async function* sheetRows(path: string): AsyncGenerator<SheetRow> {
-  const file = createReadStream(path);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
-  let firstSheetRead = false;
-  try {
-    for await (const sheet of reader) {
-      // Later sheets (the template's 代码说明) are skipped; the reader drains them.
-      if (firstSheetRead) continue;
-      firstSheetRead = true;
-      for await (const row of sheet) {
-        const values = row.values as ExcelJS.CellValue[];
-        yield { number: row.number, cells: Array.from(values, cellText) };
-      }
-    }
-  } catch {
-    throw new FileProblem('无法读取文件，请确认是用 Excel 保存的 .xlsx 文件');
-  } finally {
-    file.destroy();
-  }
-  if (!firstSheetRead) throw new FileProblem('文件中没有工作表，请使用导入模板填写');
-}
-
-function cellText(value: ExcelJS.CellValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  // Excel date cells: the reader gives midnight UTC of the calendar day.
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : value.toISOString().slice(0, 10);
-  if ('richText' in value) return value.richText.map((r) => r.text).join('');
-  if ('formula' in value || 'sharedFormula' in value) return cellText((value.result ?? null) as ExcelJS.CellValue);
-  if ('text' in value) return typeof value.text === 'string' ? value.text : cellText(value.text);
-  return '';
 }
 
 type Column = { index: number; header: string; key: FieldKey | undefined };
@@ -199,7 +162,7 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
   const departmentIds = new Map<string, number>();
   let batch: Batch = { size: 0, valid: [], rejected: [] };
 
-  for await (const row of sheetRows(path)) {
+  for await (const row of sheetRows(createReadStream(path))) {
     if (row.cells.every((c) => c.trim() === '')) continue;
     if (!columns) {
       columns = readHeader(row.cells);

@@ -1,5 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agreements, favourites, graduates, idempotencyKeys, schools, users } from '../../db/schema/index.ts';
@@ -148,6 +149,32 @@ test('E4 下载批量导入模板 and 导入学生名单: each row answered on i
   assert.is(res.status, 200);
   assert.is(textOf(res.doc, '#import-summary'), '共 4 行，加入收藏夹 2 人。');
   assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-added', 'result-added', 'result-not_found', 'result-already']);
+});
+
+test('E4 导入学生名单 stops reading at the first row past 2,000: a larger file is refused without reading the rest (here a sheet broken at row 2,800), and nothing is added', async () => {
+  const c = await t.signInAs('employer2');
+  const before = (await t.db.select().from(favourites)).length;
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('学生名单导入模板');
+  sheet.addRow(['学生姓名', '身份证号', '毕业院校']);
+  for (let i = 0; i < 3000; i++) sheet.addRow([`学生${i}`, `11010520020506${String(1000 + i).slice(-4)}`, '示范大学']);
+  const zip = await JSZip.loadAsync(await wb.xlsx.writeBuffer());
+  const xml = await zip.file('xl/worksheets/sheet1.xml')!.async('string');
+  const brokenAt = async (row: number) => {
+    const at = xml.indexOf(`<row r="${row}"`);
+    zip.file('xl/worksheets/sheet1.xml', `${xml.slice(0, at)}</broken>${xml.slice(at)}`);
+    return new Uint8Array(await zip.generateAsync({ type: 'uint8array' }));
+  };
+  // Broken after the limit: a reader that went that far would fail on it; ours stops first.
+  const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes: await brokenAt(2800) } });
+  assert.is(res.status, 422);
+  assert.match(res.text, '每次最多导入 2000 名学生');
+  assert.is((await t.db.select().from(favourites)).length, before);
+  // Broken before the limit: the file is unreadable, and the page says so.
+  const early = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes: await brokenAt(1500) } });
+  assert.is(early.status, 422);
+  assert.match(early.text, '不是有效的 .xlsx 文件');
+  assert.is((await t.db.select().from(favourites)).length, before);
 });
 
 test('X2 every form carries an idempotency key; the same invitation sent twice with it has one effect', async () => {

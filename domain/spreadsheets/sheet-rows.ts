@@ -1,0 +1,47 @@
+import type { Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+
+// The one .xlsx reader of the imports (导入学生名单 and the employers' 学生收藏夹): the first worksheet's
+// rows as text, read as a stream, so a file is never loaded whole and a reader that has seen enough
+// (a row limit) stops reading by leaving the loop.
+
+export type SheetRow = { number: number; cells: string[] };
+
+/** Why a file could not be read, in words for the person who uploaded it. */
+export class UnreadableSheet extends Error {}
+
+/** The first worksheet's rows; later sheets (the template's 代码说明) are skipped. Breaking out of the loop stops reading. */
+export async function* sheetRows(input: Readable): AsyncGenerator<SheetRow> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  let firstSheetRead = false;
+  try {
+    for await (const sheet of reader) {
+      if (firstSheetRead) continue;
+      firstSheetRead = true;
+      for await (const row of sheet) {
+        const values = row.values as ExcelJS.CellValue[];
+        yield { number: row.number, cells: Array.from(values, cellText) };
+      }
+    }
+  } catch {
+    throw new UnreadableSheet('无法读取文件，请确认是用 Excel 保存的 .xlsx 文件');
+  } finally {
+    input.destroy();
+  }
+  if (!firstSheetRead) throw new UnreadableSheet('文件中没有工作表，请使用导入模板填写');
+}
+
+/** A cell as the person sees it: text, a number's digits, a date as YYYY-MM-DD, a formula's result. */
+export function cellText(value: ExcelJS.CellValue): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value !== 'object') return '';
+  // Excel date cells: the reader gives midnight UTC of the calendar day.
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? '' : value.toISOString().slice(0, 10);
+  if ('richText' in value) return value.richText.map((r) => r.text).join('');
+  if ('formula' in value || 'sharedFormula' in value) return cellText((value.result ?? null) as ExcelJS.CellValue);
+  if ('text' in value) return typeof value.text === 'string' ? value.text : cellText(value.text);
+  return '';
+}
