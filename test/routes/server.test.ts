@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,6 +76,99 @@ test('npm start: embedded database, migrations, demo data, /healthz; SIGTERM sto
     second.child.kill('SIGINT');
     assert.is(await second.exited, 0);
   } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+const CHILD = fileURLToPath(new URL('../helpers/embedded-child.ts', import.meta.url));
+
+function postmasterPid(clusterDir: string): number | null {
+  const file = join(clusterDir, 'postmaster.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Waits for a condition itself (with a failsafe so a broken build cannot hang the suite). */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i > 1200) throw new Error(`still waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('kill -9 of the server: the database does not outlive it, and npm start on the same DATA_DIR comes up', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wq-crash-'));
+  await chmod(dataDir, 0o755);
+  try {
+    const port = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port), CAPTCHA: 'off', DATABASE_URL: '', DEMO: '' };
+    const first = start(env);
+    await waitFor(first, '"msg":"listening"');
+    const postmaster = postmasterPid(join(dataDir, 'pg', 'cluster'))!;
+    assert.ok(alive(postmaster));
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await until(() => !alive(postmaster), 'the watchdog to stop the orphaned database');
+    const second = start(env);
+    await waitFor(second, '"msg":"listening"');
+    assert.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    second.child.kill('SIGTERM');
+    assert.is(await second.exited, 0);
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a database left running by a killed process (no watchdog) is stopped cleanly by the next start; a live process holding the directory is named instead', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'wq-leftover-'));
+  await chmod(dataDir, 0o755);
+  const children: ChildProcess[] = [];
+  const holder = (mode: string) => {
+    const child = spawn(process.execPath, [CHILD, join(dataDir, 'pg'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    return new Promise<ChildProcess>((resolve, reject) => {
+      child.stdout!.on('data', (d) => String(d).includes('READY') && resolve(child));
+      child.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+    });
+  };
+  try {
+    const port = await freePort();
+    const env = { DATA_DIR: dataDir, PORT: String(port), CAPTCHA: 'off', DATABASE_URL: '', DEMO: '' };
+    // A live platform process holds the directory: the start says who, and touches nothing.
+    const live = await holder('watchdog');
+    const refused = start(env);
+    assert.is(await refused.exited, 1);
+    assert.match(refused.output(), `正被另一个运行中的平台进程 (PID ${live.pid}) 使用`);
+    const postmaster = postmasterPid(join(dataDir, 'pg', 'cluster'))!;
+    assert.ok(alive(postmaster), 'the live process keeps its database');
+    live.kill('SIGKILL');
+    await until(() => !alive(postmaster), 'the watchdog to stop the database');
+
+    // Killed without a watchdog: its database keeps running, and the next start stops it.
+    const orphaning = await holder('no-watchdog');
+    const orphan = postmasterPid(join(dataDir, 'pg', 'cluster'))!;
+    orphaning.kill('SIGKILL');
+    await until(() => orphaning.exitCode !== null || orphaning.signalCode !== null, 'the holder to die');
+    assert.ok(alive(orphan), 'the orphaned database is still running');
+    const recovered = start(env);
+    await waitFor(recovered, '"msg":"listening"');
+    assert.match(recovered.output(), 'still running without its platform process');
+    assert.not.ok(alive(orphan));
+    assert.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    recovered.child.kill('SIGTERM');
+    assert.is(await recovered.exited, 0);
+  } finally {
+    for (const c of children) c.kill('SIGKILL');
+    const left = postmasterPid(join(dataDir, 'pg', 'cluster'));
+    if (left && alive(left)) process.kill(left, 'SIGQUIT');
     await rm(dataDir, { recursive: true, force: true });
   }
 });
