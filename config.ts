@@ -32,6 +32,8 @@ const schema = z
     JOBS: flag(true),
     TRUST_PROXY: flag(false),
     REVIEW_DIGEST_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(3),
+    BACKUP_DIR: z.string().min(1).optional(),
+    BACKUP_KEEP: z.coerce.number({ error: '必须是 1 至 365 的整数' }).int({ error: '必须是 1 至 365 的整数' }).min(1, { error: '必须是 1 至 365 的整数' }).max(365, { error: '必须是 1 至 365 的整数' }).default(7),
     TERMINATION_ANSWER_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(7),
   })
   .superRefine((c, ctx) => {
@@ -68,6 +70,9 @@ export type Config = {
   terminationAnswerDays: number;
   /** The dev mailbox page exists only while a dev transport is in use. */
   devMailbox: boolean;
+  /** Where the nightly backup goes (off when unset), and how many backups are kept. */
+  backupDir: string | undefined;
+  backupKeep: number;
 };
 
 export class ConfigError extends Error {
@@ -104,5 +109,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     reviewDigestDays: c.REVIEW_DIGEST_DAYS,
     terminationAnswerDays: c.TERMINATION_ANSWER_DAYS,
     devMailbox: c.SMS_TRANSPORT === 'dev' || c.MAIL_TRANSPORT === 'dev',
+    backupDir: c.BACKUP_DIR === undefined ? undefined : resolve(c.BACKUP_DIR),
+    backupKeep: c.BACKUP_KEEP,
   };
 }

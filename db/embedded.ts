@@ -65,6 +65,19 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
   };
 }
 
+/**
+ * The address of the embedded server a running platform process started in `dir`, for maintenance
+ * commands (backup) that run beside it; null when none is running.
+ */
+export function runningEmbeddedUrl(dir: string): string | null {
+  const clusterDir = join(dir, 'cluster');
+  const pid = postmasterPid(clusterDir);
+  if (pid === null || !alive(pid)) return null;
+  const port = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[3]);
+  const password = readFileSync(join(dir, 'password'), 'utf8').trim();
+  return Number.isInteger(port) ? `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/wangqian` : null;
+}
+
 /** The running server's PID from PostgreSQL's own lock file, or null. */
 function postmasterPid(clusterDir: string): number | null {
   try {
