@@ -8,7 +8,7 @@ export type Logger = Record<LogLevel, (msg: string, fields?: Record<string, unkn
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Fields whose value is a secret whatever it looks like. */
-const SECRET_KEY = /pass(word|wd)?|token|secret|cookie|authori[sz]ation|session|captcha|verification_?code|otp|api_?key/i;
+const SECRET_KEY = /pass(word|wd)?|token|secret|cookie|authori[sz]ation|session|captcha|verification_?code|otp|api_?key|hmac|^(.*_)?keys?$/i;
 
 /**
  * What is masked in any text of a line: ID numbers (18 digits, the last may be X; and the old 15),

@@ -1,0 +1,78 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+// 身份证号 at rest (issue 13, groundwork; not yet wired to the columns): AES-256-GCM under a key with
+// an id, so keys can rotate (new numbers under the current key, old ones still open under theirs),
+// and an HMAC blind index for the exact look-ups (sign-in by ID number, 添加学生, the roster's key).
+// The keys come from ID_NUMBER_KEYS / ID_NUMBER_KEY_CURRENT / ID_NUMBER_HMAC_KEY, or from a file;
+// for the embedded default they are generated into DATA_DIR/keys/ on first start (mode 0600).
+// Key material is never logged or served.
+
+export type IdNumberKeys = { current: string; keys: ReadonlyMap<string, Buffer>; hmacKey: Buffer };
+
+type KeyFile = { current: string; keys: Record<string, string>; hmac: string };
+
+const SEALED = /^v1:([A-Za-z0-9_-]{1,16}):([A-Za-z0-9_-]{16}):([A-Za-z0-9_-]{22,})$/;
+const AAD = Buffer.from('id_number');
+
+function parse(file: KeyFile): IdNumberKeys {
+  const keys = new Map(Object.entries(file.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')] as const));
+  for (const [id, key] of keys) if (!/^[A-Za-z0-9_-]{1,16}$/.test(id) || key.length !== 32) throw new Error(`身份证号密钥 ${id} 无效：应为 32 字节（base64）`);
+  if (!keys.has(file.current)) throw new Error(`当前身份证号密钥 ${file.current} 不在密钥列表中`);
+  const hmacKey = Buffer.from(file.hmac, 'base64');
+  if (hmacKey.length < 32) throw new Error('身份证号索引密钥应至少 32 字节（base64）');
+  return { current: file.current, keys, hmacKey };
+}
+
+/** The keys from the environment, else from `DATA_DIR/keys/id-number-keys.json`, created on first use. */
+export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<string, string | undefined> }): Promise<IdNumberKeys> {
+  const env = opts.env ?? process.env;
+  if (env.ID_NUMBER_KEYS) {
+    const keys = Object.fromEntries(env.ID_NUMBER_KEYS.split(',').map((pair) => pair.split(':') as [string, string]));
+    return parse({ current: env.ID_NUMBER_KEY_CURRENT ?? Object.keys(keys).at(-1)!, keys, hmac: env.ID_NUMBER_HMAC_KEY ?? '' });
+  }
+  const dir = join(opts.dataDir, 'keys');
+  const path = join(dir, 'id-number-keys.json');
+  if (!existsSync(path)) {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
+    const file: KeyFile = { current: id, keys: { [id]: randomBytes(32).toString('base64') }, hmac: randomBytes(32).toString('base64') };
+    await writeFile(path, JSON.stringify(file, null, 2), { mode: 0o600, flag: 'wx' });
+  }
+  await chmod(path, 0o600);
+  return parse(JSON.parse(await readFile(path, 'utf8')) as KeyFile);
+}
+
+/** A new current key (rotation): numbers sealed from now on use it; the old keys still open theirs. */
+export function withNewKey(keys: IdNumberKeys, id: string, key = randomBytes(32)): IdNumberKeys {
+  return parse({ current: id, keys: Object.fromEntries([...keys.keys, [id, key]].map(([k, v]) => [k, v.toString('base64')])), hmac: keys.hmacKey.toString('base64') });
+}
+
+/** An ID number sealed under the current key: `v1:<key id>:<iv>:<ciphertext and tag>`. */
+export function sealIdNumber(keys: IdNumberKeys, idNumber: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', keys.keys.get(keys.current)!, iv);
+  cipher.setAAD(AAD);
+  const body = Buffer.concat([cipher.update(idNumber, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `v1:${keys.current}:${iv.toString('base64url')}:${body.toString('base64url')}`;
+}
+
+/** The ID number a sealed value holds; throws if it was altered or its key is unknown. */
+export function openIdNumber(keys: IdNumberKeys, sealed: string): string {
+  const m = SEALED.exec(sealed);
+  if (!m) throw new Error('not a sealed ID number');
+  const key = keys.keys.get(m[1]!);
+  if (!key) throw new Error(`unknown ID number key ${m[1]}`);
+  const body = Buffer.from(m[3]!, 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(m[2]!, 'base64url'));
+  decipher.setAAD(AAD);
+  decipher.setAuthTag(body.subarray(body.length - 16));
+  return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+}
+
+/** The blind index of an ID number (upper-cased, trimmed): equal numbers, equal index; the number cannot be read back. */
+export function idNumberIndex(keys: IdNumberKeys, idNumber: string): string {
+  return createHmac('sha256', keys.hmacKey).update(idNumber.trim().toUpperCase()).digest('base64url');
+}
