@@ -54,7 +54,6 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
       ms: Math.round(performance.now() - started),
     });
   });
-  app.use(requestBodies);
   app.use(compress());
   app.route('/', assetRoutes);
   app.use(
@@ -86,6 +85,8 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
     c.set('actor', token ? await validateSessionToken(db, token) : null);
     await next();
   });
+  // After the session (an error page then keeps the user's navigation), before anything reads a body.
+  app.use(requestBodies);
   app.use(idempotentForms);
 
   app.route('/', publicRoutes);
