@@ -5,7 +5,7 @@ import type { Actor } from '../auth/sessions.ts';
 import { verifiedUnitOf } from '../employers/unit.ts';
 import { DomainError } from '../errors.ts';
 import type { EventSource } from '../events.ts';
-import { sheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
+import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, sheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 import { addFavourite } from './favourites.ts';
 
 // E4 批量导入: the employer fills 学生姓名 + 身份证号 + 毕业院校 per row; each row is looked up exactly
@@ -28,11 +28,11 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
   verifiedUnitOf(source.actor);
   // Read as a stream, and stop at the first row past the limit: a file of 400,000 rows costs no more
   // than one of 2,001 (it was loaded whole and stalled the server).
-  const rows: Array<{ row: number; cells: [string, string, string] }> = [];
+  const rows: Array<{ row: number; cells: [string, string, string]; idAsNumber: boolean }> = [];
   let headerSeen = false;
   const refuse = (message: string) => new DomainError('invalid', message, { file: message });
   try {
-    for await (const { number, cells } of sheetRows(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]))) {
+    for await (const { number, cells, numeric } of sheetRows(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]))) {
       const values = HEADERS.map((_, i) => String(cells[i + 1] ?? '').trim()) as [string, string, string];
       if (!headerSeen) {
         if (number !== 1 || HEADERS.some((h, i) => values[i] !== h)) throw refuse('表头应为：学生姓名、身份证号、毕业院校');
@@ -41,7 +41,7 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
       }
       if (values.every((c) => c === '')) continue;
       if (rows.length === MAX_IMPORT_ROWS) throw refuse(`每次最多导入 ${MAX_IMPORT_ROWS} 名学生`);
-      rows.push({ row: number, cells: values });
+      rows.push({ row: number, cells: values, idAsNumber: idNumberStoredAsNumber(values[1], numeric[2] ?? false) });
     }
   } catch (e) {
     if (e instanceof UnreadableSheet) throw refuse('文件不是有效的 .xlsx 文件，请上传用“下载批量导入模板”得到的文件');
@@ -49,8 +49,12 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
   }
   if (!headerSeen) throw refuse('表头应为：学生姓名、身份证号、毕业院校');
   const results: ImportedRow[] = [];
-  for (const { row: r, cells } of rows) {
+  for (const { row: r, cells, idAsNumber } of rows) {
     const [name, idNumber, school] = cells;
+    if (idAsNumber) {
+      results.push({ row: r, name, result: 'invalid', message: ID_NUMBER_STORED_AS_NUMBER });
+      continue;
+    }
     try {
       await addFavourite(db, source, { name, idNumber, school, cohort: String(cohort) });
       results.push({ row: r, name, result: 'added', message: '已加入收藏夹' });

@@ -13,7 +13,7 @@ import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { describeRosterErrors, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
 import { applyRosterChange, changedKeyFields } from './roster-change.ts';
-import { sheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
+import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, sheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 
 // 导入学生名单 (issue 3, rule S5). The upload is stored and queued; processing streams the sheet
 // and commits one batch per transaction together with the progress, so a school watches it advance,
@@ -184,7 +184,12 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
     if (dataRows <= run.claimed.processedRows) continue;
 
     const result = validateRosterRecord(input, { school: run.school });
-    const reasons = result.ok ? [] : describeRosterErrors(result.errors);
+    let reasons = result.ok ? [] : describeRosterErrors(result.errors);
+    const idColumn = columns.find((c) => c.key === 'idNumber');
+    if (idColumn && idNumberStoredAsNumber(row.cells[idColumn.index] ?? '', row.numeric[idColumn.index] ?? false)) {
+      // Not a typo to hunt for: say what Excel did and how to fix the column.
+      reasons = [ID_NUMBER_STORED_AS_NUMBER, ...reasons.filter((r) => !r.startsWith('身份证号') && !r.startsWith('性别') && !r.startsWith('出生日期'))];
+    }
     if (firstRow !== undefined) reasons.push(`与第${firstRow}行身份证号重复`);
     if (result.ok && reasons.length === 0) batch.valid.push(result.record);
     else batch.rejected.push({ rowNumber: row.number, reasons, values });

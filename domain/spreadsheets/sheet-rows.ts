@@ -5,7 +5,8 @@ import ExcelJS from 'exceljs';
 // rows as text, read as a stream, so a file is never loaded whole and a reader that has seen enough
 // (a row limit) stops reading by leaving the loop.
 
-export type SheetRow = { number: number; cells: string[] };
+/** A row's cells as text, and which of them Excel stored as numbers (an ID number there has lost digits). */
+export type SheetRow = { number: number; cells: string[]; numeric: boolean[] };
 
 /** Why a file could not be read, in words for the person who uploaded it. */
 export class UnreadableSheet extends Error {}
@@ -20,7 +21,7 @@ export async function* sheetRows(input: Readable): AsyncGenerator<SheetRow> {
       firstSheetRead = true;
       for await (const row of sheet) {
         const values = row.values as ExcelJS.CellValue[];
-        yield { number: row.number, cells: Array.from(values, cellText) };
+        yield { number: row.number, cells: Array.from(values, cellText), numeric: Array.from(values, isNumberCell) };
       }
     }
   } catch {
@@ -30,6 +31,24 @@ export async function* sheetRows(input: Readable): AsyncGenerator<SheetRow> {
   }
   if (!firstSheetRead) throw new UnreadableSheet('文件中没有工作表，请使用导入模板填写');
 }
+
+function isNumberCell(value: ExcelJS.CellValue): boolean {
+  if (typeof value === 'number') return true;
+  return value !== null && typeof value === 'object' && ('formula' in value || 'sharedFormula' in value) && typeof value.result === 'number';
+}
+
+/**
+ * An ID number that Excel stored as a number (a number cell, or its scientific notation written out
+ * as text, e.g. 1.10105E+17): its last digits are already lost, so it is refused with what to do,
+ * never "repaired".
+ */
+export function idNumberStoredAsNumber(text: string, numeric: boolean): boolean {
+  const t = text.trim();
+  return (numeric && /^\d{12,}$/.test(t.replace(/\.0+$/, ''))) || /^\d(\.\d+)?E\+?\d+$/i.test(t);
+}
+
+export const ID_NUMBER_STORED_AS_NUMBER =
+  '身份证号：Excel 把这一列存成了数字，末尾几位已经丢失（例如显示为 1.10105E+17 或末尾变成 000）。请把“身份证号”一列设为“文本”格式，重新粘贴或输入完整的身份证号后再导入';
 
 /** A cell as the person sees it: text, a number's digits, a date as YYYY-MM-DD, a formula's result. */
 export function cellText(value: ExcelJS.CellValue): string {

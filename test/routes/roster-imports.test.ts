@@ -110,6 +110,33 @@ test('S5 a code cell saying constructor, __proto__ or toString refuses its own r
   assert.is(stored[0]!.n, 0);
 });
 
+test('an ID number Excel stored as a number (a number cell, or 1.10105E+17 as text) is refused with what Excel did and how to fix it, never as a typo; the other rows import', async () => {
+  const c = await t.signInAs('school');
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('学生名单');
+  sheet.addRow(S5_FIELDS.map((f) => f.header));
+  const idColumn = S5_FIELDS.findIndex((f) => f.header === '身份证号');
+  const numberRow = row(31);
+  const asNumber: (string | number)[] = [...numberRow];
+  asNumber[idColumn] = Number(numberRow[idColumn]);
+  sheet.addRow(asNumber);
+  sheet.addRow(row(32, { 身份证号: '1.10108E+17' }));
+  sheet.addRow(row(33));
+  const res = await upload(c, new Uint8Array(await wb.xlsx.writeBuffer()), '名单.xlsx', '2029');
+  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  assert.is(done.status, 'done');
+  const page = await c.get(res.location!);
+  assert.is(textOf(page.doc, '#count-inserted'), '1');
+  assert.is(textOf(page.doc, '#count-rejected'), '2');
+  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!);
+  assert.is(reasons.length, 2);
+  for (const r of reasons) {
+    assert.match(r, 'Excel 把这一列存成了数字');
+    assert.match(r, '设为“文本”格式');
+    assert.not.match(r, '校验位错误', 'not sent hunting for a typo');
+  }
+});
+
 test('S5 while an import runs the page polls with htmx, and reloads itself without JavaScript', async () => {
   const c = await t.signInAs('school');
   const [u] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));

@@ -177,6 +177,19 @@ test('E4 导入学生名单 stops reading at the first row past 2,000: a larger 
   assert.is((await t.db.select().from(favourites)).length, before);
 });
 
+test('E4 导入学生名单: an ID number Excel stored as a number is answered with what Excel did and how to fix the column', async () => {
+  const c = await t.signInAs('employer2');
+  const others = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(12).limit(1);
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('学生名单导入模板');
+  sheet.addRow(['学生姓名', '身份证号', '毕业院校']);
+  sheet.addRow([others[0]!.name, Number(others[0]!.idNumber.replace(/X$/, '0')), '示范大学']);
+  const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes: new Uint8Array(await wb.xlsx.writeBuffer()) } });
+  assert.is(res.status, 200);
+  assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-invalid']);
+  assert.match(textOf(res.doc, '#import-results')!, 'Excel 把这一列存成了数字');
+});
+
 test('X2 every form carries an idempotency key; the same invitation sent twice with it has one effect', async () => {
   const c = await t.signInAs('employer2');
   const [other] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(5).limit(1);
