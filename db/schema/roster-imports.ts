@@ -28,6 +28,8 @@ export const rosterImports = pgTable(
     rejected: integer('rejected').notNull().default(0),
     error: text('error'),
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+    // 生源所在地 written as names, and the code each became (name → code), to tell the school.
+    regionNames: jsonb('region_names').$type<Record<string, string>>().notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },

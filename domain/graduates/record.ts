@@ -1,5 +1,5 @@
 import { parseIdNumber } from '../codes/id-number.ts';
-import { isRegionCode } from '../codes/regions.ts';
+import { resolveRegion } from '../codes/regions.ts';
 import { EDUCATION_LEVEL_SHORT, EDUCATION_LEVELS, ETHNICITIES, POLITICAL_STATUSES, SEXES, TRAINING_MODES, isCode } from '../codes/tables.ts';
 
 // The one validator of a roster record (rule S5), shared by the roster import and the school's
@@ -61,7 +61,8 @@ export type NormalizedRecord = {
 
 export type RosterContext = { school: { id: number; code: string; name: string } };
 
-export type RosterValidation = { ok: true; record: NormalizedRecord } | { ok: false; errors: RosterErrors };
+/** `regionFromName`: the 生源所在地 was written as a name; which code it became, to say so. */
+export type RosterValidation = { ok: true; record: NormalizedRecord; regionFromName?: { name: string; code: string } } | { ok: false; errors: RosterErrors };
 
 /** Short names a code column also accepts (alias → code): the roster's 本科/硕士…, and the common forms of GB/T 4762 names. */
 export const CODE_ALIASES = {
@@ -153,9 +154,16 @@ export function validateRosterRecord(input: RosterInput, ctx: RosterContext): Ro
     errors.school = `毕业院校须为本校（${ctx.school.name}或代码${ctx.school.code}），不能是：${shown(value.school)}`;
   }
 
+  // 生源所在地: the code, or a name that names one region (北京市海淀区); the code it became is told back.
+  let originRegion = '';
+  let regionFromName: { name: string; code: string } | undefined;
   if (present('originRegion')) {
-    if (!/^\d{6}$/.test(value.originRegion)) errors.originRegion = '生源所在地应为6位行政区划代码';
-    else if (!isRegionCode(value.originRegion)) errors.originRegion = `生源所在地代码不存在：${value.originRegion}`;
+    const region = resolveRegion(value.originRegion);
+    if ('error' in region) errors.originRegion = region.error;
+    else {
+      originRegion = region.code;
+      if (region.fromName) regionFromName = { name: value.originRegion.replace(/\s+/g, ''), code: region.code };
+    }
   }
 
   if (present('programYears') && !(/^\d(\.5)?$/.test(value.programYears) && Number(value.programYears) >= 1)) {
@@ -180,6 +188,7 @@ export function validateRosterRecord(input: RosterInput, ctx: RosterContext): Ro
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
+    ...(regionFromName ? { regionFromName } : {}),
     record: {
       examNo: value.examNo || null,
       name: value.name,
@@ -193,7 +202,7 @@ export function validateRosterRecord(input: RosterInput, ctx: RosterContext): Ro
       majorCode: value.majorCode.toUpperCase() || null,
       majorName: value.majorName,
       trainingMode: codes.trainingMode!,
-      originRegion: value.originRegion,
+      originRegion,
       studentNo: value.studentNo,
       programYears: value.programYears,
       enrolledOn: months.enrolledOn!,

@@ -70,7 +70,7 @@ class ImportTakenOver extends Error {}
 type ClaimedImport = typeof rosterImports.$inferSelect;
 type Progress = { processed: number; inserted: number; updated: number; rejected: number };
 type RejectedRow = { rowNumber: number; reasons: string[]; values: Record<string, string> };
-type Batch = { size: number; valid: NormalizedRecord[]; rejected: RejectedRow[] };
+type Batch = { size: number; valid: NormalizedRecord[]; rejected: RejectedRow[]; regionNames: Record<string, string> };
 type ImportRun = { claimed: ClaimedImport; school: { id: number; code: string; name: string }; source: EventSource; progress: Progress };
 
 async function claimImport(db: Db, importId: number): Promise<ClaimedImport | undefined> {
@@ -160,7 +160,7 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
   // The first row number of each ID number, for duplicates inside the file.
   const firstRowOfId = new Map<string, number>();
   const departmentIds = new Map<string, number>();
-  let batch: Batch = { size: 0, valid: [], rejected: [] };
+  let batch: Batch = { size: 0, valid: [], rejected: [], regionNames: {} };
 
   for await (const row of sheetRows(createReadStream(path))) {
     if (row.cells.every((c) => c.trim() === '')) continue;
@@ -191,12 +191,15 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
       reasons = [ID_NUMBER_STORED_AS_NUMBER, ...reasons.filter((r) => !r.startsWith('身份证号') && !r.startsWith('性别') && !r.startsWith('出生日期'))];
     }
     if (firstRow !== undefined) reasons.push(`与第${firstRow}行身份证号重复`);
-    if (result.ok && reasons.length === 0) batch.valid.push(result.record);
+    if (result.ok && reasons.length === 0) {
+      batch.valid.push(result.record);
+      if (result.regionFromName) batch.regionNames[result.regionFromName.name] = result.regionFromName.code;
+    }
     else batch.rejected.push({ rowNumber: row.number, reasons, values });
     batch.size++;
     if (batch.size >= batchSize) {
       await commitBatch(db, run, batch, departmentIds);
-      batch = { size: 0, valid: [], rejected: [] };
+      batch = { size: 0, valid: [], rejected: [], regionNames: {} };
     }
   }
   if (!columns) throw new FileProblem('文件是空的：第一张工作表没有表头，请使用导入模板填写');
@@ -279,6 +282,7 @@ async function commitBatch(db: Db, run: ImportRun, batch: Batch, departmentIds: 
         inserted: sql`${rosterImports.inserted} + ${inserted}`,
         updated: sql`${rosterImports.updated} + ${batch.valid.length - inserted}`,
         rejected: sql`${rosterImports.rejected} + ${batch.rejected.length}`,
+        regionNames: sql`${rosterImports.regionNames} || ${JSON.stringify(batch.regionNames)}::jsonb`,
         heartbeatAt: sql`now()`,
       })
       .where(eq(rosterImports.id, run.claimed.id));
@@ -350,6 +354,7 @@ const PUBLIC_COLUMNS = {
   uploadedBy: users.displayName,
   createdAt: rosterImports.createdAt,
   finishedAt: rosterImports.finishedAt,
+  regionNames: rosterImports.regionNames,
 };
 
 export type RosterImportView = Awaited<ReturnType<typeof getRosterImport>>;

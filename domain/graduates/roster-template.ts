@@ -28,7 +28,7 @@ const GUIDANCE = [
   '代码列（性别、民族、政治面貌、学历层次、培养方式）填代码或下表中的名称均可。',
   '毕业院校填本校名称或院校代码；身份证号末位的 X 大小写均可。',
   '出生日期填 YYYY-MM-DD 或 YYYYMMDD，须与身份证号一致；入学时间、毕业时间填 YYYY-MM。',
-  `生源所在地填6位行政区划代码（GB/T 2260），例如 110105（${regionName('110105')}）。`,
+  `生源所在地填6位行政区划代码（GB/T 2260），例如 110105（${regionName('110105')}），也可填完整的省市区县名称，例如 ${regionName('110105')}。`,
   '手机号码为11位手机号，用于毕业生激活账号。',
   '同一届别中按身份证号更新：已在名单中的毕业生会被更新（手机号码、电子邮箱以毕业生本人填写的为准，不会被覆盖）。',
 ];
@@ -55,6 +55,6 @@ export async function buildRosterTemplate(): Promise<Buffer> {
       codes.addRow([header, code, table[code], alsoAccepted(aliases, code)]).getCell(2).numFmt = '@';
     }
   }
-  codes.addRow(['生源所在地', '6位代码', '行政区划代码（GB/T 2260），县级或地级均可', `例如 110105 ${regionName('110105')}`]);
+  codes.addRow(['生源所在地', '6位代码或名称', '行政区划代码（GB/T 2260），县级或地级均可；也可填完整名称（导入结果会列出每个名称识别成的代码）', `例如 110105 或 ${regionName('110105')}`]);
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

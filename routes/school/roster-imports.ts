@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { regionName } from '../../domain/codes/regions.ts';
 import { DomainError, forbidden } from '../../domain/errors.ts';
 import { ROSTER_IMPORT_STATUS_LABELS } from '../../domain/graduates/import-statuses.ts';
 import {
@@ -82,7 +83,11 @@ async function importView(c: Context<AppEnv>) {
   const imported = await getRosterImport(db, c.get('actor')!, id);
   const finished = imported.status === 'done' || imported.status === 'failed';
   const errors = imported.status === 'done' && imported.rejected > 0 ? await listRosterImportErrors(db, c.get('actor')!, id) : [];
-  return { title: '导入结果', imported: { ...imported, statusLabel: ROSTER_IMPORT_STATUS_LABELS[imported.status] }, finished, errors };
+  // 生源所在地 written as names: which code each became, so the school can check them.
+  const regionNames = Object.entries(imported.regionNames)
+    .sort(([a], [b]) => a.localeCompare(b, 'zh'))
+    .map(([name, code]) => ({ name, code, full: regionName(code) ?? '' }));
+  return { title: '导入结果', imported: { ...imported, statusLabel: ROSTER_IMPORT_STATUS_LABELS[imported.status] }, finished, errors, regionNames };
 }
 
 rosterImportRoutes.get('/:id{[0-9]+}', async (c) => {

@@ -137,6 +137,34 @@ test('an ID number Excel stored as a number (a number cell, or 1.10105E+17 as te
   }
 });
 
+test('生源所在地 as a name: a county under its city or province, a city or a province becomes its code, and the page says which; an ambiguous or unknown name is refused with the candidates', async () => {
+  const c = await t.signInAs('school');
+  const res = await upload(c, await workbook([
+    row(41, { 生源所在地: '北京市海淀区' }),
+    row(42, { 生源所在地: '河北省石家庄市长安区' }),
+    row(43, { 生源所在地: '石家庄市' }),
+    row(44, { 生源所在地: '北京市' }),
+    row(45, { 生源所在地: '朝阳区' }),
+    row(46, { 生源所在地: '火星市' }),
+  ]), '名单.xlsx', '2030');
+  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  assert.is(done.status, 'done');
+  const page = await c.get(res.location!);
+  assert.is(textOf(page.doc, '#count-inserted'), '4');
+  const named = [...page.doc.querySelectorAll('#region-names tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
+  assert.equal(named, [
+    ['北京市', '北京市', '110000'],
+    ['北京市海淀区', '北京市海淀区', '110108'],
+    ['河北省石家庄市长安区', '河北省石家庄市长安区', '130102'],
+    ['石家庄市', '河北省石家庄市', '130100'],
+  ].sort((a, b) => a[0]!.localeCompare(b[0]!, 'zh')));
+  const stored = await t.db.$client`select origin_region from graduates where cohort = 2030 order by student_no`;
+  assert.equal(stored.map((r) => r.origin_region), ['110108', '130102', '130100', '110000']);
+  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!).join('\n');
+  assert.match(reasons, '“朝阳区”有多个同名地区：北京市朝阳区（110105）、吉林省长春市朝阳区（220104）');
+  assert.match(reasons, '生源所在地无法识别：火星市');
+});
+
 test('S5 while an import runs the page polls with htmx, and reloads itself without JavaScript', async () => {
   const c = await t.signInAs('school');
   const [u] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));

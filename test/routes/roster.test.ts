@@ -161,6 +161,19 @@ test('the edit form shows the ID number masked; sent back unchanged it keeps the
   await t.db.update(graduates).set({ idNumber: g!.idNumber }).where(eq(graduates.id, g!.id));
 });
 
+test('添加学生 takes 生源所在地 as a name and stores its code; the detail page shows both', async () => {
+  const c = await t.signInAs('school');
+  const idNumber = makeIdNumber('110108', '2003-05-06', 611, '1');
+  const res = await c.post('/school/graduates', { ...NEW_GRADUATE, idNumber, studentNo: '2022018888', originRegion: '北京市海淀区' });
+  assert.is(res.status, 303);
+  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumber, idNumber));
+  assert.is(g!.originRegion, '110108');
+  assert.match((await c.get(res.location!)).text, '北京市海淀区（110108）');
+  const ambiguous = await c.post('/school/graduates', { ...NEW_GRADUATE, idNumber: makeIdNumber('110108', '2003-05-06', 613, '1'), studentNo: '2022018889', originRegion: '朝阳区' });
+  assert.is(ambiguous.status, 422);
+  assert.match(ambiguous.text, '有多个同名地区');
+});
+
 test('roster boundaries: department users read but do not edit; another school gets 404 on every action', async () => {
   const dept = await t.signInAs('department');
   const id = ids(await dept.get('/school/graduates'))[0]!;

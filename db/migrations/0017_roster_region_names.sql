@@ -1,0 +1,1 @@
+ALTER TABLE "roster_imports" ADD COLUMN "region_names" jsonb DEFAULT '{}'::jsonb NOT NULL;
