@@ -89,8 +89,8 @@ const pad2 = (n: string) => n.padStart(2, '0');
 
 /** YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD or YYYYMMDD → YYYY-MM-DD; an error message otherwise. */
 function parseDay(value: string, header: string): { day: string } | { error: string } {
-  const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(value) ?? /^(\d{4})(\d{2})(\d{2})$/.exec(value);
-  if (!m) return { error: `${header}格式不正确，应为YYYY-MM-DD` };
+  const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(value) ?? /^(\d{4})(\d{2})(\d{2})$/.exec(value) ?? /^(\d{4})年(\d{1,2})月(\d{1,2})日$/.exec(value);
+  if (!m) return { error: `${header}格式不正确，应为YYYY-MM-DD（如 2004-03-01、2004/3/1、2004年3月1日）` };
   const [y = '', mo = '', d = ''] = m.slice(1);
   if (!isRealDate(Number(y), Number(mo), Number(d))) return { error: `${header}不存在：${value}` };
   return { day: `${y}-${pad2(mo)}-${pad2(d)}` };
@@ -103,11 +103,12 @@ function parseDay(value: string, header: string): { day: string } | { error: str
 function parseMonth(value: string, header: string): { month: string } | { error: string } {
   const m =
     /^(\d{4})[-/](\d{1,2})(?:[-/]\d{1,2})?$/.exec(value) ??
-    /^(\d{4})\.(\d{2})(?:\.\d{1,2})?$/.exec(value) ??
+    /^(\d{4})\.(\d{1,2})(?:\.\d{1,2})?$/.exec(value) ??
+    /^(\d{4})年(\d{1,2})月(?:\d{1,2}日)?$/.exec(value) ??
     /^(\d{4})(\d{2})(?:\d{2})?$/.exec(value);
   const year = Number(m?.[1]);
   const month = Number(m?.[2]);
-  if (!m || month < 1 || month > 12 || year < 1950 || year > 2100) return { error: `${header}格式不正确，应为YYYY-MM` };
+  if (!m || month < 1 || month > 12 || year < 1950 || year > 2100) return { error: `${header}格式不正确，应为YYYY-MM（如 2022-09、2022/9、2022.09、202209、2022年9月）` };
   if (value.length > 7 && !('day' in parseDay(value, header))) return { error: `${header}不存在：${value}` };
   return { month: `${year}-${pad2(String(month))}` };
 }

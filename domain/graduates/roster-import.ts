@@ -129,7 +129,8 @@ const FIELD_BY_HEADER = new Map<string, FieldKey>(ROSTER_FIELDS.flatMap((f) => [
 
 /** Chinese header or the Ministry's column code in any case; the template's “*” marks and stray spaces are ignored. */
 function fieldOfHeader(text: string): FieldKey | undefined {
-  const plain = text.replace(/[\s*＊]/g, '');
+  // The template's “*” marks, stray spaces and a bracketed note (姓名（必填）, 学号(选填)) are ignored.
+  const plain = text.replace(/[（(][^）)]*[）)]/g, '').replace(/[\s*＊]/g, '');
   return FIELD_BY_HEADER.get(plain) ?? FIELD_BY_HEADER.get(plain.toLowerCase());
 }
 
@@ -147,7 +148,7 @@ function readHeader(cells: string[]): Column[] {
   const missing = ROSTER_FIELDS.filter((f) => f.required && !seen.has(f.key));
   if (missing.length > 0) {
     throw new FileProblem(
-      `表头缺少必填列：${missing.map((f) => `${f.header}（${f.ministryCode}）`).join('、')}。请使用导入模板的中文列名或就业管理系统的列代码，表头须在第一行。`,
+      `表头缺少必填列：${missing.map((f) => `${f.header}（${f.ministryCode}）`).join('、')}。请使用导入模板的中文列名或就业管理系统的列代码。`,
     );
   }
   return columns;
@@ -162,10 +163,24 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
   const departmentIds = new Map<string, number>();
   let batch: Batch = { size: 0, valid: [], rejected: [], regionNames: {} };
 
-  for await (const row of sheetRows(createReadStream(path))) {
+  // The header is the first row with at least three known column names, on the first sheet that
+  // has one within its first 20 rows: a title or notes above it, or an instructions sheet before
+  // the data sheet, are passed over. Sheets after the data sheet (the template's 代码说明) are not data.
+  let headerSheet = 0;
+  let rowsSearched = 0;
+  let searchedSheet = 0;
+  for await (const row of sheetRows(createReadStream(path), { allSheets: true })) {
+    if (headerSheet && row.sheet !== headerSheet) break;
     if (row.cells.every((c) => c.trim() === '')) continue;
     if (!columns) {
+      if (row.sheet !== searchedSheet) {
+        searchedSheet = row.sheet;
+        rowsSearched = 0;
+      }
+      if (++rowsSearched > 20) continue;
+      if (row.cells.filter((t) => fieldOfHeader(t.trim()) !== undefined).length < 3) continue;
       columns = readHeader(row.cells);
+      headerSheet = row.sheet;
       continue;
     }
     dataRows++;
@@ -202,7 +217,7 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
       batch = { size: 0, valid: [], rejected: [], regionNames: {} };
     }
   }
-  if (!columns) throw new FileProblem('文件是空的：第一张工作表没有表头，请使用导入模板填写');
+  if (!columns) throw new FileProblem('文件中没有找到表头：各工作表的前 20 行里没有一行含有导入模板的列名（如 姓名、身份证号、性别），请使用导入模板填写');
   if (dataRows === 0) throw new FileProblem('文件中没有学生数据：表头下方没有任何数据行');
   if (batch.size > 0) await commitBatch(db, run, batch, departmentIds);
   return dataRows;

@@ -6,22 +6,27 @@ import ExcelJS from 'exceljs';
 // (a row limit) stops reading by leaving the loop.
 
 /** A row's cells as text, and which of them Excel stored as numbers (an ID number there has lost digits). */
-export type SheetRow = { number: number; cells: string[]; numeric: boolean[] };
+export type SheetRow = { sheet: number; number: number; cells: string[]; numeric: boolean[] };
 
 /** Why a file could not be read, in words for the person who uploaded it. */
 export class UnreadableSheet extends Error {}
 
-/** The first worksheet's rows; later sheets (the template's 代码说明) are skipped. Breaking out of the loop stops reading. */
-export async function* sheetRows(input: Readable): AsyncGenerator<SheetRow> {
+/**
+ * The first worksheet's rows, or with `allSheets` every sheet's in order (for a file whose data sheet
+ * follows an instructions sheet). Breaking out of the loop stops reading.
+ */
+export async function* sheetRows(input: Readable, opts: { allSheets?: boolean } = {}): AsyncGenerator<SheetRow> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
   let firstSheetRead = false;
+  let index = 0;
   try {
     for await (const sheet of reader) {
-      if (firstSheetRead) continue;
+      if (firstSheetRead && !opts.allSheets) continue;
       firstSheetRead = true;
+      index++;
       for await (const row of sheet) {
         const values = row.values as ExcelJS.CellValue[];
-        yield { number: row.number, cells: Array.from(values, cellText), numeric: Array.from(values, isNumberCell) };
+        yield { sheet: index, number: row.number, cells: Array.from(values, cellText), numeric: Array.from(values, isNumberCell) };
       }
     }
   } catch {

@@ -165,6 +165,34 @@ test('生源所在地 as a name: a county under its city or province, a city or 
   assert.match(reasons, '生源所在地无法识别：火星市');
 });
 
+test('a school\'s own export: an instructions sheet first, a title row above the header, headers with *, spaces and （notes）, columns in another order with an extra one, dates as 2022年9月, 2022.9 and Excel dates', async () => {
+  const c = await t.signInAs('school');
+  const wb = new ExcelJS.Workbook();
+  const notes = wb.addWorksheet('填写说明');
+  notes.addRow(['请按以下说明填写：']);
+  notes.addRow(['1. 身份证号列请设为文本格式']);
+  const sheet = wb.addWorksheet('学生名单');
+  sheet.addRow(['示范大学 2031 届毕业生名单（学籍系统导出）']);
+  sheet.addRow([]);
+  const headers = S5_FIELDS.map((f) => f.header);
+  const order = [...headers.keys()].reverse();
+  const decorate = (h: string, i: number) => (i % 3 === 0 ? `*${h}` : i % 3 === 1 ? ` ${h} （必填）` : h);
+  sheet.addRow([...order.map((i) => decorate(headers[i]!, i)), '备注']);
+  for (const [n, when] of [[51, ['2022年9月', '2026年6月']], [52, ['2022.9', '2026.6']], [53, [new Date(Date.UTC(2022, 8, 1)), new Date(Date.UTC(2026, 5, 30))]]] as const) {
+    const r: Array<string | Date> = row(n);
+    r[headers.indexOf('入学时间')] = when[0];
+    r[headers.indexOf('毕业时间')] = when[1];
+    sheet.addRow([...order.map((i) => r[i]!), '转专业']);
+  }
+  const res = await upload(c, new Uint8Array(await wb.xlsx.writeBuffer()), '学籍导出.xlsx', '2031');
+  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  assert.is(done.status, 'done', done.error ?? '');
+  const page = await c.get(res.location!);
+  assert.is(textOf(page.doc, '#count-inserted'), '3', textOf(page.doc, '#import-errors') ?? '');
+  const stored = await t.db.$client`select enrolled_on, graduates_on from graduates where cohort = 2031 order by student_no`;
+  assert.equal(stored.map((r) => [r.enrolled_on, r.graduates_on]), [['2022-09', '2026-06'], ['2022-09', '2026-06'], ['2022-09', '2026-06']]);
+});
+
 test('S5 while an import runs the page polls with htmx, and reloads itself without JavaScript', async () => {
   const c = await t.signInAs('school');
   const [u] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));
