@@ -1,11 +1,10 @@
 import ExcelJS from 'exceljs';
-import { Readable } from 'node:stream';
 import type { Db } from '../../db/client.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { verifiedUnitOf } from '../employers/unit.ts';
 import { DomainError } from '../errors.ts';
 import type { EventSource } from '../events.ts';
-import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, sheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
+import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 import { addFavourite } from './favourites.ts';
 
 // E4 批量导入: the employer fills 学生姓名 + 身份证号 + 毕业院校 per row; each row is looked up exactly
@@ -32,7 +31,7 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
   let headerSeen = false;
   const refuse = (message: string) => new DomainError('invalid', message, { file: message });
   try {
-    for await (const { number, cells, numeric } of sheetRows(Readable.from([Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]))) {
+    for await (const { number, cells, numeric } of spreadsheetRows(bytes)) {
       const values = HEADERS.map((_, i) => String(cells[i + 1] ?? '').trim()) as [string, string, string];
       if (!headerSeen) {
         if (number !== 1 || HEADERS.some((h, i) => values[i] !== h)) throw refuse('表头应为：学生姓名、身份证号、毕业院校');
@@ -44,7 +43,7 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
       rows.push({ row: number, cells: values, idAsNumber: idNumberStoredAsNumber(values[1], numeric[2] ?? false) });
     }
   } catch (e) {
-    if (e instanceof UnreadableSheet) throw refuse('文件不是有效的 .xlsx 文件，请上传用“下载批量导入模板”得到的文件');
+    if (e instanceof UnreadableSheet) throw refuse(e.message.startsWith('这是旧版') ? e.message : '文件不是有效的 .xlsx 文件，请上传用“下载批量导入模板”得到的文件');
     throw e;
   }
   if (!headerSeen) throw refuse('表头应为：学生姓名、身份证号、毕业院校');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
@@ -13,7 +13,7 @@ import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { describeRosterErrors, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
 import { applyRosterChange, changedKeyFields } from './roster-change.ts';
-import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, sheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
+import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, OLD_XLS, spreadsheetKind, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 
 // 导入学生名单 (issue 3, rule S5). The upload is stored and queued; processing streams the sheet
 // and commits one batch per transaction together with the progress, so a school watches it advance,
@@ -33,7 +33,6 @@ function importingSchoolId(actor: Actor): number {
 }
 
 // Every .xlsx is a ZIP archive; an .xls, CSV or renamed picture is refused before it is stored.
-const isZipArchive = (bytes: Uint8Array) => bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 
 export async function queueRosterImport(db: DbOrTx, actor: Actor, request: RosterImportRequest, dataDir: string): Promise<number> {
   const schoolId = importingSchoolId(actor);
@@ -43,11 +42,10 @@ export async function queueRosterImport(db: DbOrTx, actor: Actor, request: Roste
   if (request.bytes.length > MAX_UPLOAD_BYTES) {
     throw new DomainError('invalid', '文件不能超过20MB', { file: '文件不能超过20MB' });
   }
-  if (!isZipArchive(request.bytes)) {
-    const message = '请上传 .xlsx 格式的 Excel 文件（.xls 请先另存为 .xlsx）';
-    throw new DomainError('invalid', message, { file: message });
-  }
-  const storedAs = join('imports', `${randomBytes(16).toString('hex')}.xlsx`);
+  // .xlsx, or CSV in UTF-8 or GBK; an old .xls is refused before anything else happens.
+  const kind = spreadsheetKind(request.bytes);
+  if (kind === 'xls') throw new DomainError('invalid', OLD_XLS, { file: OLD_XLS });
+  const storedAs = join('imports', `${randomBytes(16).toString('hex')}.${kind}`);
   await mkdir(join(dataDir, 'imports'), { recursive: true });
   await writeFile(join(dataDir, storedAs), request.bytes);
   try {
@@ -155,6 +153,17 @@ function readHeader(cells: string[]): Column[] {
 }
 
 /** Reads every data row, validates it and commits in batches; returns the number of data rows. */
+async function readHead(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const head = new Uint8Array(8);
+    await handle.read(head, 0, 8, 0);
+    return head;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function importRows(db: Db, run: ImportRun, path: string, batchSize: number): Promise<number> {
   let columns: Column[] | undefined;
   let dataRows = 0;
@@ -169,7 +178,12 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
   let headerSheet = 0;
   let rowsSearched = 0;
   let searchedSheet = 0;
-  for await (const row of sheetRows(createReadStream(path), { allSheets: true })) {
+  const file = { path, head: await readHead(path), read: () => readFile(path), stream: () => createReadStream(path) };
+  let encoding: string | undefined;
+  let mojibake = false;
+  let firstLine = '';
+  for await (const row of spreadsheetRows(file, { allSheets: true })) {
+    encoding ??= row.encoding;
     if (headerSheet && row.sheet !== headerSheet) break;
     if (row.cells.every((c) => c.trim() === '')) continue;
     if (!columns) {
@@ -178,6 +192,10 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
         rowsSearched = 0;
       }
       if (++rowsSearched > 20) continue;
+      if (rowsSearched === 1) {
+        firstLine = row.cells.filter((t) => t !== '').join(',');
+        mojibake = /\uFFFD|锟斤拷|[ÃÂÐÑ×Ø]{2}/.test(firstLine);
+      }
       if (row.cells.filter((t) => fieldOfHeader(t.trim()) !== undefined).length < 3) continue;
       columns = readHeader(row.cells);
       headerSheet = row.sheet;
@@ -216,6 +234,13 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
       await commitBatch(db, run, batch, departmentIds);
       batch = { size: 0, valid: [], rejected: [], regionNames: {} };
     }
+  }
+  if (!columns && encoding) {
+    // A CSV without a header: show the first line as it was read, so garbled text is seen for what it is.
+    throw new FileProblem(
+      `CSV 文件中没有找到表头。按 ${encoding === 'gb18030' ? 'GBK' : 'UTF-8'} 编码读出的第一行是“${firstLine.slice(0, 40)}”${mojibake ? '，是乱码' : ''}：` +
+        '如果是乱码，说明文件的文字编码无法识别，请在 Excel 中“另存为” CSV UTF-8（逗号分隔）或 .xlsx 后重新导入；否则请使用导入模板的列名（如 姓名、身份证号、性别）',
+    );
   }
   if (!columns) throw new FileProblem('文件中没有找到表头：各工作表的前 20 行里没有一行含有导入模板的列名（如 姓名、身份证号、性别），请使用导入模板填写');
   if (dataRows === 0) throw new FileProblem('文件中没有学生数据：表头下方没有任何数据行');

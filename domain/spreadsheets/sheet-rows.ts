@@ -69,3 +69,72 @@ export function cellText(value: ExcelJS.CellValue): string {
   if ('text' in value) return typeof value.text === 'string' ? value.text : cellText(value.text);
   return '';
 }
+
+/** What a file is, by its first bytes: an .xlsx (a zip), an old .xls (an OLE2 compound file) or text (CSV). */
+export function spreadsheetKind(bytes: Uint8Array): 'xlsx' | 'xls' | 'csv' {
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'xlsx';
+  if (bytes[0] === 0xd0 && bytes[1] === 0xcf && bytes[2] === 0x11 && bytes[3] === 0xe0) return 'xls';
+  return 'csv';
+}
+
+export const OLD_XLS = '这是旧版 Excel（.xls，Excel 97–2003）文件，无法直接读取。请在 Excel 中“另存为” .xlsx（Excel 工作簿）后重新导入';
+
+/**
+ * A CSV's text: UTF-8 (with or without BOM), else GB18030 (which covers GBK, what Chinese Excel
+ * writes by default). `encoding` says which, for the message when the header is still unreadable.
+ */
+export function decodeCsv(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'gb18030' } {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8' };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'utf-8' };
+  } catch {
+    return { text: new TextDecoder('gb18030').decode(bytes), encoding: 'gb18030' };
+  }
+}
+
+/** RFC 4180 rows (quoted fields, "" inside quotes, CRLF or LF), 1-based cells like the .xlsx reader's. */
+export function* csvRows(text: string): Generator<SheetRow> {
+  let field = '';
+  let cells: string[] = [''];
+  let quoted = false;
+  let number = 1;
+  const row = (): SheetRow => ({ sheet: 1, number: number++, cells, numeric: cells.map(() => false) });
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      cells.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      cells.push(field);
+      field = '';
+      yield row();
+      cells = [''];
+    } else field += ch;
+  }
+  if (field !== '' || cells.length > 1) {
+    cells.push(field);
+    yield row();
+  }
+}
+
+/** The rows of an uploaded spreadsheet, whatever its kind: .xlsx streamed, CSV decoded, .xls refused with what to do. */
+export async function* spreadsheetRows(bytesOrPath: Uint8Array | { path: string; head: Uint8Array; read: () => Promise<Uint8Array>; stream: () => Readable }, opts: { allSheets?: boolean } = {}): AsyncGenerator<SheetRow & { encoding?: string }> {
+  const head = bytesOrPath instanceof Uint8Array ? bytesOrPath.subarray(0, 8) : bytesOrPath.head;
+  const kind = spreadsheetKind(head);
+  if (kind === 'xls') throw new UnreadableSheet(OLD_XLS);
+  if (kind === 'xlsx') {
+    const { Readable } = await import('node:stream');
+    yield* sheetRows(bytesOrPath instanceof Uint8Array ? Readable.from([Buffer.from(bytesOrPath.buffer, bytesOrPath.byteOffset, bytesOrPath.byteLength)]) : bytesOrPath.stream(), opts);
+    return;
+  }
+  const { text, encoding } = decodeCsv(bytesOrPath instanceof Uint8Array ? bytesOrPath : await bytesOrPath.read());
+  for (const row of csvRows(text)) yield { ...row, encoding };
+}

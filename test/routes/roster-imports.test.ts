@@ -193,6 +193,46 @@ test('a school\'s own export: an instructions sheet first, a title row above the
   assert.equal(stored.map((r) => [r.enrolled_on, r.graduates_on]), [['2022-09', '2026-06'], ['2022-09', '2026-06'], ['2022-09', '2026-06']]);
 });
 
+/** GBK bytes of a text, by inverting the platform's GB18030 decoder over the two-byte range (Node ships no GBK encoder). */
+const GBK = (() => {
+  const map = new Map<string, number[]>();
+  const decoder = new TextDecoder('gb18030');
+  for (let hi = 0x81; hi <= 0xfe; hi++) for (let lo = 0x40; lo <= 0xfe; lo++) if (lo !== 0x7f) map.set(decoder.decode(new Uint8Array([hi, lo])), [hi, lo]);
+  return (text: string) => new Uint8Array([...text].flatMap((ch) => (ch.charCodeAt(0) < 0x80 ? [ch.charCodeAt(0)] : map.get(ch)!)));
+})();
+
+const csv = (rows: string[][]) => [S5_FIELDS.map((f) => f.header), ...rows].map((r) => r.map((v) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)).join(',')).join('\r\n');
+
+test('CSV in UTF-8 with and without BOM and in GBK imports; garbled text is refused showing the line as read; an old .xls is refused before anything else', async () => {
+  const c = await t.signInAs('school');
+  const imported = async (bytes: Uint8Array<ArrayBuffer>, cohort: string) => {
+    const res = await upload(c, bytes, '名单.csv', cohort);
+    assert.is(res.status, 303, res.text.slice(0, 300));
+    return untilFinished(Number(res.location!.split('/').pop()));
+  };
+  const utf8 = new TextEncoder().encode(csv([row(61, { 姓名: '欧阳“小”明' })]));
+  const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(csv([row(62)]))]);
+  const gbk = GBK(csv([row(63, { 姓名: '张三丰' })]));
+  for (const [bytes, cohort] of [[utf8, '2032'], [bom, '2033'], [gbk, '2034']] as const) {
+    const done = await imported(new Uint8Array(bytes), cohort);
+    assert.equal([done.status, done.inserted, done.rejected], ['done', 1, 0], `${cohort}: ${done.error ?? ''}`);
+  }
+  const names = await t.db.$client`select name from graduates where cohort in (2032, 2034) order by cohort`;
+  assert.equal(names.map((r) => r.name), ['欧阳“小”明', '张三丰']);
+
+  // UTF-8 read as if it were GBK: what a wrong encoding looks like; the message shows it.
+  const garbled = GBK(new TextDecoder('gb18030').decode(new TextEncoder().encode('姓名,身份证号,性别\r\n')).replace(/\uFFFD/g, '?')).subarray(0, 40);
+  const wrong = await imported(new Uint8Array([...garbled, 0xff, 0xfe]), '2035');
+  assert.is(wrong.status, 'failed');
+  assert.match(wrong.error!, 'CSV 文件中没有找到表头');
+  assert.match(wrong.error!, '如果是乱码，说明文件的文字编码无法识别');
+
+  const xls = new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, ...new Uint8Array(504)]);
+  const refused = await upload(c, xls, '名单.xls', '2036');
+  assert.is(refused.status, 422);
+  assert.match(refused.text, '另存为” .xlsx');
+});
+
 test('S5 while an import runs the page polls with htmx, and reloads itself without JavaScript', async () => {
   const c = await t.signInAs('school');
   const [u] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));
@@ -205,12 +245,12 @@ test('S5 while an import runs the page polls with htmx, and reloads itself witho
   assert.match(textOf(partial.doc, '#import-processed')!, '已处理 1000');
 });
 
-test('S5 a file that is not an .xlsx is refused with a clear message, nothing queued', async () => {
+test('S5 a file that cannot be read (an old .xls) is refused with a clear message, nothing queued', async () => {
   const c = await t.signInAs('school');
   const before = (await t.db.select().from(rosterImports)).length;
-  const res = await upload(c, new TextEncoder().encode('姓名,身份证号\n张三,1101'), '名单.csv');
+  const res = await upload(c, new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), '名单.xls');
   assert.is(res.status, 422);
-  assert.match(res.text, '请上传 .xlsx 格式的 Excel 文件');
+  assert.match(res.text, '请在 Excel 中“另存为” .xlsx');
   assert.is((await t.db.select().from(rosterImports)).length, before);
 });
 

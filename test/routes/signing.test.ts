@@ -190,6 +190,18 @@ test('E4 导入学生名单: an ID number Excel stored as a number is answered w
   assert.match(textOf(res.doc, '#import-results')!, 'Excel 把这一列存成了数字');
 });
 
+test('E4 导入学生名单 from a CSV (UTF-8 with BOM), as Excel saves one; an old .xls is refused with what to do', async () => {
+  const c = await t.signInAs('employer2');
+  const [one] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(14).limit(1);
+  const text = `学生姓名,身份证号,毕业院校\r\n${one!.name},${one!.idNumber},示范大学\r\n`;
+  const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.csv', bytes: new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)]) } });
+  assert.is(res.status, 200);
+  assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-added']);
+  const xls = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xls', bytes: new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]) } });
+  assert.is(xls.status, 422);
+  assert.match(xls.text, '另存为” .xlsx');
+});
+
 test('X2 every form carries an idempotency key; the same invitation sent twice with it has one effect', async () => {
   const c = await t.signInAs('employer2');
   const [other] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(5).limit(1);
