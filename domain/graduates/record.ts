@@ -66,8 +66,13 @@ export type RosterValidation = { ok: true; record: NormalizedRecord; regionFromN
 
 /** Short names a code column also accepts (alias → code): the roster's 本科/硕士…, and the common forms of GB/T 4762 names. */
 export const CODE_ALIASES = {
-  politicalStatus: { 中共党员: '01', 中共预备党员: '02', 共青团员: '03' } as Record<string, string>,
-  educationLevel: Object.fromEntries(Object.entries(EDUCATION_LEVEL_SHORT).map(([code, short]) => [short, code])) as Record<string, string>,
+  sex: { 男性: '1', 女性: '2' } as Record<string, string>,
+  politicalStatus: { 中共党员: '01', 党员: '01', 中共预备党员: '02', 预备党员: '02', 共青团员: '03', 团员: '03' } as Record<string, string>,
+  educationLevel: {
+    ...(Object.fromEntries(Object.entries(EDUCATION_LEVEL_SHORT).map(([code, short]) => [short, code])) as Record<string, string>),
+    // The long forms 学籍 systems export.
+    博士研究生: '01', 博士研究生毕业: '01', 硕士研究生: '11', 硕士研究生毕业: '11', 本科生: '31', 本科毕业: '31', 大学本科: '31', 专科生: '41', 专科毕业: '41', 大专: '41', 高职: '41', 高职专科: '41',
+  } as Record<string, string>,
 };
 
 const TEXT_LIMITS = { name: 50, departmentName: 50, majorName: 100, studentNo: 30 } as const;
@@ -132,7 +137,7 @@ export function validateRosterRecord(input: RosterInput, ctx: RosterContext): Ro
   if (id && !id.ok) errors.idNumber = id.reason;
 
   const codes = {
-    sex: resolveCode(SEXES, value.sex),
+    sex: resolveCode(SEXES, value.sex, CODE_ALIASES.sex),
     ethnicity: resolveCode(ETHNICITIES, value.ethnicity),
     politicalStatus: resolveCode(POLITICAL_STATUSES, value.politicalStatus, CODE_ALIASES.politicalStatus),
     educationLevel: resolveCode(EDUCATION_LEVELS, value.educationLevel, CODE_ALIASES.educationLevel),

@@ -123,6 +123,28 @@ test('regions: real GB/T 2260 codes only, named province first', () => {
   assert.not.ok(isRegionCode('11010'));
 });
 
+test('S5 record: the long forms 学籍 systems export (硕士研究生, 本科生, 大专, 团员, 党员, 女性), numbers for 考生号, 学号 and phone, and every month and day form', () => {
+  const ctx = { school: { id: 1, code: '10001', name: '示范大学' } };
+  const row = graduateRow(2);
+  const input = Object.fromEntries(S5_FIELDS.map((f) => [f.key, String(row[f.header])]));
+  const male = input.sex === '1' || input.sex === '男';
+  const cases: Array<[Record<string, string>, Record<string, string>]> = [
+    [{ educationLevel: '硕士研究生', politicalStatus: '团员' }, { educationLevel: '11', politicalStatus: '03' }],
+    [{ educationLevel: '本科生', politicalStatus: '党员' }, { educationLevel: '31', politicalStatus: '01' }],
+    [{ educationLevel: '大专', politicalStatus: '共青团员' }, { educationLevel: '41', politicalStatus: '03' }],
+    male ? [{ educationLevel: '博士研究生毕业', sex: '男性' }, { educationLevel: '01', sex: '1' }] : [{ educationLevel: '博士研究生毕业', sex: '女性' }, { educationLevel: '01', sex: '2' }],
+    [{ enrolledOn: '2022年9月', graduatesOn: '2026.6' }, { enrolledOn: '2022-09', graduatesOn: '2026-06' }],
+    [{ enrolledOn: '2022/9/1', graduatesOn: '2026年6月30日' }, { enrolledOn: '2022-09', graduatesOn: '2026-06' }],
+    [{ enrolledOn: '202209', graduatesOn: '2026-06-30' }, { enrolledOn: '2022-09', graduatesOn: '2026-06' }],
+    [{ examNo: '22110101150001', studentNo: '2022010001', phone: '13700001234' }, { examNo: '22110101150001', studentNo: '2022010001', phone: '13700001234' }],
+  ];
+  for (const [given, expected] of cases) {
+    const result = validateRosterRecord({ ...input, ...given }, ctx);
+    assert.ok(result.ok, `${JSON.stringify(given)}: ${JSON.stringify(!result.ok && result.errors)}`);
+    if (result.ok) for (const [k, v] of Object.entries(expected)) assert.is((result.record as Record<string, unknown>)[k], v, `${JSON.stringify(given)} ${k}`);
+  }
+});
+
 test('S5 template: the 19 headers on an empty 学生名单 sheet, allowed codes on 代码说明', async () => {
   const workbook = await readWorkbook(await buildRosterTemplate());
   const roster = workbook.getWorksheet(TEMPLATE_SHEET)!;
