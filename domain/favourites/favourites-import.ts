@@ -28,25 +28,39 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
   // Read as a stream, and stop at the first row past the limit: a file of 400,000 rows costs no more
   // than one of 2,001 (it was loaded whole and stalled the server).
   const rows: Array<{ row: number; cells: [string, string, string]; idAsNumber: boolean }> = [];
-  let headerSeen = false;
+  // The header is the first row, within a sheet's first 20, holding the three column names (with
+  // “*”, spaces or a （note） around them, in any order, among other columns); a title above it or
+  // an instructions sheet before it is passed over. Sheets after the data sheet are not data.
+  let columns: number[] | undefined;
+  let headerSheet = 0;
+  const searched = new Map<number, number>();
+  const plain = (t: string) => t.replace(/[（(][^）)]*[）)]/g, '').replace(/[\s*＊]/g, '');
   const refuse = (message: string) => new DomainError('invalid', message, { file: message });
   try {
-    for await (const { number, cells, numeric } of spreadsheetRows(bytes)) {
-      const values = HEADERS.map((_, i) => String(cells[i + 1] ?? '').trim()) as [string, string, string];
-      if (!headerSeen) {
-        if (number !== 1 || HEADERS.some((h, i) => values[i] !== h)) throw refuse('表头应为：学生姓名、身份证号、毕业院校');
-        headerSeen = true;
+    for await (const { sheet, number, cells, numeric } of spreadsheetRows(bytes, { allSheets: true })) {
+      if (headerSheet && sheet !== headerSheet) break;
+      if (!columns) {
+        if (cells.every((c) => c.trim() === '')) continue;
+        const seen = (searched.get(sheet) ?? 0) + 1;
+        searched.set(sheet, seen);
+        if (seen > 20) continue;
+        const found = HEADERS.map((h) => cells.findIndex((c) => plain(c) === h));
+        if (found.some((i) => i < 0)) continue;
+        columns = found;
+        headerSheet = sheet;
         continue;
       }
+      const values = columns.map((i) => String(cells[i] ?? '').trim()) as [string, string, string];
       if (values.every((c) => c === '')) continue;
       if (rows.length === MAX_IMPORT_ROWS) throw refuse(`每次最多导入 ${MAX_IMPORT_ROWS} 名学生`);
-      rows.push({ row: number, cells: values, idAsNumber: idNumberStoredAsNumber(values[1], numeric[2] ?? false) });
+      rows.push({ row: number, cells: values, idAsNumber: idNumberStoredAsNumber(values[1], numeric[columns[1]!] ?? false) });
     }
   } catch (e) {
     if (e instanceof UnreadableSheet) throw refuse(e.message.startsWith('这是旧版') ? e.message : '文件不是有效的 .xlsx 文件，请上传用“下载批量导入模板”得到的文件');
     throw e;
   }
-  if (!headerSeen) throw refuse('表头应为：学生姓名、身份证号、毕业院校');
+  const headerSeen = columns !== undefined;
+  if (!headerSeen) throw refuse('没有找到表头：表格中应有“学生姓名”“身份证号”“毕业院校”三列（顺序不限），请使用“下载批量导入模板”得到的文件');
   const results: ImportedRow[] = [];
   for (const { row: r, cells, idAsNumber } of rows) {
     const [name, idNumber, school] = cells;

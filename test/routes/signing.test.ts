@@ -202,6 +202,20 @@ test('E4 导入学生名单 from a CSV (UTF-8 with BOM), as Excel saves one; an 
   assert.match(xls.text, '另存为” .xlsx');
 });
 
+test('E4 导入学生名单 from a unit\'s own sheet: an instructions sheet first, a title row, the three columns decorated and in another order among others', async () => {
+  const c = await t.signInAs('employer2');
+  const [one] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(16).limit(1);
+  const wb = new ExcelJS.Workbook();
+  wb.addWorksheet('说明').addRow(['请填写拟签约学生']);
+  const sheet = wb.addWorksheet('名单');
+  sheet.addRow(['2026 届拟录用人员']);
+  sheet.addRow(['序号', '*毕业院校', ' 身份证号（文本）', '学生姓名 *', '岗位']);
+  sheet.addRow(['1', '示范大学', one!.idNumber, one!.name, '工程师']);
+  const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes: new Uint8Array(await wb.xlsx.writeBuffer()) } });
+  assert.is(res.status, 200);
+  assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-added']);
+});
+
 test('X2 every form carries an idempotency key; the same invitation sent twice with it has one effect', async () => {
   const c = await t.signInAs('employer2');
   const [other] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(5).limit(1);
