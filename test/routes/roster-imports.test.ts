@@ -233,6 +233,24 @@ test('CSV in UTF-8 with and without BOM and in GBK imports; garbled text is refu
   assert.match(refused.text, '另存为” .xlsx');
 });
 
+test('手机号码, 考生号 and 学号 in number cells (as Excel stores them) import as their digits', async () => {
+  const c = await t.signInAs('school');
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('学生名单');
+  const headers = S5_FIELDS.map((f) => f.header);
+  sheet.addRow(headers);
+  const r: Array<string | number> = row(71);
+  r[headers.indexOf('手机号码')] = 13712345678;
+  r[headers.indexOf('考生号')] = 22110101150001;
+  r[headers.indexOf('学号')] = 2022010071;
+  sheet.addRow(r);
+  const res = await upload(c, new Uint8Array(await wb.xlsx.writeBuffer()), '名单.xlsx', '2037');
+  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  assert.equal([done.status, done.inserted], ['done', 1], done.error ?? '');
+  const [g] = await t.db.$client`select phone, exam_no, student_no from graduates where cohort = 2037`;
+  assert.equal({ ...g }, { phone: '13712345678', exam_no: '22110101150001', student_no: '2022010071' });
+});
+
 test('S5 while an import runs the page polls with htmx, and reloads itself without JavaScript', async () => {
   const c = await t.signInAs('school');
   const [u] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));
