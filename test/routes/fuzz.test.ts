@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +15,7 @@ test.before(async () => {
 });
 test.after(async () => {
   await t.close();
+  await rm(t.config.dataDir, { recursive: true, force: true });
 });
 
 const FIELDS = [

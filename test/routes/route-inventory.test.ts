@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { and, eq } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -19,6 +20,7 @@ test.before(async () => {
 });
 test.after(async () => {
   await t.close();
+  await rm(t.config.dataDir, { recursive: true, force: true });
 });
 
 const PORTALS = ['/student', '/employer', '/school', '/province', '/admin'];
