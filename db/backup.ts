@@ -118,8 +118,14 @@ export async function backupDatabase(db: Db, opts: { dataDir: string; backupDir:
 export async function restoreDatabase(db: Db, opts: { dataDir: string; from: string }): Promise<BackupManifest> {
   const manifest = JSON.parse(await readFile(join(opts.from, 'manifest.json'), 'utf8')) as BackupManifest;
   if (manifest.format !== BACKUP_FORMAT) throw new Error(`不认识的备份格式：${String(manifest.format)}`);
-  const [{ n }] = (await db.$client`select count(*)::int as n from pg_class c join pg_namespace s on s.oid = c.relnamespace where s.nspname in ('public', 'drizzle') and c.relkind = 'r'`) as unknown as [{ n: number }];
-  if (n > 0) throw new Error('目标数据库不是空的：恢复只写入新建的空数据库（例如一个新的 DATA_DIR）。');
+  // Empty means nothing at all in public (no table, view, sequence, type or function) and no drizzle
+  // schema: a failed restore then drops only what it created.
+  const [{ n }] = (await db.$client`
+    select (select count(*) from pg_class c join pg_namespace s on s.oid = c.relnamespace where s.nspname = 'public')
+         + (select count(*) from pg_type t join pg_namespace s on s.oid = t.typnamespace where s.nspname = 'public' and t.typtype in ('e', 'c', 'd', 'r') and t.typrelid = 0)
+         + (select count(*) from pg_proc p join pg_namespace s on s.oid = p.pronamespace where s.nspname = 'public')
+         + (select count(*) from pg_namespace where nspname = 'drizzle') as n`) as unknown as [{ n: number }];
+  if (Number(n) > 0) throw new Error('目标数据库不是空的：恢复只写入新建的空数据库（例如一个新的 DATA_DIR）。');
   const uploads = uploadsDir(opts.dataDir);
   if ((await countFiles(uploads)) > 0) throw new Error(`上传文件目录 ${uploads} 不是空的：恢复只写入空目录。`);
   const entries = (await journal()).entries;
@@ -155,9 +161,11 @@ export async function restoreDatabase(db: Db, opts: { dataDir: string; from: str
   return manifest;
 }
 
-/** Keeps the newest `keep` complete backups in `backupDir` (and no partial one older than a day). */
+/** Keeps the newest `keep` complete backups in `backupDir`, and removes partial ones left by a backup cut off more than a day ago. */
 export async function pruneBackups(backupDir: string, keep: number): Promise<string[]> {
   if (!existsSync(backupDir)) return [];
+  const dayAgo = new Date(Date.now() - 86_400_000).toISOString().replace(/[:.]/g, '-');
+  for (const n of await readdir(backupDir)) if (/^wq-backup-[0-9TZ-]+\.partial$/.test(n) && n.slice('wq-backup-'.length) < dayAgo) await rm(join(backupDir, n), { recursive: true, force: true });
   const names = (await readdir(backupDir)).filter((n) => /^wq-backup-[0-9TZ-]+$/.test(n)).sort();
   const removed = names.slice(0, Math.max(0, names.length - keep));
   for (const n of removed) await rm(join(backupDir, n), { recursive: true, force: true });

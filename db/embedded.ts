@@ -21,7 +21,14 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
   const clusterDir = join(dir, 'cluster');
   const lockFile = join(dir, 'server.pid');
   await recoverLeftover(dir, clusterDir, lockFile, log);
-  await writeFile(lockFile, String(process.pid));
+  // Created exclusively: of two starts racing past the check, one gets the directory.
+  await writeFile(lockFile, String(process.pid), { flag: 'wx' }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+    throw new Error(`嵌入式数据库的数据目录 ${dir} 正被另一个同时启动的平台进程使用。请只启动一个，或为本次启动设置另一个 DATA_DIR。`);
+  });
+  const releaseLock = async () => {
+    if ((await readFile(lockFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(lockFile, { force: true });
+  };
   const secretFile = join(dir, 'password');
   const fresh = !existsSync(join(clusterDir, 'PG_VERSION'));
   if (fresh || !existsSync(secretFile)) {
@@ -48,7 +55,8 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
     log.info('embedded database: creating a new cluster', { dir: clusterDir });
     await pg.initialise();
   }
-  await pg.start().catch((e: unknown) => {
+  await pg.start().catch(async (e: unknown) => {
+    await releaseLock();
     throw new Error(`嵌入式数据库启动失败 (embedded PostgreSQL did not start in ${clusterDir}): ${String(e ?? 'exited early')}`);
   });
   if (fresh) await pg.createDatabase('wangqian');
@@ -60,7 +68,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
     async stop() {
       watchdog?.kill();
       await pg.stop();
-      await rm(lockFile, { force: true });
+      await releaseLock();
     },
   };
 }
@@ -115,6 +123,8 @@ async function recoverLeftover(dir: string, clusterDir: string, lockFile: string
       throw new Error(`嵌入式数据库的数据目录 ${dir} 正被另一个运行中的平台进程 (PID ${holder}) 使用。请先停止该进程，或为本次启动设置另一个 DATA_DIR。`);
     }
   }
+  // A lock of a process that is gone: ours now (created exclusively below).
+  if (existsSync(lockFile)) await rm(lockFile, { force: true });
   // A server of this data directory whose platform process is gone: stop it cleanly (a fast
   // shutdown: it rolls back what was in flight and writes a checkpoint), then start afresh.
   const pid = postmasterPid(clusterDir);

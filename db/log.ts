@@ -29,8 +29,11 @@ export function redact(text: string): string {
 }
 
 function withoutSecrets(value: unknown, depth = 0): unknown {
+  // Strings are masked before JSON escapes them: in "行3:\n110105…" the escape's letter would
+  // otherwise sit against the digits and hide them from the patterns.
+  if (typeof value === 'string') return redact(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value.stack ?? String(value);
+  if (value instanceof Error) return redact(value.stack ?? String(value));
   if (Array.isArray(value)) return value.map((v) => withoutSecrets(v, depth + 1));
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : withoutSecrets(v, depth + 1)]));
 }
@@ -38,7 +41,7 @@ function withoutSecrets(value: unknown, depth = 0): unknown {
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
   const at = (l: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[l] < ORDER[level]) return;
-    write(redact(JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...(withoutSecrets(fields ?? {}) as Record<string, unknown>) })));
+    write(redact(JSON.stringify({ time: new Date().toISOString(), level: l, msg: redact(msg), ...(withoutSecrets(fields ?? {}) as Record<string, unknown>) })));
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

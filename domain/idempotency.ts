@@ -6,10 +6,14 @@ import { idempotencyKeys } from '../db/schema/index.ts';
 // flaky network, a double click) gets the first answer instead of a second effect.
 export type PriorAnswer = { status: number | null; location: string | null };
 
-/** The server gives a request this long to arrive and be answered (server.ts sets it on the HTTP server). */
+/** The server gives a request this long to arrive (server.ts sets it on the HTTP server; Node's default). */
 export const REQUEST_TIMEOUT_MS = 300_000;
-/** An in-progress key this old belongs to a request that is gone. */
-export const ABANDONED_AFTER_MS = REQUEST_TIMEOUT_MS + 60_000;
+/**
+ * An in-progress key this old belongs to a request that is gone. Node bounds only a request's
+ * arrival, not its handler, so this is set far past any handler's run (the slowest, a PDF or an
+ * upload batch, take seconds): a resubmission never runs beside a first submission still working.
+ */
+export const ABANDONED_AFTER_MS = 15 * 60_000;
 
 /** Claims the key; returns null when this is the first submission, else what the first one answered. */
 export async function claimIdempotencyKey(db: DbOrTx, userId: number, key: string): Promise<PriorAnswer | null> {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
+import { idNumberCheckDigit } from '../codes/id-number.ts';
 
 // The one .xlsx reader of the imports (导入学生名单 and the employers' 学生收藏夹): the first worksheet's
 // rows as text, read as a stream, so a file is never loaded whole and a reader that has seen enough
@@ -49,7 +50,10 @@ function isNumberCell(value: ExcelJS.CellValue): boolean {
  */
 export function idNumberStoredAsNumber(text: string, numeric: boolean): boolean {
   const t = text.trim();
-  return (numeric && /^\d{12,}$/.test(t.replace(/\.0+$/, ''))) || /^\d(\.\d+)?E\+?\d+$/i.test(t);
+  if ((numeric && /^\d{12,}$/.test(t.replace(/\.0+$/, ''))) || /^\d(\.\d+)?E\+?\d+$/i.test(t)) return true;
+  // A CSV does not say a column was a number; Excel keeps 15 significant digits, so the number
+  // written out ends in 000. With a wrong check digit that is what happened, not a typo.
+  return /^\d{15}000$/.test(t) && idNumberCheckDigit(t.slice(0, 17)) !== t[17];
 }
 
 export const ID_NUMBER_STORED_AS_NUMBER =

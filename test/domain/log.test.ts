@@ -46,6 +46,13 @@ test('a failed query\'s parameters (ID number, phone, password hash) are masked 
   assert.match(line, '"importId":7');
 });
 
+test('an ID number after a newline or a tab in a value (escaped by JSON) is masked too', () => {
+  const { lines, log } = capture();
+  log.error('import row failed', { row: `行3:\n${ID}\t13912345678\r\n`, message: `a\t${ID}\tb` });
+  assert.not.match(lines[0]!, ID);
+  assert.not.match(lines[0]!, '13912345678');
+});
+
 test('fields named like secrets are redacted whatever their value; an old 15-digit ID number is masked too', () => {
   const { lines, log } = capture();
   log.info('sign-in', { password: 'hunter2', session_token: 'abc', nested: { cookie: 'wq_session=xyz', authorization: 'Bearer q' }, login: '110105720506102' });
