@@ -78,25 +78,29 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
  * commands (backup) that run beside it; null when none is running.
  */
 export function runningEmbeddedUrl(dir: string): string | null {
-  const clusterDir = join(dir, 'cluster');
-  const pid = postmasterPid(clusterDir);
-  if (pid === null || !alive(pid)) return null;
-  const port = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[3]);
+  const running = postmaster(join(dir, 'cluster'));
+  if (running === null || !alive(running.pid)) return null;
+  const { port } = running;
   const password = readFileSync(join(dir, 'password'), 'utf8').trim();
   return Number.isInteger(port) ? `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/wangqian` : null;
 }
 
-/** The running server's PID from PostgreSQL's own lock file, or null. */
-function postmasterPid(clusterDir: string): number | null {
+/** The running server's PID and port from PostgreSQL's own lock file (its first and fourth lines), or null. */
+function postmaster(clusterDir: string): { pid: number; port: number } | null {
   try {
-    const pid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
+    const lines = readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+    const pid = Number(lines[0]);
+    return Number.isInteger(pid) && pid > 0 ? { pid, port: Number(lines[3]) } : null;
   } catch {
     return null;
   }
 }
 
-function alive(pid: number): boolean {
+/** The running server's PID from PostgreSQL's own lock file, or null. */
+export const postmasterPid = (clusterDir: string): number | null => postmaster(clusterDir)?.pid ?? null;
+
+/** Whether a process is running (one of another user's answers EPERM, and runs). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -153,7 +157,8 @@ function startWatchdog(postmaster: number) {
   return child;
 }
 
-function freePort(): Promise<number> {
+/** A port nobody listens on at 127.0.0.1 (for the embedded server, and tests that start servers). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

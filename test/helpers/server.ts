@@ -1,18 +1,8 @@
 import { serve } from '@hono/node-server';
-import { createServer } from 'node:net';
 import type { Db } from '../../db/client.ts';
+import { freePort } from '../../db/embedded.ts';
 import { appOnDb } from './app.ts';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The app on a real HTTP server on 127.0.0.1 (a free port), for real-browser tests. Like a real

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { graduates, users } from '../../db/schema/index.ts';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
+import { freePort } from '../../db/embedded.ts';
 import { ABANDONED_AFTER_MS } from '../../domain/idempotency.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';
@@ -30,14 +30,6 @@ test.after(async () => {
   await d.drop();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [SERVER], { env: { ...process.env, DATABASE_URL: d.url, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', CAPTCHA: 'off', DEMO: 'off', JOBS: 'on', ORIGIN: `http://127.0.0.1:${port}` }, stdio: ['ignore', 'pipe', 'pipe'] });

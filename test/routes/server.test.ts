@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alive, freePort, postmasterPid } from '../../db/embedded.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -30,14 +30,6 @@ async function waitFor(s: Started, text: string, ms = 60_000): Promise<void> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 test('config errors stop the start with a clear message', async () => {
   const s = start({ PORT: 'abc', CAPTCHA: 'sometimes', DATABASE_URL: '' });
@@ -82,19 +74,7 @@ test('npm start: embedded database, migrations, demo data, /healthz; SIGTERM sto
 
 const CHILD = fileURLToPath(new URL('../helpers/embedded-child.ts', import.meta.url));
 
-function postmasterPid(clusterDir: string): number | null {
-  const file = join(clusterDir, 'postmaster.pid');
-  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : null;
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Waits for a condition itself (with a failsafe so a broken build cannot hang the suite). */
 async function until(condition: () => boolean, what: string): Promise<void> {
