@@ -4,7 +4,7 @@ import type { Actor } from '../auth/sessions.ts';
 import { verifiedUnitOf } from '../employers/unit.ts';
 import { DomainError } from '../errors.ts';
 import type { EventSource } from '../events.ts';
-import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
+import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, plainHeader, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 import { addFavourite } from './favourites.ts';
 
 // E4 批量导入: the employer fills 学生姓名 + 身份证号 + 毕业院校 per row; each row is looked up exactly
@@ -34,7 +34,6 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
   let columns: number[] | undefined;
   let headerSheet = 0;
   const searched = new Map<number, number>();
-  const plain = (t: string) => t.replace(/[（(][^）)]*[）)]/g, '').replace(/[\s*＊]/g, '');
   const refuse = (message: string) => new DomainError('invalid', message, { file: message });
   try {
     for await (const { sheet, number, cells, numeric } of spreadsheetRows(bytes, { allSheets: true })) {
@@ -44,7 +43,7 @@ export async function importFavourites(db: Db, source: EventSource & { actor: Ac
         const seen = (searched.get(sheet) ?? 0) + 1;
         searched.set(sheet, seen);
         if (seen > 20) continue;
-        const found = HEADERS.map((h) => cells.findIndex((c) => plain(c) === h));
+        const found = HEADERS.map((h) => cells.findIndex((c) => plainHeader(c) === h));
         if (found.some((i) => i < 0)) continue;
         columns = found;
         headerSheet = sheet;

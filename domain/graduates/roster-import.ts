@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
@@ -13,7 +12,7 @@ import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { describeRosterErrors, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
 import { applyRosterChange, changedKeyFields } from './roster-change.ts';
-import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, OLD_XLS, spreadsheetKind, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
+import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, OLD_XLS, plainHeader, spreadsheetKind, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 
 // 导入学生名单 (issue 3, rule S5). The upload is stored and queued; processing streams the sheet
 // and commits one batch per transaction together with the progress, so a school watches it advance,
@@ -127,8 +126,7 @@ const FIELD_BY_HEADER = new Map<string, FieldKey>(ROSTER_FIELDS.flatMap((f) => [
 
 /** Chinese header or the Ministry's column code in any case; the template's “*” marks and stray spaces are ignored. */
 function fieldOfHeader(text: string): FieldKey | undefined {
-  // The template's “*” marks, stray spaces and a bracketed note (姓名（必填）, 学号(选填)) are ignored.
-  const plain = text.replace(/[（(][^）)]*[）)]/g, '').replace(/[\s*＊]/g, '');
+  const plain = plainHeader(text);
   return FIELD_BY_HEADER.get(plain) ?? FIELD_BY_HEADER.get(plain.toLowerCase());
 }
 
@@ -153,17 +151,6 @@ function readHeader(cells: string[]): Column[] {
 }
 
 /** Reads every data row, validates it and commits in batches; returns the number of data rows. */
-async function readHead(path: string): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const head = new Uint8Array(8);
-    await handle.read(head, 0, 8, 0);
-    return head;
-  } finally {
-    await handle.close();
-  }
-}
-
 async function importRows(db: Db, run: ImportRun, path: string, batchSize: number): Promise<number> {
   let columns: Column[] | undefined;
   let dataRows = 0;
@@ -178,11 +165,10 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
   let headerSheet = 0;
   let rowsSearched = 0;
   let searchedSheet = 0;
-  const file = { path, head: await readHead(path), read: () => readFile(path), stream: () => createReadStream(path) };
   let encoding: string | undefined;
   let mojibake = false;
   let firstLine = '';
-  for await (const row of spreadsheetRows(file, { allSheets: true })) {
+  for await (const row of spreadsheetRows(path, { allSheets: true })) {
     encoding ??= row.encoding;
     if (headerSheet && row.sheet !== headerSheet) break;
     if (row.cells.every((c) => c.trim() === '')) continue;

@@ -1,4 +1,6 @@
-import type { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { idNumberCheckDigit } from '../codes/id-number.ts';
 
@@ -129,16 +131,32 @@ export function* csvRows(text: string): Generator<SheetRow> {
   }
 }
 
-/** The rows of an uploaded spreadsheet, whatever its kind: .xlsx streamed, CSV decoded, .xls refused with what to do. */
-export async function* spreadsheetRows(bytesOrPath: Uint8Array | { path: string; head: Uint8Array; read: () => Promise<Uint8Array>; stream: () => Readable }, opts: { allSheets?: boolean } = {}): AsyncGenerator<SheetRow & { encoding?: string }> {
-  const head = bytesOrPath instanceof Uint8Array ? bytesOrPath.subarray(0, 8) : bytesOrPath.head;
-  const kind = spreadsheetKind(head);
+/** A file's first bytes, which tell its kind. */
+async function headOf(path: string): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const head = new Uint8Array(8);
+    await handle.read(head, 0, 8, 0);
+    return head;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The rows of an uploaded spreadsheet, in memory or at a path, whatever its kind: .xlsx streamed,
+ * CSV decoded, .xls refused with what to do.
+ */
+export async function* spreadsheetRows(source: Uint8Array | string, opts: { allSheets?: boolean } = {}): AsyncGenerator<SheetRow & { encoding?: string }> {
+  const kind = spreadsheetKind(typeof source === 'string' ? await headOf(source) : source.subarray(0, 8));
   if (kind === 'xls') throw new UnreadableSheet(OLD_XLS);
   if (kind === 'xlsx') {
-    const { Readable } = await import('node:stream');
-    yield* sheetRows(bytesOrPath instanceof Uint8Array ? Readable.from([Buffer.from(bytesOrPath.buffer, bytesOrPath.byteOffset, bytesOrPath.byteLength)]) : bytesOrPath.stream(), opts);
+    yield* sheetRows(typeof source === 'string' ? createReadStream(source) : Readable.from([Buffer.from(source.buffer, source.byteOffset, source.byteLength)]), opts);
     return;
   }
-  const { text, encoding } = decodeCsv(bytesOrPath instanceof Uint8Array ? bytesOrPath : await bytesOrPath.read());
+  const { text, encoding } = decodeCsv(typeof source === 'string' ? await readFile(source) : source);
   for (const row of csvRows(text)) yield { ...row, encoding };
 }
+
+/** A header cell as the column's name: the template's “*” marks, stray spaces and a bracketed note (姓名（必填）, 学号(选填)) dropped. */
+export const plainHeader = (text: string) => text.replace(/[（(][^）)]*[）)]/g, '').replace(/[\s*＊]/g, '');
