@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'hono';
 import { claimIdempotencyKey, settleIdempotencyKey } from '../domain/idempotency.ts';
+import { PORTALS } from '../domain/auth/roles.ts';
 import type { AppEnv } from './context.ts';
 import { render } from './render.ts';
 
@@ -21,8 +22,8 @@ export async function idempotentForms(c: Context<AppEnv>, next: Next) {
   const type = c.req.header('content-type') ?? '';
   if (c.req.method !== 'POST' || !actor || !/^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(type)) return next();
   // Another portal's route is refused by its guard; its body is not read here first.
-  const portal = /^\/(student|employer|school|province|admin)(\/|$)/.exec(c.req.path)?.[1];
-  if (portal && portal !== actor.portal) return next();
+  const portal = c.req.path.split('/')[1]!;
+  if ((PORTALS as readonly string[]).includes(portal) && portal !== actor.portal) return next();
   // Parsed once, within the route's body limit (routes/body.ts); the route reuses the parsed form.
   const key = (await c.req.parseBody())[IDEMPOTENCY_FIELD];
   if (typeof key !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(key)) return next();

@@ -2,7 +2,8 @@ import { rm } from 'node:fs/promises';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { setupApp, type Client, type DemoAccount, type TestApp } from '../helpers/app.ts';
+import { concretePath, portalAccountOf } from '../helpers/routes.ts';
+import { setupApp, type Client, type TestApp } from '../helpers/app.ts';
 
 // Issue 13, standing tests: property-based fuzzing of every POST route through the app, signed in
 // as the route's portal (so the form's zod schema and the domain see it, past the guard). Forms are
@@ -34,14 +35,6 @@ const hostile = fc.oneof(
 );
 const form = fc.dictionary(fc.constantFrom(...FIELDS), hostile, { maxKeys: 8 });
 
-const portalOf = (path: string): DemoAccount | null =>
-  path.startsWith('/school') ? 'school' : path.startsWith('/employer') ? 'employer' : path.startsWith('/student') ? 'student' : path.startsWith('/province') ? 'province' : path.startsWith('/admin') ? 'admin' : null;
-
-const fill = (path: string) =>
-  path
-    .replace(/:upload\{[^}]*\}/g, 'A'.repeat(22))
-    .replace(/:[a-zA-Z]+\{\[0-9\]\+\}/g, '1')
-    .replace(/:[a-zA-Z]+(\{[^}]*\})?/g, 'x'.repeat(32));
 
 async function rowCounts(): Promise<Record<string, number>> {
   const rows = (await t.db.$client`select relname as name from pg_stat_user_tables where schemaname = 'public'`) as unknown as Array<{ name: string }>;
@@ -60,13 +53,13 @@ test('fuzz: every POST route, signed in as its portal, with generated forms: no 
   let requests = 0;
   const failures: string[] = [];
   for (const route of routes) {
-    const account = portalOf(route);
+    const account = portalAccountOf(route);
     let client = account ? clients.get(account) : t.client('198.51.100.120');
     if (account && !client) {
       client = await t.signInAs(account);
       clients.set(account, client);
     }
-    const path = fill(route);
+    const path = concretePath(route);
     await fc.assert(
       fc.asyncProperty(form, async (generated) => {
         const fields = { ...generated };

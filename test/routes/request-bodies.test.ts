@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { favourites } from '../../db/schema/index.ts';
 import { FAVOURITES_IMPORT_MAX_BYTES } from '../../domain/favourites/favourites-import.ts';
 import { FORM_BODY_LIMIT } from '../../routes/body.ts';
-import { ORIGIN, setupApp, type DemoAccount, type TestApp } from '../helpers/app.ts';
+import { concretePath, portalAccountOf } from '../helpers/routes.ts';
+import { ORIGIN, setupApp, type TestApp } from '../helpers/app.ts';
 
 // Issue 13, defects 1 and 8: every route has a body limit, enforced before or while the body is
 // read, with a clear 413 page; a body the parser cannot read and a NUL byte are 400, never 500.
@@ -19,16 +20,9 @@ test.after(async () => {
 /** Every POST route of the app, with its parameters filled in (a number, a token, an upload id). */
 function postRoutes(): string[] {
   const paths = t.app.routes.filter((r) => r.method === 'POST').map((r) => r.path);
-  return [...new Set(paths)].map((p) =>
-    p
-      .replace(/:upload\{[^}]*\}/g, 'A'.repeat(22))
-      .replace(/:[a-zA-Z]+\{\[0-9\]\+\}/g, '1')
-      .replace(/:[a-zA-Z]+(\{[^}]*\})?/g, 'x'.repeat(32)),
-  );
+  return [...new Set(paths)].map(concretePath);
 }
 
-const portalOf = (path: string): DemoAccount | null =>
-  path.startsWith('/school') ? 'school' : path.startsWith('/employer') ? 'employer' : path.startsWith('/student') ? 'student' : path.startsWith('/province') ? 'province' : path.startsWith('/admin') ? 'admin' : null;
 
 /** A body that says it is `declared` bytes long and streams chunks until it is stopped; counts what was read. */
 function endlessBody(chunk = 1024 * 1024) {
@@ -110,7 +104,7 @@ test('a broken multipart body is 400 on every POST route, signed in as the route
   ];
   let requests = 0;
   for (const path of postRoutes()) {
-    const account = portalOf(path);
+    const account = portalAccountOf(path);
     if (account && !clients.has(account)) clients.set(account, await t.signInAs(account));
     for (const client of [null, account ? clients.get(account)! : null]) {
       for (const b of bodies) {

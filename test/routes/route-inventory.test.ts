@@ -7,6 +7,7 @@ import { queueRosterImport } from '../../domain/graduates/roster-import.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { requestMinistryExport } from '../../domain/statistics/ministry.ts';
 import { setupApp, type Client, type DemoAccount, type TestApp } from '../helpers/app.ts';
+import { concretePath, portalAccountOf } from '../helpers/routes.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';
 import { graduateClient } from '../helpers/graduates.ts';
 
@@ -23,7 +24,6 @@ test.after(async () => {
   await rm(t.config.dataDir, { recursive: true, force: true });
 });
 
-const PORTALS = ['/student', '/employer', '/school', '/province', '/admin'];
 
 /** Routes anyone may reach, each for a reason: sign-in and account recovery, assets, /verify, the unit's SMS link, health. */
 const PUBLIC = new Set([
@@ -39,18 +39,11 @@ function inventory(): Array<{ method: string; path: string }> {
   return t.app.routes.filter((r) => r.method !== 'ALL' && !seen.has(`${r.method} ${r.path}`) && seen.add(`${r.method} ${r.path}`)).map((r) => ({ method: r.method, path: r.path }));
 }
 
-const fill = (path: string) =>
-  path
-    .replace(/:upload\{[^}]*\}|:file\{\[A-Za-z0-9_-\]\{22\}\}/g, 'A'.repeat(22))
-    .replace(/:file\{[^}]*\}/g, 'x.png')
-    .replace(/:code\{[^}]*\}/g, '10001')
-    .replace(/:[a-zA-Z]+\{\[0-9\]\+\}/g, '1')
-    .replace(/:[a-zA-Z]+/g, 'x'.repeat(32));
 
 test('every route is behind its portal\'s guard or declared public; an anonymous request to a guarded one goes to sign-in', async () => {
   const routes = inventory();
   const keys = new Set(routes.map((r) => `${r.method} ${r.path}`));
-  const undeclared = routes.filter((r) => !PORTALS.some((p) => r.path === p || r.path.startsWith(`${p}/`)) && !PUBLIC.has(`${r.method} ${r.path}`));
+  const undeclared = routes.filter((r) => portalAccountOf(r.path) === null && !PUBLIC.has(`${r.method} ${r.path}`));
   assert.equal(undeclared.map((r) => `${r.method} ${r.path}`), [], 'routes outside the portals must be declared public');
   const stale = [...PUBLIC].filter((k) => !keys.has(k));
   assert.equal(stale, [], 'declared public but gone');
@@ -58,7 +51,7 @@ test('every route is behind its portal\'s guard or declared public; an anonymous
   let guarded = 0;
   for (const r of routes) {
     if (PUBLIC.has(`${r.method} ${r.path}`)) continue;
-    const res = r.method === 'GET' ? await anonymous.get(fill(r.path)) : await anonymous.post(fill(r.path), {});
+    const res = r.method === 'GET' ? await anonymous.get(concretePath(r.path)) : await anonymous.post(concretePath(r.path), {});
     guarded++;
     const toSignIn = res.status === 303 && /^\/(student|employer|school|province|admin)\/login(\?|$)/.test(res.location ?? "");
     assert.ok(toSignIn || res.status === 401 || res.status === 403 || res.status === 404, `anonymous ${r.method} ${r.path}: ${res.status} ${res.location ?? ''}`);
