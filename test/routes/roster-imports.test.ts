@@ -48,6 +48,16 @@ async function upload(c: Awaited<ReturnType<TestApp["signInAs"]>>, bytes: Uint8A
   return { status: res.status, location: res.headers.get('location'), text: await res.text() };
 }
 
+/** Uploads a file, waits for the import to end, and opens its page: the import, the page and the refused rows' reasons. */
+async function imported(c: Awaited<ReturnType<TestApp['signInAs']>>, bytes: Uint8Array<ArrayBuffer>, name: string, cohort: string) {
+  const res = await upload(c, bytes, name, cohort);
+  assert.is(res.status, 303, res.text.slice(0, 300));
+  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  const page = await c.get(res.location!);
+  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!);
+  return { done, page, reasons };
+}
+
 async function untilFinished(id: number) {
   for (let i = 0; i < 100; i++) {
     const [r] = await t.db.select().from(rosterImports).where(eq(rosterImports.id, id));
@@ -94,15 +104,11 @@ test('S5 导入学生名单 through the pages: progress, counts, the rejected ro
 
 test('S5 a code cell saying constructor, __proto__ or toString refuses its own row only; the valid rows of the file are imported', async () => {
   const c = await t.signInAs('school');
-  const res = await upload(c, await workbook([row(11), row(12, { 民族: 'constructor' }), row(13, { 政治面貌: '__proto__' }), row(14, { 学历层次: 'toString' }), row(15)]), '名单.xlsx', '2028');
-  assert.is(res.status, 303);
-  const id = Number(res.location!.split('/').pop());
-  const done = await untilFinished(id);
+  const { done, page, reasons: refused } = await imported(c, await workbook([row(11), row(12, { 民族: 'constructor' }), row(13, { 政治面貌: '__proto__' }), row(14, { 学历层次: 'toString' }), row(15)]), '名单.xlsx', '2028');
   assert.is(done.status, 'done');
-  const page = await c.get(res.location!);
   assert.is(textOf(page.doc, '#count-inserted'), '2');
   assert.is(textOf(page.doc, '#count-rejected'), '3');
-  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!).join('\n');
+  const reasons = refused.join('\n');
   assert.match(reasons, '民族');
   assert.match(reasons, '政治面貌');
   assert.match(reasons, '学历层次');
@@ -125,13 +131,10 @@ test('an ID number Excel stored as a number (a number cell, or 1.10105E+17 as te
   const damaged = `${numberRow[idColumn]!.slice(0, 15)}000`;
   sheet.addRow(row(34, { 身份证号: damaged === numberRow[idColumn] ? `${numberRow[idColumn]!.slice(0, 14)}1000` : damaged }));
   sheet.addRow(row(33));
-  const res = await upload(c, new Uint8Array(await wb.xlsx.writeBuffer()), '名单.xlsx', '2029');
-  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  const { done, page, reasons } = await imported(c, new Uint8Array(await wb.xlsx.writeBuffer()), '名单.xlsx', '2029');
   assert.is(done.status, 'done');
-  const page = await c.get(res.location!);
   assert.is(textOf(page.doc, '#count-inserted'), '1');
   assert.is(textOf(page.doc, '#count-rejected'), '3');
-  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!);
   assert.is(reasons.length, 3);
   for (const r of reasons) {
     assert.match(r, 'Excel 把这一列存成了数字');
@@ -142,7 +145,7 @@ test('an ID number Excel stored as a number (a number cell, or 1.10105E+17 as te
 
 test('生源所在地 as a name: a county under its city or province, a city or a province becomes its code, and the page says which; an ambiguous or unknown name is refused with the candidates', async () => {
   const c = await t.signInAs('school');
-  const res = await upload(c, await workbook([
+  const { done, page, reasons: refused } = await imported(c, await workbook([
     row(41, { 生源所在地: '北京市海淀区' }),
     row(42, { 生源所在地: '河北省石家庄市长安区' }),
     row(43, { 生源所在地: '石家庄市' }),
@@ -150,9 +153,7 @@ test('生源所在地 as a name: a county under its city or province, a city or 
     row(45, { 生源所在地: '朝阳区' }),
     row(46, { 生源所在地: '火星市' }),
   ]), '名单.xlsx', '2030');
-  const done = await untilFinished(Number(res.location!.split('/').pop()));
   assert.is(done.status, 'done');
-  const page = await c.get(res.location!);
   assert.is(textOf(page.doc, '#count-inserted'), '4');
   const named = [...page.doc.querySelectorAll('#region-names tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
   assert.equal(named, [
@@ -163,7 +164,7 @@ test('生源所在地 as a name: a county under its city or province, a city or 
   ].sort((a, b) => a[0]!.localeCompare(b[0]!, 'zh')));
   const stored = await t.db.$client`select origin_region from graduates where cohort = 2030 order by student_no`;
   assert.equal(stored.map((r) => r.origin_region), ['110108', '130102', '130100', '110000']);
-  const reasons = [...page.doc.querySelectorAll('#import-errors tbody tr td:nth-child(4)')].map((td) => td.textContent!).join('\n');
+  const reasons = refused.join('\n');
   assert.match(reasons, '“朝阳区”有多个同名地区：北京市朝阳区（110105）、吉林省长春市朝阳区（220104）');
   assert.match(reasons, '生源所在地无法识别：火星市');
 });
@@ -187,10 +188,8 @@ test('a school\'s own export: an instructions sheet first, a title row above the
     r[headers.indexOf('毕业时间')] = when[1];
     sheet.addRow([...order.map((i) => r[i]!), '转专业']);
   }
-  const res = await upload(c, new Uint8Array(await wb.xlsx.writeBuffer()), '学籍导出.xlsx', '2031');
-  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  const { done, page } = await imported(c, new Uint8Array(await wb.xlsx.writeBuffer()), '学籍导出.xlsx', '2031');
   assert.is(done.status, 'done', done.error ?? '');
-  const page = await c.get(res.location!);
   assert.is(textOf(page.doc, '#count-inserted'), '3', textOf(page.doc, '#import-errors') ?? '');
   const stored = await t.db.$client`select enrolled_on, graduates_on from graduates where cohort = 2031 order by student_no`;
   assert.equal(stored.map((r) => [r.enrolled_on, r.graduates_on]), [['2022-09', '2026-06'], ['2022-09', '2026-06'], ['2022-09', '2026-06']]);
@@ -208,16 +207,12 @@ const csv = (rows: string[][]) => [S5_FIELDS.map((f) => f.header), ...rows].map(
 
 test('CSV in UTF-8 with and without BOM and in GBK imports; garbled text is refused showing the line as read; an old .xls is refused before anything else', async () => {
   const c = await t.signInAs('school');
-  const imported = async (bytes: Uint8Array<ArrayBuffer>, cohort: string) => {
-    const res = await upload(c, bytes, '名单.csv', cohort);
-    assert.is(res.status, 303, res.text.slice(0, 300));
-    return untilFinished(Number(res.location!.split('/').pop()));
-  };
+  const importCsv = async (bytes: Uint8Array<ArrayBuffer>, cohort: string) => (await imported(c, bytes, '名单.csv', cohort)).done;
   const utf8 = new TextEncoder().encode(csv([row(61, { 姓名: '欧阳“小”明' })]));
   const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(csv([row(62)]))]);
   const gbk = GBK(csv([row(63, { 姓名: '张三丰' })]));
   for (const [bytes, cohort] of [[utf8, '2032'], [bom, '2033'], [gbk, '2034']] as const) {
-    const done = await imported(new Uint8Array(bytes), cohort);
+    const done = await importCsv(new Uint8Array(bytes), cohort);
     assert.equal([done.status, done.inserted, done.rejected], ['done', 1, 0], `${cohort}: ${done.error ?? ''}`);
   }
   const names = await t.db.$client`select name from graduates where cohort in (2032, 2034) order by cohort`;
@@ -225,7 +220,7 @@ test('CSV in UTF-8 with and without BOM and in GBK imports; garbled text is refu
 
   // UTF-8 read as if it were GBK: what a wrong encoding looks like; the message shows it.
   const garbled = GBK(new TextDecoder('gb18030').decode(new TextEncoder().encode('姓名,身份证号,性别\r\n')).replace(/\uFFFD/g, '?')).subarray(0, 40);
-  const wrong = await imported(new Uint8Array([...garbled, 0xff, 0xfe]), '2035');
+  const wrong = await importCsv(new Uint8Array([...garbled, 0xff, 0xfe]), '2035');
   assert.is(wrong.status, 'failed');
   assert.match(wrong.error!, 'CSV 文件中没有找到表头');
   assert.match(wrong.error!, '如果是乱码，说明文件的文字编码无法识别');
@@ -247,8 +242,7 @@ test('手机号码, 考生号 and 学号 in number cells (as Excel stores them) 
   r[headers.indexOf('考生号')] = 22110101150001;
   r[headers.indexOf('学号')] = 2022010071;
   sheet.addRow(r);
-  const res = await upload(c, new Uint8Array(await wb.xlsx.writeBuffer()), '名单.xlsx', '2037');
-  const done = await untilFinished(Number(res.location!.split('/').pop()));
+  const { done } = await imported(c, new Uint8Array(await wb.xlsx.writeBuffer()), '名单.xlsx', '2037');
   assert.equal([done.status, done.inserted], ['done', 1], done.error ?? '');
   const [g] = await t.db.$client`select phone, exam_no, student_no from graduates where cohort = 2037`;
   assert.equal({ ...g }, { phone: '13712345678', exam_no: '22110101150001', student_no: '2022010071' });
