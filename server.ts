@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { connect, migrateDatabase, serverMajorVersion } from './db/client.ts';
 import { DEMO_PASSWORDS, seedDemoData } from './db/demo.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
+import { installIdNumberKeys, loadIdNumberKeys } from './db/id-number-keys.ts';
 import { createLogger } from './db/log.ts';
 import { REQUEST_TIMEOUT_MS } from './domain/idempotency.ts';
 import { allJobs } from './jobs/index.ts';
@@ -23,6 +24,14 @@ try {
 const log = createLogger(config.logLevel);
 if (!config.captcha) {
   log.warn('!!! CAPTCHA=off: 学校/省级/平台管理登录不再要求图片验证码。仅用于自动化测试，切勿用于正式环境。 !!!');
+}
+
+// 身份证号 are sealed at rest under these keys (DATA_DIR/keys/ for the default, or ID_NUMBER_KEYS …).
+try {
+  installIdNumberKeys(await loadIdNumberKeys({ dataDir: config.dataDir }));
+} catch (e) {
+  process.stderr.write(`身份证号密钥无法加载：${(e as Error).message}\n`);
+  process.exit(1);
 }
 
 let embedded: EmbeddedDatabase | undefined;

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { Db } from './client.ts';
+import { checkIdNumberSample } from '../domain/graduates/id-numbers-at-rest.ts';
 import { MIGRATIONS_DIR, migrateDatabase } from './client.ts';
 import { uploadsDir } from './storage.ts';
 
@@ -150,6 +151,11 @@ export async function restoreDatabase(db: Db, opts: { dataDir: string; from: str
         if (rows !== t.rows) throw new Error(`表 ${t.name} 恢复了 ${rows} 行，备份中为 ${t.rows} 行。`);
       }
       for (const s of manifest.sequences) if (s.lastValue !== null) await tx.unsafe(`select setval('${ident(s.name).replaceAll("'", "''")}', $1::bigint, $2)`, [s.lastValue, s.isCalled]);
+      // The ID numbers came sealed: refuse keys that cannot open them, before anything is kept.
+      if (manifest.tables.some((t) => t.name === 'graduates' && t.columns.includes('id_number_sealed'))) {
+        const [sample] = (await tx`select id_number_sealed as sealed, id_number_index as index from graduates where id_number_sealed like 'v1:%' order by id desc limit 1`) as unknown as Array<{ sealed: string; index: string | null }>;
+        if (sample) checkIdNumberSample(sample.sealed, sample.index);
+      }
     });
   } catch (e) {
     // Nothing half-restored stays: the database is empty again.

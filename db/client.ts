@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { checkIdNumberKeys, sealIdNumbersAtRest } from '../domain/graduates/id-numbers-at-rest.ts';
 import * as schema from './schema/index.ts';
 
 export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
@@ -16,8 +17,11 @@ export function connect(url: string, max = 10): Db {
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
+/** The schema migrations, then the data step of 0018 (ID numbers sealed); the installed ID number keys must read the stored ones. */
 export async function migrateDatabase(db: Db): Promise<void> {
   await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  await sealIdNumbersAtRest(db);
+  await checkIdNumberKeys(db);
 }
 
 /** PostgreSQL's major version, e.g. 18; DATABASE_URL servers must be 14 or newer. */

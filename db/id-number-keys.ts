@@ -1,9 +1,10 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { maskIdNumber } from '../domain/codes/id-number.ts';
 
-// 身份证号 at rest (issue 13, groundwork; not yet wired to the columns): AES-256-GCM under a key with
+// 身份证号 at rest: AES-256-GCM under a key with
 // an id, so keys can rotate (new numbers under the current key, old ones still open under theirs),
 // and an HMAC blind index for the exact look-ups (sign-in by ID number, 添加学生, the roster's key).
 // The keys come from ID_NUMBER_KEYS / ID_NUMBER_KEY_CURRENT / ID_NUMBER_HMAC_KEY, or from a file;
@@ -45,6 +46,24 @@ export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<str
   return parse(JSON.parse(await readFile(path, 'utf8')) as KeyFile);
 }
 
+/**
+ * Rotation for the key file of DATA_DIR: adds a new random key and makes it current, keeping the old
+ * ones (they still open what they sealed until everything is sealed again). Returns the new key id.
+ */
+export async function addIdNumberKeyToFile(dataDir: string, now = new Date()): Promise<string> {
+  const path = join(dataDir, 'keys', 'id-number-keys.json');
+  const file = JSON.parse(await readFile(path, 'utf8')) as KeyFile;
+  const base = `k${now.toISOString().slice(0, 10).replaceAll('-', '')}`;
+  let id = base;
+  for (let n = 2; id in file.keys; n++) id = `${base}${String.fromCharCode(96 + n)}`;
+  const next: KeyFile = { current: id, keys: { ...file.keys, [id]: randomBytes(32).toString('base64') }, hmac: file.hmac };
+  parse(next);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(next, null, 2), { mode: 0o600, flag: 'wx' });
+  await rename(tmp, path);
+  return id;
+}
+
 /** A new current key (rotation): numbers sealed from now on use it; the old keys still open theirs. */
 export function withNewKey(keys: IdNumberKeys, id: string, key = randomBytes(32)): IdNumberKeys {
   return parse({ current: id, keys: Object.fromEntries([...keys.keys, [id, key]].map(([k, v]) => [k, v.toString('base64')])), hmac: keys.hmacKey.toString('base64') });
@@ -75,4 +94,56 @@ export function openIdNumber(keys: IdNumberKeys, sealed: string): string {
 /** The blind index of an ID number (upper-cased, trimmed): equal numbers, equal index; the number cannot be read back. */
 export function idNumberIndex(keys: IdNumberKeys, idNumber: string): string {
   return createHmac('sha256', keys.hmacKey).update(idNumber.trim().toUpperCase()).digest('base64url');
+}
+
+// The process's keys, installed once at start (server.ts, the scripts, the tests' set-up), so the
+// domain seals and looks up without carrying them through every call.
+let installed: IdNumberKeys | undefined;
+
+export function installIdNumberKeys(keys: IdNumberKeys): void {
+  installed = keys;
+}
+
+export function installedIdNumberKeys(): IdNumberKeys {
+  if (!installed) throw new Error('身份证号密钥尚未加载（installIdNumberKeys）');
+  return installed;
+}
+
+/** The three stored forms of one ID number: sealed, its blind index, and the masked form lists show. */
+export type StoredIdNumber = { idNumberSealed: string; idNumberIndex: string; idNumberMasked: string };
+
+export function storedIdNumber(idNumber: string): StoredIdNumber {
+  const keys = installedIdNumberKeys();
+  const normal = idNumber.trim().toUpperCase();
+  return { idNumberSealed: sealIdNumber(keys, normal), idNumberIndex: idNumberIndex(keys, normal), idNumberMasked: maskIdNumber(normal) };
+}
+
+/** A cell as it was typed (maybe not a valid number at all), sealed: a rejected import row keeps it for correction. */
+export function sealedAsTyped(text: string): string {
+  return sealIdNumber(installedIdNumberKeys(), text);
+}
+
+/** The ID number in a sealed value (graduates.id_number_sealed, an agreement's snapshot, an import's error row). */
+export function openedIdNumber(sealed: string): string {
+  return openIdNumber(installedIdNumberKeys(), sealed);
+}
+
+/** What an exact look-up of an ID number compares with (graduates.id_number_index, a graduate's login). */
+export function idNumberLookup(idNumber: string): string {
+  return idNumberIndex(installedIdNumberKeys(), idNumber);
+}
+
+export function isSealedIdNumber(value: string): boolean {
+  return SEALED.test(value);
+}
+
+/** The key id a sealed value names, to say which key a restore is missing. */
+export function keyIdOf(sealed: string): string | undefined {
+  return SEALED.exec(sealed)?.[1];
+}
+
+/** A record with a plain `idNumber`, as the columns store it. */
+export function withStoredIdNumber<T extends { idNumber: string }>(record: T): Omit<T, 'idNumber'> & StoredIdNumber {
+  const { idNumber, ...rest } = record;
+  return { ...rest, ...storedIdNumber(idNumber) };
 }

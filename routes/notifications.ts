@@ -9,7 +9,7 @@ import { notificationsPath, pageOrFragments, render } from './render.ts';
 // scoped to the signed-in user, so one user never sees or marks another's notifications.
 export const notificationRoutes = new Hono<AppEnv>();
 
-const listQuery = z.object({ page: z.coerce.number().int().min(1).max(100000).catch(1) });
+export const listQuery = z.object({ page: z.coerce.number().int().min(1).max(100000).catch(1) });
 
 notificationRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;

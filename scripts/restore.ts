@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config.ts';
 import { restoreDatabase } from '../db/backup.ts';
+import { installIdNumberKeys, loadIdNumberKeys } from '../db/id-number-keys.ts';
 import { createLogger } from '../db/log.ts';
 import { maintenanceDatabase } from './database.ts';
 
@@ -11,6 +12,8 @@ try {
   if (!from) throw new Error('请指定备份目录，例如: npm run restore -- ./backups/wq-backup-2026-06-01T02-30-00-000Z');
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  // The backup's ID numbers open only under the keys they were sealed with (not in the backup).
+  installIdNumberKeys(await loadIdNumberKeys({ dataDir: config.dataDir }));
   const { db, close } = await maintenanceDatabase(config, log);
   try {
     const manifest = await restoreDatabase(db, { dataDir: config.dataDir, from: resolve(from) });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { date, index, integer, pgTable, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, date, index, integer, pgTable, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { departments, schools } from './tenancy.ts';
 
 // The roster (学生名单, rule S5): one row per graduate per cohort (届别) per school.
@@ -17,7 +17,11 @@ export const graduates = pgTable(
     examNo: text('exam_no'),
     name: text('name').notNull(),
     sex: text('sex').notNull(),
-    idNumber: text('id_number').notNull(),
+    // 身份证号 at rest (db/id-number-keys.ts): sealed with AES-256-GCM under a key id; the HMAC blind
+    // index for exact look-ups and the roster's uniqueness; the masked form every list shows.
+    idNumberSealed: text('id_number_sealed').notNull(),
+    idNumberIndex: text('id_number_index'),
+    idNumberMasked: text('id_number_masked').notNull(),
     ethnicity: text('ethnicity').notNull(),
     politicalStatus: text('political_status').notNull(),
     birthDate: date('birth_date').notNull(),
@@ -40,8 +44,10 @@ export const graduates = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('graduates_school_cohort_id_number_key').on(t.schoolId, t.cohort, t.idNumber),
-    index('graduates_id_number_idx').on(t.idNumber),
+    uniqueIndex('graduates_school_cohort_id_number_key').on(t.schoolId, t.cohort, t.idNumberIndex),
+    index('graduates_id_number_idx').on(t.idNumberIndex),
+    // Added NOT VALID by migration 0018 and validated once the start-up has sealed the old rows.
+    check('graduates_id_number_sealed_check', sql`${t.idNumberSealed} like 'v1:%' and ${t.idNumberIndex} is not null`),
     index('graduates_school_cohort_department_idx').on(t.schoolId, t.cohort, t.departmentId),
     index('graduates_name_search_idx').on(t.schoolId, sql`${t.name} text_pattern_ops`),
   ],

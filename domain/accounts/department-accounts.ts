@@ -17,7 +17,7 @@ export const USERNAME = z
   .trim()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$/, { error: '用户名为 3 至 32 位字母、数字、下划线或短横线，以字母或数字开头' });
 
-const departmentAccountForm = z.object({
+export const departmentAccountForm = z.object({
   displayName: z.string().trim().min(1, { error: '请填写名称' }).max(40, { error: '不超过 40 个字' }),
   departmentId: z.coerce.number({ error: '请选择院系' }).int().positive({ error: '请选择院系' }),
 });

@@ -3,6 +3,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import type { Db, DbOrTx } from '../../db/client.ts';
+import { openedIdNumber } from '../../db/id-number-keys.ts';
 import { agreements, events } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { regionName } from '../codes/regions.ts';
@@ -59,7 +60,7 @@ export type AgreementDocument = {
   archive: { mode: string; details: Array<{ label: string; value: string }> };
   supplement: string;
   /** The graduate's snapshot as display text, with the full ID number the agreement needs. */
-  graduate: Displayed<GraduateSnapshot>;
+  graduate: Displayed<Omit<GraduateSnapshot, 'idNumberSealed'> & { idNumber: string }>;
   school: { name: string; handlerName: string; handlerPhone: string; address: string; postcode: string };
   /** Each approval of the review chain (X1 event rows): 院系审核 then 学校审核, or 鉴证. */
   reviews: Array<{ stage: string; reviewer: string; at: string }>;
@@ -172,7 +173,7 @@ export async function agreementDocument(db: DbOrTx, source: EventSource, row: ty
       examNo: graduate.examNo ?? '',
       name: graduate.name,
       sex: labelOf(SEXES, graduate.sex),
-      idNumber: graduate.idNumber,
+      idNumber: openedIdNumber(graduate.idNumberSealed),
       ethnicity: labelOf(ETHNICITIES, graduate.ethnicity),
       politicalStatus: labelOf(POLITICAL_STATUSES, graduate.politicalStatus),
       birthDate: graduate.birthDate,

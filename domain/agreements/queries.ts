@@ -3,7 +3,6 @@ import type { DbOrTx } from '../../db/client.ts';
 import { agreements, departments, events, graduates, provinces, schools, terminations } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { maskIdNumber } from '../codes/id-number.ts';
 import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
 import { notFound } from '../errors.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
@@ -89,7 +88,7 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
   const where = and(...conditions);
   const [rows, total] = await Promise.all([
     db
-      .select({ a: agreements, name: graduates.name, idNumber: graduates.idNumber, school: schools.name, level: graduates.educationLevel, major: graduates.majorName })
+      .select({ a: agreements, name: graduates.name, idNumber: graduates.idNumberMasked, school: schools.name, level: graduates.educationLevel, major: graduates.majorName })
       .from(agreements)
       .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
       .innerJoin(schools, eq(schools.id, agreements.schoolId))
@@ -110,7 +109,7 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
       id: r.a.id,
       graduateId: r.a.graduateId,
       name: r.name,
-      idNumber: maskIdNumber(r.idNumber),
+      idNumber: r.idNumber,
       school: r.school,
       level: labelOf(EDUCATION_LEVEL_SHORT, r.level),
       major: r.major,

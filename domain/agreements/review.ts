@@ -2,7 +2,6 @@ import { and, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { maskIdNumber } from '../codes/id-number.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
@@ -63,7 +62,7 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
         state: agreements.state,
         number: agreements.number,
         name: graduates.name,
-        idNumber: graduates.idNumber,
+        idNumber: graduates.idNumberMasked,
         studentNo: graduates.studentNo,
         department: departments.name,
         unit: unitName,
@@ -84,7 +83,7 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
       const at = reviewAt(r.kind, r.state);
       const canDecide = decidesNow(r.kind, r.state, actor);
       // One-click 通过 only where nothing uploaded needs looking at; the review's own verb (就业协议审核 is 审核 everywhere).
-      return { ...r, idNumber: maskIdNumber(r.idNumber), canDecide, quickApprove: canDecide && !at?.chain.checksPages, fixedVerb: at?.chain.fixedVerb ?? null };
+      return { ...r, canDecide, quickApprove: canDecide && !at?.chain.checksPages, fixedVerb: at?.chain.fixedVerb ?? null };
     }),
     total,
     page: query.page,

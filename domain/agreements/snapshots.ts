@@ -20,7 +20,8 @@ export type GraduateSnapshot = {
   examNo: string | null;
   name: string;
   sex: string;
-  idNumber: string;
+  /** Sealed as in graduates.id_number_sealed; opened only for the agreement document. */
+  idNumberSealed: string;
   ethnicity: string;
   politicalStatus: string;
   birthDate: string;
@@ -68,7 +69,7 @@ export function snapshotOfGraduate(g: typeof graduates.$inferSelect, school: str
     examNo: g.examNo,
     name: g.name,
     sex: g.sex,
-    idNumber: g.idNumber,
+    idNumberSealed: g.idNumberSealed,
     ethnicity: g.ethnicity,
     politicalStatus: g.politicalStatus,
     birthDate: g.birthDate,

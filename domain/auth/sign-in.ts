@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, count, eq, gt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
+import { idNumberLookup } from '../../db/id-number-keys.ts';
 import { loginAttempts, users } from '../../db/schema/index.ts';
 import { DomainError } from '../errors.ts';
 import { consumeCaptcha } from './captcha.ts';
@@ -42,14 +43,16 @@ export async function signIn(db: Db, input: SignInInput): Promise<{ token: strin
       .where(
         and(
           eq(users.portal, input.portal),
-          input.portal === 'student' && /^1\d{10}$/.test(login) ? or(eq(users.login, login), eq(users.phone, login)) : eq(users.login, login),
+          // A graduate's login is the blind index of the ID number (no full number is stored in plain).
+          input.portal !== 'student' ? eq(users.login, login) : /^1\d{10}$/.test(login) ? eq(users.phone, login) : eq(users.login, idNumberLookup(login)),
         ),
       )
       .limit(1);
     // Failures count per account, whichever login names it (a graduate's ID number or phone): each
     // account gets its five guesses per window, not five per way of typing it. A login that names
     // no account is counted by what was typed.
-    const accountKey = createHash('sha256').update(user ? `user:${user.id}` : `${input.portal}:${login}`).digest('hex');
+    // A typed ID number is keyed by its HMAC, never its plain digest (which a table of all numbers would reverse).
+    const accountKey = user ? createHash('sha256').update(`user:${user.id}`).digest('hex') : idNumberLookup(`${input.portal}:${login}`);
     const attempt = await guardAttempts(tx, { purpose: 'sign_in', portal: input.portal, accountKey, ip: input.ip }, TOO_MANY_ATTEMPTS);
     const ok = user ? await verifyPassword(user.passwordHash, input.password) : await verifyAgainstNothing(input.password);
     await attempt.record(ok);

@@ -5,7 +5,6 @@ import type { Storage } from '../../db/storage.ts';
 import { departments, destinationDrafts, destinationRegistrations, events, graduates, uploads } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { maskIdNumber } from '../codes/id-number.ts';
 import { regionName } from '../codes/regions.ts';
 import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
@@ -375,7 +374,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
     ids.length === 0
       ? []
       : await db
-          .select({ r: destinationRegistrations, name: graduates.name, idNumber: graduates.idNumber, studentNo: graduates.studentNo, major: graduates.majorName, department: departments.name })
+          .select({ r: destinationRegistrations, name: graduates.name, idNumber: graduates.idNumberMasked, studentNo: graduates.studentNo, major: graduates.majorName, department: departments.name })
           .from(destinationRegistrations)
           .innerJoin(graduates, eq(graduates.id, destinationRegistrations.graduateId))
           .innerJoin(departments, eq(departments.id, destinationRegistrations.departmentId))
@@ -388,7 +387,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
       stateLabel: wf.labels.reviewer[x.r.state],
       typeLabel: typeLabel(x.r.type as DestinationType),
       name: x.name,
-      idNumber: maskIdNumber(x.idNumber),
+      idNumber: x.idNumber,
       studentNo: x.studentNo,
       major: x.major,
       department: x.department,
@@ -415,14 +414,14 @@ export async function getRegistrationForReview(db: DbOrTx, actor: Actor, id: num
   reviewStageOf(actor);
   const r = await getRegistration(db, actor, id);
   const [g] = await db
-    .select({ name: graduates.name, idNumber: graduates.idNumber, studentNo: graduates.studentNo, major: graduates.majorName, trainingMode: graduates.trainingMode, department: departments.name })
+    .select({ name: graduates.name, idNumber: graduates.idNumberMasked, studentNo: graduates.studentNo, major: graduates.majorName, trainingMode: graduates.trainingMode, department: departments.name })
     .from(graduates)
     .innerJoin(departments, eq(departments.id, graduates.departmentId))
     .where(eq(graduates.id, r.graduateId));
   const actions = await availableActions(db, wf, r, actor);
   return {
     r,
-    graduate: { ...g!, idNumber: maskIdNumber(g!.idNumber) },
+    graduate: g!,
     directedOnly: directedOnly(g!.trainingMode),
     canDecide: actions.approve?.allowed === true,
     canAmend: actions.amend?.allowed === true,

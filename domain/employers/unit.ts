@@ -100,7 +100,7 @@ export async function unitUsers(db: DbOrTx, actor: Actor) {
     .orderBy(asc(users.id));
 }
 
-const ownInfoForm = z.object({
+export const ownInfoForm = z.object({
   displayName: z.string().trim().min(2, { error: '请填写姓名' }).max(30, { error: '不超过 30 个字' }),
   email: z.union([z.literal(''), z.email({ error: '电子邮箱格式不正确' })]).optional().transform((v) => v || null),
 });
@@ -114,7 +114,7 @@ export async function updateOwnInfo(db: Db, source: Source, input: unknown): Pro
   });
 }
 
-const passwordForm = z
+export const passwordForm = z
   .object({
     currentPassword: z.string().min(1, { error: '请输入原密码' }),
     password: z.string().superRefine((p, ctx) => {

@@ -18,7 +18,7 @@ function markingSchool(actor: Actor): number {
   return actor.schoolId;
 }
 
-const markForm = z.object({
+export const markForm = z.object({
   uscc: z.string().trim().toUpperCase().min(1, { error: '请输入统一社会信用代码' }).max(18),
   category: z.enum(WARNING_CATEGORIES, { error: '请选择预警类型' }),
   note: z.string().trim().max(200, { error: '不超过 200 个字' }).optional().transform((v) => v || null),

@@ -1,9 +1,10 @@
 import { and, count, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
+import { idNumberLookup } from '../../db/id-number-keys.ts';
 import { agreements, departments, favourites, graduates, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { maskIdNumber, parseIdNumber } from '../codes/id-number.ts';
+import { parseIdNumber } from '../codes/id-number.ts';
 import { onlineSigning } from '../agreements/online/workflow.ts';
 import { EDUCATION_LEVEL_SHORT, isSignableTrainingMode, labelOf } from '../codes/tables.ts';
 import { verifiedUnitOf } from '../employers/unit.ts';
@@ -41,13 +42,13 @@ export async function findStudent(db: DbOrTx, actor: Actor, input: unknown) {
     .select({ graduate: graduates, school: schools.name, onlineSigning: schools.onlineSigning })
     .from(graduates)
     .innerJoin(schools, eq(schools.id, graduates.schoolId))
-    .where(and(eq(graduates.idNumber, q.idNumber), eq(graduates.name, q.name), eq(schools.name, q.school), eq(graduates.cohort, q.cohort), isNull(graduates.removedAt)));
+    .where(and(eq(graduates.idNumberIndex, idNumberLookup(q.idNumber)), eq(graduates.name, q.name), eq(schools.name, q.school), eq(graduates.cohort, q.cohort), isNull(graduates.removedAt)));
   if (!row || !row.onlineSigning || !isSignableTrainingMode(row.graduate.trainingMode)) throw new DomainError('not_found', NOT_FOUND);
   return {
     query: q,
     graduateId: row.graduate.id,
     name: row.graduate.name,
-    idNumber: maskIdNumber(row.graduate.idNumber),
+    idNumber: row.graduate.idNumberMasked,
     school: row.school,
     educationLevel: labelOf(EDUCATION_LEVEL_SHORT, row.graduate.educationLevel),
     majorName: row.graduate.majorName,
@@ -95,7 +96,7 @@ export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: 
         id: favourites.id,
         graduateId: favourites.graduateId,
         name: graduates.name,
-        idNumber: graduates.idNumber,
+        idNumber: graduates.idNumberMasked,
         school: schools.name,
         department: departments.name,
         educationLevel: graduates.educationLevel,
@@ -121,7 +122,7 @@ export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: 
     : [];
   const pendingIds = new Set(pending.map((p) => p.graduateId));
   return {
-    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), educationLevel: labelOf(EDUCATION_LEVEL_SHORT, r.educationLevel), invited: pendingIds.has(r.graduateId) })),
+    rows: rows.map((r) => ({ ...r, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, r.educationLevel), invited: pendingIds.has(r.graduateId) })),
     total,
     page: query.page,
     pages: Math.max(1, Math.ceil(total / FAVOURITES_PAGE_SIZE)),

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.ts';
+import { idNumberLookup } from '../../db/id-number-keys.ts';
 import { graduates, notifications, sessions, users } from '../../db/schema/index.ts';
 import { newPasswordHash, signInWithin } from '../auth/account-sessions.ts';
 import { guardAttempts } from '../auth/sign-in.ts';
@@ -34,13 +34,13 @@ export async function startActivation(db: Db, input: { name: string; idNumber: s
     const [graduate] = await tx
       .select()
       .from(graduates)
-      .where(and(eq(graduates.idNumber, idNumber), isNull(graduates.removedAt)))
+      .where(and(eq(graduates.idNumberIndex, idNumberLookup(idNumber)), isNull(graduates.removedAt)))
       .orderBy(desc(graduates.cohort), desc(graduates.id))
       .limit(1);
     const matched = graduate?.name === input.name.trim() ? graduate : undefined;
     await attempt.record(matched !== undefined);
     if (!matched) return null;
-    if (await studentAccountExists(tx, idNumber)) throw new DomainError('conflict', ALREADY_ACTIVATED);
+    if (await studentAccountExists(tx, idNumberLookup(idNumber))) throw new DomainError('conflict', ALREADY_ACTIVATED);
     const { ticket } = await issueVerificationCode(tx, {
       purpose: 'activate',
       phone: matched.phone,
@@ -61,7 +61,8 @@ export async function completeActivation(db: Db, visitor: Visitor, input: NewPas
     return await redeemVerificationCode(db, { purpose: 'activate', ticket: input.ticket, code: input.code }, async (tx, code) => {
       const [graduate] = await tx.select().from(graduates).where(eq(graduates.id, idInSubject(code.subject, 'graduate')));
       if (!graduate || graduate.removedAt) throw new DomainError('invalid', NO_MATCHING_GRADUATE);
-      const login = graduate.idNumber.toUpperCase();
+      // The account's login is the blind index of the ID number: sign-in by ID number looks it up so.
+      const login = graduate.idNumberIndex!;
       if (await studentAccountExists(tx, login)) throw new DomainError('conflict', ALREADY_ACTIVATED);
       // Two accounts on one roster phone would make phone sign-in ambiguous: the second signs in by ID number.
       const phone = (await studentPhoneInUse(tx, graduate.phone, null)) ? null : graduate.phone;
@@ -113,7 +114,7 @@ export async function startPasswordReset(db: Db, input: { name: string; login: s
       .select({ userId: users.id, disabled: users.disabled, accountPhone: users.phone, name: graduates.name, rosterPhone: graduates.phone })
       .from(users)
       .innerJoin(graduates, eq(graduates.id, users.graduateId))
-      .where(and(eq(users.portal, 'student'), byPhone ? eq(users.phone, login) : eq(users.login, login)))
+      .where(and(eq(users.portal, 'student'), byPhone ? eq(users.phone, login) : eq(users.login, idNumberLookup(login))))
       .limit(1);
     const matched = account?.name === input.name.trim() ? account : undefined;
     await attempt.record(matched !== undefined);
@@ -165,7 +166,7 @@ async function studentAccountExists(tx: Tx, login: string): Promise<boolean> {
  * address), so names cannot be guessed for a known ID number.
  */
 function limitLookups(tx: Tx, lookup: string, ip: string | null) {
-  return guardAttempts(tx, { purpose: 'roster_lookup', portal: 'student', accountKey: createHash('sha256').update(lookup).digest('hex'), ip }, TOO_MANY_LOOKUPS);
+  return guardAttempts(tx, { purpose: 'roster_lookup', portal: 'student', accountKey: idNumberLookup(lookup), ip }, TOO_MANY_LOOKUPS);
 }
 
 function idInSubject(subject: string, kind: 'graduate' | 'user'): number {

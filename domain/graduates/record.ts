@@ -1,5 +1,6 @@
 import { parseIdNumber } from '../codes/id-number.ts';
 import { resolveRegion } from '../codes/regions.ts';
+import { plainHeader } from '../spreadsheets/headers.ts';
 import { EDUCATION_LEVEL_SHORT, EDUCATION_LEVELS, ETHNICITIES, POLITICAL_STATUSES, SEXES, TRAINING_MODES, isCode } from '../codes/tables.ts';
 
 // The one validator of a roster record (rule S5), shared by the roster import and the school's
@@ -226,4 +227,12 @@ export function describeRosterErrors(errors: RosterErrors): string[] {
     if (message === undefined) return [];
     return [message.startsWith(f.header) ? message : `${f.header}：${message}`];
   });
+}
+
+const FIELD_BY_HEADER = new Map<string, FieldKey>(ROSTER_FIELDS.flatMap((f) => [[f.header, f.key] as const, [f.ministryCode.toLowerCase(), f.key] as const]));
+
+/** Chinese header or the Ministry's column code in any case; the template's “*” marks and stray spaces are ignored. */
+export function fieldOfHeader(text: string): FieldKey | undefined {
+  const plain = plainHeader(text);
+  return FIELD_BY_HEADER.get(plain) ?? FIELD_BY_HEADER.get(plain.toLowerCase());
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
+import { idNumberLookup, openedIdNumber } from '../../db/id-number-keys.ts';
 import { graduates, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { DomainError, forbidden } from '../errors.ts';
@@ -23,13 +24,13 @@ export function rosterRegistry(db: DbOrTx): StudentRegistry {
   return {
     async lookup(idNumber) {
       const [row] = await db
-        .select({ name: graduates.name, idNumber: graduates.idNumber, schoolName: schools.name, educationLevel: graduates.educationLevel })
+        .select({ name: graduates.name, sealed: graduates.idNumberSealed, schoolName: schools.name, educationLevel: graduates.educationLevel })
         .from(graduates)
         .innerJoin(schools, eq(schools.id, graduates.schoolId))
-        .where(and(eq(graduates.idNumber, idNumber), isNull(graduates.removedAt)))
+        .where(and(eq(graduates.idNumberIndex, idNumberLookup(idNumber)), isNull(graduates.removedAt)))
         .orderBy(desc(graduates.cohort), desc(graduates.id))
         .limit(1);
-      return row ?? null;
+      return row ? { name: row.name, idNumber: openedIdNumber(row.sealed), schoolName: row.schoolName, educationLevel: row.educationLevel } : null;
     },
   };
 }
@@ -37,11 +38,13 @@ export function rosterRegistry(db: DbOrTx): StudentRegistry {
 export const NOT_ON_ROSTER = '你不在学校当前的毕业生名单中，暂不能使用网上签约与毕业去向登记。如有疑问，请联系学校就业部门。';
 export const mismatchMessage = (fields: string[]) => `你的${fields.join('、')}与学籍信息不一致，请联系学校就业部门更正后再确认。`;
 
-export type RosterRecord = Awaited<ReturnType<typeof getGraduate>>;
+/** The graduate's own record, with the full ID number the graduate checks it by (G1). */
+export type RosterRecord = Awaited<ReturnType<typeof getGraduate>> & { idNumber: string };
 export type RosterCheck = { onRoster: boolean; consistent: boolean; mismatches: string[]; record: RosterRecord };
 
 export async function checkRosterAgainstRegistry(db: DbOrTx, actor: Actor, registry: StudentRegistry): Promise<RosterCheck> {
-  const record = await getGraduate(db, actor, ownGraduateId(actor));
+  const row = await getGraduate(db, actor, ownGraduateId(actor));
+  const record: RosterRecord = { ...row, idNumber: openedIdNumber(row.idNumberSealed) };
   if (record.removedAt) return { onRoster: false, consistent: false, mismatches: [], record };
   const mismatches = mismatchedKeyFields(record, await registry.lookup(record.idNumber));
   return { onRoster: true, consistent: mismatches.length === 0, mismatches, record };
@@ -65,7 +68,7 @@ export async function confirmRosterRecord(db: Db, registry: StudentRegistry, sou
           isNull(graduates.confirmedAt),
           isNull(graduates.removedAt),
           eq(graduates.name, record.name),
-          eq(graduates.idNumber, record.idNumber),
+          eq(graduates.idNumberIndex, record.idNumberIndex ?? ''),
           eq(graduates.educationLevel, record.educationLevel),
         ),
       )

@@ -1,5 +1,6 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { isUniqueViolation, type Db, type Tx } from '../../db/client.ts';
+import { openedIdNumber, storedIdNumber, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import { departments, graduates, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
@@ -37,12 +38,13 @@ export async function addGraduate(db: Db, source: SchoolSource, cohort: number, 
       const school = await schoolOf(tx, source.actor);
       const checked = validateRosterRecord({ ...input, school: school.name }, { school });
       if (!checked.ok) throw invalid(checked.errors);
-      const { departmentName, ...record } = checked.record;
+      const { departmentName, ...plain } = checked.record;
+      const record = withStoredIdNumber(plain);
       const departmentId = await departmentIdFor(tx, school.id, departmentName);
       const [existing] = await tx
         .select({ id: graduates.id, removedAt: graduates.removedAt })
         .from(graduates)
-        .where(and(eq(graduates.schoolId, school.id), eq(graduates.cohort, cohort), eq(graduates.idNumber, record.idNumber)))
+        .where(and(eq(graduates.schoolId, school.id), eq(graduates.cohort, cohort), eq(graduates.idNumberIndex, record.idNumberIndex)))
         .for('update');
       if (existing && !existing.removedAt) throw duplicate();
       // A graduate removed earlier comes back with the new record instead of a second row.
@@ -68,14 +70,22 @@ export async function updateGraduate(db: Db, source: SchoolSource, id: number, i
         .where(and(eq(graduates.id, id), eq(graduates.schoolId, school.id), isNull(graduates.removedAt)))
         .for('update');
       if (!before) throw notFound('毕业生');
-      const checked = validateRosterRecord({ ...input, school: school.name, phone: before.phone, email: before.email ?? '' }, { school });
+      // The edit form shows the number masked: sent back unchanged, the mask keeps the stored number.
+      const priorIdNumber = openedIdNumber(before.idNumberSealed);
+      const typedIdNumber = input.idNumber?.trim() === before.idNumberMasked ? priorIdNumber : input.idNumber;
+      const checked = validateRosterRecord({ ...input, idNumber: typedIdNumber, school: school.name, phone: before.phone, email: before.email ?? '' }, { school });
       if (!checked.ok) throw invalid(checked.errors);
-      const { departmentName, phone: _phone, email: _email, ...record } = checked.record;
+      const { departmentName, phone: _phone, email: _email, idNumber, ...record } = checked.record;
       const departmentId = await departmentIdFor(tx, school.id, departmentName);
-      await tx.update(graduates).set({ ...record, departmentId, updatedAt: new Date() }).where(eq(graduates.id, id));
-      const changed = Object.entries({ ...record, departmentId }).filter(([k, v]) => before[k as keyof typeof before] !== v).map(([k]) => k);
+      // The same number keeps its sealed value; a new one is sealed afresh.
+      const idNumberChanged = idNumber !== priorIdNumber;
+      await tx.update(graduates).set({ ...record, ...(idNumberChanged ? storedIdNumber(idNumber) : {}), departmentId, updatedAt: new Date() }).where(eq(graduates.id, id));
+      const changed = Object.entries({ ...record, departmentId })
+        .filter(([k, v]) => before[k as keyof typeof before] !== v)
+        .map(([k]) => k)
+        .concat(idNumberChanged ? ['idNumber'] : []);
       await writeEvent(tx, source, { subjectType: 'graduate', subjectId: id, schoolId: school.id, action: 'roster.updated', data: { fields: changed } });
-      const keyFields = changedKeyFields(before, record);
+      const keyFields = changedKeyFields({ ...before, idNumber: priorIdNumber }, { ...record, idNumber });
       if (keyFields.length > 0) await applyRosterChange(tx, source, { kind: 'key_fields_changed', graduateId: id, schoolId: school.id, fields: keyFields });
     });
   } catch (e) {
@@ -98,7 +108,7 @@ export async function removeGraduate(db: Db, source: SchoolSource, id: number): 
 }
 
 /** The full ID number for a reviewer's detail view; every reveal is logged (DESIGN.md section 4). */
-export async function revealIdNumber(db: Db, source: SchoolSource, graduate: { id: number; schoolId: number; idNumber: string }): Promise<string> {
+export async function revealIdNumber(db: Db, source: SchoolSource, graduate: { id: number; schoolId: number; idNumberSealed: string }): Promise<string> {
   await writeEvent(db, source, { subjectType: 'graduate', subjectId: graduate.id, schoolId: graduate.schoolId, action: 'graduate.id_number_revealed' });
-  return graduate.idNumber;
+  return openedIdNumber(graduate.idNumberSealed);
 }

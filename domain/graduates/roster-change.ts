@@ -37,6 +37,6 @@ export async function applyRosterChange(tx: Tx, source: EventSource, change: Ros
 }
 
 /** Which key fields differ between the stored record and the new one. */
-export function changedKeyFields(before: Pick<typeof graduates.$inferSelect, KeyField>, after: Pick<typeof graduates.$inferSelect, KeyField>): KeyField[] {
+export function changedKeyFields(before: Record<KeyField, string>, after: Record<KeyField, string>): KeyField[] {
   return KEY_FIELDS.filter((f) => before[f] !== after[f]);
 }

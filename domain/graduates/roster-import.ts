@@ -10,9 +10,11 @@ import { actorOf, type Actor } from '../auth/sessions.ts';
 import { maskIdNumber } from '../codes/id-number.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
-import { describeRosterErrors, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
+import { storedIdNumber } from '../../db/id-number-keys.ts';
+import { openUploadedIdNumber, sealUploadedIdNumber } from './id-numbers-at-rest.ts';
+import { describeRosterErrors, fieldOfHeader, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
 import { applyRosterChange, changedKeyFields } from './roster-change.ts';
-import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, OLD_XLS, plainHeader, spreadsheetKind, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
+import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, OLD_XLS, spreadsheetKind, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 
 // 导入学生名单 (issue 3, rule S5). The upload is stored and queued; processing streams the sheet
 // and commits one batch per transaction together with the progress, so a school watches it advance,
@@ -122,14 +124,6 @@ async function startRun(db: Db, claimed: ClaimedImport): Promise<ImportRun> {
 
 type Column = { index: number; header: string; key: FieldKey | undefined };
 
-const FIELD_BY_HEADER = new Map<string, FieldKey>(ROSTER_FIELDS.flatMap((f) => [[f.header, f.key] as const, [f.ministryCode.toLowerCase(), f.key] as const]));
-
-/** Chinese header or the Ministry's column code in any case; the template's “*” marks and stray spaces are ignored. */
-function fieldOfHeader(text: string): FieldKey | undefined {
-  const plain = plainHeader(text);
-  return FIELD_BY_HEADER.get(plain) ?? FIELD_BY_HEADER.get(plain.toLowerCase());
-}
-
 function readHeader(cells: string[]): Column[] {
   const columns: Column[] = [];
   const seen = new Set<FieldKey>();
@@ -214,7 +208,7 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
       batch.valid.push(result.record);
       if (result.regionFromName) batch.regionNames[result.regionFromName.name] = result.regionFromName.code;
     }
-    else batch.rejected.push({ rowNumber: row.number, reasons, values });
+    else batch.rejected.push({ rowNumber: row.number, reasons, values: sealUploadedIdNumber(values) });
     batch.size++;
     if (batch.size >= batchSize) {
       await commitBatch(db, run, batch, departmentIds);
@@ -249,7 +243,7 @@ const REFRESHED_COLUMNS = [
   'departmentId', 'examNo', 'name', 'sex', 'ethnicity', 'politicalStatus', 'birthDate', 'educationLevel',
   'majorCode', 'majorName', 'trainingMode', 'originRegion', 'studentNo', 'programYears', 'enrolledOn', 'graduatesOn',
 ] as const;
-const INSERTED_COLUMNS = ['schoolId', 'cohort', 'idNumber', 'phone', 'email', ...REFRESHED_COLUMNS] as const;
+const INSERTED_COLUMNS = ['schoolId', 'cohort', 'idNumberSealed', 'idNumberIndex', 'idNumberMasked', 'phone', 'email', ...REFRESHED_COLUMNS] as const;
 const columnName = (key: keyof typeof graduates.$inferInsert) => graduates[key].name;
 
 // A batch travels as one JSON parameter that PostgreSQL unpacks into graduates rows: building a
@@ -259,14 +253,15 @@ const UPSERT_BATCH = {
     `insert into graduates (${INSERTED_COLUMNS.map(columnName).join(', ')}) select ${INSERTED_COLUMNS.map(columnName).join(', ')} from json_populate_recordset(null::graduates, `,
   ),
   tail: sql.raw(
-    `::json) on conflict (school_id, cohort, id_number) do update set ${REFRESHED_COLUMNS.map((k) => `${columnName(k)} = excluded.${columnName(k)}`).join(', ')}, removed_at = null, updated_at = now() returning id_number, (xmax = 0) as inserted`,
+    `::json) on conflict (school_id, cohort, id_number_index) do update set ${REFRESHED_COLUMNS.map((k) => `${columnName(k)} = excluded.${columnName(k)}`).join(', ')}, removed_at = null, updated_at = now() returning (xmax = 0) as inserted`,
   ),
 };
 
 type GraduateRow = Record<string, string | number | null>;
 
 function graduateRowOf(record: NormalizedRecord, schoolId: number, cohort: number, departmentId: number): GraduateRow {
-  const { departmentName: _, ...fields } = record;
+  const { departmentName: _, idNumber, ...rest } = record;
+  const fields = { ...rest, ...storedIdNumber(idNumber) };
   const row: GraduateRow = { school_id: schoolId, cohort, department_id: departmentId };
   for (const [key, value] of Object.entries(fields)) row[columnName(key as keyof typeof fields)] = value;
   return row;
@@ -280,18 +275,20 @@ async function commitBatch(db: Db, run: ImportRun, batch: Batch, departmentIds: 
     if (!(await lockOwnImport(tx, run))) throw new ImportTakenOver();
     if (batch.valid.length > 0) {
       await ensureDepartments(tx, schoolId, batch.valid.map((r) => r.departmentName), departmentIds);
-      const ids = JSON.stringify(batch.valid.map((r) => r.idNumber));
+      const graduateRows = batch.valid.map((r) => graduateRowOf(r, schoolId, cohort, departmentIds.get(r.departmentName)!));
+      const indexes = JSON.stringify(graduateRows.map((r) => r.id_number_index));
       const before = await tx
-        .select({ id: graduates.id, idNumber: graduates.idNumber, name: graduates.name, educationLevel: graduates.educationLevel })
+        .select({ id: graduates.id, idNumberIndex: graduates.idNumberIndex, name: graduates.name, educationLevel: graduates.educationLevel })
         .from(graduates)
-        .where(and(eq(graduates.schoolId, schoolId), eq(graduates.cohort, cohort), sql`${graduates.idNumber} in (select json_array_elements_text(${ids}::json))`))
+        .where(and(eq(graduates.schoolId, schoolId), eq(graduates.cohort, cohort), sql`${graduates.idNumberIndex} in (select json_array_elements_text(${indexes}::json))`))
         .for('update');
-      const rows = JSON.stringify(batch.valid.map((r) => graduateRowOf(r, schoolId, cohort, departmentIds.get(r.departmentName)!)));
-      const written = await tx.execute<{ id_number: string; inserted: boolean }>(sql`${UPSERT_BATCH.head}${rows}${UPSERT_BATCH.tail}`);
+      const written = await tx.execute<{ inserted: boolean }>(sql`${UPSERT_BATCH.head}${JSON.stringify(graduateRows)}${UPSERT_BATCH.tail}`);
       inserted = written.filter((w) => w.inserted).length;
-      const incoming = new Map(batch.valid.map((r) => [r.idNumber, r]));
+      // Matched by the blind index, so the number itself is the same; the other key fields may differ.
+      const incoming = new Map(batch.valid.map((r, i) => [graduateRows[i]!.id_number_index, r]));
       for (const prior of before) {
-        const fields = changedKeyFields(prior, { ...incoming.get(prior.idNumber)!, idNumber: prior.idNumber });
+        const next = incoming.get(prior.idNumberIndex)!;
+        const fields = changedKeyFields({ ...prior, idNumber: next.idNumber }, next);
         if (fields.length > 0) await applyRosterChange(tx, run.source, { kind: 'key_fields_changed', graduateId: prior.id, schoolId, fields });
       }
     }
@@ -427,7 +424,7 @@ export async function listRosterImportErrors(db: DbOrTx, actor: Actor, importId:
     rowNumber: r.rowNumber,
     reasons: r.reasons,
     name: uploadedValueOf(r.values, 'name'),
-    idNumber: maskIdNumber(uploadedValueOf(r.values, 'idNumber')),
+    idNumber: maskIdNumber(uploadedValueOf(openUploadedIdNumber(r.values), 'idNumber')),
   }));
 }
 
@@ -468,7 +465,10 @@ export async function rosterImportErrorsWorkbook(db: DbOrTx, actor: Actor, impor
       .where(and(eq(rosterImportErrors.importId, importId), gt(rosterImportErrors.rowNumber, after)))
       .orderBy(asc(rosterImportErrors.rowNumber))
       .limit(ERRORS_PAGE);
-    for (const r of page) sheet.addRow([...headers.map((h) => r.values[h] ?? ''), r.reasons, r.rowNumber]).commit();
+    for (const r of page) {
+      const values = openUploadedIdNumber(r.values);
+      sheet.addRow([...headers.map((h) => values[h] ?? ''), r.reasons, r.rowNumber]).commit();
+    }
     if (page.length < ERRORS_PAGE) break;
     after = page.at(-1)!.rowNumber;
   }

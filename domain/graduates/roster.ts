@@ -3,7 +3,6 @@ import type { DbOrTx } from '../../db/client.ts';
 import { departments, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
 import { destinationLabel } from '../destinations/types.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { maskIdNumber } from '../codes/id-number.ts';
 import { notFound } from '../errors.ts';
 import { graduateScope } from '../tenancy/scope.ts';
 
@@ -57,7 +56,7 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
       .select({
         id: graduates.id,
         name: graduates.name,
-        idNumber: graduates.idNumber,
+        idNumber: graduates.idNumberMasked,
         studentNo: graduates.studentNo,
         cohort: graduates.cohort,
         department: departments.name,
@@ -78,7 +77,7 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
     db.select({ n: count() }).from(graduates).where(where).then((r) => r[0]?.n ?? 0),
   ]);
   return {
-    rows: rows.map((r) => ({ ...r, idNumber: maskIdNumber(r.idNumber), destination: r.destination ? destinationLabel(r.destination) : '未登记' })),
+    rows: rows.map((r) => ({ ...r, destination: r.destination ? destinationLabel(r.destination) : '未登记' })),
     total,
     page: query.page,
     pages: Math.max(1, Math.ceil(total / PAGE_SIZE)),

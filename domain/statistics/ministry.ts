@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import type { Db, DbOrTx } from '../../db/client.ts';
+import { openedIdNumber } from '../../db/id-number-keys.ts';
 import { ministryExports, schools, users } from '../../db/schema/index.ts';
 import { SIGNED_AGREEMENT_STATES } from '../agreements/states.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -126,7 +127,7 @@ const APPROVED: readonly string[] = APPROVED_DESTINATION_STATES;
 /** The cohort's rows, in 院系 and 学号 order, a batch at a time, from one query under a cursor. */
 async function* sourceRows(db: Db, schoolId: number, cohort: number, batch: number): AsyncGenerator<ExportSource[]> {
   const query = db.$client`
-    select g.exam_no, g.name, g.id_number, g.sex, g.ethnicity, g.political_status, s.code as school_code, s.name as school_name, dep.name as department,
+    select g.exam_no, g.name, g.id_number_sealed, g.sex, g.ethnicity, g.political_status, s.code as school_code, s.name as school_name, dep.name as department,
            g.student_no, g.education_level, g.major_code, g.major_name, g.training_mode, g.origin_region, g.program_years, g.enrolled_on, g.graduates_on,
            d.code as destination,
            case when d.code = any(${UNIT_DESTINATIONS as string[]}::text[]) then coalesce(
@@ -147,7 +148,7 @@ async function* sourceRows(db: Db, schoolId: number, cohort: number, batch: numb
     yield rows.map((r) => ({
       examNo: r.exam_no,
       name: r.name,
-      idNumber: r.id_number,
+      idNumber: openedIdNumber(r.id_number_sealed),
       sex: r.sex,
       ethnicity: r.ethnicity,
       politicalStatus: r.political_status,

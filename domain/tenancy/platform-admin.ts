@@ -18,19 +18,19 @@ function requireAdmin(actor: Actor): void {
   if (actor.role !== 'admin') throw forbidden();
 }
 
-const provinceForm = z.object({
+export const provinceForm = z.object({
   code: z.string().trim().regex(/^\d{2}$/, { error: '省份代码为 2 位数字（行政区划代码前两位），如 11' }),
   name: z.string().trim().min(2, { error: '请填写省份名称' }).max(20, { error: '不超过 20 个字' }),
   agreementType: z.enum(AGREEMENT_TYPES, { error: '请选择电子协议书类型' }),
 });
 
-const schoolForm = z.object({
+export const schoolForm = z.object({
   code: z.string().trim().regex(/^\d{5}$/, { error: '学校代码为 5 位数字，如 10001' }),
   name: z.string().trim().min(2, { error: '请填写学校名称' }).max(50, { error: '不超过 50 个字' }),
   provinceId: z.coerce.number({ error: '请选择所在省份' }).int().positive({ error: '请选择所在省份' }),
 });
 
-const schoolAccountForm = z.object({
+export const schoolAccountForm = z.object({
   login: USERNAME,
   displayName: z.string().trim().min(1, { error: '请填写名称' }).max(40, { error: '不超过 40 个字' }),
 });

@@ -9,7 +9,7 @@ import { parseForm } from '../forms.ts';
 import { AGREEMENT_TYPES } from './agreement-types.ts';
 
 // S3: the province chooses 两方协议 (鉴证) or 三方协议 (审核) for every school it has.
-const agreementTypeForm = z.object({ agreementType: z.enum(AGREEMENT_TYPES, { error: '请选择电子协议书类型' }) });
+export const agreementTypeForm = z.object({ agreementType: z.enum(AGREEMENT_TYPES, { error: '请选择电子协议书类型' }) });
 
 export async function setAgreementType(db: Db, source: EventSource & { actor: Actor }, input: unknown): Promise<boolean> {
   const provinceId = source.actor.provinceId;

@@ -9,7 +9,6 @@ import { filesInOrder } from '../uploads/files.ts';
 import { agreementScope } from '../agreements/visibility.ts';
 import type { Agreement } from '../agreements/rows.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { maskIdNumber } from '../codes/id-number.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
@@ -149,7 +148,7 @@ async function lockTermination(tx: Tx, actor: Actor, id: number): Promise<Termin
   return row!;
 }
 
-const answerForm = z
+export const answerForm = z
   .object({ answer: z.enum(['agree', 'refuse'], { error: '请选择同意或不同意' }), reason: z.string().trim().max(500, { error: '不超过 500 个字' }).optional() })
   .superRefine((f, ctx) => {
     if (f.answer === 'refuse' && !f.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: '不同意时请说明理由' });
@@ -239,7 +238,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
     ids.length === 0
       ? []
       : await db
-          .select({ t: terminations, name: graduates.name, idNumber: graduates.idNumber, department: departments.name, unit: unitName, number: agreements.number })
+          .select({ t: terminations, name: graduates.name, idNumber: graduates.idNumberMasked, department: departments.name, unit: unitName, number: agreements.number })
           .from(terminations)
           .innerJoin(agreements, eq(agreements.id, terminations.agreementId))
           .innerJoin(graduates, eq(graduates.id, terminations.graduateId))
@@ -247,7 +246,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
           .where(inArray(terminations.id, ids))
           .orderBy(...order);
   return {
-    rows: rows.map((r) => ({ ...r.t, name: r.name, idNumber: maskIdNumber(r.idNumber), department: r.department, unit: r.unit, number: r.number })),
+    rows: rows.map((r) => ({ ...r.t, name: r.name, idNumber: r.idNumber, department: r.department, unit: r.unit, number: r.number })),
     total,
     more,
     page: query.page,

@@ -24,7 +24,7 @@ const STATE_LABELS = employerVerification.labels.admin;
 
 verificationRoutes.get('/files/:file{[A-Za-z0-9_-]{22}}', serveUpload);
 
-const queueQuery = z.object({
+export const queueQuery = z.object({
   state: z.enum(VERIFICATION_STATES).optional().catch(undefined),
   method: z.enum(VERIFICATION_METHODS).optional().catch(undefined),
   q: z.string().trim().max(50).optional().catch(undefined),
@@ -94,7 +94,7 @@ verificationRoutes.post('/verifications/:id{[0-9]+}/decision', async (c) => {
 });
 
 // 单位信息 (E9): read-only for the unit's users; platform staff correct it here.
-const unitQuery = z.object({ q: z.string().trim().max(50).optional().catch(undefined), page: z.coerce.number().int().min(1).max(100000).catch(1) });
+export const unitQuery = z.object({ q: z.string().trim().max(50).optional().catch(undefined), page: z.coerce.number().int().min(1).max(100000).catch(1) });
 const toOptions = (opts: ReadonlyArray<{ code: string; label: string }>) => opts.map((o) => ({ value: o.code, label: o.label }));
 
 verificationRoutes.get('/employers', async (c) => {

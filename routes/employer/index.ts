@@ -41,7 +41,7 @@ employerRoutes.get('/guide', (c) => render(c, 'employer/guide', { title: '操作
 
 // 签约/解约 status words of the employer guide (E6), counted per tab of EMPLOYER_TABS.
 const WORKBENCH_STATUSES = ['签约中', '已签约', '签约失败', '解约中', '已解约', '解约失败', '失效'];
-const cohortQuery = z.object({ cohort: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined) });
+export const cohortQuery = z.object({ cohort: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined) });
 
 employerRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;

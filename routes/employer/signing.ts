@@ -25,7 +25,7 @@ export const signingRoutes = new Hono<AppEnv>();
 
 const source = (c: Context<AppEnv>) => ({ actor: c.get('actor')!, ip: clientIp(c) });
 const thisYear = () => new Date().getFullYear();
-const listQuery = z.object({
+export const listQuery = z.object({
   cohort: z.coerce.number().int().min(2000).max(2100).catch(() => thisYear()),
   page: z.coerce.number().int().min(1).max(100000).catch(1),
   q: z.string().trim().max(50).optional().catch(undefined),

@@ -5,7 +5,6 @@ import { agreementTimeline } from '../../domain/agreements/queries.ts';
 import { loadAgreementDocument } from '../../domain/agreements/document.ts';
 import { decideReview, getForReview, INITIATOR_KINDS, listForReview, reviewCounts } from '../../domain/agreements/review.ts';
 import { AGREEMENT_STATES, type AgreementKind, type AgreementState } from '../../domain/agreements/states.ts';
-import { maskIdNumber } from '../../domain/codes/id-number.ts';
 import { EDUCATION_LEVEL_SHORT, EMPLOYER_TYPES, INDUSTRIES, TRAINING_MODES, labelOf } from '../../domain/codes/tables.ts';
 import { regionName } from '../../domain/codes/regions.ts';
 import { checkUscc } from '../../domain/codes/uscc.ts';
@@ -56,7 +55,7 @@ async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: strin
     room,
     reviewTitle,
     a: letterView(a, agreementStateLabel(a.kind, 'reviewer', a.state, verb)),
-    g: { ...g, idNumber: maskIdNumber(g.idNumber), department, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, g.educationLevel), trainingMode: labelOf(TRAINING_MODES, g.trainingMode) },
+    g: { ...g, idNumber: g.idNumberMasked, department, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, g.educationLevel), trainingMode: labelOf(TRAINING_MODES, g.trainingMode) },
     unit: {
       ...unit,
       employerType: labelOf(EMPLOYER_TYPES, unit.employerType),
@@ -117,7 +116,7 @@ function roomRoutes(room: Room, list: (c: Context<AppEnv>) => Promise<Response>)
   return routes;
 }
 
-const signingQuery = z.object({
+export const signingQuery = z.object({
   initiator: z.enum(Object.keys(INITIATOR_KINDS) as ['employer', 'student']).optional().catch(undefined),
   state: z.enum(AGREEMENT_STATES).optional().catch(undefined),
   department: z.coerce.number().int().positive().optional().catch(undefined),
@@ -162,7 +161,7 @@ const REGISTRATION_TABS = {
 } as const satisfies Record<string, { label: string; states: readonly AgreementState[] }>;
 type RegistrationTab = keyof typeof REGISTRATION_TABS;
 
-const registrationQuery = z.object({
+export const registrationQuery = z.object({
   tab: z.enum(Object.keys(REGISTRATION_TABS) as [RegistrationTab]).catch('review'),
   state: z.enum(AGREEMENT_STATES).optional().catch(undefined),
   department: z.coerce.number().int().positive().optional().catch(undefined),

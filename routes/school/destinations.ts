@@ -28,7 +28,7 @@ import { render } from '../render.ts';
 // registration under review, after a confirmation that it was agreed with the graduate.
 export const destinationRoutes = new Hono<AppEnv>();
 
-const listQuery = z.object({
+export const listQuery = z.object({
   tab: z.enum(Object.keys(DESTINATION_TABS) as [DestinationTab]).catch('review'),
   state: z.enum(DESTINATION_STATES).optional().catch(undefined),
   department: z.coerce.number().int().positive().optional().catch(undefined),

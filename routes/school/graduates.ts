@@ -1,6 +1,5 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import { maskIdNumber } from '../../domain/codes/id-number.ts';
 import { regionName } from '../../domain/codes/regions.ts';
 import {
   EDUCATION_LEVEL_OPTIONS,
@@ -37,7 +36,7 @@ const FORM_OPTIONS = {
   trainingMode: toOptions(TRAINING_MODE_OPTIONS),
 };
 
-const listQuery = z.object({
+export const listQuery = z.object({
   cohort: z.coerce.number().int().min(2000).max(2100).optional().catch(undefined),
   q: z.string().trim().max(50).optional().catch(undefined),
   department: z.coerce.number().int().positive().optional().catch(undefined),
@@ -108,7 +107,7 @@ async function detail(c: Context<AppEnv>, revealed?: string) {
     notice: c.req.query('saved') === '1' ? '已保存。' : undefined,
     graduate: {
       ...g,
-      idNumber: revealed ?? maskIdNumber(g.idNumber),
+      idNumber: revealed ?? g.idNumberMasked,
       revealed: revealed !== undefined,
       sex: labelOf(SEXES, g.sex),
       ethnicity: labelOf(ETHNICITIES, g.ethnicity),
@@ -133,7 +132,7 @@ graduateRoutes.get('/:id{[0-9]+}/edit', async (c) => {
   const g = await getGraduate(c.get('app').db, c.get('actor')!, idParam(c));
   // The ID number shows masked, as everywhere: the full number only through the logged reveal.
   // Sent back unchanged, the mask keeps the stored number; a full number typed over it replaces it.
-  return graduateForm(c, { id: g.id, cohort: g.cohort, values: { ...g, idNumber: maskIdNumber(g.idNumber), departmentName: g.department } });
+  return graduateForm(c, { id: g.id, cohort: g.cohort, values: { ...g, idNumber: g.idNumberMasked, departmentName: g.department } });
 });
 
 graduateRoutes.post('/:id{[0-9]+}', async (c) => {
@@ -141,9 +140,8 @@ graduateRoutes.post('/:id{[0-9]+}', async (c) => {
   const id = idParam(c);
   const body = formValues(await c.req.parseBody());
   const g = await getGraduate(c.get('app').db, c.get('actor')!, id);
-  const keepsIdNumber = body.idNumber === maskIdNumber(g.idNumber);
   try {
-    await updateGraduate(c.get('app').db, source(c), id, keepsIdNumber ? { ...body, idNumber: g.idNumber } : body);
+    await updateGraduate(c.get('app').db, source(c), id, body);
     return c.redirect(`/school/graduates/${id}?saved=1`, 303);
   } catch (e) {
     const problems = formProblems(e);

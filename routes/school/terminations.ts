@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { graduates } from '../../db/schema/index.ts';
 import { agreementTimeline, getAgreement } from '../../domain/agreements/queries.ts';
-import { maskIdNumber } from '../../domain/codes/id-number.ts';
 import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
 import { reviewerVerb, withVerb } from '../../domain/reviews/chain.ts';
 import { decideTermination, forceTermination, getTerminationForReview, listTerminations, TERMINATION_TABS, terminationCounts, type TerminationTab } from '../../domain/terminations/terminate.ts';
@@ -22,7 +21,7 @@ import { render } from '../render.ts';
 // parties' reasons and the files; the review; and 强制解约 for school users (7.1).
 export const terminationRoutes = new Hono<AppEnv>();
 
-const listQuery = z.object({
+export const listQuery = z.object({
   tab: z.enum(Object.keys(TERMINATION_TABS) as [TerminationTab]).catch('agreed'),
   state: z.enum(TERMINATION_STATES).optional().catch(undefined),
   department: z.coerce.number().int().positive().optional().catch(undefined),
@@ -65,13 +64,13 @@ async function detail(c: Context<AppEnv>, extra: { error?: string; fields?: Reco
   const found = await getTerminationForReview(db, actor, idParam(c));
   const a = await getAgreement(db, actor, found.t.agreementId);
   const verb = a.verb;
-  const [g] = await db.select({ name: graduates.name, idNumber: graduates.idNumber, studentNo: graduates.studentNo }).from(graduates).where(eq(graduates.id, a.graduateId));
+  const [g] = await db.select({ name: graduates.name, idNumber: graduates.idNumberMasked, studentNo: graduates.studentNo }).from(graduates).where(eq(graduates.id, a.graduateId));
   return render(c, 'school/terminations/show', {
     title: `解约${verb}`,
     verb,
     t: { ...found.t, stateLabel: withVerb(termination.labels.reviewer[found.t.state], verb), pathLabel: TERMINATION_PATH_LABELS[found.t.path], initiatorLabel: TERMINATION_INITIATOR_LABELS[found.t.initiator] },
     a,
-    g: { ...g!, idNumber: maskIdNumber(g!.idNumber) },
+    g: g!,
     pages: found.pages,
     canDecide: found.canDecide,
     canForce: found.canForce,

@@ -1,7 +1,7 @@
-import { maskIdNumber } from '../../domain/codes/id-number.ts';
 import { regionName } from '../../domain/codes/regions.ts';
 import { EDUCATION_LEVEL_SHORT, ETHNICITIES, POLITICAL_STATUSES, SEXES, TRAINING_MODES, labelOf } from '../../domain/codes/tables.ts';
 import type { RosterRecord } from '../../domain/graduates/registry.ts';
+import type { getGraduate } from '../../domain/graduates/roster.ts';
 
 export type RecordRow = { label: string; value: string; id?: string };
 
@@ -26,10 +26,10 @@ export function studentInfoRows(g: RosterRecord): RecordRow[] {
 }
 
 /** The confirmed record on the graduate home: what agreements will show, ID number masked. */
-export function homeRecordRows(g: RosterRecord): RecordRow[] {
+export function homeRecordRows(g: Awaited<ReturnType<typeof getGraduate>>): RecordRow[] {
   return [
     { label: '姓名', value: g.name },
-    { label: '身份证号', value: maskIdNumber(g.idNumber) },
+    { label: '身份证号', value: g.idNumberMasked },
     { label: '毕业院校', value: g.school, id: 'record-school' },
     { label: '院系', value: g.department },
     { label: '学历层次', value: labelOf(EDUCATION_LEVEL_SHORT, g.educationLevel) },

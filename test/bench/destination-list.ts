@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
@@ -34,8 +35,8 @@ export async function measureDestinationList(serverUrl: string): Promise<{ rows:
   try {
     const sql = db.$client;
     const started = performance.now();
-    await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
-      select d.school_id, d.id, 2026, '压测' || g, '1', 'D' || lpad(g::text, 17, '0'), '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'S' || g, '4', '2022-09', '2026-06', '13900000000'
+    await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+      select d.school_id, d.id, 2026, '压测' || g, '1', ${BENCH_SEALED_ID_NUMBER}, 'D' || lpad(g::text, 17, '0'), '110105********0011', '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'S' || g, '4', '2022-09', '2026-06', '13900000000'
       from generate_series(1, ${GRADUATES}) g, (select id, school_id from departments order by id limit 1) d`;
     await sql`insert into destination_registrations (state, graduate_id, school_id, department_id, cohort, type, code, details, updated_at)
       select (case when k < 4 then (case when k < 3 then 'voided' else 'rejected' end)
@@ -43,7 +44,7 @@ export async function measureDestinationList(serverUrl: string): Promise<{ rows:
                    else 'approved' end)::destination_state,
         g.id, g.school_id, g.department_id, 2026, (array['freelance', 'postgraduate', 'labour_contract', 'awaiting_work'])[1 + (g.id + k) % 4],
         (array['76', '80', '11', '70'])[1 + (g.id + k) % 4], '{}'::jsonb, now() - random() * interval '300 days'
-      from graduates g, generate_series(0, 4) k where g.id_number like 'D%'`;
+      from graduates g, generate_series(0, 4) k where g.id_number_index like 'D%'`;
     await sql`vacuum analyze`;
     const seeded = ((performance.now() - started) / 1000).toFixed(0);
     const [schoolUser] = await db.select().from(users).where(eq(users.login, '10001-admin'));

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
 import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
@@ -20,15 +21,15 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
     const sql = db.$client;
     await sql`insert into employers (uscc, name, employer_type, industry, region, address, verification)
       select 'BENCH' || lpad(g::text, 13, '0'), '压测单位' || g, '39', '34', '110108', '北京市海淀区', 'verified' from generate_series(1, ${UNITS}) g`;
-    await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
-      select d.school_id, d.id, 2026, '压测' || g, '1', 'B' || lpad(g::text, 17, '0'), '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'S' || g, '4', '2022-09', '2026-06', '13900000000'
+    await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+      select d.school_id, d.id, 2026, '压测' || g, '1', ${BENCH_SEALED_ID_NUMBER}, 'B' || lpad(g::text, 17, '0'), '110105********0011', '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'S' || g, '4', '2022-09', '2026-06', '13900000000'
       from generate_series(1, ${GRADUATES}) g, (select id, school_id from departments order by id limit 1) d`;
     const started = performance.now();
     await sql`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, invited_at, validity_days, deadline, contact_name, contact_phone, work_place, archive_mode, unit_snapshot)
       select 'online', 'invited', e.id, g.id, g.school_id, g.department_id, 2026, '13', '工程师', now(), 3,
         case when random() < ${DUE_SHARE} then now() - interval '1 hour' else now() + interval '2 days' end,
         '联系人', '13800000000', '北京', 'none', '{"name":"压测单位"}'::jsonb
-      from (select id from employers where uscc like 'BENCH%') e, (select id, school_id, department_id from graduates where id_number like 'B%') g`;
+      from (select id from employers where uscc like 'BENCH%') e, (select id, school_id, department_id from graduates where id_number_index like 'B%') g`;
     await sql`vacuum analyze agreements`;
     const seeded = ((performance.now() - started) / 1000).toFixed(0);
     const [counted] = await sql`select count(*)::int as due from agreements where state = 'invited' and deadline <= now()`;

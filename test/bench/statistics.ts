@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,14 +43,14 @@ export async function seed(db: Db): Promise<void> {
   await q`insert into departments (school_id, name) select s.id, '学院' || d from schools s, generate_series(1, 5) d where s.code >= '20000'`;
   // 示范大学 gets 50,000; the others share the rest (about 950 each).
   const perSchool = Math.floor((GRADUATES - BIG_SCHOOL) / (SCHOOLS - 2));
-  await q`insert into graduates (school_id, department_id, cohort, exam_no, name, sex, id_number, ethnicity, political_status, birth_date, education_level, major_code, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
-    select d.school_id, d.id, 2026, '26110105' || lpad(g::text, 6, '0'), '压测' || g, (1 + g % 2)::text, 'B' || lpad(g::text, 17, '0'), '01', '03', '2004-01-01',
+  await q`insert into graduates (school_id, department_id, cohort, exam_no, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_code, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+    select d.school_id, d.id, 2026, '26110105' || lpad(g::text, 6, '0'), '压测' || g, (1 + g % 2)::text, ${BENCH_SEALED_ID_NUMBER}, 'B' || lpad(g::text, 17, '0'), '110105********0011', '01', '03', '2004-01-01',
            (array['31', '31', '31', '11', '01'])[1 + g % 5], '080901', '专业' || (g % 12), '1', (array['110105', '310104', '330106', '440305', '510107'])[1 + g % 5], 'S' || g, '4', '2022-09', '2026-06', '13900000000'
       from generate_series(1, ${BIG_SCHOOL}) g
       join (select id, school_id, row_number() over (order by id) - 1 as n from departments where school_id = (select id from schools where code = '10001')) d
         on d.n = g % (select count(*) from departments where school_id = (select id from schools where code = '10001'))`;
-  await q`insert into graduates (school_id, department_id, cohort, exam_no, name, sex, id_number, ethnicity, political_status, birth_date, education_level, major_code, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
-    select d.school_id, d.id, 2026, null, '压测' || s.n || '-' || g, (1 + g % 2)::text, 'C' || lpad((s.n * 10000 + g)::text, 17, '0'), '01', '03', '2004-01-01',
+  await q`insert into graduates (school_id, department_id, cohort, exam_no, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_code, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+    select d.school_id, d.id, 2026, null, '压测' || s.n || '-' || g, (1 + g % 2)::text, ${BENCH_SEALED_ID_NUMBER}, 'C' || lpad((s.n * 10000 + g)::text, 17, '0'), '110105********0011', '01', '03', '2004-01-01',
            (array['31', '31', '31', '11', '01'])[1 + g % 5], '080901', '专业' || (g % 12), '1', (array['110105', '310104', '330106', '440305', '510107'])[1 + g % 5], 'S' || g, '4', '2022-09', '2026-06', '13900000000'
       from (select id, row_number() over (order by id) as n from schools where code >= '20000') s
       cross join generate_series(1, ${perSchool}) g
@@ -64,13 +65,13 @@ export async function seed(db: Db): Promise<void> {
            e.id, g.id, g.school_id, g.department_id, 2026, now(), 7, now() + interval '7 days', '王经理', '13800000000', '北京',
            '13', '工程师', 'none', jsonb_build_object('name', e.name, 'uscc', e.uscc, 'employerType', '39', 'industry', '34', 'region', '110108', 'address', '北京')
       from graduates g cross join generate_series(0, 2) k cross join (select id, name, uscc from employers order by id limit 1) e
-     where g.id_number like 'B%' or g.id_number like 'C%'`;
+     where g.id_number_index like 'B%' or g.id_number_index like 'C%'`;
   // The destination projection, as the workflows keep it: 10 when signed, 70 after a termination, and
   // for half of the rest an approved registration's code.
   await q`insert into graduate_destinations (graduate_id, school_id, code)
     select g.id, g.school_id, case when g.id % 10 in (0, 1, 2, 6, 8) then '10' when g.id % 10 = 5 then '70'
                                    when g.id % 2 = 1 then (array['11', '12', '75', '76', '80', '85', '71'])[1 + (g.id / 10) % 7] end
-      from graduates g where g.id_number like 'B%' or g.id_number like 'C%'`;
+      from graduates g where g.id_number_index like 'B%' or g.id_number_index like 'C%'`;
   // 示范大学's audit trail of the last 30 days: each agreement accepted, then approved an hour later.
   await q`insert into events (occurred_at, actor_user_id, actor_role, school_id, subject_type, subject_id, action, from_state, to_state, seconds_since_previous)
     select t.at + k * interval '1 hour', case when k = 1 then (select id from users where login = '10001-admin') end, case when k = 1 then 'school' else 'student' end,

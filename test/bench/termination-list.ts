@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
@@ -33,12 +34,12 @@ export async function measureTerminationList(serverUrl: string): Promise<{ rows:
   try {
     const sql = db.$client;
     const started = performance.now();
-    await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
-      select d.school_id, d.id, 2026, '压测' || g, '1', 'B' || lpad(g::text, 17, '0'), '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'S' || g, '4', '2022-09', '2026-06', '13900000000'
+    await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+      select d.school_id, d.id, 2026, '压测' || g, '1', ${BENCH_SEALED_ID_NUMBER}, 'B' || lpad(g::text, 17, '0'), '110105********0011', '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'S' || g, '4', '2022-09', '2026-06', '13900000000'
       from generate_series(1, ${AGREEMENTS}) g, (select id, school_id from departments order by id limit 1) d`;
     await sql`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
       select 'online', 'signed', (select id from employers order by id limit 1), g.id, g.school_id, g.department_id, 2026, '13', '工程师', 'none', jsonb_build_object('name', '压测单位' || (g.id % 1000)), now(), 3, now(), '联系人', '13800000000', '北京'
-      from graduates g where id_number like 'B%'`;
+      from graduates g where id_number_index like 'B%'`;
     await sql`insert into terminations (agreement_id, path, initiator, state, graduate_id, employer_id, school_id, department_id, cohort, requested_by, reason, updated_at)
       select a.id, 'online', 'graduate', (case when k < 7 then 'failed' when k < 9 then 'terminated' else 'awaiting_unit' end)::termination_state,
         a.graduate_id, a.employer_id, a.school_id, a.department_id, 2026, (select id from users order by id limit 1), '压测', now() - random() * interval '300 days'

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { firstStudentLogin } from '../helpers/app.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq } from 'drizzle-orm';
@@ -35,7 +36,7 @@ test.before(async () => {
   letter = join(dir, '录取通知书.png');
   await writeFile(letter, await sharp({ create: { width: 600, height: 850, channels: 3, background: '#fdfdf8' } }).png().toBuffer());
   const [u] = await database.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
-  studentLogin = u!.login;
+  studentLogin = await firstStudentLogin(database.db);
   graduate = (await database.db.select().from(graduates).where(eq(graduates.id, u!.graduateId!)))[0]!;
 });
 

@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { studentLogins } from '../helpers/app.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desc, eq } from 'drizzle-orm';
@@ -34,7 +35,7 @@ test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wq-scan-'));
   scan = join(dir, '盖章协议书.png');
   await writeFile(scan, await sharp({ create: { width: 600, height: 850, channels: 3, background: '#fdfdf8' } }).png().toBuffer());
-  for (const u of await database.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id)) logins.push(u.login);
+  logins.push(...(await studentLogins(database.db)));
 });
 
 test.after(async () => {

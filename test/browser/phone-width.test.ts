@@ -1,3 +1,5 @@
+import { idOf } from '../helpers/graduates.ts';
+import { firstStudentLogin } from '../helpers/app.ts';
 import { mkdir } from 'node:fs/promises';
 import { eq } from 'drizzle-orm';
 import type { Browser, Page } from 'puppeteer-core';
@@ -31,7 +33,7 @@ test.before(async () => {
   browser = await launchChromium(loadConfig().chromiumPath);
   const db = database.db;
   const [u] = await db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
-  login = u!.login;
+  login = await firstStudentLogin(db);
   const graduateId = u!.graduateId!;
   await db.update(graduates).set({ email: 'wang.haoran.graduate.2026.computer-science@students.shifan-university.example.edu.cn' }).where(eq(graduates.id, graduateId));
   await db.update(employers).set({ name: '申城智能制造有限公司上海浦东新区张江高科技园区分公司人力资源部' }).where(eq(employers.name, '申城智能制造有限公司'));
@@ -40,7 +42,7 @@ test.before(async () => {
   const [hr] = await db.select().from(users).where(eq(users.login, '13800000002'));
   const unit = { actor: actorOf(hr!, 't', true), ip: null };
   const [g] = await db.select({ g: graduates, school: schools.name }).from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(eq(graduates.id, graduateId));
-  await addFavourite(db, unit, { name: g!.g.name, idNumber: g!.g.idNumber, school: g!.school, cohort: String(g!.g.cohort) });
+  await addFavourite(db, unit, { name: g!.g.name, idNumber: idOf(g!.g), school: g!.school, cohort: String(g!.g.cohort) });
   const [fav] = await db.select().from(favourites).where(eq(favourites.graduateId, graduateId));
   await sendInvitations(db, unit, [fav!.id], {
     positionCategory: '13', positionName: '嵌入式软件开发工程师（智能制造方向，驻上海张江研发中心）', validityDays: '7', contactName: '赵主管', contactPhone: '021-50800002-8888',

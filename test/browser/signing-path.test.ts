@@ -1,3 +1,5 @@
+import { idOf } from '../helpers/graduates.ts';
+import { firstStudentLogin } from '../helpers/app.ts';
 import { eq } from 'drizzle-orm';
 import type { Browser, BrowserContext, Page } from 'puppeteer-core';
 import { test } from 'uvu';
@@ -24,7 +26,7 @@ test.before(async () => {
   ({ base, close: closeServer } = await serveApp(database.db));
   browser = await launchChromium(loadConfig().chromiumPath);
   const [u] = await database.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
-  studentLogin = u!.login;
+  studentLogin = await firstStudentLogin(database.db);
   graduate = (await database.db.select().from(graduates).where(eq(graduates.id, u!.graduateId!)))[0]!;
 });
 
@@ -58,7 +60,7 @@ test('browser: favourite → 签约邀请函 → 接受 → 院系审核 → 学
   const hr = await signedIn('employer', '13800000001', DEMO_PASSWORDS.employer);
   await hr.page.goto(`${base}/employer/favourites/new`);
   await hr.page.type('#name', graduate.name);
-  await hr.page.type('#idNumber', graduate.idNumber);
+  await hr.page.type('#idNumber', idOf(graduate));
   await hr.page.type('#school', '示范大学');
   await hr.page.select('#cohort', '2026');
   await go(hr.page, '#search-form button[type=submit]');

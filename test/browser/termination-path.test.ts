@@ -1,3 +1,5 @@
+import { idOf } from '../helpers/graduates.ts';
+import { firstStudentLogin } from '../helpers/app.ts';
 import { and, eq } from 'drizzle-orm';
 import type { Browser, Page } from 'puppeteer-core';
 import { test } from 'uvu';
@@ -27,7 +29,7 @@ test.before(async () => {
   ({ base, close: closeServer } = await serveApp(database.db));
   browser = await launchChromium(loadConfig().chromiumPath);
   const [u] = await database.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
-  studentLogin = u!.login;
+  studentLogin = await firstStudentLogin(database.db);
   graduate = (await database.db.select().from(graduates).where(eq(graduates.id, u!.graduateId!)))[0]!;
   agreement = await insertAgreement(database.db, { graduateId: graduate.id, number: '2026-10001-900001', code: 'K7P3Q9XA' }); // clear of the numbers the platform gives out
 });
@@ -103,7 +105,7 @@ test('browser: 申请解约 on a phone → the unit 同意 → 院系 and 学校
   const second = await signIn('employer', '13800000002', DEMO_PASSWORDS.employer, DESK);
   await second.page.goto(`${base}/employer/favourites/new`);
   await second.page.type('#name', graduate.name);
-  await second.page.type('#idNumber', graduate.idNumber);
+  await second.page.type('#idNumber', idOf(graduate));
   await second.page.type('#school', '示范大学');
   await second.page.select('#cohort', '2026');
   await go(second.page, '#search-form button[type=submit]');

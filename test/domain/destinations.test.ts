@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { idNumberLookup, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -15,7 +16,7 @@ import { DomainError } from '../../domain/errors.ts';
 import { fire, inGroup } from '../../domain/workflow/kernel.ts';
 import { statesInGroup } from '../../domain/agreements/kinds.ts';
 import { setupApp, type TestApp } from '../helpers/app.ts';
-import type { Graduate } from '../helpers/graduates.ts';
+import { idOf, opened, type Graduate } from '../helpers/graduates.ts';
 
 // The graduate's current destination (domain/destinations/current.ts) against the rows it derives
 // from, under random sequences of every action that can move it; and the signing that supersedes a
@@ -43,9 +44,10 @@ function actorOf(u: typeof users.$inferSelect): Actor {
 async function freshGraduate(): Promise<{ g: Graduate; actor: Actor }> {
   serial++;
   const [template] = await t.db.select().from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(and(eq(schools.code, '10002'), eq(graduates.trainingMode, '1'))).limit(1);
-  const { id: _id, ...rest } = template!.graduates;
-  const [g] = await t.db.insert(graduates).values({ ...rest, idNumber: `PROP${String(serial).padStart(14, '0')}`, studentNo: `P${serial}`, phone: `1370000${String(serial).padStart(4, '0')}` }).returning();
-  const [u] = await t.db.insert(users).values({ role: 'student', portal: 'student', login: g!.idNumber, phone: g!.phone, displayName: g!.name, passwordHash: 'x', graduateId: g!.id, schoolId: g!.schoolId, departmentId: g!.departmentId }).returning();
+  const { id: _id, idNumberSealed: _s, idNumberIndex: _i, idNumberMasked: _m, ...rest } = template!.graduates;
+  const [row] = await t.db.insert(graduates).values(withStoredIdNumber({ ...rest, idNumber: `PROP${String(serial).padStart(14, '0')}`, studentNo: `P${serial}`, phone: `1370000${String(serial).padStart(4, '0')}` })).returning();
+  const g = opened(row!);
+  const [u] = await t.db.insert(users).values({ role: 'student', portal: 'student', login: idNumberLookup(idOf(g!)), phone: g!.phone, displayName: g!.name, passwordHash: 'x', graduateId: g!.id, schoolId: g!.schoolId, departmentId: g!.departmentId }).returning();
   return { g: g!, actor: actorOf(u!) };
 }
 

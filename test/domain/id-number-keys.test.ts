@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { idNumberIndex, loadIdNumberKeys, openIdNumber, sealIdNumber, withNewKey } from '../../db/id-number-keys.ts';
 
-// Issue 13, 身份证号 at rest (groundwork: the sealing and the blind index; not yet on the columns).
+// Issue 13, 身份证号 at rest: the sealing, the blind index and the key file (the columns: test/routes/id-numbers-at-rest.test.ts).
 const ID = '11010520020506102X';
 let dir: string;
 test.before(async () => {

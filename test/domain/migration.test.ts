@@ -3,15 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import type postgres from 'postgres';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MIGRATIONS_DIR, migrateDatabase } from '../../db/client.ts';
-import { seedDemoData } from '../../db/demo.ts';
+import type { Db } from '../../db/client.ts';
+import { idNumberLookup, isSealedIdNumber, openedIdNumber } from '../../db/id-number-keys.ts';
 import { agreements, users } from '../../db/schema/index.ts';
 import { loadAgreementDocument, verifyAgreement } from '../../domain/agreements/document.ts';
 import { agreementTimeline } from '../../domain/agreements/queries.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
-import { emptyDatabase, type TestDatabase } from '../helpers/db.ts';
+import { appOnDb } from '../helpers/app.ts';
+import { emptyDatabase, freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 // One migration reshapes agreements for every kind (0007). A database filled by the main of before
 // it — agreements in every state, their event rows, numbers and codes, notifications — migrates with
@@ -34,12 +37,37 @@ test.after(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
+/**
+ * The demo data as the main of those days stored it: today's seed, copied from a fresh clone into the
+ * columns the old schema has, with the ID numbers in plain text (graduates.id_number, a graduate's
+ * login) as they were before migration 0018.
+ */
+async function seedDemoDataAsItWas(old: Db): Promise<void> {
+  const demo = await freshDatabase();
+  try {
+    const plain = new Map<number, string>();
+    for (const table of ['provinces', 'schools', 'departments', 'employers', 'graduates', 'users']) {
+      const columns = (await old.$client`select column_name from information_schema.columns where table_schema = 'public' and table_name = ${table}`).map((r) => r.column_name as string);
+      const rows = (await demo.db.$client.unsafe(`select * from ${table} order by id`)).map((r) => {
+        if (table === 'graduates') plain.set(r.id, openedIdNumber(r.id_number_sealed));
+        const row: Record<string, unknown> = { ...r, id_number: table === 'graduates' ? plain.get(r.id) : undefined };
+        if (table === 'users' && r.portal === 'student') row.login = plain.get(r.graduate_id);
+        return Object.fromEntries(columns.map((c) => [c, row[c] ?? null]));
+      });
+      await old.$client`insert into ${old.$client(table)} ${old.$client(rows as Record<string, postgres.SerializableParameter>[], ...columns)}`;
+      await old.$client.unsafe(`select setval(pg_get_serial_sequence('${table}', 'id'), (select max(id) from ${table}))`);
+    }
+  } finally {
+    await demo.drop();
+  }
+}
+
 const OLD_STATES = ['invited', 'declined', 'expired', 'invalidated', 'department_review', 'school_review', 'signed', 'review_rejected'] as const;
 const NUMBERED = new Set(['department_review', 'school_review', 'signed', 'review_rejected']);
 
-test('migration 0007: a database of the previous main keeps every agreement, event and notification, and what was signed still verifies', async () => {
+test('migrations 0007 and 0018: a database of an old main keeps every agreement, event and notification, what was signed still verifies, and its ID numbers end up sealed (13)', async () => {
   await migrate(d.db, { migrationsFolder: folder });
-  await seedDemoData(d.db);
+  await seedDemoDataAsItWas(d.db);
   const sql = d.db.$client;
   const [unit] = await sql`select * from employers where name = '越综合企业'`;
   // The unit of the old days gave only an e-mail: its agreements' contact rows were blank.
@@ -78,6 +106,13 @@ test('migration 0007: a database of the previous main keeps every agreement, eve
     notifications: await sql`select id, user_id, title, link from notifications order by id`,
     counters: await sql`select * from agreement_counters`,
   });
+  // An import's rejected row keeps its cells as uploaded, the ID number among them.
+  const [importer] = await sql`select id, school_id from users where login = '10001-admin'`;
+  const [run] = await sql`insert into roster_imports (school_id, cohort, uploaded_by, file_name, stored_as, status) values (${importer!.school_id}, 2026, ${importer!.id}, 'r.xlsx', 'x', 'done') returning id`;
+  await sql`insert into roster_import_errors (import_id, row_number, reasons, "values") values (${run!.id}, 2, '出生日期不正确', ${JSON.stringify({ 姓名: '张三', '身份证号*': '110105200305061000', 性别: '男' })}::jsonb)`;
+  const plainBefore = await sql`select id, id_number from graduates order by id`;
+  const studentsBefore = await sql`select u.id, u.login, u.graduate_id from users u where u.portal = 'student' order by u.id`;
+
   const before = await read();
   await migrateDatabase(d.db);
   const after = await read();
@@ -105,14 +140,50 @@ test('migration 0007: a database of the previous main keeps every agreement, eve
   for (const [i, old] of before.agreements.entries()) {
     const now = after.agreements[i]!;
     for (const [column, value] of Object.entries(old)) {
-      if (column === 'unit_snapshot') continue;
+      if (column === 'unit_snapshot' || column === 'graduate_snapshot') continue;
       assert.equal(now[column], value, `agreement ${old.id} ${column}`);
     }
     assert.equal(now.created_at, old.invited_at, 'an online agreement came to be when its letter was sent');
     // The snapshot keeps every value it had; its blank contact rows are the letter's now.
     for (const [key, value] of Object.entries(old.unit_snapshot as Record<string, unknown>)) if (value !== null) assert.equal(now.unit_snapshot[key], value, key);
     assert.equal([now.unit_snapshot.contactName, now.unit_snapshot.contactPhone, now.unit_snapshot.contactMobile, now.unit_snapshot.contactEmail], ['王经理', '13911112222', '13911112222', 'hr@yue.example.com']);
+    // 0018: the snapshot's ID number is sealed, every other value as it was.
+    if (old.graduate_snapshot === null) assert.is(now.graduate_snapshot, null);
+    else {
+      const { idNumber, ...rest } = old.graduate_snapshot as Record<string, string>;
+      const { idNumberSealed, ...kept } = now.graduate_snapshot as Record<string, string>;
+      assert.equal(kept, rest, `agreement ${old.id} snapshot`);
+      assert.ok(isSealedIdNumber(idNumberSealed!), 'sealed');
+      assert.is(openedIdNumber(idNumberSealed!), idNumber);
+    }
   }
+
+  // 0018: every ID number sealed, indexed and masked; logins by index; the check validated.
+  const sealed = await sql`select id, id_number_sealed, id_number_index, id_number_masked from graduates order by id`;
+  assert.is(sealed.length, plainBefore.length);
+  for (const [i, g] of sealed.entries()) {
+    const number = plainBefore[i]!.id_number as string;
+    assert.ok(isSealedIdNumber(g.id_number_sealed), `graduate ${g.id} sealed`);
+    assert.is(openedIdNumber(g.id_number_sealed), number);
+    assert.is(g.id_number_index, idNumberLookup(number));
+    assert.is(g.id_number_masked, `${number.slice(0, 6)}********${number.slice(14)}`);
+  }
+  const studentsAfter = await sql`select id, login from users where portal = 'student' order by id`;
+  assert.equal(studentsAfter.map((u) => u.login), studentsBefore.map((u) => idNumberLookup(u.login)));
+  const [check] = await sql`select convalidated from pg_constraint where conname = 'graduates_id_number_sealed_check'`;
+  assert.is(check!.convalidated, true);
+  const [errorRow] = await sql`select "values" from roster_import_errors where import_id = ${run!.id}`;
+  assert.is(errorRow!.values.姓名, '张三');
+  assert.ok(isSealedIdNumber(errorRow!.values['身份证号*']));
+  assert.is(openedIdNumber(errorRow!.values['身份证号*']), '110105200305061000');
+  const dump = JSON.stringify(await sql`select g.*, u.login from graduates g left join users u on u.graduate_id = g.id`) + JSON.stringify(await sql`select graduate_snapshot from agreements`);
+  for (const g of plainBefore) assert.not.match(dump, g.id_number as string, 'no plain ID number is left');
+  // The graduate still signs in with the number, and a second start changes nothing.
+  const { client } = appOnDb(d.db);
+  assert.is((await client().post('/student/login', { login: studentsBefore[0]!.login, password: 'Student#2026' })).status, 303);
+  const again = JSON.stringify(await sql`select id_number_sealed from graduates order by id`);
+  await migrateDatabase(d.db);
+  assert.is(JSON.stringify(await sql`select id_number_sealed from graduates order by id`), again);
 
   const signed = after.agreements.find((a) => a.state === 'signed')!;
   const verified = await verifyAgreement(d.db, { no: signed.number, code: signed.verification_code }, '10.9.9.9');

@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { idNumberLookup, storedIdNumber, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, count, eq, sql } from 'drizzle-orm';
@@ -99,7 +100,7 @@ async function runImport(bytes: Uint8Array, opts: { cohort?: number; batchSize?:
 }
 
 async function graduateById(idNumber: string) {
-  const [g] = await d.db.select().from(graduates).where(and(eq(graduates.idNumber, idNumber), eq(graduates.cohort, COHORT)));
+  const [g] = await d.db.select().from(graduates).where(and(eq(graduates.idNumberIndex, idNumberLookup(idNumber)), eq(graduates.cohort, COHORT)));
   return g;
 }
 
@@ -361,12 +362,12 @@ test('S5 import: an import whose worker died resumes after its last committed ba
   const [s1] = await d.db.select().from(schools).where(eq(schools.code, '10001'));
   const [dept] = await d.db.select().from(departments).where(and(eq(departments.schoolId, s1!.id), eq(departments.name, '计算机学院')));
   for (const r of rows.slice(0, 2)) {
-    await d.db.insert(graduates).values({
+    await d.db.insert(graduates).values(withStoredIdNumber({
       schoolId: s1!.id, departmentId: dept!.id, cohort: COHORT, name: String(r['姓名']), sex: r['性别'] === '男' ? '1' : '2',
       idNumber: String(r['身份证号']), ethnicity: '01', politicalStatus: '03', birthDate: String(r['出生日期']), educationLevel: '31',
       majorName: '软件工程', trainingMode: '1', originRegion: '330106', studentNo: String(r['学号']), programYears: '4',
       enrolledOn: '2023-09', graduatesOn: '2027-06', phone: String(r['手机号码']),
-    });
+    }));
   }
   await runJobOnce(d.db, rosterImportsJob(d.db, dataDir, silentLogger), silentLogger);
   let result = await getRosterImport(d.db, school, id);

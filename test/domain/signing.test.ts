@@ -1,3 +1,5 @@
+import { idOf } from '../helpers/graduates.ts';
+import { idNumberLookup, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import { and, eq, sql } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -42,7 +44,7 @@ test.after(async () => {
 
 async function favouriteOf(actor: Actor, g: typeof graduates.$inferSelect): Promise<number> {
   const [s] = await d.db.select().from(schools).where(eq(schools.id, g.schoolId));
-  return addFavourite(d.db, src(actor), { name: g.name, idNumber: g.idNumber, school: s!.name, cohort: String(g.cohort) });
+  return addFavourite(d.db, src(actor), { name: g.name, idNumber: idOf(g), school: s!.name, cohort: String(g.cohort) });
 }
 
 test('G3 应约截止时间: 00:00 Beijing time of the day after invitation day + validity (the guide example)', () => {
@@ -54,7 +56,7 @@ test('G3 应约截止时间: 00:00 Beijing time of the day after invitation day 
 
 test('E4/G2 a graduate is found only by exact name + ID + school + cohort, on the eligible roster', async () => {
   const [s] = await d.db.select().from(schools).where(eq(schools.id, graduate.schoolId));
-  const q = { name: graduate.name, idNumber: graduate.idNumber, school: s!.name, cohort: '2026' };
+  const q = { name: graduate.name, idNumber: idOf(graduate), school: s!.name, cohort: '2026' };
   assert.is((await findStudent(d.db, employer, q)).graduateId, graduate.id);
   for (const wrong of [{ name: '某某' }, { school: '示例理工大学' }, { cohort: '2025' }]) {
     await findStudent(d.db, employer, { ...q, ...wrong }).then(
@@ -63,7 +65,7 @@ test('E4/G2 a graduate is found only by exact name + ID + school + cohort, on th
     );
   }
   const [directed] = await d.db.select().from(graduates).where(and(eq(graduates.schoolId, graduate.schoolId), eq(graduates.trainingMode, '21')));
-  await findStudent(d.db, employer, { ...q, name: directed!.name, idNumber: directed!.idNumber }).then(
+  await findStudent(d.db, employer, { ...q, name: directed!.name, idNumber: idOf(directed!) }).then(
     () => assert.unreachable('G9: 21 is not signable'),
     (e: DomainError) => assert.is(e.code, 'not_found'),
   );
@@ -145,7 +147,7 @@ test('G5 a signed graduate can still be invited; G4 but cannot accept a second',
 test('S6 不通过 needs 原因及具体问题 and ends in 签约失败; school-only schools skip the department stage', async () => {
   const [g] = await d.db.select().from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(and(eq(schools.code, '10002'), eq(graduates.trainingMode, '1'))).limit(1);
   const fav = await favouriteOf(employer, g!.graduates);
-  const [other] = await d.db.insert(users).values({ role: 'student', portal: 'student', login: g!.graduates.idNumber, displayName: g!.graduates.name, passwordHash: 'x', graduateId: g!.graduates.id, schoolId: g!.graduates.schoolId }).returning();
+  const [other] = await d.db.insert(users).values({ role: 'student', portal: 'student', login: idNumberLookup(idOf(g!.graduates)), displayName: g!.graduates.name, passwordHash: 'x', graduateId: g!.graduates.id, schoolId: g!.graduates.schoolId }).returning();
   const { invited } = await sendInvitations(d.db, src(employer), [fav], LETTER);
   assert.is(await acceptInvitation(d.db, src(actorOf(other!, 't', false)), invited[0]!.id), 'school_review');
   const school2 = await as('10002-admin');

@@ -4,7 +4,8 @@ import { loadConfig, type Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { silentLogger } from '../../db/log.ts';
-import { users } from '../../db/schema/index.ts';
+import { openedIdNumber } from '../../db/id-number-keys.ts';
+import { graduates, users } from '../../db/schema/index.ts';
 import type { Portal } from '../../domain/auth/roles.ts';
 import type { AppEnv } from '../../routes/context.ts';
 import { createApp } from '../../routes/index.ts';
@@ -135,8 +136,14 @@ export async function setupApp(env: Record<string, string> = {}): Promise<TestAp
   };
 }
 
+/** The ID numbers demo graduates sign in with, in account order (a graduate's login column holds only its blind index). */
+export async function studentLogins(db: Db): Promise<string[]> {
+  const rows = await db.select({ sealed: graduates.idNumberSealed }).from(users).innerJoin(graduates, eq(graduates.id, users.graduateId)).where(eq(users.role, 'student')).orderBy(users.id);
+  return rows.map((r) => openedIdNumber(r.sealed));
+}
+
 /** The ID number of the first demo graduate who can sign in. */
 export async function firstStudentLogin(db: Db): Promise<string> {
-  const [u] = await db.select({ login: users.login }).from(users).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
-  return u!.login;
+  const [u] = await db.select({ sealed: graduates.idNumberSealed }).from(users).innerJoin(graduates, eq(graduates.id, users.graduateId)).where(eq(users.role, 'student')).orderBy(users.id).limit(1);
+  return openedIdNumber(u!.sealed);
 }

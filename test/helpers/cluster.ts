@@ -6,6 +6,7 @@ import { connect, migrateDatabase } from '../../db/client.ts';
 import { seedDemoData } from '../../db/demo.ts';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { silentLogger } from '../../db/log.ts';
+import './keys.ts';
 
 export const TEMPLATE_DB = 'wq_template';
 

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { agreements, departments, employers, events, graduates, provinces, schools } from '../../db/schema/index.ts';
+import { openedIdNumber } from '../../db/id-number-keys.ts';
 import { responseDeadline } from '../../domain/agreements/deadline.ts';
 import { snapshotOfGraduate, snapshotOfSchool, snapshotOfUnit } from '../../domain/agreements/snapshots.ts';
 import type { AgreementState } from '../../domain/agreements/states.ts';
@@ -90,5 +91,5 @@ export async function insertAgreement(
           : [approval('school', 'school_review', 'signed', SCHOOL_APPROVED_AT)],
       );
   }
-  return { id, graduateId: graduate.id, number: opts.number, code: opts.code, graduateName: graduate.name, idNumber: graduate.idNumber, unitName: unit!.name, schoolName: school.name };
+  return { id, graduateId: graduate.id, number: opts.number, code: opts.code, graduateName: graduate.name, idNumber: openedIdNumber(graduate.idNumberSealed), unitName: unit!.name, schoolName: school.name };
 }

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { events, graduates, loginAttempts, schools, users } from '../../db/schema/index.ts';
 import { VERIFY_LIMITS } from '../../domain/agreements/document.ts';
-import { appOnDb, ORIGIN, setupApp, type Client, type TestApp } from '../helpers/app.ts';
+import { appOnDb, ORIGIN, setupApp, studentLogins, type Client, type TestApp } from '../helpers/app.ts';
 import { textOf, type Doc } from '../helpers/html.ts';
 import { insertAgreement, type AgreementFixture } from '../helpers/signed-agreement.ts';
 
@@ -49,9 +49,9 @@ function documentRows(doc: Doc, section = '#agreement-document'): Map<string, st
 }
 
 async function signInSecondGraduate(): Promise<Client> {
-  const [, second] = await t.db.select({ login: users.login }).from(users).where(eq(users.role, 'student')).orderBy(users.id);
+  const [, second] = await studentLogins(t.db);
   const c = t.client();
-  assert.is((await c.post('/student/login', { login: second!.login, password: DEMO_PASSWORDS.student })).status, 303);
+  assert.is((await c.post('/student/login', { login: second!, password: DEMO_PASSWORDS.student })).status, 303);
   assert.is((await c.post('/student/check', {})).status, 303);
   return c;
 }

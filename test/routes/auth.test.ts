@@ -1,7 +1,8 @@
 import { eq, sql } from 'drizzle-orm';
+import { idNumberLookup, openedIdNumber } from '../../db/id-number-keys.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { captchas, loginAttempts, sessions, users } from '../../db/schema/index.ts';
+import { captchas, graduates, loginAttempts, sessions, users } from '../../db/schema/index.ts';
 import { sessionIdOf } from '../../domain/auth/sessions.ts';
 import { LOGIN_LIMITS, TOO_MANY_ATTEMPTS, WRONG_CREDENTIALS } from '../../domain/auth/sign-in.ts';
 import { appOnDb, DEMO_ACCOUNTS, firstStudentLogin, setupApp, type DemoAccount, type TestApp } from '../helpers/app.ts';
@@ -92,11 +93,12 @@ test('rate limit: after 5 failures the account is locked even for the right pass
 });
 
 test('rate limit: failures count per account, not per typed login: a graduate locked by phone is locked by ID number too, from another address', async () => {
-  const [graduate] = await t.db.select().from(users).where(sql`${users.role} = 'student' and ${users.phone} is not null and ${users.login} <> ${await firstStudentLogin(t.db)}`).limit(1);
+  const [row] = await t.db.select({ u: users, sealed: graduates.idNumberSealed }).from(users).innerJoin(graduates, eq(graduates.id, users.graduateId)).where(sql`${users.role} = 'student' and ${users.phone} is not null and ${users.login} <> ${idNumberLookup(await firstStudentLogin(t.db))}`).limit(1);
+  const graduate = row && { ...row.u, idNumber: openedIdNumber(row.sealed) };
   assert.ok(graduate?.phone, 'a graduate with a phone');
   const byPhone = t.client('10.4.0.1');
   for (let i = 0; i < LOGIN_LIMITS.perAccount; i++) assert.is((await byPhone.post('/student/login', { login: graduate!.phone!, password: `bad-${i}` })).status, 422);
-  const byId = await t.client('10.4.0.2').post('/student/login', { login: graduate!.login, password: DEMO_ACCOUNTS.student.password });
+  const byId = await t.client('10.4.0.2').post('/student/login', { login: graduate!.idNumber, password: DEMO_ACCOUNTS.student.password });
   assert.is(byId.status, 429, 'the ID-number login of the same account is locked');
   assert.is(textOf(byId.doc, '#form-error'), TOO_MANY_ATTEMPTS);
   // A login that names no account is still counted by what was typed.

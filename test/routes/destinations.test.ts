@@ -34,9 +34,9 @@ const SAMPLE: Record<string, string> = {
 };
 const valuesFor = (type: DestinationType) => ({ type, ...Object.fromEntries(fieldsOf(type).map((f) => [f.name, SAMPLE[f.name]!])) });
 
-const departmentOf = async (g: Graduate) => ((await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId === g.departmentId ? 'department' : 'department2') as 'department' | 'department2';
+const departmentOf = async (g: Pick<Graduate, 'departmentId'>) => ((await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId === g.departmentId ? 'department' : 'department2') as 'department' | 'department2';
 const registrationOf = async (id: number) => (await t.db.select().from(destinationRegistrations).where(eq(destinationRegistrations.id, id)))[0]!;
-const destinationOf = (g: Graduate) => currentDestination(t.db, g.id);
+const destinationOf = (g: Pick<Graduate, 'id'>) => currentDestination(t.db, g.id);
 const smsTo = async (phone: string, text: string) => (await t.db.select().from(outbox).where(and(eq(outbox.recipient, phone), like(outbox.body, `%${text}%`)))).length;
 
 /** Fills the form of a type with its sample values and a proof, 提交 and 确定提交: the new registration's id. */

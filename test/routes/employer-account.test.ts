@@ -1,4 +1,5 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { openedIdNumber } from '../../db/id-number-keys.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { events, graduates, outbox, sessions, users, verificationCodes } from '../../db/schema/index.ts';
@@ -306,18 +307,18 @@ test('password reset: a phone without an account gets the same page, and its SMS
 
 test('password reset: a graduate\'s reset code does not reset the graduate\'s password through the employer page', async () => {
   const [graduate] = await t.db
-    .select({ name: graduates.name, phone: sql<string>`coalesce(${users.phone}, ${graduates.phone})`, login: users.login })
+    .select({ name: graduates.name, phone: sql<string>`coalesce(${users.phone}, ${graduates.phone})`, sealed: graduates.idNumberSealed })
     .from(users)
     .innerJoin(graduates, eq(graduates.id, users.graduateId))
     .orderBy(asc(users.id))
     .limit(1);
   const c = t.client('10.54.0.1');
-  const sent = await c.post('/student/password-reset', { name: graduate!.name, login: graduate!.login });
+  const sent = await c.post('/student/password-reset', { name: graduate!.name, login: openedIdNumber(graduate!.sealed) });
   assert.is(sent.status, 200);
   const res = await completeWith(c, fieldValue(sent.doc, 'ticket'), await latestSmsCode(t.db, graduate!.phone), { path: '/employer/password-reset' });
   assert.is(res.status, 422);
   assert.is(textOf(res.doc, '#form-error'), NO_EMPLOYER_ACCOUNT);
-  assert.is((await t.client('10.54.0.2').post('/student/login', { login: graduate!.login, password: DEMO_ACCOUNTS.student.password })).status, 303);
+  assert.is((await t.client('10.54.0.2').post('/student/login', { login: openedIdNumber(graduate!.sealed), password: DEMO_ACCOUNTS.student.password })).status, 303);
 });
 
 test('the employer sign-in page links to 注册 and 忘记密码', async () => {

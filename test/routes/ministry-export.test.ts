@@ -1,3 +1,4 @@
+import { idOf } from '../helpers/graduates.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, eq, isNull } from 'drizzle-orm';
@@ -92,7 +93,7 @@ test('the export has the Ministry columns in the mapping table\'s order and one 
   });
   const depts = new Map((await t.db.select().from(departments)).map((d) => [d.id, d.name]));
   for (const g of roster) {
-    const r = rows.get(g.idNumber);
+    const r = rows.get(idOf(g));
     assert.ok(r, `${g.name} is in the file with the full ID number`);
     assert.equal(
       [r!.Ksh, r!.Xm, r!.Xbdm, r!.Xb, r!.Mzdm, r!.Mz, r!.Yxdm, r!.Szyx, r!.Xh, r!.Xldm, r!.Zy, r!.Pyfsdm, r!.Pyfs, r!.Syszddm, r!.Syszd, r!.Xz, r!.Rxsj, r!.Bysj],
@@ -100,13 +101,13 @@ test('the export has the Ministry columns in the mapping table\'s order and one 
     );
   }
   const [a, b, c, d, e] = roster;
-  const signed = rows.get(a!.idNumber)!;
+  const signed = rows.get(idOf(a!))!;
   assert.equal([signed.Byqxdm, signed.Byqx, signed.Dwmc, signed.Dwzzjgdm, signed.Dwxzdm, signed.Dwxz, signed.Dwhydm, signed.Dwhy, signed.Dwszddm, signed.Gzzwlbdm, signed.Gzzwlb], ['10', DESTINATIONS['10'], UNIT.name, UNIT.uscc, '39', EMPLOYER_TYPES['39'], '34', INDUSTRIES['34'], '110108', '13', POSITION_CATEGORIES['13']]);
-  const startup = rows.get(b!.idNumber)!;
+  const startup = rows.get(idOf(b!))!;
   assert.equal([startup.Byqxdm, startup.Dwmc, startup.Dwzzjgdm, startup.Dwhydm, startup.Dwszddm, startup.Dwszd], ['75', '越创科技有限公司', '91310000MA1FL8XQ30', '65', '310104', regionName('310104')]);
-  const study = rows.get(c!.idNumber)!;
+  const study = rows.get(idOf(c!))!;
   assert.equal([study.Byqxdm, study.Byqx, study.Dwmc, study.Dwzzjgdm], ['80', '升学', '', ''], '升学 has no unit');
-  for (const g of [d!, e!]) assert.equal([rows.get(g.idNumber)!.Byqxdm, rows.get(g.idNumber)!.Dwmc], ['', ''], 'a 补登 in review is not a destination yet');
+  for (const g of [d!, e!]) assert.equal([rows.get(idOf(g))!.Byqxdm, rows.get(idOf(g))!.Dwmc], ['', ''], 'a 补登 in review is not a destination yet');
   // Every code cell is text, so 01 stays 01 and an 18-digit number keeps its digits.
   assert.is(sheet.getRow(2).getCell(3).type, ExcelJS.ValueType.String);
   const notes = wb.getWorksheet('字段说明')!;

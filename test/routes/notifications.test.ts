@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import { idNumberLookup } from '../../db/id-number-keys.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { notifications, users } from '../../db/schema/index.ts';
@@ -20,7 +21,7 @@ async function userIdOf(account: DemoAccount): Promise<number> {
   const [u] = await t.db
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.portal, portal), eq(users.login, login || (await firstStudentLogin(t.db)))));
+    .where(and(eq(users.portal, portal), eq(users.login, login || idNumberLookup(await firstStudentLogin(t.db)))));
   return u!.id;
 }
 

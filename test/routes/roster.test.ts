@@ -1,3 +1,5 @@
+import { idOf } from '../helpers/graduates.ts';
+import { idNumberLookup, storedIdNumber, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import { and, eq, isNull } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -78,7 +80,7 @@ test('S5 add one graduate: the shared validator answers per field; a valid one i
   assert.is(ok.status, 303);
   const page = await c.get(ok.location!);
   assert.is(textOf(page.doc, 'h1'), '欧阳新');
-  const [row] = await t.db.select().from(graduates).where(eq(graduates.idNumber, NEW_GRADUATE.idNumber));
+  const [row] = await t.db.select().from(graduates).where(eq(graduates.idNumberIndex, idNumberLookup(NEW_GRADUATE.idNumber)));
   assert.is(row!.cohort, 2026);
   assert.ok((await t.db.select().from(events).where(and(eq(events.action, 'roster.added'), eq(events.subjectId, String(row!.id))))).length === 1);
 
@@ -89,7 +91,7 @@ test('S5 add one graduate: the shared validator answers per field; a valid one i
 
 test('G2 edit: changing a key field (学历层次) resets the confirmation and writes roster.key_fields_changed; other fields do not', async () => {
   const c = await t.signInAs('school');
-  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumber, NEW_GRADUATE.idNumber));
+  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumberIndex, idNumberLookup(NEW_GRADUATE.idNumber)));
   await t.db.update(graduates).set({ confirmedAt: new Date() }).where(eq(graduates.id, g!.id));
   const edit = await c.get(`/school/graduates/${g!.id}/edit`);
   assert.not.ok(edit.doc.querySelector('#phone'), 'phone belongs to the graduate');
@@ -107,7 +109,7 @@ test('G2 edit: changing a key field (学历层次) resets the confirmation and w
 
 test('G2 remove: a confirmation page first; then off the roster, a removal event, and re-adding brings the graduate back', async () => {
   const c = await t.signInAs('school');
-  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumber, NEW_GRADUATE.idNumber));
+  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumberIndex, idNumberLookup(NEW_GRADUATE.idNumber)));
   const confirm = await c.get(`/school/graduates/${g!.id}/removal`);
   assert.ok(confirm.doc.querySelector('#confirm-removal'));
   const res = await c.post(`/school/graduates/${g!.id}/removal`, {});
@@ -117,7 +119,7 @@ test('G2 remove: a confirmation page first; then off the roster, a removal event
   assert.ok((await t.db.select().from(events).where(and(eq(events.action, 'roster.removed'), eq(events.subjectId, String(g!.id))))).length === 1);
   const back = await c.post('/school/graduates', NEW_GRADUATE);
   assert.is(back.status, 303);
-  const rows = await t.db.select().from(graduates).where(and(eq(graduates.idNumber, NEW_GRADUATE.idNumber), isNull(graduates.removedAt)));
+  const rows = await t.db.select().from(graduates).where(and(eq(graduates.idNumberIndex, idNumberLookup(NEW_GRADUATE.idNumber)), isNull(graduates.removedAt)));
   assert.equal(rows.map((r) => r.id), [g!.id], 'the same row is restored');
 });
 
@@ -136,29 +138,29 @@ test('the full ID number shows only after a POST, and each reveal is logged', as
 
 test('the edit form shows the ID number masked; sent back unchanged it keeps the stored number, a full one typed over it replaces it, and a failed save does not reveal it', async () => {
   const c = await t.signInAs('school');
-  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumber, NEW_GRADUATE.idNumber));
+  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumberIndex, idNumberLookup(NEW_GRADUATE.idNumber)));
   const edit = await c.get(`/school/graduates/${g!.id}/edit`);
   const shown = edit.doc.querySelector('#idNumber')!.getAttribute('value')!;
-  assert.is(shown, maskIdNumber(g!.idNumber));
-  assert.not.match(edit.text, g!.idNumber, 'the full number is nowhere on the page');
+  assert.is(shown, maskIdNumber(idOf(g!)));
+  assert.not.match(edit.text, idOf(g!), 'the full number is nowhere on the page');
   const revealsBefore = (await t.db.select().from(events).where(eq(events.action, 'graduate.id_number_revealed'))).length;
   // Unchanged: the stored number stays.
   assert.is((await c.post(`/school/graduates/${g!.id}`, { ...NEW_GRADUATE, idNumber: shown, majorName: '数据科学' })).status, 303);
   let [after] = await t.db.select().from(graduates).where(eq(graduates.id, g!.id));
-  assert.is(after!.idNumber, g!.idNumber);
+  assert.is(idOf(after!), idOf(g!));
   assert.is(after!.majorName, '数据科学');
   // A failed save shows the mask again, not the number.
   const failed = await c.post(`/school/graduates/${g!.id}`, { ...NEW_GRADUATE, idNumber: shown, birthDate: '2003-02-30' });
   assert.is(failed.status, 422);
-  assert.not.match(failed.text, g!.idNumber);
+  assert.not.match(failed.text, idOf(g!));
   assert.is(failed.doc.querySelector('#idNumber')!.getAttribute('value'), shown);
   // A full number typed over the mask replaces it.
   const corrected = makeIdNumber('110108', '2003-05-06', 323, '1');
   assert.is((await c.post(`/school/graduates/${g!.id}`, { ...NEW_GRADUATE, idNumber: corrected })).status, 303);
   [after] = await t.db.select().from(graduates).where(eq(graduates.id, g!.id));
-  assert.is(after!.idNumber, corrected);
+  assert.is(idOf(after!), corrected);
   assert.is((await t.db.select().from(events).where(eq(events.action, 'graduate.id_number_revealed'))).length, revealsBefore, 'editing reveals nothing');
-  await t.db.update(graduates).set({ idNumber: g!.idNumber }).where(eq(graduates.id, g!.id));
+  await t.db.update(graduates).set(storedIdNumber(idOf(g!))).where(eq(graduates.id, g!.id));
 });
 
 test('添加学生 takes 生源所在地 as a name and stores its code; the detail page shows both', async () => {
@@ -166,7 +168,7 @@ test('添加学生 takes 生源所在地 as a name and stores its code; the deta
   const idNumber = makeIdNumber('110108', '2003-05-06', 611, '1');
   const res = await c.post('/school/graduates', { ...NEW_GRADUATE, idNumber, studentNo: '2022018888', originRegion: '北京市海淀区' });
   assert.is(res.status, 303);
-  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumber, idNumber));
+  const [g] = await t.db.select().from(graduates).where(eq(graduates.idNumberIndex, idNumberLookup(idNumber)));
   assert.is(g!.originRegion, '110108');
   assert.match((await c.get(res.location!)).text, '北京市海淀区（110108）');
   const ambiguous = await c.post('/school/graduates', { ...NEW_GRADUATE, idNumber: makeIdNumber('110108', '2003-05-06', 613, '1'), studentNo: '2022018889', originRegion: '朝阳区' });

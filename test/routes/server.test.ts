@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,8 +65,25 @@ test('npm start: embedded database, migrations, demo data, /healthz; SIGTERM sto
     assert.not.match(second.output(), 'creating a new cluster');
     assert.not.match(second.output(), 'demo data seeded');
     assert.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+    // 13: the first start made the ID number keys (owner-only); the second read the sealed numbers with them.
+    const keyFile = join(dataDir, 'keys', 'id-number-keys.json');
+    assert.is(statSync(keyFile).mode & 0o777, 0o600);
+    assert.not.match(first.output() + second.output(), /"(keys|hmac)"|base64/, 'no key material in the log');
+    const signIn = await fetch(`http://127.0.0.1:${port}/student/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { origin: `http://127.0.0.1:${port}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ login: '110105200401011018', password: 'Student#2026' }),
+    });
+    assert.is(signIn.status, 303, 'the README graduate signs in by ID number');
     second.child.kill('SIGINT');
     assert.is(await second.exited, 0);
+
+    // Keys that cannot open the stored numbers: the start refuses and says what to do.
+    const wrongKeys = start({ ...env, ID_NUMBER_KEYS: `other:${Buffer.alloc(32, 9).toString('base64')}`, ID_NUMBER_HMAC_KEY: Buffer.alloc(32, 8).toString('base64') });
+    assert.is(await wrongKeys.exited, 1);
+    assert.match(wrongKeys.output(), '当前没有该密钥');
+    assert.match(wrongKeys.output(), 'id-number-keys.json');
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }

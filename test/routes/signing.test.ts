@@ -1,3 +1,4 @@
+import { idOf } from '../helpers/graduates.ts';
 import { and, eq } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import JSZip from 'jszip';
@@ -5,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { agreements, favourites, graduates, idempotencyKeys, schools, users } from '../../db/schema/index.ts';
 import { ABANDONED_AFTER_MS } from '../../domain/idempotency.ts';
-import { setupApp, type TestApp } from '../helpers/app.ts';
+import { setupApp, studentLogins, type TestApp } from '../helpers/app.ts';
 import { parseHtml, textOf } from '../helpers/html.ts';
 
 let t: TestApp;
@@ -24,18 +25,18 @@ let agreementId = 0;
 
 test('E4 学生收藏夹: 添加学生 by exact details (a POST, no ID number in the URL) → 加入收藏夹', async () => {
   const c = await t.signInAs('employer');
-  const search = await c.post('/employer/favourites/search', { name: g.name, idNumber: g.idNumber, school: '示范大学', cohort: '2026' });
+  const search = await c.post('/employer/favourites/search', { name: g.name, idNumber: idOf(g), school: '示范大学', cohort: '2026' });
   assert.is(search.status, 200);
   assert.match(textOf(search.doc, '#found')!, g.name);
   assert.match(textOf(search.doc, '#found')!, /\*{8}/);
-  const miss = await c.post('/employer/favourites/search', { name: '不存在', idNumber: g.idNumber, school: '示范大学', cohort: '2026' });
+  const miss = await c.post('/employer/favourites/search', { name: '不存在', idNumber: idOf(g), school: '示范大学', cohort: '2026' });
   assert.is(miss.status, 404);
   assert.match(textOf(miss.doc, '#form-error')!, '未找到符合条件的毕业生');
-  const add = await c.post('/employer/favourites', { name: g.name, idNumber: g.idNumber, school: '示范大学', cohort: '2026' });
+  const add = await c.post('/employer/favourites', { name: g.name, idNumber: idOf(g), school: '示范大学', cohort: '2026' });
   assert.is(add.status, 303);
   const list = await c.get(add.location!);
   assert.match(textOf(list.doc, '#favourites')!, g.name);
-  assert.is((await c.post('/employer/favourites', { name: g.name, idNumber: g.idNumber, school: '示范大学', cohort: '2026' })).status, 409);
+  assert.is((await c.post('/employer/favourites', { name: g.name, idNumber: idOf(g), school: '示范大学', cohort: '2026' })).status, 409);
 });
 
 test('E5 签约邀请函: pre-filled from 户档 and the last letter; the deadline is shown; the first 户档 is saved', async () => {
@@ -119,9 +120,9 @@ test('boundaries: another unit, school, department or graduate gets 404; an unve
   assert.is((await (await t.signInAs('employer2')).get(`/employer/agreements/${agreementId}`)).status, 404);
   assert.is((await (await t.signInAs('school2')).get(`/school/agreements/${agreementId}`)).status, 404);
   assert.is((await (await t.signInAs('department2')).get(`/school/agreements/${agreementId}`)).status, 404);
-  const [other] = await t.db.select().from(users).where(eq(users.role, 'student')).orderBy(users.id).offset(1).limit(1);
+  const [, other] = await studentLogins(t.db);
   const c = t.client();
-  await c.post('/student/login', { login: other!.login, password: 'Student#2026' });
+  await c.post('/student/login', { login: other!, password: 'Student#2026' });
   await c.post('/student/check', {});
   assert.is((await c.get(`/student/invitations/${agreementId}`)).status, 404);
   assert.is((await c.post(`/student/invitations/${agreementId}/acceptance`, {})).status, 404);
@@ -140,10 +141,10 @@ test('E4 下载批量导入模板 and 导入学生名单: each row answered on i
   const sheet = wb.worksheets[0]!;
   assert.equal((sheet.getRow(1).values as unknown[]).slice(1), ['学生姓名', '身份证号', '毕业院校']);
   const others = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(10).limit(2);
-  sheet.addRow([others[0]!.name, others[0]!.idNumber, '示范大学']);
-  sheet.addRow([others[1]!.name, others[1]!.idNumber, '示范大学']);
-  sheet.addRow(['查无此人', others[1]!.idNumber, '示范大学']);
-  sheet.addRow([others[0]!.name, others[0]!.idNumber, '示范大学']);
+  sheet.addRow([others[0]!.name, idOf(others[0]!), '示范大学']);
+  sheet.addRow([others[1]!.name, idOf(others[1]!), '示范大学']);
+  sheet.addRow(['查无此人', idOf(others[1]!), '示范大学']);
+  sheet.addRow([others[0]!.name, idOf(others[0]!), '示范大学']);
   const bytes = new Uint8Array(await wb.xlsx.writeBuffer());
   const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes } });
   assert.is(res.status, 200);
@@ -183,7 +184,7 @@ test('E4 导入学生名单: an ID number Excel stored as a number is answered w
   const wb = new ExcelJS.Workbook();
   const sheet = wb.addWorksheet('学生名单导入模板');
   sheet.addRow(['学生姓名', '身份证号', '毕业院校']);
-  sheet.addRow([others[0]!.name, Number(others[0]!.idNumber.replace(/X$/, '0')), '示范大学']);
+  sheet.addRow([others[0]!.name, Number(idOf(others[0]!).replace(/X$/, '0')), '示范大学']);
   const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes: new Uint8Array(await wb.xlsx.writeBuffer()) } });
   assert.is(res.status, 200);
   assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-invalid']);
@@ -193,7 +194,7 @@ test('E4 导入学生名单: an ID number Excel stored as a number is answered w
 test('E4 导入学生名单 from a CSV (UTF-8 with BOM), as Excel saves one; an old .xls is refused with what to do', async () => {
   const c = await t.signInAs('employer2');
   const [one] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(14).limit(1);
-  const text = `学生姓名,身份证号,毕业院校\r\n${one!.name},${one!.idNumber},示范大学\r\n`;
+  const text = `学生姓名,身份证号,毕业院校\r\n${one!.name},${idOf(one!)},示范大学\r\n`;
   const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.csv', bytes: new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)]) } });
   assert.is(res.status, 200);
   assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-added']);
@@ -210,7 +211,7 @@ test('E4 导入学生名单 from a unit\'s own sheet: an instructions sheet firs
   const sheet = wb.addWorksheet('名单');
   sheet.addRow(['2026 届拟录用人员']);
   sheet.addRow(['序号', '*毕业院校', ' 身份证号（文本）', '学生姓名 *', '岗位']);
-  sheet.addRow(['1', '示范大学', one!.idNumber, one!.name, '工程师']);
+  sheet.addRow(['1', '示范大学', idOf(one!), one!.name, '工程师']);
   const res = await c.upload('/employer/favourites/import', { cohort: '2026' }, { file: { name: '名单.xlsx', bytes: new Uint8Array(await wb.xlsx.writeBuffer()) } });
   assert.is(res.status, 200);
   assert.equal([...res.doc.querySelectorAll('#import-results tbody tr')].map((r) => r.getAttribute('class')), ['result-added']);
@@ -219,7 +220,7 @@ test('E4 导入学生名单 from a unit\'s own sheet: an instructions sheet firs
 test('X2 every form carries an idempotency key; the same invitation sent twice with it has one effect', async () => {
   const c = await t.signInAs('employer2');
   const [other] = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, g.schoolId), eq(graduates.trainingMode, '1'))).orderBy(graduates.id).offset(5).limit(1);
-  await c.post('/employer/favourites', { name: other!.name, idNumber: other!.idNumber, school: '示范大学', cohort: '2026' });
+  await c.post('/employer/favourites', { name: other!.name, idNumber: idOf(other!), school: '示范大学', cohort: '2026' });
   const [fav] = await t.db.select().from(favourites).where(eq(favourites.graduateId, other!.id));
   const form = await c.post('/employer/invitations/new', { favourite: String(fav!.id) });
   const key = form.doc.querySelector('#invitation-form input[name=_idem]')!.getAttribute('value')!;

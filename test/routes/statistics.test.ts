@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { withStoredIdNumber } from '../../db/id-number-keys.ts';
 import ExcelJS from 'exceljs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -32,8 +33,8 @@ test.before(async () => {
   // Two graduates leave the roster; one of another cohort joins: neither counts in 2026.
   const all = await t.db.select().from(graduates).where(eq(graduates.schoolId, schoolId)).orderBy(graduates.id);
   await t.db.update(graduates).set({ removedAt: new Date() }).where(sql`${graduates.id} in (${all[38]!.id}, ${all[39]!.id})`);
-  const { id: _, ...other } = all[0]!;
-  await t.db.insert(graduates).values({ ...other, cohort: 2025, idNumber: '110105200305061000' });
+  const { id: _, idNumberSealed: _s, idNumberIndex: _i, idNumberMasked: _m, ...other } = all[0]!;
+  await t.db.insert(graduates).values(withStoredIdNumber({ ...other, cohort: 2025, idNumber: '110105200305061000' }));
   roster = await t.db.select().from(graduates).where(and(eq(graduates.schoolId, schoolId), eq(graduates.cohort, 2026), isNull(graduates.removedAt))).orderBy(graduates.id);
   // Every graduate (the removed ones too) gets a destination, or none.
   const random = prng(11);

@@ -1,3 +1,5 @@
+import { idOf } from '../helpers/graduates.ts';
+import { idNumberLookup, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -29,7 +31,7 @@ test.after(async () => {
 const freeGraduate = () => roster[nextFree++]!;
 
 async function requestCode(c: Client, g: Graduate) {
-  return c.post('/student/activation', { name: g.name, id_number: g.idNumber });
+  return c.post('/student/activation', { name: g.name, id_number: idOf(g) });
 }
 
 async function completeWith(c: Client, ticket: string, code: string, password = NEW_PASSWORD) {
@@ -53,7 +55,7 @@ test('activation: 姓名 + 身份证号 → code to the roster phone → passwor
   assert.match(textOf(sent.doc, '#form-notice')!, `验证码已发送至 ${g.phone.slice(0, 3)}****${g.phone.slice(7)}`);
   assert.not.match(sent.text, g.phone, 'only the masked phone is shown');
   const ticket = fieldValue(sent.doc, 'ticket');
-  assert.not.match(ticket, g.idNumber);
+  assert.not.match(ticket, idOf(g));
   const [sms] = await t.db.select().from(outbox).where(eq(outbox.recipient, g.phone));
   assert.is(sms!.channel, 'sms');
   const [row] = await codeRows(g);
@@ -70,13 +72,13 @@ test('activation: 姓名 + 身份证号 → code to the roster phone → passwor
   const [user] = await t.db.select().from(users).where(eq(users.graduateId, g.id));
   assert.equal(
     { role: user!.role, portal: user!.portal, login: user!.login, phone: user!.phone, displayName: user!.displayName, schoolId: user!.schoolId, departmentId: user!.departmentId },
-    { role: 'student', portal: 'student', login: g.idNumber.toUpperCase(), phone: g.phone, displayName: g.name, schoolId: g.schoolId, departmentId: g.departmentId },
+    { role: 'student', portal: 'student', login: idNumberLookup(idOf(g)), phone: g.phone, displayName: g.name, schoolId: g.schoolId, departmentId: g.departmentId },
   );
   const [event] = await t.db.select().from(events).where(and(eq(events.action, 'account.activated'), eq(events.subjectId, String(g.id))));
   assert.is(event!.actorUserId, user!.id);
   assert.is(event!.ip, '10.20.0.1');
 
-  for (const login of [g.idNumber.toLowerCase(), g.phone]) {
+  for (const login of [idOf(g).toLowerCase(), g.phone]) {
     const signIn = await t.client('10.20.0.2').post('/student/login', { login, password: NEW_PASSWORD });
     assert.is(signIn.status, 303, `signs in with ${login === g.phone ? 'the phone' : 'the ID number'}`);
   }
@@ -86,7 +88,7 @@ test('activation: a wrong name and an unknown ID number get the same answer, and
   const g = freeGraduate();
   const c = t.client('10.21.0.1');
   const smsBefore = (await t.db.select({ n: count() }).from(outbox))[0]!.n;
-  const wrongName = await c.post('/student/activation', { name: `${g.name}某`, id_number: g.idNumber });
+  const wrongName = await c.post('/student/activation', { name: `${g.name}某`, id_number: idOf(g) });
   const unknownId = await c.post('/student/activation', { name: g.name, id_number: '11010519491231002X' });
   for (const res of [wrongName, unknownId]) {
     assert.is(res.status, 422);
@@ -112,11 +114,11 @@ test('activation: a malformed ID number or an empty form gets field messages', a
 
 test('activation: an already activated graduate is told to sign in or reset the password', async () => {
   const g = roster[0]!;
-  const res = await t.client('10.23.0.1').post('/student/activation', { name: g.name, id_number: g.idNumber });
+  const res = await t.client('10.23.0.1').post('/student/activation', { name: g.name, id_number: idOf(g) });
   assert.is(res.status, 409);
   assert.is(textOf(res.doc, '#form-error'), ALREADY_ACTIVATED);
   assert.ok(res.doc.querySelector('a[href="/student/password-reset"]'));
-  const stranger = await t.client('10.23.0.2').post('/student/activation', { name: '路人甲', id_number: g.idNumber });
+  const stranger = await t.client('10.23.0.2').post('/student/activation', { name: '路人甲', id_number: idOf(g) });
   assert.is(textOf(stranger.doc, '#form-error'), NO_MATCHING_GRADUATE, 'without the name nobody learns the account exists');
 });
 
@@ -205,7 +207,7 @@ test('activation abuse: one code per phone per 60 s and 5 per hour; a new code r
   const g = freeGraduate();
   const c = t.client('10.30.0.1');
   const first = fieldValue((await requestCode(c, g)).doc, 'ticket');
-  const tooSoon = await c.post('/student/activation', { ticket: first, name: g.name, id_number: g.idNumber, resend: '1' });
+  const tooSoon = await c.post('/student/activation', { ticket: first, name: g.name, id_number: idOf(g), resend: '1' });
   assert.is(tooSoon.status, 429);
   assert.is(textOf(tooSoon.doc, '#form-error'), CODE_MESSAGES.tooSoon);
   assert.is(fieldValue(tooSoon.doc, 'ticket'), first, 'the code already sent stays usable');
@@ -213,7 +215,7 @@ test('activation abuse: one code per phone per 60 s and 5 per hour; a new code r
   const tickets = [first];
   for (let i = 1; i < CODE_LIMITS.perPhonePerHour; i++) {
     await t.db.update(verificationCodes).set({ createdAt: sql`created_at - interval '61 seconds'` }).where(eq(verificationCodes.phone, g.phone));
-    const resent = await c.post('/student/activation', { ticket: tickets.at(-1)!, name: g.name, id_number: g.idNumber, resend: '1' });
+    const resent = await c.post('/student/activation', { ticket: tickets.at(-1)!, name: g.name, id_number: idOf(g), resend: '1' });
     assert.is(resent.status, 200);
     tickets.push(fieldValue(resent.doc, 'ticket'));
   }
@@ -240,10 +242,10 @@ test('activation abuse: one address gets at most 20 codes an hour, whatever the 
 test('activation abuse: guessing names for a known ID number is limited like sign-in', async () => {
   const g = freeGraduate();
   for (let i = 0; i < 5; i++) {
-    const res = await t.client(`10.32.0.${i + 1}`).post('/student/activation', { name: `猜名${i}`, id_number: g.idNumber });
+    const res = await t.client(`10.32.0.${i + 1}`).post('/student/activation', { name: `猜名${i}`, id_number: idOf(g) });
     assert.is(res.status, 422);
   }
-  const locked = await t.client('10.32.1.1').post('/student/activation', { name: g.name, id_number: g.idNumber });
+  const locked = await t.client('10.32.1.1').post('/student/activation', { name: g.name, id_number: idOf(g) });
   assert.is(locked.status, 429);
   assert.is(textOf(locked.doc, '#form-error'), TOO_MANY_LOOKUPS);
   const unknownLocked = await t.client('10.32.1.2').post('/student/activation', { name: '路人', id_number: '11010519491231002X' });
@@ -267,12 +269,12 @@ test('password reset: by phone or ID number with the name; the new password work
 
   assert.is((await oldSession.get('/student')).status, 303, 'the old session ended');
   assert.is((await t.db.select().from(sessions).where(eq(sessions.userId, account!.id))).length, 1, 'only the resetting browser is signed in');
-  assert.is((await t.client('10.33.0.3').post('/student/login', { login: g.idNumber, password: DEMO_ACCOUNTS.student.password })).status, 422);
-  assert.is((await t.client('10.33.0.4').post('/student/login', { login: g.idNumber, password: NEW_PASSWORD })).status, 303);
+  assert.is((await t.client('10.33.0.3').post('/student/login', { login: idOf(g), password: DEMO_ACCOUNTS.student.password })).status, 422);
+  assert.is((await t.client('10.33.0.4').post('/student/login', { login: idOf(g), password: NEW_PASSWORD })).status, 303);
   const [event] = await t.db.select().from(events).where(and(eq(events.action, 'account.password_reset'), eq(events.subjectId, String(account!.id))));
   assert.is(event!.actorUserId, account!.id);
 
-  const byId = await t.client('10.33.0.5').post('/student/password-reset', { name: g.name, login: g.idNumber.toLowerCase() });
+  const byId = await t.client('10.33.0.5').post('/student/password-reset', { name: g.name, login: idOf(g).toLowerCase() });
   assert.is(byId.status, 429, 'the same phone waits 60 s for another code');
   assert.is(textOf(byId.doc, '#form-error'), CODE_MESSAGES.tooSoon);
 });
@@ -282,9 +284,9 @@ test('password reset: a wrong name, an unknown account and a not yet activated g
   const notActivated = freeGraduate();
   const c = t.client('10.34.0.1');
   for (const form of [
-    { name: '路人', login: activated.idNumber },
+    { name: '路人', login: idOf(activated) },
     { name: activated.name, login: '13700000000' },
-    { name: notActivated.name, login: notActivated.idNumber },
+    { name: notActivated.name, login: idOf(notActivated) },
   ]) {
     const res = await c.post('/student/password-reset', form);
     assert.is(res.status, 422);
