@@ -58,8 +58,8 @@ for (const path of ['/provinces', '/provinces/:id{[0-9]+}']) {
 }
 
 // 学校管理
-const schoolQuery = z.object({
-  q: z.string().trim().max(50).optional(),
+export const schoolQuery = z.object({
+  q: z.string().trim().max(50).optional().catch(undefined),
   province: z.coerce.number().int().positive().optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(100000).catch(1),
 });
