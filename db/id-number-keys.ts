@@ -37,6 +37,8 @@ export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<str
   const dir = join(opts.dataDir, 'keys');
   const path = join(dir, 'id-number-keys.json');
   if (!existsSync(path)) {
+    // DATA_DIR itself keeps the usual mode (the embedded database's postgres user must enter it); only keys/ is private.
+    await mkdir(opts.dataDir, { recursive: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
     const file: KeyFile = { current: id, keys: { [id]: randomBytes(32).toString('base64') }, hmac: randomBytes(32).toString('base64') };

@@ -61,4 +61,11 @@ test('keys from the environment: a list with ids, the current one named; bad key
   assert.match(refused!, '应为 32 字节');
 });
 
+test('a DATA_DIR that does not exist yet keeps the usual mode (the embedded database must enter it); only keys/ is private', async () => {
+  const dataDir = join(dir, 'fresh', 'data');
+  await loadIdNumberKeys({ dataDir, env: {} });
+  assert.is((await stat(dataDir)).mode & 0o755, 0o755);
+  assert.is((await stat(join(dataDir, 'keys'))).mode & 0o777, 0o700);
+});
+
 test.run();

@@ -40,8 +40,10 @@ test('config errors stop the start with a clear message', async () => {
 });
 
 test('npm start: embedded database, migrations, demo data, /healthz; SIGTERM stops everything; a second start reuses the data', async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'wq-start-'));
-  await chmod(dataDir, 0o755);
+  const parent = await mkdtemp(join(tmpdir(), 'wq-start-'));
+  await chmod(parent, 0o755);
+  // As on a fresh clone: DATA_DIR does not exist yet, and the start creates it (the key file first).
+  const dataDir = join(parent, 'data');
   try {
     const port = await freePort();
     const env = { DATA_DIR: dataDir, PORT: String(port), CAPTCHA: 'off', DATABASE_URL: '', DEMO: '' };
@@ -85,7 +87,7 @@ test('npm start: embedded database, migrations, demo data, /healthz; SIGTERM sto
     assert.match(wrongKeys.output(), '当前没有该密钥');
     assert.match(wrongKeys.output(), 'id-number-keys.json');
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(parent, { recursive: true, force: true });
   }
 });
 
