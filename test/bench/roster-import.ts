@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import '../helpers/keys.ts'; // the worker process seals ID numbers too
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
