@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { Db } from './client.ts';
-import { checkIdNumberSample } from '../domain/graduates/id-numbers-at-rest.ts';
+import { checkIdNumberSample, KEY_SAMPLES_SQL } from '../domain/graduates/id-numbers-at-rest.ts';
 import { MIGRATIONS_DIR, migrateDatabase } from './client.ts';
 import { uploadsDir } from './storage.ts';
 
@@ -153,8 +153,8 @@ export async function restoreDatabase(db: Db, opts: { dataDir: string; from: str
       for (const s of manifest.sequences) if (s.lastValue !== null) await tx.unsafe(`select setval('${ident(s.name).replaceAll("'", "''")}', $1::bigint, $2)`, [s.lastValue, s.isCalled]);
       // The ID numbers came sealed: refuse keys that cannot open them, before anything is kept.
       if (manifest.tables.some((t) => t.name === 'graduates' && t.columns.includes('id_number_sealed'))) {
-        const [sample] = (await tx`select id_number_sealed as sealed, id_number_index as index from graduates where id_number_sealed like 'v1:%' order by id desc limit 1`) as unknown as Array<{ sealed: string; index: string | null }>;
-        if (sample) checkIdNumberSample(sample.sealed, sample.index);
+        const samples = (await tx.unsafe(KEY_SAMPLES_SQL)) as unknown as Array<{ sealed: string; index: string | null }>;
+        for (const sample of samples) checkIdNumberSample(sample.sealed, sample.index);
       }
     });
   } catch (e) {

@@ -3,12 +3,12 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { migrateDatabase } from '../../db/client.ts';
-import { idNumberIndex, installedIdNumberKeys, installIdNumberKeys, isSealedIdNumber, keyIdOf, loadIdNumberKeys, openedIdNumber, withNewKey } from '../../db/id-number-keys.ts';
+import { idNumberIndex, installedIdNumberKeys, installIdNumberKeys, isSealedIdNumber, keyIdOf, loadIdNumberKeys, openedIdNumber, storedIdNumber, withNewKey } from '../../db/id-number-keys.ts';
 import { agreements, graduates, rosterImportErrors, users } from '../../db/schema/index.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { makeIdNumber } from '../../domain/codes/id-number.ts';
@@ -148,17 +148,25 @@ test('13 rotation: a new current key seals new numbers under its id; numbers sea
     const [old] = await signable(t, '10001');
     assert.is(keyIdOf(old!.idNumberSealed), 'test1');
     assert.is((await t.client('10.44.0.3').post('/student/login', { login: old!.idNumber, password: 'Student#2026' })).status, 303);
+    // An agreement whose snapshot holds a number sealed under the new key (as after npm run rotate-id-key).
+    const { id: agreementId } = await insertAgreement(t.db, { graduateId: old!.id, number: '2026-10001-009774', code: 'ATREST80' });
+    await t.db.execute(sql`update agreements set graduate_snapshot = jsonb_set(graduate_snapshot, '{idNumberSealed}', to_jsonb(${storedIdNumber(old!.idNumber).idNumberSealed}::text)) where id = ${agreementId}`);
     await migrateDatabase(t.db); // the start-up check passes with both keys
   } finally {
     installIdNumberKeys(before);
   }
-  // Without the new key, a start refuses: the newest number is sealed under a key it does not have.
-  await migrateDatabase(t.db).then(
-    () => assert.unreachable('a start without the key must refuse'),
-    (e: Error) => assert.match(e.message, '当前没有该密钥'),
-  );
-  await t.db.update(graduates).set({ removedAt: new Date() }).where(eq(graduates.name, '陶然'));
+  // Without the new key, a start refuses, naming it: a graduate is sealed under it …
+  const refused = () =>
+    migrateDatabase(t.db).then(
+      () => assert.unreachable('a start without the key must refuse'),
+      (e: Error) => assert.match(e.message, '使用密钥 test2 加密，当前没有该密钥'),
+    );
+  await refused();
+  // … and, with that graduate gone, still an agreement's snapshot.
   await t.db.delete(graduates).where(eq(graduates.name, '陶然'));
+  await refused();
+  await t.db.delete(agreements).where(eq(agreements.number, '2026-10001-009774'));
+  await migrateDatabase(t.db);
 });
 
 test('13 rotation, npm run rotate-id-key: a new key in the file, every stored number sealed again under it, and all still open', async () => {
