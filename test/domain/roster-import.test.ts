@@ -296,12 +296,17 @@ test('S5 import: an old .xls, or a file over 20 MB, is refused when queued', asy
 
 test('G1 a key-field change (学历层次) by re-import resets confirmed_at and writes roster.key_fields_changed', async () => {
   const row = graduateRow(50);
-  await runImport(await xlsx(HEADERS, [row]));
+  // Each import's own outcome first: a once-seen failure here (学历层次 still 31) left no trace of why.
+  const imported = async (rows: Record<string, Cell>[]) => {
+    const result = await runImport(await xlsx(HEADERS, rows));
+    assert.equal([result.status, result.error, result.inserted + result.updated, result.rejected], ['done', null, 1, 0], `import ${result.id}`);
+  };
+  await imported([row]);
   const g = await graduateById(String(row['身份证号']));
   await d.db.update(graduates).set({ confirmedAt: new Date() }).where(eq(graduates.id, g!.id));
-  await runImport(await xlsx(HEADERS, [{ ...row, 专业: '网络工程' }]));
+  await imported([{ ...row, 专业: '网络工程' }]);
   assert.ok((await graduateById(String(row['身份证号'])))!.confirmedAt, 'a change outside the key fields keeps the confirmation');
-  await runImport(await xlsx(HEADERS, [{ ...row, 学历层次: '硕士' }]));
+  await imported([{ ...row, 学历层次: '硕士' }]);
   const after = await graduateById(String(row['身份证号']));
   assert.is(after!.educationLevel, '11');
   assert.is(after!.confirmedAt, null);
