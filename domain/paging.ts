@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../db/client.ts';
 
@@ -20,29 +20,22 @@ export type StateList = { table: PgTable; id: PgColumn; state: PgColumn; updated
 
 /**
  * One page of a tab made of several states, newest activity first, and the tab's capped count.
- * Each state is read in the order of the (school, state, updated_at, id) index, up to the end of
- * the page, and the runs are merged: a page costs its rows, never a sort of the whole tab.
+ * Each state is a branch read in the order of the (school, state, updated_at, id) index; PostgreSQL
+ * merges the ordered branches (Merge Append) and stops once the page is full, so a page costs its
+ * offset plus its rows in all, never a sort of the whole tab, in one round trip.
  */
-export async function pageByStates(db: DbOrTx, list: StateList, where: SQL | undefined, states: readonly string[], page: number, size: number) {
+export async function pageByStates(db: DbOrTx, list: StateList, where: SQL | undefined, states: readonly string[], requested: number, size: number) {
+  // No page lies past the capped count: a hand-edited page=40000 reads as far as the last one, not 800,000 rows.
+  const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
-  const [runs, total] = await Promise.all([
-    Promise.all(
-      states.map((state) =>
-        db
-          .select({ id: list.id, at: list.updatedAt })
-          .from(list.table)
-          .where(and(where, eq(list.state, state)))
-          .orderBy(desc(list.updatedAt), desc(list.id))
-          .limit(offset + size),
-      ),
-    ),
+  const branches = states.map(
+    (state) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size})`,
+  );
+  const [rows, total] = await Promise.all([
+    branches.length === 0 ? [] : db.execute<{ id: number }>(sql`select id from (${sql.join(branches, sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size}`),
     cappedCount(db, list.table, and(where, inArray(list.state, [...states]))),
   ]);
-  const ids = (runs.flat() as Array<{ id: number; at: Date }>)
-    .sort((x, y) => y.at.getTime() - x.at.getTime() || y.id - x.id)
-    .slice(offset, offset + size)
-    .map((r) => r.id);
-  return { ids, total: total.n, more: total.more, pages: Math.max(1, Math.ceil(total.n / size)) };
+  return { ids: [...rows].map((r) => Number(r.id)), page, total: total.n, more: total.more, pages: Math.max(1, Math.ceil(total.n / size)) };
 }
 
 /** How many matching ids a search hands to the page's queries as a list; past it, the search runs as a subquery. */

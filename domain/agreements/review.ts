@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -14,6 +14,7 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
+import { amongIds, cappedCount, pageByStates, type StateList } from '../paging.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
 // 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
@@ -42,42 +43,56 @@ function decidesNow(kind: AgreementKind, state: string, actor: Actor): boolean {
   return !!at && offers(workflowOfKind(kind), state, 'approve', actor.role);
 }
 
+const AGREEMENT_LIST: StateList = { table: agreements, id: agreements.id, state: agreements.state, updatedAt: agreements.updatedAt };
+
+/**
+ * One page of the reviewer's agreements of these kinds, newest activity first. Each state is read in
+ * the order of the (school, state, updated_at, id) index and the runs merged (domain/paging.ts), the
+ * total is capped, and a search finds the school's graduates and units first: no page sorts or
+ * counts the school's whole history, at a million agreements as at ten.
+ */
 export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery) {
   reviewStageOf(actor);
-  const conditions: SQL[] = [agreementScope(actor), inArray(agreements.kind, [...query.kinds])];
+  const kinds = query.initiator ? query.kinds.filter((k) => k === INITIATOR_KINDS[query.initiator!]) : query.kinds;
+  const conditions: SQL[] = [agreementScope(actor), inArray(agreements.kind, [...kinds])];
   if (query.id) conditions.push(eq(agreements.id, query.id));
-  if (query.initiator) conditions.push(eq(agreements.kind, INITIATOR_KINDS[query.initiator]));
-  if (query.states?.length) conditions.push(inArray(agreements.state, [...query.states]));
   if (query.departmentId) conditions.push(eq(agreements.departmentId, query.departmentId));
   if (query.q) {
     const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like), ilike(unitName, like))!);
+    const schoolId = actor.schoolId!;
+    const [byGraduate, byUnit] = await Promise.all([
+      amongIds(db, agreements.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))))),
+      amongIds(db, agreements.id, () => db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)))),
+    ]);
+    conditions.push(or(byGraduate, byUnit)!);
   }
-  const where = and(...conditions);
-  const [rows, total] = await Promise.all([
-    db
-      .select({
-        id: agreements.id,
-        kind: agreements.kind,
-        state: agreements.state,
-        number: agreements.number,
-        name: graduates.name,
-        idNumber: graduates.idNumberMasked,
-        studentNo: graduates.studentNo,
-        department: departments.name,
-        unit: unitName,
-        positionName: agreements.positionName,
-        updatedAt: agreements.updatedAt,
-      })
-      .from(agreements)
-      .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
-      .innerJoin(departments, eq(departments.id, agreements.departmentId))
-      .where(where)
-      .orderBy(desc(agreements.updatedAt), desc(agreements.id))
-      .limit(REVIEW_PAGE_SIZE)
-      .offset((query.page - 1) * REVIEW_PAGE_SIZE),
-    db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where).then((r) => r[0]?.n ?? 0),
-  ]);
+  const states = query.states?.length ? query.states : [...new Set(kinds.flatMap((k) => workflowOfKind(k).states as readonly string[]))];
+  // One row by id (the row a decision re-renders) needs no paging.
+  const { ids, total, more, pages, page } = query.id
+    ? { ids: [query.id], total: 1, more: false, pages: 1, page: 1 }
+    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE);
+  const rows =
+    ids.length === 0
+      ? []
+      : await db
+          .select({
+            id: agreements.id,
+            kind: agreements.kind,
+            state: agreements.state,
+            number: agreements.number,
+            name: graduates.name,
+            idNumber: graduates.idNumberMasked,
+            studentNo: graduates.studentNo,
+            department: departments.name,
+            unit: unitName,
+            positionName: agreements.positionName,
+            updatedAt: agreements.updatedAt,
+          })
+          .from(agreements)
+          .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
+          .innerJoin(departments, eq(departments.id, agreements.departmentId))
+          .where(and(inArray(agreements.id, ids), ...conditions))
+          .orderBy(desc(agreements.updatedAt), desc(agreements.id));
   return {
     rows: rows.map((r) => {
       const at = reviewAt(r.kind, r.state);
@@ -86,8 +101,9 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
       return { ...r, canDecide, quickApprove: canDecide && !at?.chain.checksPages, fixedVerb: at?.chain.fixedVerb ?? null };
     }),
     total,
-    page: query.page,
-    pages: Math.max(1, Math.ceil(total / REVIEW_PAGE_SIZE)),
+    more,
+    page,
+    pages,
   };
 }
 
@@ -105,13 +121,14 @@ function cardStates(kinds: readonly AgreementKind[], signedLabel: string) {
 
 /** How many of the reviewer's items of these kinds wait at each stage, are signed or were rejected. */
 export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {
-  const cards = cardStates(kinds, signedLabel);
-  const rows = await db
-    .select({ state: agreements.state, n: count() })
-    .from(agreements)
-    .where(and(agreementScope(actor), inArray(agreements.kind, [...kinds]), inArray(agreements.state, cards.flatMap((c) => c.states) as AgreementState[])))
-    .groupBy(agreements.state);
-  return cards.map((c) => ({ label: withVerb(c.label, verb), n: rows.filter((r) => c.states.includes(r.state)).reduce((s, r) => s + r.n, 0) }));
+  // Each card counted on its own, capped like the lists (“10000+”): 已签约 grows with every cohort.
+  const scope = and(agreementScope(actor), inArray(agreements.kind, [...kinds]));
+  return Promise.all(
+    cardStates(kinds, signedLabel).map(async (c) => {
+      const { n, more } = await cappedCount(db, agreements, and(scope, inArray(agreements.state, c.states as AgreementState[])));
+      return { label: withVerb(c.label, verb), n, more };
+    }),
+  );
 }
 
 /** One agreement as its reviewer sees it (S6): the agreement, unit and graduate, the pages uploaded, the review it is in, and what the reviewer may decide. */

@@ -369,7 +369,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
     const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
     conditions.push(await amongIds(db, destinationRegistrations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))))));
   }
-  const { ids, total, more, pages } = await pageByStates(db, DESTINATION_LIST, and(...conditions), query.states ?? DESTINATION_TABS[query.tab].states, query.page, DESTINATION_PAGE_SIZE);
+  const { ids, total, more, pages, page } = await pageByStates(db, DESTINATION_LIST, and(...conditions), query.states ?? DESTINATION_TABS[query.tab].states, query.page, DESTINATION_PAGE_SIZE);
   const rows =
     ids.length === 0
       ? []
@@ -396,7 +396,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
     })),
     total,
     more,
-    page: query.page,
+    page,
     pages,
   };
 }

@@ -233,7 +233,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
   }
   const where = and(...conditions);
   const order = [desc(terminations.updatedAt), desc(terminations.id)];
-  const { ids, total, more, pages } = await pageByStates(db, TERMINATION_LIST, where, states, query.page, TERMINATION_PAGE_SIZE);
+  const { ids, total, more, pages, page } = await pageByStates(db, TERMINATION_LIST, where, states, query.page, TERMINATION_PAGE_SIZE);
   const rows =
     ids.length === 0
       ? []
@@ -249,7 +249,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
     rows: rows.map((r) => ({ ...r.t, name: r.name, idNumber: r.idNumber, department: r.department, unit: r.unit, number: r.number })),
     total,
     more,
-    page: query.page,
+    page,
     pages,
   };
 }

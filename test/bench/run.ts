@@ -8,6 +8,7 @@ import { startTestCluster } from '../helpers/cluster.ts';
 import { measureAgreementPdf } from './agreement-pdf.ts';
 import { measureExpiry } from './expiry.ts';
 import { measureRosterImport } from './roster-import.ts';
+import { measureSigningList } from './signing-list.ts';
 import { measureTerminationList } from './termination-list.ts';
 import { measureDestinationList } from './destination-list.ts';
 import { measureStatistics } from './statistics.ts';
@@ -148,6 +149,9 @@ try {
   const expiry = await measureExpiry(cluster.serverUrl);
   rows.push(...expiry.rows);
   over += expiry.over;
+  const signingList = await measureSigningList(cluster.serverUrl);
+  rows.push(...signingList.rows);
+  over += signingList.over;
   const terminationList = await measureTerminationList(cluster.serverUrl);
   rows.push(...terminationList.rows);
   over += terminationList.over;

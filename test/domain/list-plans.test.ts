@@ -1,0 +1,101 @@
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Db } from '../../db/client.ts';
+import * as schema from '../../db/schema/index.ts';
+import { users } from '../../db/schema/index.ts';
+import { listForReview, reviewCounts } from '../../domain/agreements/review.ts';
+import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
+import { listRegistrations } from '../../domain/destinations/register.ts';
+import { listTerminations } from '../../domain/terminations/terminate.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
+
+// Issue 14: the reviewers' lists stay fast at a million rows only while their indexes serve them.
+// The queries the list functions really send are captured and EXPLAINed as the planner would treat
+// big tables (sequential scans and sorts priced out): each must read through its index, so a dropped
+// or reshaped index, or a query that no longer fits it, fails here rather than in production.
+let d: TestDatabase;
+let sent: Array<{ query: string; params: unknown[] }> = [];
+let traced: Db;
+let school: Actor;
+
+test.before(async () => {
+  d = await freshDatabase();
+  traced = drizzle(postgres(d.url, { max: 1, onnotice: () => {}, debug: (_c, query, params) => sent.push({ query, params: params as unknown[] }) }), { schema }) as Db;
+  school = actorOf((await d.db.select().from(users).where(eq(users.login, '10001-admin')))[0]!, 'plans', false);
+  // Enough rows for the planner's statistics to look like a school's (it prefers any small index on an empty table).
+  const sql = d.db.$client;
+  await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+    select d.school_id, d.id, 2026, '计划' || g, '1', ${BENCH_SEALED_ID_NUMBER}, 'P' || g, '110105********0011', '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'P' || g, '4', '2022-09', '2026-06', '13900000000'
+      from generate_series(1, 3000) g join (select id, school_id, row_number() over (order by id) - 1 as n from departments) d on d.n = g % 4`;
+  await sql`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place, updated_at)
+    select 'online', (case when k > 0 then 'declined' else (array['signed', 'school_review', 'department_review', 'invited'])[1 + g.id % 4] end)::agreement_state,
+           (select id from employers order by id limit 1), g.id, g.school_id, g.department_id, 2026, '13', '工程师', 'none', jsonb_build_object('name', '计划单位' || ((g.id * 10 + k) % 700)),
+           now(), 3, now(), '联系人', '13800000000', '北京', now() - random() * interval '300 days'
+      from graduates g, generate_series(0, 9) k where g.id_number_index like 'P%'`;
+  await sql`insert into terminations (agreement_id, path, initiator, state, graduate_id, employer_id, school_id, department_id, cohort, requested_by, reason, updated_at)
+    select a.id, 'online', 'graduate', (array['failed', 'terminated', 'awaiting_unit'])[1 + a.id % 3]::termination_state, a.graduate_id, a.employer_id, a.school_id, a.department_id, 2026,
+           (select id from users order by id limit 1), '计划', now() - random() * interval '300 days'
+      from agreements a where a.state = 'declined'`;
+  await sql`insert into destination_registrations (state, graduate_id, school_id, department_id, cohort, type, code, details, updated_at)
+    select (case when k = 0 then 'approved' else (array['voided', 'rejected'])[1 + k % 2] end)::destination_state, g.id, g.school_id, g.department_id, 2026, 'freelance', '76', '{}'::jsonb, now() - random() * interval '300 days'
+      from graduates g, generate_series(0, 4) k where g.id_number_index like 'P%'`;
+  await sql`analyze`;
+});
+test.after(async () => {
+  await traced.$client.end();
+  await d.drop();
+});
+
+/** The plans of every query `run` sends, as text, with sequential scans and sorts made prohibitive. */
+async function plansOf(run: () => Promise<unknown>): Promise<string[]> {
+  sent = [];
+  await run();
+  const plans: string[] = [];
+  await d.db.$client.begin(async (tx) => {
+    await tx`set local enable_seqscan = off`;
+    await tx`set local enable_sort = off`;
+    for (const { query, params } of sent) {
+      const rows = await tx.unsafe(`explain ${query}`, params as postgres.ParameterOrJSON<never>[]);
+      plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+  });
+  return plans;
+}
+
+const uses = (plans: string[], index: string) => plans.some((p) => p.includes(index));
+const seqScans = (plans: string[], table: string) => plans.filter((p) => new RegExp(`Seq Scan on ${table}\\b`).test(p));
+
+test('在线签约管理: a page and its count read agreements_school_state_updated_idx, merged per state; no scan of agreements', async () => {
+  const plans = await plansOf(() => listForReview(traced, school, { kinds: ['online', 'offline'], page: 3 }));
+  assert.ok(uses(plans, 'agreements_school_state_updated_idx'), plans.join('\n---\n'));
+  assert.ok(plans.some((p) => p.includes('Merge Append')), 'the states are merged in order, not sorted');
+  assert.equal(seqScans(plans, 'agreements'), []);
+});
+
+test('在线签约管理: the count cards are capped index reads', async () => {
+  const plans = await plansOf(() => reviewCounts(traced, school, '审核', ['online', 'offline']));
+  // Which index serves a card is the planner's choice (the in-review partial index fits two of them).
+  assert.ok(plans.every((p) => /Limit/.test(p) && /Index (Only )?Scan|Bitmap Index Scan/.test(p)), plans.join('\n---\n'));
+  assert.equal(seqScans(plans, 'agreements'), []);
+});
+
+test('在线签约管理: a search by unit name goes through the trigram index', async () => {
+  const plans = await plansOf(() => listForReview(traced, school, { kinds: ['online', 'offline'], page: 1, q: '越综合企业' }));
+  assert.ok(uses(plans, 'agreements_unit_name_trgm_idx'), plans.join('\n---\n'));
+  assert.equal(seqScans(plans, 'agreements'), []);
+});
+
+test('解约管理 and 去向登记管理: their pages read their (school, state, updated_at, id) indexes', async () => {
+  const terminations = await plansOf(() => listTerminations(traced, school, { tab: 'failed', page: 2 }));
+  assert.ok(uses(terminations, 'terminations_school_state_updated_idx'), terminations.join('\n---\n'));
+  assert.equal(seqScans(terminations, 'terminations'), []);
+  const registrations = await plansOf(() => listRegistrations(traced, school, { tab: 'approved', page: 2 }));
+  assert.ok(uses(registrations, 'destination_registrations_school_state_updated_idx'), registrations.join('\n---\n'));
+  assert.equal(seqScans(registrations, 'destination_registrations'), []);
+});
+
+test.run();
