@@ -10,8 +10,12 @@ export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-export function connect(url: string, max = 10): Db {
-  const sql = postgres(url, { max, onnotice: () => {}, connection: { application_name: 'wangqian' } });
+/**
+ * The pool: up to `max` connections, each closed after `idleSeconds` unused (issue 14: a campus
+ * server at rest keeps no PostgreSQL backends of ours; reopening one costs a few milliseconds).
+ */
+export function connect(url: string, max = 10, idleSeconds = 60): Db {
+  const sql = postgres(url, { max, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian' } });
   return drizzle(sql, { schema }) as Db;
 }
 

@@ -72,6 +72,11 @@ export type PdfPrinterOptions = {
   timeoutMs?: number;
   /** Called with the URL of every request the printer refused. */
   onBlockedRequest?: (url: string) => void;
+  /**
+   * A browser with nothing to print for this long is closed; the next print starts one again
+   * (about a second). Chromium holds several hundred MB at rest, and most hours print nothing.
+   */
+  idleCloseMs?: number;
 };
 
 type PrintPage = {
@@ -88,6 +93,7 @@ type PrintBrowser = {
   busy: number;
   documents: number;
   forceClose?: NodeJS.Timeout;
+  idleClose?: NodeJS.Timeout;
   shutdown?: Promise<void>;
 };
 
@@ -100,7 +106,7 @@ class BrowserCrashedError extends Error {
 }
 
 export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
-  const { chromiumPath, log, recycleAfter = 200, pages = 2, timeoutMs = 30_000, onBlockedRequest } = options;
+  const { chromiumPath, log, recycleAfter = 200, pages = 2, timeoutMs = 30_000, onBlockedRequest, idleCloseMs = 60_000 } = options;
   const slots = createSlots(pages);
   const browsers = new Set<PrintBrowser>();
   let current: Promise<PrintBrowser> | undefined;
@@ -135,6 +141,7 @@ export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
   async function printOnce(html: string, format: PdfFormat, signal: AbortSignal): Promise<Uint8Array> {
     const host = await currentBrowser();
     signal.throwIfAborted();
+    clearTimeout(host.idleClose);
     host.busy++;
     host.documents++;
     if (host.documents >= recycleAfter) retire(host);
@@ -164,6 +171,12 @@ export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
         else void printPage.page.close().catch(() => {});
       }
       if (host.state === 'retiring' && host.busy === 0) void shutDown(host);
+      if (host.state === 'serving' && host.busy === 0) {
+        clearTimeout(host.idleClose);
+        host.idleClose = setTimeout(() => {
+          if (host.state === 'serving' && host.busy === 0) retire(host, 'idle');
+        }, idleCloseMs).unref();
+      }
     }
   }
 
@@ -230,14 +243,16 @@ export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
   }
 
   /** Takes the browser out of service: it finishes the prints it has, then closes. */
-  function retire(host: PrintBrowser): void {
+  function retire(host: PrintBrowser, why: 'recycled' | 'idle' = 'recycled'): void {
     if (host.state !== 'serving') return;
+    clearTimeout(host.idleClose);
     host.state = 'retiring';
     if (serving === host) {
       serving = undefined;
       current = undefined;
     }
-    log.info('pdf: recycling the browser', { pid: host.pid, documents: host.documents });
+    if (why === 'idle') log.info('pdf: closing the idle browser', { pid: host.pid, documents: host.documents, idleMs: idleCloseMs });
+    else log.info('pdf: recycling the browser', { pid: host.pid, documents: host.documents });
     if (host.busy === 0) void shutDown(host);
     // Its prints are past their deadline by then, even if a page never let go.
     else host.forceClose = setTimeout(() => void shutDown(host), timeoutMs).unref();

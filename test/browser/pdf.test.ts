@@ -142,6 +142,22 @@ test('print: the browser is replaced after `recycleAfter` documents, and the old
   }
 });
 
+test('print: a browser idle for `idleCloseMs` is closed, its processes exit, and the next print starts another (issue 14: memory at rest)', async () => {
+  const idle = createPdfPrinter({ chromiumPath, log: silentLogger, idleCloseMs: 200 });
+  try {
+    await idle.print(page('<p>一</p>'));
+    const first = idle.status().browserPid!;
+    assert.ok(first > 0);
+    assert.ok(await eventually(() => idle.status().browserPid === null && processGroup(first).length === 0), `the idle browser is gone: ${processGroup(first)}`);
+    const pdf = await idle.print(page('<p>二</p>'));
+    assert.ok(pdf.length > 1000);
+    const second = idle.status().browserPid!;
+    assert.ok(second > 0 && second !== first, `${first} → ${second}`);
+  } finally {
+    await idle.close();
+  }
+});
+
 test('print: a print in flight when the browser crashes is retried once on a fresh browser', async () => {
   let crashed: number | undefined;
   const crashing: PdfPrinter = createPdfPrinter({
