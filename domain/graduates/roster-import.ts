@@ -436,8 +436,11 @@ export const ROW_NUMBER_HEADER = '原行号';
  * The rejected rows as uploaded, each with its 错误原因, in an .xlsx the school can correct and import
  * again (the two added columns are ignored on import). Streamed page by page to stay small.
  */
-export async function rosterImportErrorsWorkbook(db: DbOrTx, actor: Actor, importId: number): Promise<Buffer> {
-  await getRosterImport(db, actor, importId);
+export async function rosterImportErrorsWorkbook(db: DbOrTx, source: EventSource & { actor: Actor }, importId: number): Promise<Buffer> {
+  const found = await getRosterImport(db, source.actor, importId);
+  const schoolId = importingSchoolId(source.actor);
+  // The file has the ID numbers as uploaded, in full: its download is logged like a reveal.
+  await writeEvent(db, source, { subjectType: 'roster_import', subjectId: importId, schoolId, action: 'roster_import.errors_downloaded', data: { rows: found.rejected } });
   const keyRows = await db.execute<{ header: string }>(
     sql`select distinct jsonb_object_keys(${rosterImportErrors.values}) as header from ${rosterImportErrors} where ${rosterImportErrors.importId} = ${importId}`,
   );

@@ -14,6 +14,7 @@ import {
 import { buildRosterTemplate } from '../../domain/graduates/roster-template.ts';
 import { rosterCohorts } from '../../domain/graduates/roster.ts';
 import { uploadLimit } from '../body.ts';
+import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
@@ -101,6 +102,6 @@ rosterImportRoutes.get('/:id{[0-9]+}/progress', async (c) => c.html(c.get('app')
 
 rosterImportRoutes.get('/:id{[0-9]+}/errors.xlsx', async (c) => {
   const id = idParam(c);
-  const bytes = await rosterImportErrorsWorkbook(c.get('app').db, c.get('actor')!, id);
+  const bytes = await rosterImportErrorsWorkbook(c.get('app').db, { actor: c.get('actor')!, ip: clientIp(c) }, id);
   return c.body(new Uint8Array(bytes), 200, { 'Content-Type': XLSX, 'Content-Disposition': attachment(`学生名单导入错误-${id}.xlsx`) });
 });

@@ -260,7 +260,7 @@ test('S5 import: bad rows are rejected with their reason, good rows still import
   for (const [row, reason] of Object.entries(expected)) assert.match(reasonOfRow[Number(row)]!, reason, `row ${row}`);
   assert.match(errors[0]!.idNumber, /^\d{6}\*{8}\d{3}[\dX]$/, 'the result page masks ID numbers');
 
-  const workbook = await readWorkbook(await rosterImportErrorsWorkbook(d.db, school, result.id));
+  const workbook = await readWorkbook(await rosterImportErrorsWorkbook(d.db, { actor: school, ip: null }, result.id));
   const sheet = workbook.worksheets[0]!;
   const header = (sheet.getRow(1).values as string[]).slice(1);
   assert.ok(header.includes(REASON_HEADER));
@@ -339,7 +339,7 @@ test('S5 import: only a school user queues; another school’s user does not fin
   const id = await queueRosterImport(d.db, school, { cohort: COHORT, fileName: 'a.xlsx', bytes }, dataDir);
   const other = await actorOf(d.db, eq(users.login, '10002-admin'));
   await rejects(() => getRosterImport(d.db, other, id), 'not_found');
-  await rejects(() => rosterImportErrorsWorkbook(d.db, other, id), 'not_found');
+  await rejects(() => rosterImportErrorsWorkbook(d.db, { actor: other, ip: null }, id), 'not_found');
   assert.not.ok((await listRosterImports(d.db, other)).some((i) => i.id === id));
   assert.ok((await listRosterImports(d.db, school)).some((i) => i.id === id));
   await processRosterImport(d.db, id, { dataDir });

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { migrateDatabase } from '../../db/client.ts';
 import { idNumberIndex, installedIdNumberKeys, installIdNumberKeys, isSealedIdNumber, keyIdOf, loadIdNumberKeys, openedIdNumber, storedIdNumber, withNewKey } from '../../db/id-number-keys.ts';
-import { agreements, graduates, rosterImportErrors, users } from '../../db/schema/index.ts';
+import { agreements, events, graduates, rosterImportErrors, users } from '../../db/schema/index.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { makeIdNumber } from '../../domain/codes/id-number.ts';
 import { S5_FIELDS } from '../../domain/graduates/record.ts';
@@ -85,7 +85,9 @@ test('13 at rest: 添加学生, an import (its rejected rows too), an activation
   assert.ok(errorRow, 'the second row was rejected');
   // The school corrects the error file: it carries the number as uploaded.
   const errors = new ExcelJS.Workbook();
-  await errors.xlsx.load((await rosterImportErrorsWorkbook(t.db, actor, importId)) as unknown as ExcelJS.Buffer);
+  await errors.xlsx.load((await rosterImportErrorsWorkbook(t.db, { actor, ip: '10.44.0.9' }, importId)) as unknown as ExcelJS.Buffer);
+  const [downloaded] = await t.db.select().from(events).where(and(eq(events.action, 'roster_import.errors_downloaded'), eq(events.subjectId, String(importId))));
+  assert.ok(downloaded, 'the download of full numbers is logged');
   assert.ok(JSON.stringify(errors.worksheets[0]!.getSheetValues()).includes(rejected), 'the error file has the full number to correct');
 
   // An activation and a signed agreement.
