@@ -28,7 +28,12 @@ if (!config.captcha) {
 
 // 身份证号 are sealed at rest under these keys (DATA_DIR/keys/ for the default, or ID_NUMBER_KEYS …).
 try {
-  installIdNumberKeys(await loadIdNumberKeys({ dataDir: config.dataDir }));
+  installIdNumberKeys(
+    await loadIdNumberKeys({
+      dataDir: config.dataDir,
+      onCreated: (path) => log.warn(`!!! 已生成身份证号加密密钥 ${path}：数据库中的身份证号只能用它解密。请妥善备份此文件（它不在 npm run backup 的备份中），或改用 ID_NUMBER_KEYS / ID_NUMBER_HMAC_KEY 设置。 !!!`),
+    }),
+  );
 } catch (e) {
   process.stderr.write(`身份证号密钥无法加载：${(e as Error).message}\n`);
   process.exit(1);

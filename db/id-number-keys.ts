@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maskIdNumber } from '../domain/codes/id-number.ts';
 
@@ -22,20 +22,33 @@ export type IdNumberKeys = {
 
 type KeyFile = { current: string; keys: Record<string, string>; hmac: string };
 
+const KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
 const SEALED = /^v1:([A-Za-z0-9_-]{1,16}):([A-Za-z0-9_-]{16}):([A-Za-z0-9_-]{22,})$/;
 const AAD = Buffer.from('id_number');
 
 function parse(file: KeyFile): IdNumberKeys {
-  const keys = new Map(Object.entries(file.keys).map(([id, b64]) => [id, Buffer.from(b64, 'base64')] as const));
-  for (const [id, key] of keys) if (!/^[A-Za-z0-9_-]{1,16}$/.test(id) || key.length !== 32) throw new Error(`身份证号密钥 ${id} 无效：应为 32 字节（base64）`);
+  const keys = new Map(Object.entries(file.keys).map(([id, b64]) => [id, Buffer.from(b64 ?? '', 'base64')] as const));
+  for (const [id, key] of keys) {
+    // The id is echoed only when it looks like one: a pair written the wrong way round would put the key itself in the message.
+    if (!KEY_ID.test(id)) throw new Error('身份证号密钥编号格式不对：应为“编号:base64密钥”，编号为 1–16 位字母、数字、下划线或短横线');
+    if (key.length !== 32) throw new Error(`身份证号密钥 ${id} 无效：应为 32 字节（base64）`);
+  }
   if (!keys.has(file.current)) throw new Error(`当前身份证号密钥 ${file.current} 不在密钥列表中`);
   const hmacKey = Buffer.from(file.hmac, 'base64');
   if (hmacKey.length < 32) throw new Error('身份证号索引密钥应至少 32 字节（base64）');
   return { current: file.current, keys, hmacKey, cipherKeys: new Map([...keys].map(([id, key]) => [id, createSecretKey(key)])), indexKey: createSecretKey(hmacKey) };
 }
 
-/** The keys from the environment, else from `DATA_DIR/keys/id-number-keys.json`, created on first use. */
-export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<string, string | undefined> }): Promise<IdNumberKeys> {
+/** A new key id: the date, and random letters so two hosts making keys on one day do not share an id. */
+function newKeyId(now: Date): string {
+  return `k${now.toISOString().slice(0, 10).replaceAll('-', '')}${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * The keys from the environment, else from `DATA_DIR/keys/id-number-keys.json`, created on first use
+ * (`onCreated` is told, so the start can say loudly that a key file now needs keeping safe).
+ */
+export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<string, string | undefined>; onCreated?: (path: string) => void }): Promise<IdNumberKeys> {
   const env = opts.env ?? process.env;
   if (env.ID_NUMBER_KEYS) {
     const keys = Object.fromEntries(env.ID_NUMBER_KEYS.split(',').map((pair) => pair.split(':') as [string, string]));
@@ -47,10 +60,21 @@ export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<str
     // DATA_DIR itself keeps the usual mode (the embedded database's postgres user must enter it); only keys/ is private.
     await mkdir(opts.dataDir, { recursive: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
+    const id = newKeyId(new Date());
     const file: KeyFile = { current: id, keys: { [id]: randomBytes(32).toString('base64') }, hmac: randomBytes(32).toString('base64') };
-    await writeFile(path, JSON.stringify(file, null, 2), { mode: 0o600, flag: 'wx' });
+    // Written whole, then linked into place: a crash leaves no empty key file, and of two first starts one file wins.
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify(file, null, 2), { mode: 0o600, flag: 'wx' });
+    try {
+      await link(tmp, path);
+      opts.onCreated?.(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
+  await chmod(dir, 0o700);
   await chmod(path, 0o600);
   return parse(JSON.parse(await readFile(path, 'utf8')) as KeyFile);
 }
@@ -62,9 +86,8 @@ export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<str
 export async function addIdNumberKeyToFile(dataDir: string, now = new Date()): Promise<string> {
   const path = join(dataDir, 'keys', 'id-number-keys.json');
   const file = JSON.parse(await readFile(path, 'utf8')) as KeyFile;
-  const base = `k${now.toISOString().slice(0, 10).replaceAll('-', '')}`;
-  let id = base;
-  for (let n = 2; id in file.keys; n++) id = `${base}${String.fromCharCode(96 + n)}`;
+  let id = newKeyId(now);
+  while (id in file.keys) id = newKeyId(now);
   const next: KeyFile = { current: id, keys: { ...file.keys, [id]: randomBytes(32).toString('base64') }, hmac: file.hmac };
   parse(next);
   const tmp = `${path}.${process.pid}.tmp`;

@@ -45,6 +45,11 @@ export function parseIdNumber(id: string): IdNumberResult {
   return { ok: true, birthDate, sex: Number(value[16]) % 2 === 1 ? '1' : '2' };
 }
 
+/** Text with every run that could be an ID number (18 characters, or an old 15-digit one) masked: for messages that quote what was uploaded. */
+export function maskIdNumbersIn(text: string): string {
+  return text.replace(/(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])/g, (m) => (m.length === 18 ? maskIdNumber(m) : `${m.slice(0, 6)}******${m.slice(12)}`));
+}
+
 export function maskIdNumber(id: string): string {
   // A malformed number is masked whole rather than partly revealed.
   if (id.length !== 18) return '*'.repeat(id.length);

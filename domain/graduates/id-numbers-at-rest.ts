@@ -56,7 +56,7 @@ export async function sealIdNumbersAtRest(db: Db): Promise<{ sealed: boolean }> 
     );
     if (rows.length === 0) break;
     const changed = rows.flatMap((r) => {
-      const values = sealUploadedIdNumber(r.values);
+      const values = sealUploadedIdNumber(r.values, { alreadySealed: 'keep' });
       return values === r.values ? [] : [{ id: r.id, values }];
     });
     if (changed.length > 0) {
@@ -66,6 +66,10 @@ export async function sealIdNumbersAtRest(db: Db): Promise<{ sealed: boolean }> 
     }
     after = rows.at(-1)!.id;
   }
+
+  // Sign-in and look-up attempts were keyed by a plain SHA-256 of what was typed (an ID number among
+  // them, reversible by trying every number); they only count failures over 15 minutes.
+  await db.execute(sql`delete from login_attempts`);
 
   await db.execute(sql.raw(`alter table graduates validate constraint ${CHECK}`));
   return { sealed: true };
@@ -83,6 +87,8 @@ export const KEY_SAMPLES_SQL = `
     select id_number_sealed as sealed, id_number_index as index from graduates where id_number_sealed like 'v1:%'
     union all
     select graduate_snapshot->>'idNumberSealed', null from agreements where graduate_snapshot ? 'idNumberSealed'
+    union all
+    select v.value, null from roster_import_errors e cross join lateral jsonb_each_text(e."values") v where v.value like 'v1:%'
   ) s order by split_part(sealed, ':', 2), index nulls last`;
 
 export async function checkIdNumberKeys(db: Db): Promise<void> {
@@ -106,10 +112,14 @@ export function checkIdNumberSample(sealed: string, index: string | null): void 
   if (index !== null && index !== idNumberLookup(plain)) throw new Error('身份证号索引密钥（ID_NUMBER_HMAC_KEY）与写入时所用的不同：请使用原 DATA_DIR/keys/id-number-keys.json 或原 ID_NUMBER_HMAC_KEY。');
 }
 
-/** An uploaded row's cells with the ID number's sealed (the same object when there is nothing to seal). */
-export function sealUploadedIdNumber(values: Record<string, string>): Record<string, string> {
+/**
+ * An uploaded row's cells with the ID number's sealed. The import seals whatever was typed, even a
+ * cell that looks sealed already (`alreadySealed: 'keep'` is for the upgrade step, which must not
+ * seal twice); a school cannot put a value the keys do not open into the table.
+ */
+export function sealUploadedIdNumber(values: Record<string, string>, opts: { alreadySealed: 'seal' | 'keep' } = { alreadySealed: 'seal' }): Record<string, string> {
   const header = Object.keys(values).find((h) => fieldOfHeader(h) === 'idNumber');
-  if (header === undefined || isSealedIdNumber(values[header]!)) return values;
+  if (header === undefined || (opts.alreadySealed === 'keep' && isSealedIdNumber(values[header]!))) return values;
   return { ...values, [header]: sealedAsTyped(values[header]!) };
 }
 
@@ -127,11 +137,11 @@ export function openUploadedIdNumber(values: Record<string, string>): Record<str
  */
 export async function resealIdNumbers(db: Db): Promise<number> {
   const keys = installedIdNumberKeys();
-  const current = `v1:${keys.current}:%`;
+  const current = keys.current;
   let count = 0;
   for (;;) {
     const rows = await db.execute<{ id: number; sealed: string }>(
-      sql`select id, id_number_sealed as sealed from graduates where id_number_sealed not like ${current} order by id limit ${BATCH}`,
+      sql`select id, id_number_sealed as sealed from graduates where split_part(id_number_sealed, ':', 2) <> ${current} order by id limit ${BATCH}`,
     );
     if (rows.length === 0) break;
     const next = rows.map((r) => ({ id: r.id, s: storedIdNumber(openedIdNumber(r.sealed)).idNumberSealed, old: r.sealed }));
@@ -142,7 +152,7 @@ export async function resealIdNumbers(db: Db): Promise<number> {
   }
   for (;;) {
     const rows = await db.execute<{ id: number; sealed: string }>(
-      sql`select id, graduate_snapshot->>'idNumberSealed' as sealed from agreements where graduate_snapshot->>'idNumberSealed' not like ${current} order by id limit ${BATCH}`,
+      sql`select id, graduate_snapshot->>'idNumberSealed' as sealed from agreements where split_part(graduate_snapshot->>'idNumberSealed', ':', 2) <> ${current} order by id limit ${BATCH}`,
     );
     if (rows.length === 0) break;
     const next = rows.map((r) => ({ id: r.id, s: storedIdNumber(openedIdNumber(r.sealed)).idNumberSealed }));
@@ -178,6 +188,8 @@ export async function keysInUse(db: Db): Promise<Record<string, number>> {
       select split_part(id_number_sealed, ':', 2) as key, count(*) as n from graduates group by 1
       union all
       select split_part(graduate_snapshot->>'idNumberSealed', ':', 2), count(*) from agreements where graduate_snapshot ? 'idNumberSealed' group by 1
+      union all
+      select split_part(v.value, ':', 2), count(*) from roster_import_errors e cross join lateral jsonb_each_text(e."values") v where v.value like 'v1:%' group by 1
     ) k group by key order by key`);
   return Object.fromEntries(rows.map((r) => [r.key, r.n]));
 }

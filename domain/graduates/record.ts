@@ -1,4 +1,4 @@
-import { parseIdNumber } from '../codes/id-number.ts';
+import { maskIdNumbersIn, parseIdNumber } from '../codes/id-number.ts';
 import { resolveRegion } from '../codes/regions.ts';
 import { plainHeader } from '../spreadsheets/headers.ts';
 import { EDUCATION_LEVEL_SHORT, EDUCATION_LEVELS, ETHNICITIES, POLITICAL_STATUSES, SEXES, TRAINING_MODES, isCode } from '../codes/tables.ts';
@@ -126,7 +126,8 @@ export function validateRosterRecord(input: RosterInput, ctx: RosterContext): Ro
   const value = Object.fromEntries(ROSTER_FIELDS.map((f) => [f.key, input[f.key]?.trim() ?? ''])) as Record<FieldKey, string>;
   for (const f of ROSTER_FIELDS) if (f.required && value[f.key] === '') errors[f.key] = '必填';
   const present = (key: FieldKey) => value[key] !== '' && errors[key] === undefined;
-  const shown = (v: string) => (v.length > 20 ? `${v.slice(0, 20)}…` : v);
+  // A misaligned column can put an ID number where a code belongs: quoted in a reason, it is masked.
+  const shown = (v: string) => maskIdNumbersIn(v.length > 20 ? `${v.slice(0, 20)}…` : v);
 
   for (const key of ['name', 'departmentName', 'majorName', 'studentNo'] as const) {
     if (present(key) && value[key].length > TEXT_LIMITS[key]) errors[key] = `${HEADER_OF[key]}不能超过${TEXT_LIMITS[key]}个字`;

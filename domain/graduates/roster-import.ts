@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import type { Db, DbOrTx, Tx } from '../../db/client.ts';
 import { departments, graduates, rosterImportErrors, rosterImports, schools, users } from '../../db/schema/index.ts';
 import { actorOf, type Actor } from '../auth/sessions.ts';
-import { maskIdNumber } from '../codes/id-number.ts';
+import { maskIdNumber, maskIdNumbersIn } from '../codes/id-number.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { storedIdNumber } from '../../db/id-number-keys.ts';
@@ -218,7 +218,7 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
   if (!columns && encoding) {
     // A CSV without a header: show the first line as it was read, so garbled text is seen for what it is.
     throw new FileProblem(
-      `CSV 文件中没有找到表头。按 ${encoding === 'gb18030' ? 'GBK' : 'UTF-8'} 编码读出的第一行是“${firstLine.slice(0, 40)}”${mojibake ? '，是乱码' : ''}：` +
+      `CSV 文件中没有找到表头。按 ${encoding === 'gb18030' ? 'GBK' : 'UTF-8'} 编码读出的第一行是“${maskIdNumbersIn(firstLine).slice(0, 40)}”${mojibake ? '，是乱码' : ''}：` +
         '如果是乱码，说明文件的文字编码无法识别，请在 Excel 中“另存为” CSV UTF-8（逗号分隔）或 .xlsx 后重新导入；否则请使用导入模板的列名（如 姓名、身份证号、性别）',
     );
   }

@@ -68,4 +68,19 @@ test('a DATA_DIR that does not exist yet keeps the usual mode (the embedded data
   assert.is((await stat(join(dataDir, 'keys'))).mode & 0o777, 0o700);
 });
 
+test('a key file is created once, and the start is told so; a reversed ID_NUMBER_KEYS pair is refused without echoing the key', async () => {
+  const dataDir = join(dir, 'told');
+  const created: string[] = [];
+  await loadIdNumberKeys({ dataDir, env: {}, onCreated: (p) => created.push(p) });
+  await loadIdNumberKeys({ dataDir, env: {}, onCreated: (p) => created.push(p) });
+  assert.equal(created, [join(dataDir, 'keys', 'id-number-keys.json')]);
+  const secret = randomBytes(32).toString('base64');
+  const refused = await loadIdNumberKeys({ dataDir, env: { ID_NUMBER_KEYS: `${secret}:k1`, ID_NUMBER_HMAC_KEY: randomBytes(32).toString('base64') } }).then(
+    () => 'loaded',
+    (e: Error) => e.message,
+  );
+  assert.match(refused, '编号格式不对');
+  assert.not.match(refused, secret.slice(0, 12));
+});
+
 test.run();

@@ -77,12 +77,18 @@ test('13 at rest: 添加学生, an import (its rejected rows too), an activation
     S5_FIELDS.map((f) => ({ name, idNumber: id, sex: '2', ethnicity: '01', politicalStatus: '03', birthDate: birth, educationLevel: '31', majorName: '软件工程', trainingMode: '1', originRegion: '310104', studentNo: no, programYears: '4', enrolledOn: '2022-09', graduatesOn: '2027-06', phone: `139${no.slice(-8)}`, departmentName: '计算机学院', school: '示范大学' } as Record<string, string>)[f.key] ?? '');
   sheet.addRow(row('许言', imported, '2004-02-03', '2023017772'));
   sheet.addRow(row('郑雨', rejected, '2004-02-05', '2023017774'));
+  // A cell that looks sealed already is sealed like any other (it must not reach the table as typed).
+  const lookalike = 'v1:zz:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA';
+  sheet.addRow(row('冯夜', lookalike, '2004-02-05', '2023017776'));
   const [admin] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));
   const actor = actorOf(admin!, 't', false);
   const importId = await queueRosterImport(t.db, actor, { cohort: 2027, fileName: '名单.xlsx', bytes: new Uint8Array(await wb.xlsx.writeBuffer()) }, dataDir);
   await processRosterImport(t.db, importId, { dataDir });
-  const [errorRow] = await t.db.select().from(rosterImportErrors).where(eq(rosterImportErrors.importId, importId));
-  assert.ok(errorRow, 'the second row was rejected');
+  const errorRows = await t.db.select().from(rosterImportErrors).where(eq(rosterImportErrors.importId, importId)).orderBy(rosterImportErrors.rowNumber);
+  assert.is(errorRows.length, 2, 'the second and third rows were rejected');
+  const lookalikeCell = Object.values(errorRows[1]!.values).find((v) => v.startsWith('v1:'))!;
+  assert.is.not(lookalikeCell, lookalike);
+  assert.is(openedIdNumber(lookalikeCell), lookalike);
   // The school corrects the error file: it carries the number as uploaded.
   const errors = new ExcelJS.Workbook();
   await errors.xlsx.load((await rosterImportErrorsWorkbook(t.db, { actor, ip: '10.44.0.9' }, importId)) as unknown as ExcelJS.Buffer);
@@ -182,7 +188,13 @@ test('13 rotation, npm run rotate-id-key: a new key in the file, every stored nu
     await writeFile(file, JSON.stringify({ current: 'test1', keys: { test1: TEST_ID_NUMBER_ENV.ID_NUMBER_KEYS.split(':')[1] }, hmac: TEST_ID_NUMBER_ENV.ID_NUMBER_HMAC_KEY }), { mode: 0o600 });
     const { ID_NUMBER_KEYS: _k, ID_NUMBER_KEY_CURRENT: _c, ID_NUMBER_HMAC_KEY: _h, ...env } = process.env;
     const script = fileURLToPath(new URL('../../scripts/rotate-id-number-key.ts', import.meta.url));
-    const run = spawnSync(process.execPath, [script], { env: { ...env, DATABASE_URL: d.url, DATA_DIR: data }, encoding: 'utf8' });
+    // Step 1 only adds the key: the running platform does not know it yet, so nothing is sealed under it.
+    const add = spawnSync(process.execPath, [script], { env: { ...env, DATABASE_URL: d.url, DATA_DIR: data }, encoding: 'utf8' });
+    assert.is(add.status, 0, add.stderr);
+    assert.match(add.stdout, '请先重启平台');
+    assert.ok((await d.db.select().from(graduates)).every((g) => keyIdOf(g.idNumberSealed) === 'test1'), 'nothing resealed before the restart');
+    // Step 3, after the restart: every stored number under the new key.
+    const run = spawnSync(process.execPath, [script, '--reseal'], { env: { ...env, DATABASE_URL: d.url, DATA_DIR: data }, encoding: 'utf8' });
     assert.is(run.status, 0, run.stderr);
     const rotated = JSON.parse(await readFile(file, 'utf8')) as { current: string; keys: Record<string, string> };
     assert.is.not(rotated.current, 'test1');
@@ -202,7 +214,7 @@ test('13 rotation, npm run rotate-id-key: a new key in the file, every stored nu
     const [a] = await d.db.select().from(agreements).where(eq(agreements.number, '2026-10001-009773'));
     assert.is(keyIdOf(a!.graduateSnapshot!.idNumberSealed), rotated.current);
     await migrateDatabase(d.db); // a start with the new keys accepts the database
-    const again = spawnSync(process.execPath, [script, '--reseal-only'], { env: { ...env, DATABASE_URL: d.url, DATA_DIR: data }, encoding: 'utf8' });
+    const again = spawnSync(process.execPath, [script, '--reseal'], { env: { ...env, DATABASE_URL: d.url, DATA_DIR: data }, encoding: 'utf8' });
     assert.is(again.status, 0, again.stderr);
     assert.match(again.stdout, '重新加密了 0 个身份证号');
   } finally {

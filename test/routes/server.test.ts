@@ -70,6 +70,8 @@ test('npm start: embedded database, migrations, demo data, /healthz; SIGTERM sto
     // 13: the first start made the ID number keys (owner-only); the second read the sealed numbers with them.
     const keyFile = join(dataDir, 'keys', 'id-number-keys.json');
     assert.is(statSync(keyFile).mode & 0o777, 0o600);
+    assert.match(first.output(), '已生成身份证号加密密钥', 'the first start says loudly that a key file now needs keeping');
+    assert.not.match(second.output(), '已生成身份证号加密密钥');
     assert.not.match(first.output() + second.output(), /"(keys|hmac)"|base64/, 'no key material in the log');
     const signIn = await fetch(`http://127.0.0.1:${port}/student/login`, {
       method: 'POST',
