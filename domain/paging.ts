@@ -18,24 +18,42 @@ export async function cappedCount(db: DbOrTx, table: PgTable, where: SQL | undef
 /** A list table's columns the paging reads: its (school, state, updated_at, id) index's. */
 export type StateList = { table: PgTable; id: PgColumn; state: PgColumn; updatedAt: PgColumn };
 
+/** Up to this many rows a state, the runs are read in parallel and merged here; past it, by PostgreSQL. */
+const PARALLEL_RUNS_UP_TO = 100;
+
 /**
  * One page of a tab made of several states, newest activity first, and the tab's capped count.
- * Each state is a branch read in the order of the (school, state, updated_at, id) index; PostgreSQL
- * merges the ordered branches (Merge Append) and stops once the page is full, so a page costs its
- * offset plus its rows in all, never a sort of the whole tab, in one round trip.
+ * Each state is read in the order of the (school, state, updated_at, id) index, never a sort of the
+ * whole tab. The first pages read each state's run in parallel (a filter outside the index, such as
+ * 去向登记's type, makes each run walk further, and the runs then overlap) and merge them here. A
+ * deeper page would read its whole offset in every state: there one query of ordered per-state
+ * branches lets PostgreSQL merge them (Merge Append) and stop once the page is full.
  */
 export async function pageByStates(db: DbOrTx, list: StateList, where: SQL | undefined, states: readonly string[], requested: number, size: number) {
   // No page lies past the capped count: a hand-edited page=40000 reads as far as the last one, not 800,000 rows.
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
-  const branches = states.map(
-    (state) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size})`,
-  );
-  const [rows, total] = await Promise.all([
-    branches.length === 0 ? [] : db.execute<{ id: number }>(sql`select id from (${sql.join(branches, sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size}`),
+  // `key`: the time to the microsecond as fixed-width digits, for an exact merge here (a Date keeps milliseconds).
+  const run = (state: string) =>
+    sql`select ${list.id} as id, ${list.updatedAt} as at, to_char(${list.updatedAt} at time zone 'UTC', 'YYYYMMDDHH24MISSUS') as key from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
+  const [ids, total] = await Promise.all([
+    offset + size <= PARALLEL_RUNS_UP_TO
+      ? Promise.all(states.map((state) => db.execute<{ id: number; key: string }>(run(state)))).then((runs) =>
+          runs
+            .flatMap((r) => [...r])
+            .map((r) => ({ id: Number(r.id), key: r.key }))
+            .sort((x, y) => (x.key === y.key ? y.id - x.id : x.key < y.key ? 1 : -1))
+            .slice(offset, offset + size)
+            .map((r) => r.id),
+        )
+      : states.length === 0
+        ? []
+        : db
+            .execute<{ id: number }>(sql`select id from (${sql.join(states.map((state) => sql`(${run(state)})`), sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size}`)
+            .then((rows) => [...rows].map((r) => Number(r.id))),
     cappedCount(db, list.table, and(where, inArray(list.state, [...states]))),
   ]);
-  return { ids: [...rows].map((r) => Number(r.id)), page, total: total.n, more: total.more, pages: Math.max(1, Math.ceil(total.n / size)) };
+  return { ids, page, total: total.n, more: total.more, pages: Math.max(1, Math.ceil(total.n / size)) };
 }
 
 /** How many matching ids a search hands to the page's queries as a list; past it, the search runs as a subquery. */

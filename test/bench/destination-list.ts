@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import { eq } from 'drizzle-orm';
-import postgres from 'postgres';
-import { connect } from '../../db/client.ts';
 import { users } from '../../db/schema/index.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { listRegistrations, registrationCounts, type DestinationTab } from '../../domain/destinations/register.ts';
-import { TEMPLATE_DB } from '../helpers/cluster.ts';
-import { runAlone } from './standalone.ts';
+import { best, onBenchDatabase, runAlone } from './standalone.ts';
 
 // 去向登记管理 at a million rows, all in one school (the worst case): 200,000 graduates with five
 // registrations each — four ended (作废 or 不通过) and one standing (80% 审核通过, 20% spread over
@@ -17,22 +13,8 @@ const GRADUATES = 200_000;
 const BUDGET_PAGE_MS = 50;
 const BUDGET_SEARCH_MS = 300;
 
-async function best(run: () => Promise<unknown>): Promise<number> {
-  let fastest = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await run();
-    fastest = Math.min(fastest, performance.now() - t0);
-  }
-  return fastest;
-}
-
 export async function measureDestinationList(serverUrl: string): Promise<{ rows: string[][]; over: number }> {
-  const name = `bench_destinations_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(`${serverUrl}/postgres`, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
-  const db = connect(`${serverUrl}/${name}`, 4);
-  try {
+  return onBenchDatabase(serverUrl, 'bench_destinations', async (db) => {
     const sql = db.$client;
     const started = performance.now();
     await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
@@ -64,11 +46,7 @@ export async function measureDestinationList(serverUrl: string): Promise<{ rows:
       over += Number(ms > budget);
     }
     return { rows, over };
-  } finally {
-    await db.$client.end();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  });
 }
 
 if (import.meta.main) {

@@ -1,13 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import { eq } from 'drizzle-orm';
-import postgres from 'postgres';
-import { connect } from '../../db/client.ts';
 import { users } from '../../db/schema/index.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { listTerminations, terminationCounts, type TerminationTab } from '../../domain/terminations/terminate.ts';
-import { TEMPLATE_DB } from '../helpers/cluster.ts';
-import { runAlone } from './standalone.ts';
+import { best, onBenchDatabase, runAlone } from './standalone.ts';
 
 // 解约管理 at a million rows, all in one school (the worst case): 100,000 signed agreements with ten
 // terminations each (70% 解约失败, 20% 已解约, 10% waiting for the unit). A page of a tab, the
@@ -16,22 +12,8 @@ const AGREEMENTS = 100_000;
 const BUDGET_PAGE_MS = 50;
 const BUDGET_SEARCH_MS = 300;
 
-async function best(run: () => Promise<unknown>): Promise<number> {
-  let fastest = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await run();
-    fastest = Math.min(fastest, performance.now() - t0);
-  }
-  return fastest;
-}
-
 export async function measureTerminationList(serverUrl: string): Promise<{ rows: string[][]; over: number }> {
-  const name = `bench_terminations_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(`${serverUrl}/postgres`, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
-  const db = connect(`${serverUrl}/${name}`, 4);
-  try {
+  return onBenchDatabase(serverUrl, 'bench_terminations', async (db) => {
     const sql = db.$client;
     const started = performance.now();
     await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
@@ -62,11 +44,7 @@ export async function measureTerminationList(serverUrl: string): Promise<{ rows:
       over += Number(ms > budget);
     }
     return { rows, over };
-  } finally {
-    await db.$client.end();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  });
 }
 
 if (import.meta.main) {
