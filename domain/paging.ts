@@ -53,7 +53,10 @@ export async function pageByStates(db: DbOrTx, list: StateList, where: SQL | und
             .then((rows) => [...rows].map((r) => Number(r.id))),
     cappedCount(db, list.table, and(where, inArray(list.state, [...states]))),
   ]);
-  return { ids, page, total: total.n, more: total.more, pages: Math.max(1, Math.ceil(total.n / size)) };
+  const pages = Math.max(1, Math.ceil(total.n / size));
+  // A page past the tab's end (a stale link, a typed number) shows the last page instead of an empty one.
+  if (ids.length === 0 && page > pages) return pageByStates(db, list, where, states, pages, size);
+  return { ids, page, total: total.n, more: total.more, pages };
 }
 
 /** How many matching ids a search hands to the page's queries as a list; past it, the search runs as a subquery. */
@@ -67,6 +70,8 @@ const MATCH_LIST_CAP = 5000;
 export async function amongIds(db: DbOrTx, column: PgColumn, search: () => { limit: (n: number) => PromiseLike<Array<{ id: number }>>; getSQL: () => SQL }): Promise<SQL> {
   const found = await search().limit(MATCH_LIST_CAP + 1);
   if (found.length === 0) return sql`false`;
-  if (found.length <= MATCH_LIST_CAP) return inArray(column, found.map((r) => r.id));
+  // One array parameter, not one per id: a deep page repeats the condition in each state's branch,
+  // and 20 branches of 5,000 ids each would pass PostgreSQL's 65,535-parameter limit.
+  if (found.length <= MATCH_LIST_CAP) return sql`${column} = any(${`{${found.map((r) => Number(r.id)).join(',')}}`}::int[])`;
   return sql`${column} = any(array(${search()}))`;
 }

@@ -91,6 +91,20 @@ test('在线签约管理: a search by unit name goes through the trigram index',
   assert.equal(seqScans(plans, 'agreements'), []);
 });
 
+test('在线签约管理: the matches of a search travel as one array, so a deep page (one branch per state) stays far below the parameter limit of PostgreSQL', async () => {
+  sent = [];
+  const page = await listForReview(traced, school, { kinds: ['online', 'offline'], page: 40, q: '计划' });
+  assert.ok(page.rows.length > 0 || page.total > 0, 'the search matched');
+  const most = Math.max(...sent.map((q) => q.params.length));
+  assert.ok(most < 200, `a query of the page carries ${most} parameters`);
+});
+
+test('a page past the end of its tab shows the last page', async () => {
+  const page = await listForReview(traced, school, { kinds: ['online', 'offline'], states: ['school_review'], page: 400 });
+  assert.is(page.page, page.pages);
+  assert.ok(page.rows.length > 0);
+});
+
 test('解约管理 and 去向登记管理: their pages read their (school, state, updated_at, id) indexes', async () => {
   const terminations = await plansOf(() => listTerminations(traced, school, { tab: 'failed', page: 2 }));
   assert.ok(uses(terminations, 'terminations_school_state_updated_idx'), terminations.join('\n---\n'));
