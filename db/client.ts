@@ -21,11 +21,25 @@ export function connect(url: string, max = 10, idleSeconds = 60): Db {
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
-/** The schema migrations, then the data step of 0018 (ID numbers sealed); the installed ID number keys must read the stored ones. */
+/** The advisory lock that makes the processes starting on one database migrate it one after another. */
+const MIGRATION_LOCK = 727_001;
+
+/**
+ * The schema migrations, then the data step of 0018 (ID numbers sealed); the installed ID number keys
+ * must read the stored ones. Two processes starting at once on one database (two app processes behind
+ * a proxy) take turns under an advisory lock: the second finds everything done.
+ */
 export async function migrateDatabase(db: Db): Promise<void> {
-  await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
-  await sealIdNumbersAtRest(db);
-  await checkIdNumberKeys(db);
+  const holder = await db.$client.reserve();
+  try {
+    await holder`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    await sealIdNumbersAtRest(db);
+    await checkIdNumberKeys(db);
+  } finally {
+    await holder`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => undefined);
+    holder.release();
+  }
 }
 
 /** PostgreSQL's major version, e.g. 18; DATABASE_URL servers must be 14 or newer. */
