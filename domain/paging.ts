@@ -33,23 +33,24 @@ export async function pageByStates(db: DbOrTx, list: StateList, where: SQL | und
   // No page lies past the capped count: a hand-edited page=40000 reads as far as the last one, not 800,000 rows.
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
-  // `key`: the time to the microsecond as fixed-width digits, for an exact merge here (a Date keeps milliseconds).
-  const run = (state: string) =>
-    sql`select ${list.id} as id, ${list.updatedAt} as at, to_char(${list.updatedAt} at time zone 'UTC', 'YYYYMMDDHH24MISSUS') as key from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
+  // A run's order key: the time itself for PostgreSQL's merge; for the merge here, the time to the
+  // microsecond as fixed-width digits (a Date keeps milliseconds).
+  const run = (state: string, here: boolean) =>
+    sql`select ${list.id} as id, ${here ? sql`to_char(${list.updatedAt} at time zone 'UTC', 'YYYYMMDDHH24MISSUS')` : list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
   const [ids, total] = await Promise.all([
     offset + size <= PARALLEL_RUNS_UP_TO
-      ? Promise.all(states.map((state) => db.execute<{ id: number; key: string }>(run(state)))).then((runs) =>
+      ? Promise.all(states.map((state) => db.execute<{ id: number; at: string }>(run(state, true)))).then((runs) =>
           runs
             .flatMap((r) => [...r])
-            .map((r) => ({ id: Number(r.id), key: r.key }))
-            .sort((x, y) => (x.key === y.key ? y.id - x.id : x.key < y.key ? 1 : -1))
+            .map((r) => ({ id: Number(r.id), at: r.at }))
+            .sort((x, y) => (x.at === y.at ? y.id - x.id : x.at < y.at ? 1 : -1))
             .slice(offset, offset + size)
             .map((r) => r.id),
         )
       : states.length === 0
         ? []
         : db
-            .execute<{ id: number }>(sql`select id from (${sql.join(states.map((state) => sql`(${run(state)})`), sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size}`)
+            .execute<{ id: number }>(sql`select id from (${sql.join(states.map((state) => sql`(${run(state, false)})`), sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size}`)
             .then((rows) => [...rows].map((r) => Number(r.id))),
     cappedCount(db, list.table, and(where, inArray(list.state, [...states]))),
   ]);
