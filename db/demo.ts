@@ -3,7 +3,7 @@ import { makeIdNumber } from '../domain/codes/id-number.ts';
 import { makeUscc } from '../domain/codes/uscc.ts';
 import { hashPassword } from '../domain/auth/passwords.ts';
 import type { Db } from './client.ts';
-import { idNumberLookup, withStoredIdNumber, type StoredIdNumber } from './id-number-keys.ts';
+import { withStoredIdNumber, type StoredIdNumber } from './id-number-keys.ts';
 import { departments, employers, graduates, provinces, schools, users } from './schema/index.ts';
 
 // Demo data for a fresh installation: the accounts README.md lists, a roster per school and three
@@ -136,8 +136,8 @@ export async function seedDemoData(db: Db): Promise<boolean> {
       { role: 'department', portal: 'school', login: '10001-cs', displayName: '计算机学院', passwordHash: hashes.department, provinceId: bj!.id, schoolId: s1!.id, departmentId: cs!.id },
       { role: 'department', portal: 'school', login: '10001-em', displayName: '经济管理学院', passwordHash: hashes.department, provinceId: bj!.id, schoolId: s1!.id, departmentId: em!.id },
       { role: 'school', portal: 'school', login: '10002-admin', displayName: '示例理工大学就业服务中心', passwordHash: hashes.school, provinceId: sh!.id, schoolId: s2!.id },
-      ...inserted.slice(0, 3).map((g, i) => ({
-        role: 'student' as const, portal: 'student' as const, login: idNumberLookup(roster[i]!.idNumber), phone: g.phone, displayName: g.name,
+      ...inserted.slice(0, 3).map((g) => ({
+        role: 'student' as const, portal: 'student' as const, login: g.idNumberIndex!, phone: g.phone, displayName: g.name,
         passwordHash: hashes.student, schoolId: g.schoolId, departmentId: g.departmentId, graduateId: g.id,
       })),
       { role: 'employer', portal: 'employer', login: '13800000001', phone: '13800000001', displayName: '越综合企业 人事部', passwordHash: hashes.employer, employerId: yue!.id },

@@ -1,3 +1,5 @@
+import { maskIdNumbersIn } from '../domain/codes/id-number.ts';
+
 // Structured logs: one JSON object per line on stdout. Personal data and secrets are redacted here,
 // at the logger, so no call site can forget (issue 13, defect 4): a database error carries its
 // query's parameters, a failed import its rows, an error its message.
@@ -16,8 +18,6 @@ const SECRET_KEY = /pass(word|wd)?|token|secret|cookie|authori[sz]ation|session|
  * apart in a support case (the region and the last digits), as the pages' masks do.
  */
 const PATTERNS: Array<[RegExp, (m: string, ...groups: string[]) => string]> = [
-  [/(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])/g, (_m, head, tail) => `${head}********${tail}`],
-  [/(?<![0-9A-Za-z])(\d{6})\d{6}(\d{3})(?![0-9A-Za-z])/g, (_m, head, tail) => `${head}******${tail}`],
   [/(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g, (_m, head, tail) => `${head}****${tail}`],
   [/\$argon2[a-z]*\$[^\s"',]+/g, () => '[redacted]'],
   [/(bearer|basic)\s+[A-Za-z0-9._~+/=-]+/gi, (_m, scheme) => `${scheme} [redacted]`],
@@ -25,7 +25,7 @@ const PATTERNS: Array<[RegExp, (m: string, ...groups: string[]) => string]> = [
 
 /** A line's text with personal data masked. */
 export function redact(text: string): string {
-  return PATTERNS.reduce((t, [re, to]) => t.replace(re, to as (m: string, ...g: string[]) => string), text);
+  return PATTERNS.reduce((t, [re, to]) => t.replace(re, to as (m: string, ...g: string[]) => string), maskIdNumbersIn(text));
 }
 
 function withoutSecrets(value: unknown, depth = 0): unknown {

@@ -29,18 +29,19 @@ export async function startActivation(db: Db, input: { name: string; idNumber: s
   const idNumber = input.idNumber.trim().toUpperCase();
   const checked = parseIdNumber(idNumber);
   if (!checked.ok) throw new DomainError('invalid', checked.reason, { id_number: checked.reason });
+  const index = idNumberLookup(idNumber);
   const pending = await db.transaction(async (tx) => {
     const attempt = await limitLookups(tx, `activate:${idNumber}`, input.ip);
     const [graduate] = await tx
       .select()
       .from(graduates)
-      .where(and(eq(graduates.idNumberIndex, idNumberLookup(idNumber)), isNull(graduates.removedAt)))
+      .where(and(eq(graduates.idNumberIndex, index), isNull(graduates.removedAt)))
       .orderBy(desc(graduates.cohort), desc(graduates.id))
       .limit(1);
     const matched = graduate?.name === input.name.trim() ? graduate : undefined;
     await attempt.record(matched !== undefined);
     if (!matched) return null;
-    if (await studentAccountExists(tx, idNumberLookup(idNumber))) throw new DomainError('conflict', ALREADY_ACTIVATED);
+    if (await studentAccountExists(tx, index)) throw new DomainError('conflict', ALREADY_ACTIVATED);
     const { ticket } = await issueVerificationCode(tx, {
       purpose: 'activate',
       phone: matched.phone,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { idNumberLookup, installedIdNumberKeys, isSealedIdNumber, keyIdOf, openedIdNumber, sealedAsTyped, storedIdNumber } from '../../db/id-number-keys.ts';
 import { fieldOfHeader } from './record.ts';
@@ -50,22 +50,7 @@ export async function sealIdNumbersAtRest(db: Db): Promise<{ sealed: boolean }> 
   }
 
   // A rejected row of a roster import keeps its cells for the school to correct; the ID cell sealed.
-  for (let after = 0; ; ) {
-    const rows = await db.execute<{ id: number; values: Record<string, string> }>(
-      sql`select id, "values" from roster_import_errors where id > ${after} order by id limit ${BATCH}`,
-    );
-    if (rows.length === 0) break;
-    const changed = rows.flatMap((r) => {
-      const values = sealUploadedIdNumber(r.values, { alreadySealed: 'keep' });
-      return values === r.values ? [] : [{ id: r.id, values }];
-    });
-    if (changed.length > 0) {
-      await db.execute(sql`
-        update roster_import_errors e set "values" = v."values"
-        from json_to_recordset(${JSON.stringify(changed)}::json) as v(id bigint, "values" jsonb) where e.id = v.id`);
-    }
-    after = rows.at(-1)!.id;
-  }
+  await rewriteImportErrorRows(db, sql`true`, (values) => sealUploadedIdNumber(values, { alreadySealed: 'keep' }));
 
   // Sign-in and look-up attempts were keyed by a plain SHA-256 of what was typed (an ID number among
   // them, reversible by trying every number); they only count failures over 15 minutes.
@@ -75,21 +60,23 @@ export async function sealIdNumbersAtRest(db: Db): Promise<{ sealed: boolean }> 
   return { sealed: true };
 }
 
-/**
- * Refuses to run with keys that cannot read the stored numbers (a restore into a DATA_DIR without the
- * old keys, a mistyped ID_NUMBER_KEYS): one graduate's number must open and index to what is stored.
- */
-// One stored number per key id in use (graduates and agreements' snapshots): a key removed too early
-// is named at the start, not met as a 500 on the page of some graduate sealed under it. A scan, of
-// about 0.2 s per million rows, at each start.
-export const KEY_SAMPLES_SQL = `
-  select distinct on (split_part(sealed, ':', 2)) sealed, index from (
-    select id_number_sealed as sealed, id_number_index as index from graduates where id_number_sealed like 'v1:%'
+// Every sealed number the database holds, with its blind index where it has one: the graduates, the
+// agreements' snapshots, the import error rows. The key checks and the keys in use read this one list.
+const STORED_SEALED = `
+  select sealed, index from (
+    select id_number_sealed as sealed, id_number_index as index from graduates
     union all
     select graduate_snapshot->>'idNumberSealed', null from agreements where graduate_snapshot ? 'idNumberSealed'
     union all
     select v.value, null from roster_import_errors e cross join lateral jsonb_each_text(e."values") v where v.value like 'v1:%'
-  ) s order by split_part(sealed, ':', 2), index nulls last`;
+  ) stored where sealed like 'v1:%'`;
+
+// One stored number per key id in use: keys that cannot read them (a restore into a DATA_DIR without
+// the old keys, a mistyped ID_NUMBER_KEYS, a key removed too early) are named at the start, not met
+// as a 500 on some page later. A scan, of about 0.2 s per million rows, at each start.
+export const KEY_SAMPLES_SQL = `
+  select distinct on (split_part(sealed, ':', 2)) sealed, index from (${STORED_SEALED}) s
+  order by split_part(sealed, ':', 2), index nulls last`;
 
 export async function checkIdNumberKeys(db: Db): Promise<void> {
   const rows = await db.execute<{ sealed: string; index: string | null }>(sql.raw(KEY_SAMPLES_SQL));
@@ -161,14 +148,24 @@ export async function resealIdNumbers(db: Db): Promise<number> {
       from json_to_recordset(${JSON.stringify(next)}::json) as v(id int, s text) where a.id = v.id`);
     count += rows.length;
   }
+  count += await rewriteImportErrorRows(db, sql`"values"::text like '%"v1:%'`, (values) => {
+    const header = Object.keys(values).find((h) => isSealedIdNumber(values[h]!) && keyIdOf(values[h]!) !== keys.current);
+    return header === undefined ? values : { ...values, [header]: sealedAsTyped(openedIdNumber(values[header]!)) };
+  });
+  return count;
+}
+
+/** Walks the import error rows `where` selects, a batch at a time, and writes back those `rewrite` changed (a new object); returns how many. */
+async function rewriteImportErrorRows(db: Db, where: SQL, rewrite: (values: Record<string, string>) => Record<string, string>): Promise<number> {
+  let count = 0;
   for (let after = 0; ; ) {
     const rows = await db.execute<{ id: number; values: Record<string, string> }>(
-      sql`select id, "values" from roster_import_errors where id > ${after} and "values"::text like '%"v1:%' order by id limit ${BATCH}`,
+      sql`select id, "values" from roster_import_errors where id > ${after} and ${where} order by id limit ${BATCH}`,
     );
-    if (rows.length === 0) break;
+    if (rows.length === 0) return count;
     const changed = rows.flatMap((r) => {
-      const header = Object.keys(r.values).find((h) => isSealedIdNumber(r.values[h]!) && keyIdOf(r.values[h]!) !== keys.current);
-      return header === undefined ? [] : [{ id: r.id, values: { ...r.values, [header]: sealedAsTyped(openedIdNumber(r.values[header]!)) } }];
+      const values = rewrite(r.values);
+      return values === r.values ? [] : [{ id: r.id, values }];
     });
     if (changed.length > 0) {
       await db.execute(sql`
@@ -178,18 +175,10 @@ export async function resealIdNumbers(db: Db): Promise<number> {
     }
     after = rows.at(-1)!.id;
   }
-  return count;
 }
 
 /** The key ids the stored numbers are sealed under, with how many each: a key is retired when it is no longer listed. */
 export async function keysInUse(db: Db): Promise<Record<string, number>> {
-  const rows = await db.execute<{ key: string; n: number }>(sql`
-    select key, sum(n)::int as n from (
-      select split_part(id_number_sealed, ':', 2) as key, count(*) as n from graduates group by 1
-      union all
-      select split_part(graduate_snapshot->>'idNumberSealed', ':', 2), count(*) from agreements where graduate_snapshot ? 'idNumberSealed' group by 1
-      union all
-      select split_part(v.value, ':', 2), count(*) from roster_import_errors e cross join lateral jsonb_each_text(e."values") v where v.value like 'v1:%' group by 1
-    ) k group by key order by key`);
+  const rows = await db.execute<{ key: string; n: number }>(sql.raw(`select split_part(sealed, ':', 2) as key, count(*)::int as n from (${STORED_SEALED}) s group by 1 order by 1`));
   return Object.fromEntries(rows.map((r) => [r.key, r.n]));
 }
