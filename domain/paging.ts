@@ -8,56 +8,61 @@ import type { DbOrTx } from '../db/client.ts';
  */
 export const COUNT_CAP = 10000;
 
-export async function cappedCount(db: DbOrTx, table: PgTable, where: SQL | undefined): Promise<{ n: number; more: boolean }> {
-  const capped = db.select({ one: sql`1` }).from(table).where(where).limit(COUNT_CAP + 1).as('capped');
-  const [row] = await db.select({ n: count() }).from(capped);
-  const n = row?.n ?? 0;
-  return { n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP };
+const cappedSql = (table: PgTable, where: SQL | undefined) => sql`(select count(*) from (select 1 from ${table} where ${where ?? sql`true`} limit ${COUNT_CAP + 1}) capped)`;
+const capped = (n: number) => ({ n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP });
+
+/** Several capped counts of one table (the count cards above a list) in one statement. */
+export async function cappedCounts(db: DbOrTx, table: PgTable, wheres: Array<SQL | undefined>): Promise<Array<{ n: number; more: boolean }>> {
+  const [row] = await db.execute<{ n: number[] }>(sql`select array[${sql.join(wheres.map((w) => cappedSql(table, w)), sql`, `)}]::int[] as n`);
+  return row!.n.map((n) => capped(Number(n)));
+}
+
+/**
+ * A page's total carried by its own rows (`total: windowTotal` among the selected fields): the list is
+ * read in one pass rather than a page and then a count (issue 14). A page past the end has no rows to
+ * carry it; `count` is asked then.
+ */
+export const windowTotal = () => sql<number>`count(*) over ()`.mapWith(Number);
+
+export async function pageTotal<R extends { total: number }>(found: R[], page: number, count: () => PromiseLike<Array<{ n: number }>>): Promise<{ rows: Array<Omit<R, 'total'>>; total: number }> {
+  const total = found[0]?.total ?? (page > 1 ? ((await count())[0]?.n ?? 0) : 0);
+  return { rows: found.map(({ total: _, ...r }) => r), total };
 }
 
 /** A list table's columns the paging reads: its (school, state, updated_at, id) index's. */
 export type StateList = { table: PgTable; id: PgColumn; state: PgColumn; updatedAt: PgColumn };
 
-/** Up to this many rows a state, the runs are read in parallel and merged here; past it, by PostgreSQL. */
-const PARALLEL_RUNS_UP_TO = 100;
-
 /**
- * One page of a tab made of several states, newest activity first, and the tab's capped count.
- * Each state is read in the order of the (school, state, updated_at, id) index, never a sort of the
- * whole tab. The first pages read each state's run in parallel (a filter outside the index, such as
- * 去向登记's type, makes each run walk further, and the runs then overlap) and merge them here. A
- * deeper page would read its whole offset in every state: there one query of ordered per-state
- * branches lets PostgreSQL merge them (Merge Append) and stop once the page is full.
+ * One page of a tab made of several states, newest activity first, and the tab's capped count, in one
+ * statement (issue 14: a page spends at most three queries). Each state is read in the order of the
+ * (school, state, updated_at, id) index by its own ordered branch, never a sort of the whole tab;
+ * PostgreSQL merges the branches (Merge Append) and stops once the page is full.
  */
-export async function pageByStates(db: DbOrTx, list: StateList, where: SQL | undefined, states: readonly string[], requested: number, size: number) {
+export async function pageByStates(
+  db: DbOrTx,
+  list: StateList,
+  where: SQL | undefined,
+  states: readonly string[],
+  requested: number,
+  size: number,
+  /** Further capped counts of the table read in the same statement (the count cards above the list). */
+  cards: Array<SQL | undefined> = [],
+): Promise<{ ids: number[]; page: number; total: number; more: boolean; pages: number; cards: Array<{ n: number; more: boolean }> }> {
   // No page lies past the capped count: a hand-edited page=40000 reads as far as the last one, not 800,000 rows.
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
-  // A run's order key: the time itself for PostgreSQL's merge; for the merge here, the time to the
-  // microsecond as fixed-width digits (a Date keeps milliseconds).
-  const run = (state: string, here: boolean) =>
-    sql`select ${list.id} as id, ${here ? sql`to_char(${list.updatedAt} at time zone 'UTC', 'YYYYMMDDHH24MISSUS')` : list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
-  const [ids, total] = await Promise.all([
-    offset + size <= PARALLEL_RUNS_UP_TO
-      ? Promise.all(states.map((state) => db.execute<{ id: number; at: string }>(run(state, true)))).then((runs) =>
-          runs
-            .flatMap((r) => [...r])
-            .map((r) => ({ id: Number(r.id), at: r.at }))
-            .sort((x, y) => (x.at === y.at ? y.id - x.id : x.at < y.at ? 1 : -1))
-            .slice(offset, offset + size)
-            .map((r) => r.id),
-        )
-      : states.length === 0
-        ? []
-        : db
-            .execute<{ id: number }>(sql`select id from (${sql.join(states.map((state) => sql`(${run(state, false)})`), sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size}`)
-            .then((rows) => [...rows].map((r) => Number(r.id))),
-    cappedCount(db, list.table, and(where, inArray(list.state, [...states]))),
-  ]);
+  if (states.length === 0) return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: cards.length ? await cappedCounts(db, list.table, cards) : [] };
+  const run = (state: string) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size})`;
+  const counted = cards.length ? sql`, array[${sql.join(cards.map((w) => cappedSql(list.table, w)), sql`, `)}]::int[] as cards` : sql``;
+  const [row] = await db.execute<{ ids: number[]; total: number; cards?: number[] }>(
+    sql`select array(select id from (${sql.join(states.map(run), sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${cappedSql(list.table, and(where, inArray(list.state, [...states])))}::int as total${counted}`,
+  );
+  const ids = row!.ids.map(Number);
+  const total = capped(Number(row!.total));
   const pages = Math.max(1, Math.ceil(total.n / size));
   // A page past the tab's end (a stale link, a typed number) shows the last page instead of an empty one.
-  if (ids.length === 0 && page > pages) return pageByStates(db, list, where, states, pages, size);
-  return { ids, page, total: total.n, more: total.more, pages };
+  if (ids.length === 0 && page > pages) return pageByStates(db, list, where, states, pages, size, cards);
+  return { ids, page, total: total.n, more: total.more, pages, cards: (row!.cards ?? []).map((n) => capped(Number(n))) };
 }
 
 /** How many matching ids a search hands to the page's queries as a list; past it, the search runs as a subquery. */

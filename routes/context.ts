@@ -6,6 +6,7 @@ import type { Actor } from '../domain/auth/sessions.ts';
 import type { StudentRegistry } from '../domain/graduates/registry.ts';
 import type { PdfPrinter } from '../views/pdf.ts';
 import type { Assets } from './assets.ts';
+import type { SchoolCache } from './school-cache.ts';
 
 /** What every route can reach: built once by createApp. */
 export type AppContext = {
@@ -18,12 +19,16 @@ export type AppContext = {
   registry: StudentRegistry;
   /** Prints rendered documents to PDF; Chromium starts on the first print. */
   pdf: PdfPrinter;
+  /** What pages read per school and seldom changes (routes/school-cache.ts). */
+  schoolCache: SchoolCache;
 };
 
 export type AppEnv = {
   Variables: {
     app: AppContext;
     actor: Actor | null;
+    /** Read with the actor by the session look-up: the unread count, the graduate's G1 gate, the school's cache version. */
+    signedIn: { unread: number; rosterConfirmed: boolean; schoolCacheVersion: number | null } | null;
     secureHeadersNonce?: string;
   };
 };

@@ -7,7 +7,7 @@ import { NONCE, secureHeaders } from 'hono/secure-headers';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
-import { validateSessionToken } from '../domain/auth/sessions.ts';
+import { signedInSession } from '../domain/auth/sessions.ts';
 import { DomainError, httpStatusOf } from '../domain/errors.ts';
 import { rosterRegistry, type StudentRegistry } from '../domain/graduates/registry.ts';
 import { createViews } from '../views/index.ts';
@@ -26,6 +26,7 @@ import { publicRoutes } from './public.ts';
 import { verifyRoutes } from './agreement-documents.ts';
 import { assistRoutes } from './assist.ts';
 import { render } from './render.ts';
+import { SchoolCache } from './school-cache.ts';
 import { schoolRoutes } from './school/index.ts';
 import { studentAccountRoutes } from './student/account.ts';
 import { studentRoutes } from './student/index.ts';
@@ -40,7 +41,7 @@ export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?:
 /** Builds the whole HTTP app: middleware, then the public pages, then each portal behind its guard. */
 export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }) }: CreateAppOptions): Hono<AppEnv> {
   const { assets, routes: assetRoutes } = loadAssets();
-  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf };
+  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf, schoolCache: new SchoolCache() };
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -82,7 +83,9 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
   app.use(csrfProtection(config));
   app.use(async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
-    c.set('actor', token ? await validateSessionToken(db, token) : null);
+    const session = token ? await signedInSession(db, token) : null;
+    c.set('actor', session?.actor ?? null);
+    c.set('signedIn', session && { unread: session.unread, rosterConfirmed: session.rosterConfirmed, schoolCacheVersion: session.schoolCacheVersion });
     await next();
   });
   // After the session (an error page then keeps the user's navigation), before anything reads a body.

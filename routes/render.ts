@@ -16,8 +16,11 @@ export const notificationsPath = (portal: Portal) => `${PORTAL_INFO[portal].path
 export function render(c: Context<AppEnv>, view: string, data: PageData, status: ContentfulStatusCode = 200): Response | Promise<Response> {
   const actor = c.get('actor');
   const portal = data.portal ?? actor?.portal;
-  // Only a page in the signed-in user's own portal waits for a query: the header's unread count.
   if (!actor || portal !== actor.portal) return c.html(renderPage(c, view, data, portal, null), status);
+  // The header's unread count: a GET shows the one the session look-up read; a page rendered by a
+  // POST (a refused form) reads it again, as the POST may have changed it.
+  const unread = c.req.method === 'GET' ? c.get('signedIn')?.unread : undefined;
+  if (unread !== undefined) return c.html(withIdempotencyKeys(renderPage(c, view, data, portal, { actor, unread })), status);
   return unreadCount(c.get('app').db, actor.userId).then((unread) => c.html(withIdempotencyKeys(renderPage(c, view, data, portal, { actor, unread })), status));
 }
 

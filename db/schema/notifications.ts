@@ -22,6 +22,8 @@ export const notifications = pgTable(
   },
   (t) => [
     index('notifications_user_idx').on(t.userId, t.createdAt),
+    // The header's unread count, read by every signed-in page's session look-up.
+    index('notifications_unread_idx').on(t.userId).where(sql`read_at is null`),
     index('notifications_waiting_idx').on(t.graduateId).where(sql`user_id is null`),
     check('notifications_recipient', sql`${t.userId} is not null or ${t.graduateId} is not null`),
   ],

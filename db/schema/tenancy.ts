@@ -1,4 +1,4 @@
-import { boolean, integer, pgEnum, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, integer, pgEnum, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { AGREEMENT_TYPES, REVIEW_MODES } from '../../domain/tenancy/agreement-types.ts';
 
 export const agreementTypeEnum = pgEnum('agreement_type', AGREEMENT_TYPES);
@@ -29,6 +29,12 @@ export const schools = pgTable('schools', {
   handlerPhone: text('handler_phone'),
   address: text('address'),
   postcode: text('postcode'),
+  /**
+   * Raised by triggers (migration 0020) whenever what the app caches per school changes: its roster's
+   * cohorts, departments and majors, its departments' names, its settings, its province's agreement type. The session
+   * look-up reads it, so every process drops a stale cache entry on the next request.
+   */
+  cacheVersion: bigint('cache_version', { mode: 'number' }).notNull().default(0),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 

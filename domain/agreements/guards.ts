@@ -1,7 +1,7 @@
-import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import { agreements, graduates } from '../../db/schema/index.ts';
 import { isSignableTrainingMode } from '../codes/tables.ts';
-import type { Guard } from '../workflow/kernel.ts';
+import { KNOWN, type Guard } from '../workflow/kernel.ts';
 import { ACTIVE_AGREEMENT_STATES } from './states.ts';
 
 // Guards every kind of agreement shares.
@@ -13,12 +13,15 @@ export function noOtherActiveAgreement<R extends Row>(refusal: string): Guard<R>
   return {
     rule: 'G4',
     allows: async (ctx) => {
-      const [active] = await ctx.db
-        .select({ id: agreements.id })
-        .from(agreements)
-        .where(and(eq(agreements.graduateId, ctx.row.graduateId), inArray(agreements.state, [...ACTIVE_AGREEMENT_STATES]), ctx.row.id === undefined ? undefined : ne(agreements.id, ctx.row.id)))
-        .limit(1);
-      return !active;
+      const others = () =>
+        ctx.db
+          .select({ state: agreements.state })
+          .from(agreements)
+          .where(and(eq(agreements.graduateId, ctx.row.graduateId), inArray(agreements.state, [...ACTIVE_AGREEMENT_STATES]), ctx.row.id === undefined ? undefined : ne(agreements.id, ctx.row.id)))
+          .limit(1)
+          .then((r) => r[0]?.state ?? null);
+      // A new item (no id yet) asks what a caller may know already: the graduate's active agreement.
+      return (await (ctx.row.id === undefined ? ctx.memo(KNOWN.activeAgreement, others) : others())) === null;
     },
     refusal,
     code: 'conflict',
@@ -30,8 +33,8 @@ export function graduateMaySign<R extends Row>(): Guard<R> {
   return {
     rule: 'G9',
     allows: async (ctx) => {
-      const [g] = await ctx.db.select({ trainingMode: graduates.trainingMode }).from(graduates).where(and(eq(graduates.id, ctx.row.graduateId), isNull(graduates.removedAt)));
-      return !!g && isSignableTrainingMode(g.trainingMode);
+      const g = await ctx.memo(KNOWN.roster, async () => (await ctx.db.select({ trainingMode: graduates.trainingMode, removedAt: graduates.removedAt }).from(graduates).where(eq(graduates.id, ctx.row.graduateId)))[0] ?? null);
+      return !!g && g.removedAt === null && isSignableTrainingMode(g.trainingMode);
     },
     refusal: '你的培养方式为定向/委培（不可网签）或你已不在毕业生名单中，不能办理签约',
     code: 'forbidden',

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
 import { agreements, departments, events, graduates, provinces, schools, terminations } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
@@ -12,6 +12,7 @@ import { eventLabel } from '../workflow/kernel.ts';
 import { withVerb } from '../reviews/chain.ts';
 import { EMPLOYER_TABS, type EmployerTab } from './employer-tabs.ts';
 import { agreementScope } from './visibility.ts';
+import { pageTotal, windowTotal } from '../paging.ts';
 
 // What each party reads about its agreements; every query goes through agreementScope.
 
@@ -57,6 +58,8 @@ export async function graduateAgreements(db: DbOrTx, actor: Actor) {
   const active = rows.find((r) => inAgreementGroup(r.kind, 'active', r.state));
   return {
     active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
+    /** Every agreement's kind and state, for the entrances' guards. */
+    states: rows.map((r) => ({ kind: r.kind, state: r.state })),
     rows: rows.map((r) => ({
       id: r.id,
       // An invitation is answered on its letter's page; an application is followed on its own.
@@ -86,24 +89,27 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
   const conditions: SQL[] = [agreementScope(actor), eq(agreements.cohort, query.cohort), EMPLOYER_TABS[query.tab].where];
   if (query.q) conditions.push(or(ilike(graduates.name, `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`))!);
   const where = and(...conditions);
-  const [rows, total] = await Promise.all([
-    db
-      .select({ a: agreements, name: graduates.name, idNumber: graduates.idNumberMasked, school: schools.name, level: graduates.educationLevel, major: graduates.majorName })
-      .from(agreements)
-      .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
-      .innerJoin(schools, eq(schools.id, agreements.schoolId))
-      .where(where)
-      .orderBy(desc(agreements.updatedAt), desc(agreements.id))
-      .limit(EMPLOYER_PAGE_SIZE)
-      .offset((query.page - 1) * EMPLOYER_PAGE_SIZE),
-    db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where).then((r) => r[0]?.n ?? 0),
-  ]);
-  // A signed agreement's latest status is its latest termination's, if any (解约中, 解约失败 …).
-  const ids = rows.filter((r) => inAgreementGroup(r.a.kind, 'signed', r.a.state)).map((r) => r.a.id);
-  const latest = ids.length
-    ? await db.selectDistinctOn([terminations.agreementId], { agreementId: terminations.agreementId, state: terminations.state }).from(terminations).where(inArray(terminations.agreementId, ids)).orderBy(terminations.agreementId, desc(terminations.id))
-    : [];
-  const terminationState = new Map(latest.map((t) => [t.agreementId, t.state]));
+  const found = await db
+    .select({
+      a: agreements,
+      name: graduates.name,
+      idNumber: graduates.idNumberMasked,
+      school: schools.name,
+      level: graduates.educationLevel,
+      major: graduates.majorName,
+      // A signed agreement's latest status is its latest termination's, if any (解约中, 解约失败 …).
+      terminationState: sql<(typeof terminations.$inferSelect)['state'] | null>`(${db.select({ state: terminations.state }).from(terminations).where(eq(terminations.agreementId, agreements.id)).orderBy(desc(terminations.id)).limit(1)})`,
+      total: windowTotal(),
+    })
+    .from(agreements)
+    .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
+    .innerJoin(schools, eq(schools.id, agreements.schoolId))
+    .where(where)
+    .orderBy(desc(agreements.updatedAt), desc(agreements.id))
+    .limit(EMPLOYER_PAGE_SIZE)
+    .offset((query.page - 1) * EMPLOYER_PAGE_SIZE);
+  const { rows, total } = await pageTotal(found, query.page, () => db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where));
+  const terminationState = new Map(rows.filter((r) => r.terminationState !== null && inAgreementGroup(r.a.kind, 'signed', r.a.state)).map((r) => [r.a.id, r.terminationState!]));
   return {
     rows: rows.map((r) => ({
       id: r.a.id,

@@ -14,7 +14,7 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
-import { amongIds, cappedCount, pageByStates, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, pageByStates, type StateList } from '../paging.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
 // 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
@@ -51,7 +51,7 @@ const AGREEMENT_LIST: StateList = { table: agreements, id: agreements.id, state:
  * total is capped, and a search finds the school's graduates and units first: no page sorts or
  * counts the school's whole history, at a million agreements as at ten.
  */
-export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery) {
+export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery, cards?: { verb: Verb; signedLabel: string }) {
   reviewStageOf(actor);
   const kinds = query.initiator ? query.kinds.filter((k) => k === INITIATOR_KINDS[query.initiator!]) : query.kinds;
   const conditions: SQL[] = [agreementScope(actor), inArray(agreements.kind, [...kinds])];
@@ -68,9 +68,11 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
   }
   const states = query.states?.length ? query.states : [...new Set(kinds.flatMap((k) => workflowOfKind(k).states as readonly string[]))];
   // One row by id (the row a decision re-renders) needs no paging.
-  const { ids, total, more, pages, page } = query.id
-    ? { ids: [query.id], total: 1, more: false, pages: 1, page: 1 }
-    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE);
+  // The count cards above the list, when asked, come with the page in its statement.
+  const shown = cards ? cardStates(query.kinds, cards.signedLabel) : [];
+  const { ids, total, more, pages, page, cards: counted } = query.id
+    ? { ids: [query.id], total: 1, more: false, pages: 1, page: 1, cards: [] }
+    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE, shown.map((c) => cardWhere(actor, query.kinds, c.states)));
   const rows =
     ids.length === 0
       ? []
@@ -104,6 +106,7 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
     more,
     page,
     pages,
+    counts: shown.map((c, i) => ({ label: withVerb(c.label, cards!.verb), ...counted[i]! })),
   };
 }
 
@@ -119,16 +122,14 @@ function cardStates(kinds: readonly AgreementKind[], signedLabel: string) {
   ];
 }
 
+const cardWhere = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) => and(agreementScope(actor), inArray(agreements.kind, [...kinds]), inArray(agreements.state, states as AgreementState[]));
+
 /** How many of the reviewer's items of these kinds wait at each stage, are signed or were rejected. */
 export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {
   // Each card counted on its own, capped like the lists (“10000+”): 已签约 grows with every cohort.
-  const scope = and(agreementScope(actor), inArray(agreements.kind, [...kinds]));
-  return Promise.all(
-    cardStates(kinds, signedLabel).map(async (c) => {
-      const { n, more } = await cappedCount(db, agreements, and(scope, inArray(agreements.state, c.states as AgreementState[])));
-      return { label: withVerb(c.label, verb), n, more };
-    }),
-  );
+  const cards = cardStates(kinds, signedLabel);
+  const counts = await cappedCounts(db, agreements, cards.map((c) => cardWhere(actor, kinds, c.states)));
+  return cards.map((c, i) => ({ label: withVerb(c.label, verb), ...counts[i]! }));
 }
 
 /** One agreement as its reviewer sees it (S6): the agreement, unit and graduate, the pages uploaded, the review it is in, and what the reviewer may decide. */

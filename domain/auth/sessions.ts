@@ -1,8 +1,8 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { eq, lt, or } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../db/client.ts';
-import { employers, sessions, users } from '../../db/schema/index.ts';
+import { employers, graduates, notifications, schools, sessions, users } from '../../db/schema/index.ts';
 import { ABSOLUTE_LIFETIME_MS, IDLE_TIMEOUT_MS, type Portal, type Role } from './roles.ts';
 
 // Sessions after the Lucia guide: the browser holds a random token, we store only its SHA-256,
@@ -58,24 +58,47 @@ export async function createSession(
 
 /** The actor behind a token, or null when the session is unknown, idle too long or past its lifetime. */
 export async function validateSessionToken(db: DbOrTx, token: string, now = new Date()): Promise<Actor | null> {
+  return (await signedInSession(db, token, now))?.actor ?? null;
+}
+
+/**
+ * What every signed-in page needs besides the actor, read with it in the one look-up (issue 14: a
+ * page spends at most three queries): the header's unread count (G11) and, for a graduate, the G1
+ * gate (roster record confirmed and still on the roster, G2); for a school's user, the school's
+ * cache version (what the app keeps per school is good while it holds, routes/school-cache.ts).
+ */
+export type SignedInSession = { actor: Actor; unread: number; rosterConfirmed: boolean; schoolCacheVersion: number | null };
+
+/** The session behind a token with the rest of SignedInSession, or null as validateSessionToken. */
+export async function signedInSession(db: DbOrTx, token: string, now = new Date()): Promise<SignedInSession | null> {
   const id = sessionIdOf(token);
   const [row] = await db
-    .select({ session: sessions, user: users, employerVerification: employers.verification })
+    .select({
+      lastSeenAt: sessions.lastSeenAt,
+      expiresAt: sessions.expiresAt,
+      user: users,
+      employerVerification: employers.verification,
+      unread: sql<number>`(select count(*) from ${notifications} where ${and(eq(notifications.userId, users.id), isNull(notifications.readAt))})`.mapWith(Number),
+      rosterConfirmed: sql<boolean>`(${graduates.confirmedAt} is not null and ${graduates.removedAt} is null)`,
+      schoolCacheVersion: schools.cacheVersion,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(employers, eq(employers.id, users.employerId))
+    .leftJoin(graduates, eq(graduates.id, users.graduateId))
+    .leftJoin(schools, eq(schools.id, users.schoolId))
     .where(eq(sessions.id, id));
   if (!row) return null;
-  const { session, user, employerVerification } = row;
-  const idleFor = now.getTime() - session.lastSeenAt.getTime();
-  if (now >= session.expiresAt || idleFor > IDLE_TIMEOUT_MS[user.portal] || user.disabled) {
+  const { user, employerVerification } = row;
+  const idleFor = now.getTime() - row.lastSeenAt.getTime();
+  if (now >= row.expiresAt || idleFor > IDLE_TIMEOUT_MS[user.portal] || user.disabled) {
     await db.delete(sessions).where(eq(sessions.id, id));
     return null;
   }
   if (idleFor > TOUCH_EVERY_MS) {
     await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
   }
-  return actorOf(user, id, employerVerification === 'verified');
+  return { actor: actorOf(user, id, employerVerification === 'verified'), unread: row.unread, rosterConfirmed: row.rosterConfirmed === true, schoolCacheVersion: row.schoolCacheVersion };
 }
 
 /** The actor of a user row, for a session or for work done on the user's behalf outside one (sessionId ''). */

@@ -10,7 +10,8 @@ import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
-import { amongIds, cappedCount, pageByStates, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, pageByStates, type StateList } from '../paging.ts';
+import type { SchoolSettings } from '../schools/switches.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { DECISION_LABELS, decisionForm, reviewStageOf } from '../reviews/chain.ts';
 import { recordUploads, stageBatch, type IncomingFile } from '../uploads/store-upload.ts';
@@ -104,7 +105,7 @@ function newRegistration(g: { id: number; schoolId: number; departmentId: number
 export async function destinationEntry(
   db: DbOrTx,
   actor: Actor,
-  known: { graduate?: { id: number; schoolId: number; departmentId: number; cohort: number; trainingMode: string; removedAt: Date | null }; activeAgreementState?: string | null } = {},
+  known: { graduate?: { id: number; schoolId: number; departmentId: number; cohort: number; trainingMode: string; removedAt: Date | null }; activeAgreementState?: string | null; school?: SchoolSettings } = {},
 ) {
   const { graduate } = known;
   const g = graduate ?? (await graduateRow(db, graduateOf(actor)));
@@ -116,7 +117,7 @@ export async function destinationEntry(
   // With a registration standing, another cannot be started (G10): only that one is followed or edited.
   const availability: Availability | null = current
     ? null
-    : await creationAvailability(db, wf, 'submit', newRegistration(g, typeChoices(directed)[0]!.options[0]!.value, {}), actor, new Date(), { [KNOWN.roster]: g, [KNOWN.standing]: null, ...(known.activeAgreementState === undefined ? {} : { [KNOWN.activeAgreement]: known.activeAgreementState }) });
+    : await creationAvailability(db, wf, 'submit', newRegistration(g, typeChoices(directed)[0]!.options[0]!.value, {}), actor, new Date(), { [KNOWN.roster]: g, [KNOWN.standing]: null, ...(known.activeAgreementState === undefined ? {} : { [KNOWN.activeAgreement]: known.activeAgreementState }), ...(known.school ? { [KNOWN.school]: known.school } : {}) });
   return {
     title: directed ? '定向/委培毕业去向补充登记' : '无需就业协议去向登记',
     open: availability?.allowed === true || (current !== null && inGroup(wf.groups.editable, current.state)),
@@ -404,9 +405,9 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
 /** The reviewer's counts per tab, each capped. */
 export async function registrationCounts(db: DbOrTx, actor: Actor) {
   const scope = destinationScope(actor);
-  return Promise.all(
-    Object.entries(DESTINATION_TABS).map(async ([key, tab]) => ({ key, label: tab.label, ...(await cappedCount(db, destinationRegistrations, and(scope, inArray(destinationRegistrations.state, [...tab.states])))) })),
-  );
+  const tabs = Object.entries(DESTINATION_TABS);
+  const counts = await cappedCounts(db, destinationRegistrations, tabs.map(([, tab]) => and(scope, inArray(destinationRegistrations.state, [...tab.states]))));
+  return tabs.map(([key, tab], i) => ({ key, label: tab.label, ...counts[i]! }));
 }
 
 /** One registration as its reviewer sees it: the graduate (ID masked), the record, and what the reviewer may do now. */

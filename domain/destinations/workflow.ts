@@ -6,7 +6,7 @@ import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { enterReview, reviewEvents, type ReviewChain } from '../reviews/chain.ts';
 import type { ReviewQueue } from '../reviews/inbox.ts';
 import { schoolSwitchOn } from '../schools/switches.ts';
-import { defineWorkflow, fire, inGroup, type EffectContext, type FireContext, type Guard } from '../workflow/kernel.ts';
+import { defineWorkflow, fire, inGroup, KNOWN, type EffectContext, type FireContext, type Guard } from '../workflow/kernel.ts';
 import { lockDestination, refreshDestination } from './current.ts';
 import { APPROVED_DESTINATION_STATES, DESTINATION_STATES, LIVE_DESTINATION_STATES, type DestinationState } from './states.ts';
 import { isDestinationType, isDirected, typeLabel } from './types.ts';
@@ -48,8 +48,7 @@ async function tellReviewers(ctx: EffectContext<S, Row>, what: string) {
   await notifyReviewers(ctx.tx, ctx.row, stage, { title: '有新的去向登记待审核', body: `${await graduateName(ctx)}${what}（${named(ctx.row)}）`, link: `/school/destinations/${ctx.id}` });
 }
 
-/** Memo keys a caller may answer in advance (creationAvailability's `known`). */
-export const KNOWN = { roster: 'roster', standing: 'standing', activeAgreement: 'activeAgreement' } as const;
+export { KNOWN };
 export type KnownRoster = { trainingMode: string; removedAt: Date | null };
 
 /** The graduate's roster row, read once per fire for the guards that need it. */

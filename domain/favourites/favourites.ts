@@ -1,4 +1,5 @@
-import { and, count, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { pageTotal, windowTotal } from '../paging.ts';
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
 import { idNumberLookup } from '../../db/id-number-keys.ts';
@@ -90,39 +91,36 @@ export const FAVOURITES_PAGE_SIZE = 20;
 export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: number; invalid: boolean; page: number }) {
   const employerId = verifiedUnitOf(actor);
   const where = and(eq(favourites.employerId, employerId), eq(favourites.cohort, query.cohort), query.invalid ? isNotNull(favourites.invalidatedAt) : isNull(favourites.invalidatedAt));
-  const [rows, total] = await Promise.all([
-    db
-      .select({
-        id: favourites.id,
-        graduateId: favourites.graduateId,
-        name: graduates.name,
-        idNumber: graduates.idNumberMasked,
-        school: schools.name,
-        department: departments.name,
-        educationLevel: graduates.educationLevel,
-        majorName: graduates.majorName,
-        invalidReason: favourites.invalidReason,
-        createdAt: favourites.createdAt,
-      })
-      .from(favourites)
-      .innerJoin(graduates, eq(graduates.id, favourites.graduateId))
-      .innerJoin(schools, eq(schools.id, favourites.schoolId))
-      .innerJoin(departments, eq(departments.id, graduates.departmentId))
-      .where(where)
-      .orderBy(desc(favourites.id))
-      .limit(FAVOURITES_PAGE_SIZE)
-      .offset((query.page - 1) * FAVOURITES_PAGE_SIZE),
-    db.select({ n: count() }).from(favourites).where(where).then((r) => r[0]?.n ?? 0),
-  ]);
-  const pending = rows.length
-    ? await db
-        .select({ graduateId: agreements.graduateId })
+  const found = await db
+    .select({
+      id: favourites.id,
+      graduateId: favourites.graduateId,
+      name: graduates.name,
+      idNumber: graduates.idNumberMasked,
+      school: schools.name,
+      department: departments.name,
+      educationLevel: graduates.educationLevel,
+      majorName: graduates.majorName,
+      invalidReason: favourites.invalidReason,
+      createdAt: favourites.createdAt,
+      // An invitation of the unit's still waits on the graduate: no second one (已邀请).
+      invited: sql<boolean>`exists (${db
+        .select({ one: sql`1` })
         .from(agreements)
-        .where(and(eq(agreements.employerId, employerId), inArray(agreements.state, [...onlineSigning.groups.pending]), inArray(agreements.graduateId, rows.map((r) => r.graduateId))))
-    : [];
-  const pendingIds = new Set(pending.map((p) => p.graduateId));
+        .where(and(eq(agreements.employerId, employerId), inArray(agreements.state, [...onlineSigning.groups.pending]), eq(agreements.graduateId, favourites.graduateId)))})`,
+      total: windowTotal(),
+    })
+    .from(favourites)
+    .innerJoin(graduates, eq(graduates.id, favourites.graduateId))
+    .innerJoin(schools, eq(schools.id, favourites.schoolId))
+    .innerJoin(departments, eq(departments.id, graduates.departmentId))
+    .where(where)
+    .orderBy(desc(favourites.id))
+    .limit(FAVOURITES_PAGE_SIZE)
+    .offset((query.page - 1) * FAVOURITES_PAGE_SIZE);
+  const { rows, total } = await pageTotal(found, query.page, () => db.select({ n: count() }).from(favourites).where(where));
   return {
-    rows: rows.map((r) => ({ ...r, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, r.educationLevel), invited: pendingIds.has(r.graduateId) })),
+    rows: rows.map((r) => ({ ...r, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, r.educationLevel), invited: r.invited === true })),
     total,
     page: query.page,
     pages: Math.max(1, Math.ceil(total / FAVOURITES_PAGE_SIZE)),

@@ -85,15 +85,6 @@ export async function confirmRosterRecord(db: Db, registry: StudentRegistry, sou
   });
 }
 
-/** The G1 gate: has the signed-in graduate confirmed the roster record, and is it still on the roster (G2)? */
-export async function isRosterRecordConfirmed(db: DbOrTx, actor: Actor): Promise<boolean> {
-  const [row] = await db
-    .select({ confirmedAt: graduates.confirmedAt, removedAt: graduates.removedAt })
-    .from(graduates)
-    .where(eq(graduates.id, ownGraduateId(actor)));
-  return row !== undefined && row.confirmedAt !== null && row.removedAt === null;
-}
-
 // The key fields in the guides' words, each as the roster and the registry spell it.
 const KEY_FIELDS: Array<{ label: string; ours: (r: RosterRecord) => string; theirs: (o: RegistryRecord) => string }> = [
   { label: '姓名', ours: (r) => r.name, theirs: (o) => o.name },

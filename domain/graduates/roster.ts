@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
+import { pageTotal, windowTotal } from '../paging.ts';
 import type { DbOrTx } from '../../db/client.ts';
 import { departments, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
 import { destinationLabel } from '../destinations/types.ts';
@@ -51,31 +52,30 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
   if (query.trainingMode) conditions.push(eq(graduates.trainingMode, query.trainingMode));
   if (query.confirmed) conditions.push(query.confirmed === 'yes' ? isNotNull(graduates.confirmedAt) : isNull(graduates.confirmedAt));
   const where = and(...conditions);
-  const [rows, total] = await Promise.all([
-    db
-      .select({
-        id: graduates.id,
-        name: graduates.name,
-        idNumber: graduates.idNumberMasked,
-        studentNo: graduates.studentNo,
-        cohort: graduates.cohort,
-        department: departments.name,
-        majorName: graduates.majorName,
-        educationLevel: graduates.educationLevel,
-        trainingMode: graduates.trainingMode,
-        confirmedAt: graduates.confirmedAt,
-        // The current destination: the projection (domain/destinations/current.ts), never recomputed here.
-        destination: graduateDestinations.code,
-      })
-      .from(graduates)
-      .innerJoin(departments, eq(departments.id, graduates.departmentId))
-      .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
-      .where(where)
-      .orderBy(asc(graduates.departmentId), asc(graduates.studentNo), asc(graduates.id))
-      .limit(PAGE_SIZE)
-      .offset((query.page - 1) * PAGE_SIZE),
-    db.select({ n: count() }).from(graduates).where(where).then((r) => r[0]?.n ?? 0),
-  ]);
+  const found = await db
+    .select({
+      id: graduates.id,
+      name: graduates.name,
+      idNumber: graduates.idNumberMasked,
+      studentNo: graduates.studentNo,
+      cohort: graduates.cohort,
+      department: departments.name,
+      majorName: graduates.majorName,
+      educationLevel: graduates.educationLevel,
+      trainingMode: graduates.trainingMode,
+      confirmedAt: graduates.confirmedAt,
+      // The current destination: the projection (domain/destinations/current.ts), never recomputed here.
+      destination: graduateDestinations.code,
+      total: windowTotal(),
+    })
+    .from(graduates)
+    .innerJoin(departments, eq(departments.id, graduates.departmentId))
+    .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
+    .where(where)
+    .orderBy(asc(graduates.departmentId), asc(graduates.studentNo), asc(graduates.id))
+    .limit(PAGE_SIZE)
+    .offset((query.page - 1) * PAGE_SIZE);
+  const { rows, total } = await pageTotal(found, query.page, () => db.select({ n: count() }).from(graduates).where(where));
   return {
     rows: rows.map((r) => ({ ...r, destination: r.destination ? destinationLabel(r.destination) : '未登记' })),
     total,
@@ -87,11 +87,13 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
 /** One roster record the actor may see, with school and department names; another tenant's is not found. */
 export async function getGraduate(db: DbOrTx, actor: Actor, id: number) {
   const [row] = await db
-    .select({ graduate: graduates, school: schools.name, department: departments.name })
+    .select({ graduate: graduates, school: schools.name, department: departments.name, destinationCode: graduateDestinations.code })
     .from(graduates)
     .innerJoin(schools, eq(schools.id, graduates.schoolId))
     .innerJoin(departments, eq(departments.id, graduates.departmentId))
+    .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
     .where(and(eq(graduates.id, id), graduateScope(actor)));
   if (!row) throw notFound('毕业生');
-  return { ...row.graduate, school: row.school, department: row.department };
+  // destinationCode: the current destination, the projection (domain/destinations/current.ts).
+  return { ...row.graduate, school: row.school, department: row.department, destinationCode: row.destinationCode };
 }

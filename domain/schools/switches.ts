@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { provinces, schools } from '../../db/schema/index.ts';
 import { notFound } from '../errors.ts';
 import { reviewVerb, type ReviewMode } from '../tenancy/agreement-types.ts';
-import type { FireContext, Guard } from '../workflow/kernel.ts';
+import { KNOWN, type FireContext, type Guard } from '../workflow/kernel.ts';
+import type { DbOrTx } from '../../db/client.ts';
 
 // S4 as workflows read it: the item's school's switches and review mode, and the S3 verb of its
 // province, looked up once per fire. Each signing path is governed by its own switch through one
@@ -17,15 +18,18 @@ export type SchoolSettings = {
 };
 
 export function schoolSettingsOf(ctx: FireContext<{ schoolId: number }>): Promise<SchoolSettings> {
-  return ctx.memo('school', async () => {
-    const [s] = await ctx.db
-      .select({ reviewMode: schools.reviewMode, onlineSigning: schools.onlineSigning, paperRegistration: schools.paperRegistration, destinationRegistration: schools.destinationRegistration, type: provinces.agreementType })
-      .from(schools)
-      .innerJoin(provinces, eq(provinces.id, schools.provinceId))
-      .where(eq(schools.id, ctx.row.schoolId));
-    if (!s) throw notFound('学校');
-    return { reviewMode: s.reviewMode, onlineSigning: s.onlineSigning, paperRegistration: s.paperRegistration, destinationRegistration: s.destinationRegistration, verb: reviewVerb(s.type) };
-  });
+  return ctx.memo(KNOWN.school, () => schoolSettings(ctx.db, ctx.row.schoolId));
+}
+
+/** A school's settings (S4) and its province's verb (S3). */
+export async function schoolSettings(db: DbOrTx, schoolId: number): Promise<SchoolSettings> {
+  const [s] = await db
+    .select({ reviewMode: schools.reviewMode, onlineSigning: schools.onlineSigning, paperRegistration: schools.paperRegistration, destinationRegistration: schools.destinationRegistration, type: provinces.agreementType })
+    .from(schools)
+    .innerJoin(provinces, eq(provinces.id, schools.provinceId))
+    .where(eq(schools.id, schoolId));
+  if (!s) throw notFound('学校');
+  return { reviewMode: s.reviewMode, onlineSigning: s.onlineSigning, paperRegistration: s.paperRegistration, destinationRegistration: s.destinationRegistration, verb: reviewVerb(s.type) };
 }
 
 export type SchoolSwitch = 'onlineSigning' | 'paperRegistration' | 'destinationRegistration';

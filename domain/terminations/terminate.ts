@@ -4,7 +4,7 @@ import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/clien
 import type { Storage } from '../../db/storage.ts';
 import { agreements, departments, graduates, terminations, users } from '../../db/schema/index.ts';
 import { notifyUser } from '../notifications.ts';
-import { amongIds, cappedCount, pageByStates, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, pageByStates, type StateList } from '../paging.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { agreementScope } from '../agreements/visibility.ts';
 import type { Agreement } from '../agreements/rows.ts';
@@ -257,12 +257,9 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
 /** The counts per tab for the reviewer, each capped. */
 export async function terminationCounts(db: DbOrTx, actor: Actor) {
   const scope = terminationScope(actor);
-  return Promise.all(
-    Object.entries(TERMINATION_TABS).map(async ([key, tab]) => {
-      const { n, more } = await cappedCount(db, terminations, and(scope, inArray(terminations.state, [...tab.states])));
-      return { key, label: tab.label, n, more };
-    }),
-  );
+  const tabs = Object.entries(TERMINATION_TABS);
+  const counts = await cappedCounts(db, terminations, tabs.map(([, tab]) => and(scope, inArray(terminations.state, [...tab.states]))));
+  return tabs.map(([key, tab], i) => ({ key, label: tab.label, ...counts[i]! }));
 }
 
 const chainAt = (state: string) => [AGREED_REVIEW, LETTER_REVIEW].flatMap((chain) => REVIEW_STAGES.filter((st) => chain.stages[st] === state).map((stage) => ({ chain, stage })))[0] ?? null;

@@ -11,12 +11,12 @@ import { checkUscc } from '../../domain/codes/uscc.ts';
 import { EMPLOYER_VERIFICATION_LABELS } from '../../domain/employers/verification.ts';
 import { ARCHIVE_LABELS } from '../../domain/employers/unit.ts';
 import { warningFor } from '../../domain/employers/warnings.ts';
-import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
-import { reviewerVerb, withVerb, type Verb } from '../../domain/reviews/chain.ts';
+import { withVerb, type Verb } from '../../domain/reviews/chain.ts';
 import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import { agreementFlags } from '../../domain/reviews/flags.ts';
 import type { AppEnv } from '../context.ts';
+import { cachedVerb, cachedFilterOptions } from '../school-cache.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { pageOrFragments, render } from '../render.ts';
@@ -102,7 +102,7 @@ function roomRoutes(room: Room, list: (c: Context<AppEnv>) => Promise<Response>)
       c,
       () => c.redirect(`${room.base}/${id}?done=1`, 303),
       async () => {
-        const verb = await reviewerVerb(db, actor);
+        const verb = await cachedVerb(c);
         const [row] = (await listForReview(db, actor, { id, kinds: room.kinds, page: 1 })).rows;
         return row
           ? [
@@ -124,17 +124,16 @@ export const signingQuery = z.object({
   page: z.coerce.number().int().min(1).max(100000).catch(1),
 });
 
-const departmentsOf = async (c: Context<AppEnv>) => (c.get('actor')!.role === 'school' ? (await rosterFilterOptions(c.get('app').db, c.get('actor')!, new Date().getFullYear())).departments : []);
+const departmentsOf = async (c: Context<AppEnv>) => (c.get('actor')!.role === 'school' ? (await cachedFilterOptions(c, new Date().getFullYear())).departments : []);
 const queryString = (params: Record<string, string | number | undefined>) => new URLSearchParams(Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)])).toString();
 
 export const agreementRoutes = roomRoutes(SIGNING, async (c) => {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const query = signingQuery.parse(c.req.query());
-  const verb = await reviewerVerb(db, actor);
-  const [result, counts, departments] = await Promise.all([
-    listForReview(db, actor, { kinds: SIGNING.kinds, initiator: query.initiator, states: query.state ? [query.state] : undefined, departmentId: query.department, q: query.q, page: query.page }),
-    reviewCounts(db, actor, verb, SIGNING.kinds, SIGNING.signedLabel),
+  const verb = await cachedVerb(c);
+  const [result, departments] = await Promise.all([
+    listForReview(db, actor, { kinds: SIGNING.kinds, initiator: query.initiator, states: query.state ? [query.state] : undefined, departmentId: query.department, q: query.q, page: query.page }, { verb, signedLabel: SIGNING.signedLabel }),
     departmentsOf(c),
   ]);
   return render(c, 'school/agreements/index', {
@@ -145,7 +144,7 @@ export const agreementRoutes = roomRoutes(SIGNING, async (c) => {
     more: result.more,
     page: result.page,
     pages: result.pages,
-    counts,
+    counts: result.counts,
     filters: query,
     states: stateOptions(SIGNING, verb),
     departments,
@@ -176,10 +175,9 @@ export const registrationRoutes = roomRoutes(REGISTRATION, async (c) => {
   const query = registrationQuery.parse(c.req.query());
   // A stage filter (the inbox's link) narrows the 签约审核中 tab to that stage.
   const states = query.state && (REGISTRATION_TABS.review.states as readonly string[]).includes(query.state) ? [query.state] : REGISTRATION_TABS[query.tab].states;
-  const verb = await reviewerVerb(db, actor);
-  const [result, counts, departments] = await Promise.all([
-    listForReview(db, actor, { kinds: REGISTRATION.kinds, states, departmentId: query.department, q: query.q, page: query.page }),
-    reviewCounts(db, actor, verb, REGISTRATION.kinds, REGISTRATION.signedLabel),
+  const verb = await cachedVerb(c);
+  const [result, departments] = await Promise.all([
+    listForReview(db, actor, { kinds: REGISTRATION.kinds, states, departmentId: query.department, q: query.q, page: query.page }, { verb, signedLabel: REGISTRATION.signedLabel }),
     departmentsOf(c),
   ]);
   return render(c, 'school/registrations/index', {
@@ -190,7 +188,7 @@ export const registrationRoutes = roomRoutes(REGISTRATION, async (c) => {
     more: result.more,
     page: result.page,
     pages: result.pages,
-    counts,
+    counts: result.counts,
     tabs: Object.entries(REGISTRATION_TABS).map(([key, t]) => ({ key, label: withVerb(t.label.replace('审核', '{verb}'), verb) })),
     filters: query,
     departments,

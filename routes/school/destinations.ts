@@ -14,11 +14,11 @@ import {
 } from '../../domain/destinations/register.ts';
 import { DESTINATION_STATES } from '../../domain/destinations/states.ts';
 import { DESTINATION_TYPE_KEYS, fieldsOf, formValuesOf, isDestinationType, typeChoices, typeLabel, type DestinationType } from '../../domain/destinations/types.ts';
-import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
 import { TRAINING_MODES, labelOf } from '../../domain/codes/tables.ts';
 import { clientIp } from '../client-ip.ts';
 import { registrationFlags } from '../../domain/reviews/flags.ts';
 import type { AppEnv } from '../context.ts';
+import { cachedFilterOptions } from '../school-cache.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
@@ -48,7 +48,7 @@ destinationRoutes.get('/', async (c) => {
   const [result, counts, options] = await Promise.all([
     listRegistrations(db, actor, { tab: query.tab, states: query.state ? [query.state] : undefined, departmentId: query.department, major: query.major, type: query.type, q: query.q, page: query.page }),
     registrationCounts(db, actor),
-    rosterFilterOptions(db, actor, new Date().getFullYear()),
+    cachedFilterOptions(c, new Date().getFullYear()),
   ]);
   const params = new URLSearchParams(Object.entries({ tab: query.tab, state: query.state, department: query.department, major: query.major, type: query.type, q: query.q }).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
   return render(c, 'school/destinations/index', {

@@ -16,9 +16,10 @@ import {
 } from '../../domain/codes/tables.ts';
 import { forbidden } from '../../domain/errors.ts';
 import { addGraduate, removeGraduate, revealIdNumber, updateGraduate } from '../../domain/graduates/roster-admin.ts';
-import { getGraduate, listGraduates, rosterCohorts, rosterFilterOptions } from '../../domain/graduates/roster.ts';
+import { getGraduate, listGraduates } from '../../domain/graduates/roster.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
+import { cachedFilterOptions, cachedCohorts } from '../school-cache.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
@@ -55,11 +56,11 @@ graduateRoutes.get('/', async (c) => {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
   const query = listQuery.parse(c.req.query());
-  const cohorts = await rosterCohorts(db, actor);
+  const cohorts = await cachedCohorts(c);
   const cohort = query.cohort ?? cohorts[0] ?? new Date().getFullYear();
   const [result, options] = await Promise.all([
     listGraduates(db, actor, { ...query, cohort, departmentId: query.department, trainingMode: query.mode }),
-    rosterFilterOptions(db, actor, cohort),
+    cachedFilterOptions(c, cohort),
   ]);
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries({ ...query, cohort, page: undefined })) if (v !== undefined && v !== '') params.set(k, String(v));

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { FLAG_KIND_LABELS, FLAG_RULES, schoolFlags, type FlagKind } from '../../domain/reviews/flags.ts';
-import { verbOfSchool } from '../../domain/reviews/chain.ts';
 import type { AppEnv } from '../context.ts';
+import { cachedVerb } from '../school-cache.ts';
 import { render } from '../render.ts';
 
 // 风险预警: the school's list of patterns that point to fake employment, each in one sentence.
@@ -17,7 +17,7 @@ const hints = (verb: string): Record<FlagKind, string> => ({
 reviewFlagRoutes.get('/', async (c) => {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const verb = actor.schoolId === null ? '审核' : await verbOfSchool(db, actor.schoolId);
+  const verb = actor.schoolId === null ? '审核' : await cachedVerb(c);
   const flags = await schoolFlags(db, actor, verb);
   const HINTS = hints(verb);
   const sections = (Object.keys(FLAG_KIND_LABELS) as FlagKind[]).map((kind) => ({ kind, label: FLAG_KIND_LABELS[kind], hint: HINTS[kind], flags: flags[kind] }));

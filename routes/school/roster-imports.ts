@@ -12,10 +12,10 @@ import {
   rosterImportErrorsWorkbook,
 } from '../../domain/graduates/roster-import.ts';
 import { buildRosterTemplate } from '../../domain/graduates/roster-template.ts';
-import { rosterCohorts } from '../../domain/graduates/roster.ts';
 import { uploadLimit } from '../body.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
+import { cachedCohorts } from '../school-cache.ts';
 import { formProblems, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
@@ -34,7 +34,7 @@ rosterImportRoutes.use(async (c, next) => {
 async function indexPage(c: Context<AppEnv>, problems: { error?: string; fields?: Record<string, string> } = {}, cohort?: number, status: PageStatus = 200) {
   const { db } = c.get('app');
   const actor = c.get('actor')!;
-  const [imports, cohorts] = await Promise.all([listRosterImports(db, actor), rosterCohorts(db, actor)]);
+  const [imports, cohorts] = await Promise.all([listRosterImports(db, actor), cachedCohorts(c)]);
   const thisYear = new Date().getFullYear();
   return render(
     c,

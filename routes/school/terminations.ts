@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { graduates } from '../../db/schema/index.ts';
 import { agreementTimeline, getAgreement } from '../../domain/agreements/queries.ts';
-import { rosterFilterOptions } from '../../domain/graduates/roster.ts';
-import { reviewerVerb, withVerb } from '../../domain/reviews/chain.ts';
+import { withVerb } from '../../domain/reviews/chain.ts';
 import { decideTermination, forceTermination, getTerminationForReview, listTerminations, TERMINATION_TABS, terminationCounts, type TerminationTab } from '../../domain/terminations/terminate.ts';
 import { TERMINATION_INITIATOR_LABELS, TERMINATION_PATH_LABELS, TERMINATION_STATES } from '../../domain/terminations/states.ts';
 import { termination } from '../../domain/terminations/workflow.ts';
@@ -12,6 +11,7 @@ import { offers } from '../../domain/workflow/kernel.ts';
 import { clientIp } from '../client-ip.ts';
 import { uploadLimit } from '../body.ts';
 import type { AppEnv } from '../context.ts';
+import { cachedVerb, cachedFilterOptions } from '../school-cache.ts';
 import { BATCH_BODY_LIMIT, incomingFiles, storageOf } from '../files.ts';
 import { formProblems, formValues, refusalOf, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
@@ -36,12 +36,12 @@ terminationRoutes.get('/', async (c) => {
   // A stage filter (the inbox's link) opens the tab that holds that state.
   const tabOfState = parsed.state && (Object.keys(TERMINATION_TABS) as TerminationTab[]).find((k) => (TERMINATION_TABS[k].states as readonly string[]).includes(parsed.state!));
   const query = { ...parsed, tab: tabOfState || parsed.tab };
-  const verb = await reviewerVerb(db, actor);
+  const verb = await cachedVerb(c);
   const states = query.state ? [query.state] : undefined;
   const [result, counts, departments] = await Promise.all([
     listTerminations(db, actor, { tab: query.tab, states, departmentId: query.department, q: query.q, page: query.page }),
     terminationCounts(db, actor),
-    actor.role === 'school' ? rosterFilterOptions(db, actor, new Date().getFullYear()).then((o) => o.departments) : [],
+    actor.role === 'school' ? cachedFilterOptions(c, new Date().getFullYear()).then((o) => o.departments) : [],
   ]);
   const params = new URLSearchParams(Object.entries({ tab: query.tab, state: query.state, department: query.department, q: query.q }).filter((e): e is [string, string | number] => e[1] !== undefined).map(([k, v]) => [k, String(v)]));
   return render(c, 'school/terminations/index', {

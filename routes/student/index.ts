@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { isSignableTrainingMode } from '../../domain/codes/tables.ts';
-import { isRosterRecordConfirmed } from '../../domain/graduates/registry.ts';
 import { getGraduate } from '../../domain/graduates/roster.ts';
 import type { AppEnv } from '../context.ts';
 import { notificationRoutes } from '../notifications.ts';
@@ -19,14 +18,15 @@ import { homeRecordRows } from './record.ts';
 import { destinationRoutes } from './destinations.ts';
 import { destinationEntry } from '../../domain/destinations/register.ts';
 import { destinationLabel } from '../../domain/destinations/types.ts';
-import { currentDestination } from '../../domain/destinations/current.ts';
+import { cachedSchoolSettings } from '../school-cache.ts';
 
 export const studentRoutes = new Hono<AppEnv>();
 
 // G1 gate: until the graduate has confirmed the roster record, every page leads to 学生信息; so
 // does a graduate removed from the roster, who is told so there (G2).
 studentRoutes.use('*', async (c, next) => {
-  if (c.req.path === '/student/check' || (await isRosterRecordConfirmed(c.get('app').db, c.get('actor')!))) return next();
+  // The session look-up has read the gate: confirmed and still on the roster (domain/auth/sessions.ts).
+  if (c.req.path === '/student/check' || c.get('signedIn')?.rosterConfirmed) return next();
   if (c.req.header('hx-request')) {
     c.header('HX-Redirect', '/student/check');
     return c.body(null, 204);
@@ -47,14 +47,15 @@ studentRoutes.route('/agreements', agreementDocumentRoutes);
 studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const { db } = c.get('app');
-  const [graduate, { active, rows }, entries, destinationCode] = await Promise.all([
-    getGraduate(db, actor, actor.graduateId!),
-    graduateAgreements(db, actor),
-    applicationEntries(db, actor),
-    currentDestination(db, actor.graduateId!),
+  // Issue 14: the session has read the G1 gate and the unread count, the school's settings are
+  // cached; the rest is read in two parallel rounds and answers the entrances' guards (G2, G9, G4, S4).
+  const [graduate, { active, rows, states }, school] = await Promise.all([getGraduate(db, actor, actor.graduateId!), graduateAgreements(db, actor), cachedSchoolSettings(c)]);
+  const activeAgreementState = active?.state ?? null;
+  const [entries, destination] = await Promise.all([
+    applicationEntries(db, actor, { graduate, agreements: states, school }),
+    destinationEntry(db, actor, { graduate, activeAgreementState, school }),
   ]);
-  // What the home has read already answers the entrance's guards (G2, G9, G4) without reading it again.
-  const destination = await destinationEntry(db, actor, { graduate, activeAgreementState: active?.state ?? null });
+  const destinationCode = graduate.destinationCode;
   return render(c, 'student/home', {
     invitations: rows.map((r) => ({ ...r, deadlineText: r.deadline ? formatShanghai(r.deadline) : null })),
     title: '首页',

@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { Eta } from 'eta';
 import { Hono } from 'hono';
 import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
@@ -8,8 +9,9 @@ import { silentLogger } from '../../db/log.ts';
 import { createApp } from '../../routes/index.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
 
-// The bench's server process: a bare hello-world app and the platform on a clone of the demo
-// database, each on its own port; the parent process generates the load.
+// The bench's server process: a bare hello-world app, a minimal one-query page (hono + postgres.js
+// + eta, the floor issue 14 measures pages against) and the platform on a clone of the demo
+// database, each on its own port; the parent process generates the load and reads our CPU time.
 const server = process.env.TEST_PG_SERVER!;
 const name = `bench_${randomBytes(4).toString('hex')}`;
 const admin = postgres(`${server}/postgres`, { max: 1, onnotice: () => {} });
@@ -18,10 +20,17 @@ await admin.end();
 const db = connect(`${server}/${name}`);
 
 const hello = new Hono().get('/', (c) => c.text('hello'));
+const floorSql = postgres(`${server}/${name}`, { max: 10, onnotice: () => {} });
+const eta = new Eta({ autoEscape: true });
+const floorPage = eta.compile('<!doctype html><title>学校</title><ul><% for (const s of it.rows) { %><li><%= s.name %> <%= s.code %></li><% } %></ul>');
+const floor = new Hono().get('/', async (c) => {
+  const rows = await floorSql`select name, code from schools order by id limit 20`;
+  return c.html(eta.render(floorPage, { rows }));
+});
 const app = createApp({ config: loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' }), db, log: silentLogger });
 
 const ports: number[] = [];
-for (const fetch of [hello.fetch, app.fetch]) {
+for (const fetch of [hello.fetch, floor.fetch, app.fetch]) {
   await new Promise<void>((resolve) =>
     serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       ports.push(info.port);
@@ -29,4 +38,4 @@ for (const fetch of [hello.fetch, app.fetch]) {
     }),
   );
 }
-process.stdout.write(JSON.stringify({ hello: ports[0], app: ports[1] }) + '\n');
+process.stdout.write(JSON.stringify({ hello: ports[0], floor: ports[1], app: ports[2] }) + '\n');

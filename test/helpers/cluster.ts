@@ -14,7 +14,7 @@ export const TEMPLATE_DB = 'wq_template';
  * One embedded cluster per test run, with a template database that is migrated and holds the
  * demo data; each test file clones its own database from it in a few milliseconds.
  */
-export async function startTestCluster(): Promise<{ serverUrl: string; stop: () => Promise<void> }> {
+export async function startTestCluster(): Promise<{ serverUrl: string; postmaster: number | null; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'wq-test-'));
   // The cluster runs as the `postgres` system user, which must be able to enter the directory.
   await chmod(dir, 0o755);
@@ -29,6 +29,7 @@ export async function startTestCluster(): Promise<{ serverUrl: string; stop: () 
   await db.$client.end();
   return {
     serverUrl,
+    postmaster: pg.postmaster,
     async stop() {
       await pg.stop();
       await rm(dir, { recursive: true, force: true });

@@ -10,7 +10,8 @@ import type { EventSource } from '../../events.ts';
 import { parseForm } from '../../forms.ts';
 import { recordUploads, stageBatch, type IncomingFile } from '../../uploads/store-upload.ts';
 import type { UploadPurpose } from '../../uploads/purposes.ts';
-import { create, creationAvailability, fire, type AnyWorkflow, type Availability } from '../../workflow/kernel.ts';
+import { create, creationAvailability, fire, KNOWN, type AnyWorkflow, type Availability } from '../../workflow/kernel.ts';
+import type { SchoolSettings } from '../../schools/switches.ts';
 import { inAgreementGroup } from '../kinds.ts';
 import { ONE_AT_A_TIME, offlineSigning } from '../offline/workflow.ts';
 import { partySnapshots } from '../parties.ts';
@@ -68,12 +69,28 @@ export async function mayApply(db: DbOrTx, actor: Actor, kind: ApplicationKind):
   return creationAvailability(db, APPLICATION_KINDS[kind].workflow, 'submit', { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor);
 }
 
-/** The entrances on the graduate home: each application the graduate may start now, or has in hand (a draft, one to edit). */
-export async function applicationEntries(db: DbOrTx, actor: Actor): Promise<ApplicationKind[]> {
+/**
+ * The entrances on the graduate home: each application the graduate may start now, or has in hand (a
+ * draft, one to edit). The home has read the roster row, the agreements and the school's settings
+ * already; the guards are answered from them, and only the drafts are read here (issue 14).
+ */
+export async function applicationEntries(
+  db: DbOrTx,
+  actor: Actor,
+  known: { graduate: { id: number; schoolId: number; departmentId: number; trainingMode: string; removedAt: Date | null }; agreements: ReadonlyArray<Pick<Agreement, 'kind' | 'state'>>; school: SchoolSettings },
+): Promise<ApplicationKind[]> {
   const graduateId = graduateOf(actor);
+  const { graduate: g } = known;
+  const drafts = await db.select({ kind: agreementDrafts.kind }).from(agreementDrafts).where(eq(agreementDrafts.graduateId, graduateId));
+  const active = known.agreements.find((a) => inAgreementGroup(a.kind, 'active', a.state))?.state ?? null;
+  const facts = { [KNOWN.roster]: { trainingMode: g.trainingMode, removedAt: g.removedAt }, [KNOWN.activeAgreement]: active, [KNOWN.school]: known.school };
   const kinds: ApplicationKind[] = ['offline', 'registered'];
   const open = await Promise.all(
-    kinds.map(async (kind) => (await mayApply(db, actor, kind)).allowed || !!(await editableApplication(db, graduateId, kind)) || !!(await draftRow(db, graduateId, kind))),
+    kinds.map(async (kind) => {
+      const wf = APPLICATION_KINDS[kind].workflow;
+      if (drafts.some((d) => d.kind === kind) || known.agreements.some((a) => a.kind === kind && (wf.groups.editable as readonly string[]).includes(a.state))) return true;
+      return (await creationAvailability(db, wf, 'submit', { graduateId, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor, new Date(), facts)).allowed;
+    }),
   );
   return kinds.filter((_, i) => open[i]);
 }

@@ -1,0 +1,118 @@
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Db } from '../../db/client.ts';
+import * as schema from '../../db/schema/index.ts';
+import { graduates, provinces, schools } from '../../db/schema/index.ts';
+import { appOnDb, DEMO_ACCOUNTS, firstStudentLogin, type Client, type DemoAccount } from '../helpers/app.ts';
+import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
+import { textOf } from '../helpers/html.ts';
+
+// Issue 14, goal 1: a signed-in page spends few queries. The session look-up brings the unread
+// count, the graduate's G1 gate and the school's cache version; what a school's pages read on every
+// view (cohorts, filter options, settings, the verb) is kept per school while that version holds;
+// totals and count cards ride on the list's own statement. Two apps on one database stand for two
+// processes: a change made through one, or straight in the database, is seen by the other.
+let d: TestDatabase;
+let traced: Db;
+let sent: string[] = [];
+let app: ReturnType<typeof appOnDb>;
+let other: ReturnType<typeof appOnDb>;
+
+test.before(async () => {
+  d = await freshDatabase();
+  traced = drizzle(postgres(d.url, { max: 4, onnotice: () => {}, debug: (_c, query) => sent.push(query) }), { schema }) as Db;
+  app = appOnDb(traced);
+  other = appOnDb(d.db);
+  // Agreements in every review state of the demo school, so 在线签约管理 has rows to read.
+  await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
+    select 'online', (array['signed', 'school_review', 'department_review'])[1 + (row_number() over ()) % 3]::agreement_state, (select id from employers order by id limit 1), g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "查询单位"}'::jsonb, now(), 3, now(), '联系人', '13800000000', '北京'
+      from graduates g join schools s on s.id = g.school_id where s.code = '10001' and g.id not in (select graduate_id from agreements) limit 3`;
+});
+test.after(async () => {
+  await Promise.all([app.pdf.close(), other.pdf.close()]);
+  await traced.$client.end();
+  await d.drop();
+});
+
+async function signIn(on: ReturnType<typeof appOnDb>, account: DemoAccount): Promise<Client> {
+  const c = on.client();
+  const { portal, login, password } = DEMO_ACCOUNTS[account];
+  assert.is((await c.post(`/${portal}/login`, { login: login || (await firstStudentLogin(d.db)), password })).status, 303);
+  if (portal === 'student') assert.is((await c.post('/student/check', {})).status, 303);
+  return c;
+}
+
+/** The statements one GET sends, the second time it is asked (the first fills the school's cache). */
+async function queriesOf(c: Client, path: string): Promise<string[]> {
+  assert.is((await c.get(path)).status, 200, path);
+  sent = [];
+  const page = await c.get(path);
+  assert.is(page.status, 200, path);
+  return sent;
+}
+
+for (const [account, path, most] of [
+  ['employer', '/employer/favourites', 3],
+  ['employer', '/employer/agreements', 3],
+  ['school', '/school/graduates', 3],
+  ['school', '/school/agreements', 3],
+  ['department', '/school/agreements', 3],
+  ['school', '/school/terminations', 4],
+  ['school', '/school/destinations', 4],
+  // The home reads the graduate, the agreements, the drafts and the registrations besides the session.
+  ['student', '/student', 5],
+] as const) {
+  test(`issue 14: ${path} as ${account} sends at most ${most} queries`, async () => {
+    const queries = await queriesOf(await signIn(app, account), path);
+    assert.ok(queries.length <= most, `${queries.length} queries:\n${queries.join('\n')}`);
+    assert.ok(/from "sessions"/.test(queries[0]!), 'the first is the session look-up');
+  });
+}
+
+test('G11 the header count comes with the session look-up and follows new notifications', async () => {
+  const c = await signIn(app, 'school');
+  const count = async () => Number(/（(\d+)）/.exec(textOf((await c.get('/school')).doc, '#notification-count') ?? '')![1]);
+  const before = await count();
+  const [user] = await d.db.select().from(schema.users).where(eq(schema.users.login, '10001-admin'));
+  await d.db.insert(schema.notifications).values({ userId: user!.id, title: '测试通知' });
+  assert.is(await count(), before + 1);
+});
+
+test('issue 14: 学生名单管理 filter options are kept per school and follow a roster change made by another process', async () => {
+  const c = await signIn(app, 'school');
+  const majors = async () => [...(await c.get('/school/graduates')).doc.querySelectorAll('#major option')].map((o) => o.textContent!.trim());
+  assert.not.ok((await majors()).includes('缓存验证专业'));
+  const [g] = await d.db.select().from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(eq(schools.code, '10001')).limit(1);
+  // Another process (here: straight in the database) changes a major: the version moves, the page follows.
+  await d.db.update(graduates).set({ majorName: '缓存验证专业' }).where(eq(graduates.id, g!.graduates.id));
+  assert.ok((await majors()).includes('缓存验证专业'));
+  // A change of nothing the cache keeps (a phone number) leaves the version, and the school row, alone.
+  const [{ cacheVersion }] = (await d.db.select({ cacheVersion: schools.cacheVersion }).from(schools).where(eq(schools.code, '10001'))) as [{ cacheVersion: number }];
+  await d.db.update(graduates).set({ phone: '13900009999' }).where(eq(graduates.id, g!.graduates.id));
+  assert.equal((await d.db.select({ v: schools.cacheVersion }).from(schools).where(eq(schools.code, '10001')))[0]!.v, cacheVersion);
+});
+
+test('S3 the cached verb follows the province: 鉴证 after the province switches to 两方协议', async () => {
+  const c = await signIn(app, 'school');
+  const cards = async () => textOf((await c.get('/school/agreements')).doc, '#review-counts') ?? '';
+  assert.match(await cards(), '等待学校审核');
+  const [school] = await d.db.select().from(schools).where(eq(schools.code, '10001'));
+  await d.db.update(provinces).set({ agreementType: 'two_party' }).where(eq(provinces.id, school!.provinceId));
+  assert.match(await cards(), '等待学校鉴证');
+  await d.db.update(provinces).set({ agreementType: 'three_party' }).where(eq(provinces.id, school!.provinceId));
+});
+
+test('S4 the graduate home follows the school settings changed through another process', async () => {
+  const graduate = await signIn(app, 'student');
+  const entrance = async () => !!(await graduate.get('/student')).doc.querySelector('a[href="/student/offline-signing"]');
+  assert.ok(await entrance());
+  // 签约设置 saved through the other app, with 在线签约 unticked.
+  const admin = await signIn(other, 'school');
+  assert.is((await admin.post('/school/settings', { reviewMode: 'school_only', maxTerminations: '3', handlerName: '李老师', handlerPhone: '010-62750002', address: '北京市海淀区示范路 1 号', postcode: '100871' })).status, 303);
+  assert.not.ok(await entrance(), 'online signing off: no 申请签约 entrance');
+});
+
+test.run();
