@@ -1,4 +1,4 @@
-import { and, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { DbOrTx } from '../db/client.ts';
 
@@ -29,14 +29,26 @@ export async function pageTotal<R extends { total: number }>(found: R[], page: n
   return { rows: found.map(({ total: _, ...r }) => r), total };
 }
 
+/** Up to this many rows a state, a page's runs are lateral reads over the states; past it, merged branches. */
+const SHALLOW_RUNS_UP_TO = 100;
+
+/** States as one array parameter of the column's enum type (one bind, and short to build). */
+const stateArray = (column: PgColumn, states: readonly string[]) => sql`${`{${states.join(',')}}`}::${sql.raw(column.getSQLType())}[]`;
+
+/** `column` among `states`, as one array parameter. */
+export const stateIn = (column: PgColumn, states: readonly string[]) => sql`${column} = any(${stateArray(column, states)})`;
+
 /** A list table's columns the paging reads: its (school, state, updated_at, id) index's. */
 export type StateList = { table: PgTable; id: PgColumn; state: PgColumn; updatedAt: PgColumn };
 
 /**
  * One page of a tab made of several states, newest activity first, and the tab's capped count, in one
  * statement (issue 14: a page spends at most three queries). Each state is read in the order of the
- * (school, state, updated_at, id) index by its own ordered branch, never a sort of the whole tab;
- * PostgreSQL merges the branches (Merge Append) and stops once the page is full.
+ * (school, state, updated_at, id) index, never a sort of the whole tab. The first pages (runs of at
+ * most 100 rows a state) loop over the states with one lateral run each and sort the few rows they
+ * bring: the statement names the filter once, so it is short to build. A deeper page would bring its
+ * whole offset from every state: there each state gets its own ordered branch, PostgreSQL merges
+ * them (Merge Append) and stops once the page is full.
  */
 export async function pageByStates(
   db: DbOrTx,
@@ -52,10 +64,17 @@ export async function pageByStates(
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
   if (states.length === 0) return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: cards.length ? await cappedCounts(db, list.table, cards) : [] };
-  const run = (state: string) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size})`;
+  const order = sql`order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
+  const merged =
+    offset + size <= SHALLOW_RUNS_UP_TO
+      ? sql`(select r.id, r.at from unnest(${stateArray(list.state, states)}) s(state) cross join lateral (select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, sql`${list.state} = s.state`)} ${order}) r)`
+      : sql`(${sql.join(
+          states.map((state) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} ${order})`),
+          sql` union all `,
+        )})`;
   const counted = cards.length ? sql`, array[${sql.join(cards.map((w) => cappedSql(list.table, w)), sql`, `)}]::int[] as cards` : sql``;
   const [row] = await db.execute<{ ids: number[]; total: number; cards?: number[] }>(
-    sql`select array(select id from (${sql.join(states.map(run), sql` union all `)}) merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${cappedSql(list.table, and(where, inArray(list.state, [...states])))}::int as total${counted}`,
+    sql`select array(select id from ${merged} merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${cappedSql(list.table, and(where, stateIn(list.state, states)))}::int as total${counted}`,
   );
   const ids = row!.ids.map(Number);
   const total = capped(Number(row!.total));

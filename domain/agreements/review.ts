@@ -14,7 +14,7 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
-import { amongIds, cappedCounts, pageByStates, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, pageByStates, stateIn, type StateList } from '../paging.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
 // 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
@@ -122,7 +122,7 @@ function cardStates(kinds: readonly AgreementKind[], signedLabel: string) {
   ];
 }
 
-const cardWhere = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) => and(agreementScope(actor), inArray(agreements.kind, [...kinds]), inArray(agreements.state, states as AgreementState[]));
+const cardWhere = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) => and(agreementScope(actor), inArray(agreements.kind, [...kinds]), stateIn(agreements.state, states));
 
 /** How many of the reviewer's items of these kinds wait at each stage, are signed or were rejected. */
 export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {

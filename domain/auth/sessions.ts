@@ -64,8 +64,8 @@ export async function validateSessionToken(db: DbOrTx, token: string, now = new 
 /**
  * What every signed-in page needs besides the actor, read with it in the one look-up (issue 14: a
  * page spends at most three queries): the header's unread count (G11) and, for a graduate, the G1
- * gate (roster record confirmed and still on the roster, G2); for a school's user, the school's
- * cache version (what the app keeps per school is good while it holds, routes/school-cache.ts).
+ * gate (roster record confirmed and still on the roster, G2); for a school's staff and graduates,
+ * the school's cache version (what the app keeps per school is good while it holds, routes/school-cache.ts).
  */
 export type SignedInSession = { actor: Actor; unread: number; rosterConfirmed: boolean; schoolCacheVersion: number | null };
 

@@ -10,7 +10,7 @@ import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
-import { amongIds, cappedCounts, pageByStates, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, pageByStates, stateIn, type StateList } from '../paging.ts';
 import type { SchoolSettings } from '../schools/switches.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { DECISION_LABELS, decisionForm, reviewStageOf } from '../reviews/chain.ts';
@@ -406,7 +406,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
 export async function registrationCounts(db: DbOrTx, actor: Actor) {
   const scope = destinationScope(actor);
   const tabs = Object.entries(DESTINATION_TABS);
-  const counts = await cappedCounts(db, destinationRegistrations, tabs.map(([, tab]) => and(scope, inArray(destinationRegistrations.state, [...tab.states]))));
+  const counts = await cappedCounts(db, destinationRegistrations, tabs.map(([, tab]) => and(scope, stateIn(destinationRegistrations.state, tab.states))));
   return tabs.map(([key, tab], i) => ({ key, label: tab.label, ...counts[i]! }));
 }
 

@@ -4,7 +4,7 @@ import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/clien
 import type { Storage } from '../../db/storage.ts';
 import { agreements, departments, graduates, terminations, users } from '../../db/schema/index.ts';
 import { notifyUser } from '../notifications.ts';
-import { amongIds, cappedCounts, pageByStates, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, pageByStates, stateIn, type StateList } from '../paging.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { agreementScope } from '../agreements/visibility.ts';
 import type { Agreement } from '../agreements/rows.ts';
@@ -258,7 +258,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
 export async function terminationCounts(db: DbOrTx, actor: Actor) {
   const scope = terminationScope(actor);
   const tabs = Object.entries(TERMINATION_TABS);
-  const counts = await cappedCounts(db, terminations, tabs.map(([, tab]) => and(scope, inArray(terminations.state, [...tab.states]))));
+  const counts = await cappedCounts(db, terminations, tabs.map(([, tab]) => and(scope, stateIn(terminations.state, tab.states))));
   return tabs.map(([key, tab], i) => ({ key, label: tab.label, ...counts[i]! }));
 }
 

@@ -1,9 +1,8 @@
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { demoGraduate } from '../../db/demo.ts';
-import { DEMO_ACCOUNTS, type DemoAccount } from '../helpers/app.ts';
+import type { DemoAccount } from '../helpers/app.ts';
+import { goalOnePages, measurePageCpu, signIn as signInOver, spawnBenchServer } from './page-cpu.ts';
 import { startTestCluster } from '../helpers/cluster.ts';
 import { measureAgreementPdf } from './agreement-pdf.ts';
 import { measureExpiry } from './expiry.ts';
@@ -13,36 +12,17 @@ import { measureTerminationList } from './termination-list.ts';
 import { measureDestinationList } from './destination-list.ts';
 import { measureStatistics } from './statistics.ts';
 
-// `npm run bench`: throughput of a bare route and of a DB-backed portal page, the gzip size of
+// `npm run bench`: throughput of a bare route and of a DB-backed portal page, the CPU per request of
+// issue 14's signed-in pages (node + PostgreSQL, page-cpu.ts), the gzip size of
 // every portal's landing and sign-in page, a 50,000-row roster import, the warm render of a
 // 就业协议书 PDF, the lists at a million rows and 数据统计 at national scale. Loopback only, bounded in time. Not part of `npm test`.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const BUDGET_GZIP = 14 * 1024;
 
 const cluster = await startTestCluster();
-const child = spawn(process.execPath, [fileURLToPath(new URL('./server.ts', import.meta.url))], {
-  env: { ...process.env, TEST_PG_SERVER: cluster.serverUrl },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const ports = await new Promise<{ hello: number; app: number }>((resolve) => child.stdout.once('data', (d) => resolve(JSON.parse(String(d)))));
-const base = `http://127.0.0.1:${ports.app}`;
-
-async function signIn(account: DemoAccount, graduateLogin = '13900101000'): Promise<string> {
-  const { portal, password } = DEMO_ACCOUNTS[account];
-  let login = DEMO_ACCOUNTS[account].login;
-  if (!login) login = graduateLogin;
-  const res = await fetch(`${base}/${portal}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ login, password }),
-  });
-  const cookie = res.headers.getSetCookie()[0]?.split(';')[0];
-  if (res.status !== 303 || !cookie) throw new Error(`bench sign-in as ${account} failed: ${res.status}`);
-  // The demo graduate has not confirmed the roster record yet (G1); confirm so the home is measured.
-  if (portal === 'student') await fetch(`${base}/student/check`, { method: 'POST', redirect: 'manual', headers: { origin: base, cookie } });
-  return cookie;
-}
+const server = await spawnBenchServer(cluster.serverUrl);
+const { child, base } = server;
+const signIn = (account: DemoAccount, graduateLogin?: string) => signInOver(base, account, graduateLogin);
 
 async function post(path: string, cookie: string, form: Record<string, string>): Promise<Response> {
   const res = await fetch(`${base}${path}`, { method: 'POST', redirect: 'manual', headers: { origin: base, cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
@@ -95,7 +75,7 @@ function load(url: string, headers: Record<string, string> = {}) {
 
 try {
   const schoolCookie = await signIn('school');
-  const hello = await load(`http://127.0.0.1:${ports.hello}/`);
+  const hello = await load(server.hello);
   const page = await load(`${base}/school/graduates`, { cookie: schoolCookie });
   const rows: string[][] = [
     ['measure', 'value', 'budget'],
@@ -113,6 +93,10 @@ try {
     ['admin', '/admin'],
   ];
   let over = 0;
+  // Issue 14, goal 1: CPU per signed-in page, node and PostgreSQL, against a one-query page.
+  const pageCpu = await measurePageCpu(server, cluster.postmaster!, await goalOnePages(server));
+  rows.push(...pageCpu.rows);
+  over += pageCpu.over;
   for (const [account, home] of homes) {
     for (const [path, cookie] of [[`${home}/login`, ''], [home, await signIn(account)]] as const) {
       const html = await (await fetch(`${base}${path}`, { headers: cookie ? { cookie } : {} })).text();
