@@ -12,16 +12,19 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
 /**
- * Every drizzle query as a named prepared statement (issue 14). drizzle asks postgres.js to prepare
- * only queries built with `.prepare(name)`; the rest went unnamed, so PostgreSQL parsed and planned
- * each one every time and postgres.js spent a round trip describing it first. postgres.js keeps one
- * statement per query text and connection (connections live 30–60 minutes), so a query's shapes are
- * parsed once per connection. The session class serves transactions too.
+ * Drizzle's queries as named prepared statements (issue 14). drizzle asks postgres.js to prepare only
+ * queries built with `.prepare(name)`; the rest went unnamed, so PostgreSQL parsed and planned each
+ * one every time and postgres.js spent a round trip describing it first. postgres.js keeps one
+ * statement per query text and connection (connections live 30–60 minutes). A text that varies with
+ * the data (drizzle's inArray writes one parameter per item) would keep one statement per list
+ * length: queries with more than PREPARED_PARAMS_UP_TO parameters stay unnamed, and the hot lists
+ * pass their lists as one array parameter (domain/paging.ts). The session class serves transactions too.
  */
+const PREPARED_PARAMS_UP_TO = 64;
 const prepareQuery = PostgresJsSession.prototype.prepareQuery as (...args: unknown[]) => unknown;
 Object.assign(PostgresJsSession.prototype, {
-  prepareQuery(this: PostgresJsSession<postgres.Sql, Record<string, never>, never>, query: unknown, fields: unknown, name: string | undefined, ...rest: unknown[]) {
-    return prepareQuery.call(this, query, fields, name ?? '', ...rest);
+  prepareQuery(this: PostgresJsSession<postgres.Sql, Record<string, never>, never>, query: { params: unknown[] }, fields: unknown, name: string | undefined, ...rest: unknown[]) {
+    return prepareQuery.call(this, query, fields, name ?? (query.params.length <= PREPARED_PARAMS_UP_TO ? '' : undefined), ...rest);
   },
 });
 

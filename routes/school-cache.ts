@@ -55,9 +55,12 @@ export const cachedSchoolSettings = (c: Context<AppEnv>): Promise<SchoolSettings
 /** The signed-in school user's verb (S3), cached per school. */
 export const cachedVerb = (c: Context<AppEnv>): Promise<Verb> => forSchool(c, 'verb', () => reviewerVerb(c.get('app').db, c.get('actor')!));
 
+/** What a roster read's scope depends on besides the school (graduateScope): the role and the department. */
+const scopeKey = (c: Context<AppEnv>) => `${c.get('actor')!.role}:${c.get('actor')!.departmentId}`;
+
 /** The cohorts on the signed-in school user's roster (a department's user sees the department's). */
-export const cachedCohorts = (c: Context<AppEnv>): Promise<number[]> => forSchool(c, `cohorts:${c.get('actor')!.departmentId}`, () => rosterCohorts(c.get('app').db, c.get('actor')!));
+export const cachedCohorts = (c: Context<AppEnv>): Promise<number[]> => forSchool(c, `cohorts:${scopeKey(c)}`, () => rosterCohorts(c.get('app').db, c.get('actor')!));
 
 /** What 学生名单管理's filters offer in a cohort of the signed-in school user's roster. */
 export const cachedFilterOptions = (c: Context<AppEnv>, cohort: number) =>
-  forSchool(c, `options:${c.get('actor')!.departmentId}:${cohort}`, () => rosterFilterOptions(c.get('app').db, c.get('actor')!, cohort));
+  forSchool(c, `options:${scopeKey(c)}:${cohort}`, () => rosterFilterOptions(c.get('app').db, c.get('actor')!, cohort));

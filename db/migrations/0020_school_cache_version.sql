@@ -22,6 +22,9 @@ BEGIN
            IS DISTINCT FROM (o.school_id, o.cohort, o.department_id, o.major_name, o.removed_at IS NULL));
   RETURN NULL;
 END $$;--> statement-breakpoint
+-- A department's name. A new department needs no trigger: the lists show departments through their
+-- graduates, whose insert raises the version (and a trigger here would lock the school row before the
+-- graduates in a roster import, against an edit that locks them the other way round).
 CREATE FUNCTION school_cache_bump_departments() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE schools SET cache_version = cache_version + 1 WHERE id IN (
@@ -45,7 +48,6 @@ END $$;--> statement-breakpoint
 CREATE TRIGGER graduates_cache_inserted AFTER INSERT ON graduates REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION school_cache_bump_inserted();--> statement-breakpoint
 CREATE TRIGGER graduates_cache_deleted AFTER DELETE ON graduates REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION school_cache_bump_deleted();--> statement-breakpoint
 CREATE TRIGGER graduates_cache_updated AFTER UPDATE ON graduates REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION school_cache_bump_graduates();--> statement-breakpoint
-CREATE TRIGGER departments_cache_inserted AFTER INSERT ON departments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION school_cache_bump_inserted();--> statement-breakpoint
 CREATE TRIGGER departments_cache_updated AFTER UPDATE ON departments REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION school_cache_bump_departments();--> statement-breakpoint
 CREATE TRIGGER provinces_cache_updated AFTER UPDATE ON provinces REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION school_cache_bump_provinces();--> statement-breakpoint
 CREATE TRIGGER schools_cache_settings BEFORE UPDATE ON schools FOR EACH ROW EXECUTE FUNCTION school_cache_bump_settings();

@@ -130,7 +130,8 @@ async function letterPage(c: Context<AppEnv>, favouriteIds: number[], values: Re
   }, status);
 }
 
-const selectedIds = (body: Record<string, unknown>) => [body.favourite].flat().map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+/** The favourites ticked on the list (a page offers 20); past a hundred it is not a browser's request, and the rest is ignored. */
+const selectedIds = (body: Record<string, unknown>) => [...new Set([body.favourite].flat().map(Number).filter((n) => Number.isSafeInteger(n) && n > 0))].slice(0, 100);
 
 // 发起签约邀请: the favourites chosen on the list (checkboxes) open the letter, pre-filled (E5).
 signingRoutes.post('/invitations/new', async (c) => {

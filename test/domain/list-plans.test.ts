@@ -50,8 +50,11 @@ test.after(async () => {
   await d.drop();
 });
 
-/** The plans of every query `run` sends, as text, with sequential scans and sorts made prohibitive. */
-async function plansOf(run: () => Promise<unknown>): Promise<string[]> {
+/**
+ * The plans of every query `run` sends, as text, with sequential scans and sorts made prohibitive.
+ * `generic`: the plan PostgreSQL may keep for the prepared statement, made without the parameters' values.
+ */
+async function plansOf(run: () => Promise<unknown>, generic = false): Promise<string[]> {
   sent = [];
   await run();
   const plans: string[] = [];
@@ -59,7 +62,7 @@ async function plansOf(run: () => Promise<unknown>): Promise<string[]> {
     await tx`set local enable_seqscan = off`;
     await tx`set local enable_sort = off`;
     for (const { query, params } of sent) {
-      const rows = await tx.unsafe(`explain ${query}`, params as postgres.ParameterOrJSON<never>[]);
+      const rows = generic ? await tx.unsafe(`explain (generic_plan) ${query}`) : await tx.unsafe(`explain ${query}`, params as postgres.ParameterOrJSON<never>[]);
       plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
     }
   });
@@ -76,6 +79,14 @@ test('在线签约管理: a page and its count read agreements_school_state_upda
   const deep = await plansOf(() => listForReview(traced, school, { kinds: ['online', 'offline'], page: 40 }));
   assert.ok(deep.some((p) => p.includes('Merge Append') && p.includes('agreements_school_state_updated_idx')), `the states are merged in index order, not sorted:\n${deep.join('\n---\n')}`);
   assert.equal(seqScans(deep, 'agreements'), []);
+});
+
+test('prepared statements: the generic plans of a first page, a deep page and the count cards read the same index, whatever the school', async () => {
+  for (const page of [1, 40]) {
+    const plans = await plansOf(() => listForReview(traced, school, { kinds: ['online', 'offline'], page }, { verb: '审核', signedLabel: '已签约' }), true);
+    assert.ok(uses(plans, 'agreements_school_state_updated_idx'), plans.join('\n---\n'));
+    assert.equal(seqScans(plans, 'agreements'), []);
+  }
 });
 
 test('在线签约管理: the count cards are capped index reads', async () => {

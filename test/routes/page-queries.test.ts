@@ -86,13 +86,32 @@ test('issue 14: 学生名单管理 filter options are kept per school and follow
   const majors = async () => [...(await c.get('/school/graduates')).doc.querySelectorAll('#major option')].map((o) => o.textContent!.trim());
   assert.not.ok((await majors()).includes('缓存验证专业'));
   const [g] = await d.db.select().from(graduates).innerJoin(schools, eq(schools.id, graduates.schoolId)).where(eq(schools.code, '10001')).limit(1);
+  const { majorName, phone } = g!.graduates;
   // Another process (here: straight in the database) changes a major: the version moves, the page follows.
   await d.db.update(graduates).set({ majorName: '缓存验证专业' }).where(eq(graduates.id, g!.graduates.id));
   assert.ok((await majors()).includes('缓存验证专业'));
   // A change of nothing the cache keeps (a phone number) leaves the version, and the school row, alone.
-  const [{ cacheVersion }] = (await d.db.select({ cacheVersion: schools.cacheVersion }).from(schools).where(eq(schools.code, '10001'))) as [{ cacheVersion: number }];
+  const version = async () => (await d.db.select({ v: schools.cacheVersion }).from(schools).where(eq(schools.code, '10001')))[0]!.v;
+  const before = await version();
   await d.db.update(graduates).set({ phone: '13900009999' }).where(eq(graduates.id, g!.graduates.id));
-  assert.equal((await d.db.select({ v: schools.cacheVersion }).from(schools).where(eq(schools.code, '10001')))[0]!.v, cacheVersion);
+  assert.is(await version(), before);
+  // 移出名单 through the other app: the only graduate of that major leaves the options.
+  const admin = await signIn(other, 'school');
+  assert.is((await admin.post(`/school/graduates/${g!.graduates.id}/removal`, {})).status, 303);
+  assert.not.ok((await majors()).includes('缓存验证专业'));
+  await d.db.update(graduates).set({ majorName, phone, removedAt: null }).where(eq(graduates.id, g!.graduates.id));
+});
+
+test('issue 14: a department user is never served the school-wide cached lists, nor the school user the department’s', async () => {
+  const school = await signIn(app, 'school');
+  const department = await signIn(app, 'department');
+  const options = async (c: Client) => [...(await c.get('/school/graduates')).doc.querySelectorAll('#department option')].map((o) => o.textContent!.trim()).filter((t) => t !== '全部');
+  // Filled by the school user first, then asked by the department's: each its own scope.
+  const all = await options(school);
+  const own = await options(department);
+  assert.ok(all.length > 1, all.join());
+  assert.equal(own.length, 1, own.join());
+  assert.equal(await options(school), all);
 });
 
 test('S3 the cached verb follows the province: 鉴证 after the province switches to 两方协议', async () => {
