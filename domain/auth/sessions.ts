@@ -69,10 +69,9 @@ export async function validateSessionToken(db: DbOrTx, token: string, now = new 
  */
 export type SignedInSession = { actor: Actor; unread: number; rosterConfirmed: boolean; schoolCacheVersion: number | null };
 
-/** The session behind a token with the rest of SignedInSession, or null as validateSessionToken. */
-export async function signedInSession(db: DbOrTx, token: string, now = new Date()): Promise<SignedInSession | null> {
-  const id = sessionIdOf(token);
-  const [row] = await db
+/** The look-up, built once per database handle: every signed-in request runs it (issue 14). */
+function sessionLookup(db: DbOrTx) {
+  return db
     .select({
       lastSeenAt: sessions.lastSeenAt,
       expiresAt: sessions.expiresAt,
@@ -87,7 +86,17 @@ export async function signedInSession(db: DbOrTx, token: string, now = new Date(
     .leftJoin(employers, eq(employers.id, users.employerId))
     .leftJoin(graduates, eq(graduates.id, users.graduateId))
     .leftJoin(schools, eq(schools.id, users.schoolId))
-    .where(eq(sessions.id, id));
+    .where(eq(sessions.id, sql.placeholder('id')))
+    .prepare('session_lookup');
+}
+const lookups = new WeakMap<DbOrTx, ReturnType<typeof sessionLookup>>();
+
+/** The session behind a token with the rest of SignedInSession, or null as validateSessionToken. */
+export async function signedInSession(db: DbOrTx, token: string, now = new Date()): Promise<SignedInSession | null> {
+  const id = sessionIdOf(token);
+  let lookup = lookups.get(db);
+  if (!lookup) lookups.set(db, (lookup = sessionLookup(db)));
+  const [row] = await lookup.execute({ id });
   if (!row) return null;
   const { user, employerVerification } = row;
   const idleFor = now.getTime() - row.lastSeenAt.getTime();

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Db } from '../../db/client.ts';
@@ -71,6 +72,21 @@ for (const [account, path, most] of [
     assert.ok(/from "sessions"/.test(queries[0]!), 'the first is the session look-up');
   });
 }
+
+test('issue 14: a rendered page is gzipped when the browser takes gzip, and sent plain when it does not', async () => {
+  const c = await signIn(app, 'school');
+  const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  const get = (encoding: string) => app.app.request('/school/graduates', { headers: { cookie, 'accept-encoding': encoding } });
+  const zipped = await get('gzip, deflate, br');
+  assert.is(zipped.headers.get('content-encoding'), 'gzip');
+  assert.match(zipped.headers.get('vary') ?? '', 'Accept-Encoding');
+  assert.match(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString(), '学生名单管理');
+  for (const refused of ['identity', 'gzip;q=0, identity']) {
+    const plain = await get(refused);
+    assert.is(plain.headers.get('content-encoding'), null, refused);
+    assert.match(await plain.text(), '学生名单管理');
+  }
+});
 
 test('G11 the header count comes with the session look-up and follows new notifications', async () => {
   const c = await signIn(app, 'school');
