@@ -73,3 +73,20 @@ export function isUniqueViolation(e: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * A drizzle query built once per database handle and run with placeholders (`sql.placeholder`):
+ * building a query's text is most of what a page spends in node (issue 14), and a hot query whose
+ * shape never changes need not be built on every request. `shape` names one of a few fixed shapes
+ * (a tab, a flag). A transaction handle builds its own.
+ */
+export function builtOnce<Q, K extends string = ''>(build: (db: DbOrTx, shape: K) => Q): (db: DbOrTx, shape?: K) => Q {
+  const built = new WeakMap<DbOrTx, Map<K, Q>>();
+  return (db, shape = '' as K) => {
+    let shapes = built.get(db);
+    if (shapes === undefined) built.set(db, (shapes = new Map()));
+    let query = shapes.get(shape);
+    if (query === undefined) shapes.set(shape, (query = build(db, shape)));
+    return query;
+  };
+}

@@ -1,17 +1,17 @@
 import { and, asc, count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.ts';
+import { builtOnce, type DbOrTx } from '../../db/client.ts';
 import { agreements, departments, events, graduates, provinces, schools, terminations } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { agreementEventLabel, agreementStateLabel, inAgreementGroup } from './kinds.ts';
 import { termination } from '../terminations/workflow.ts';
 import { eventLabel } from '../workflow/kernel.ts';
 import { withVerb } from '../reviews/chain.ts';
 import { EMPLOYER_TABS, type EmployerTab } from './employer-tabs.ts';
-import { agreementScope } from './visibility.ts';
+import { agreementScope, unitAgreements } from './visibility.ts';
 import { pageTotal, windowTotal } from '../paging.ts';
 
 // What each party reads about its agreements; every query goes through agreementScope.
@@ -53,8 +53,19 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
 }
 
 /** The graduate's invitations and agreements, newest first, and the one active agreement if any (G4). */
+const ownAgreements = builtOnce((db) =>
+  db
+    .select()
+    .from(agreements)
+    .where(eq(agreements.graduateId, sql.placeholder('graduateId')))
+    .orderBy(desc(agreements.createdAt), desc(agreements.id))
+    .prepare('own_agreements'),
+);
+
 export async function graduateAgreements(db: DbOrTx, actor: Actor) {
-  const rows = await db.select().from(agreements).where(agreementScope(actor)).orderBy(desc(agreements.createdAt), desc(agreements.id));
+  // A graduate's own agreements (agreementScope's for a graduate), the query built once (issue 14).
+  if (actor.role !== 'student' || actor.graduateId === null) throw forbidden();
+  const rows = await ownAgreements(db).execute({ graduateId: actor.graduateId });
   const active = rows.find((r) => inAgreementGroup(r.kind, 'active', r.state));
   return {
     active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
@@ -84,12 +95,9 @@ function nextStep(kind: LoadedAgreement['kind'], state: string): string | null {
 export type { EmployerTab };
 export const EMPLOYER_PAGE_SIZE = 20;
 
-/** E6: the unit's agreements of one tab and cohort, searchable by name; ID numbers masked. */
-export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab: EmployerTab; cohort: number; q?: string | undefined; page: number }) {
-  const conditions: SQL[] = [agreementScope(actor), eq(agreements.cohort, query.cohort), EMPLOYER_TABS[query.tab].where];
-  if (query.q) conditions.push(or(ilike(graduates.name, `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`))!);
-  const where = and(...conditions);
-  const found = await db
+/** A page of the unit's agreements under `where`, newest activity first, with the total and each one's latest termination state. */
+const unitAgreementsPage = (db: DbOrTx, where: SQL | undefined) =>
+  db
     .select({
       a: agreements,
       name: graduates.name,
@@ -106,8 +114,23 @@ export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab:
     .innerJoin(schools, eq(schools.id, agreements.schoolId))
     .where(where)
     .orderBy(desc(agreements.updatedAt), desc(agreements.id))
-    .limit(EMPLOYER_PAGE_SIZE)
-    .offset((query.page - 1) * EMPLOYER_PAGE_SIZE);
+    .limit(EMPLOYER_PAGE_SIZE);
+
+/** A tab without a search, built once per tab and run with the unit, cohort and page as parameters (issue 14). */
+const unitTabPage = builtOnce((db, tab: EmployerTab) =>
+  unitAgreementsPage(db, and(unitAgreements(sql.placeholder('employerId')), eq(agreements.cohort, sql.placeholder('cohort')), EMPLOYER_TABS[tab].where))
+    .offset(sql.placeholder('offset'))
+    .prepare(`unit_agreements_${tab}`),
+);
+
+/** E6: the unit's agreements of one tab and cohort, searchable by name; ID numbers masked. */
+export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab: EmployerTab; cohort: number; q?: string | undefined; page: number }) {
+  const conditions: SQL[] = [agreementScope(actor), eq(agreements.cohort, query.cohort), EMPLOYER_TABS[query.tab].where];
+  if (query.q) conditions.push(or(ilike(graduates.name, `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`))!);
+  const where = and(...conditions);
+  const offset = (query.page - 1) * EMPLOYER_PAGE_SIZE;
+  // agreementScope has vouched for the actor: a verified unit's user, whose scope is unitAgreements.
+  const found = query.q || actor.role !== 'employer' ? await unitAgreementsPage(db, where).offset(offset) : await unitTabPage(db, query.tab).execute({ employerId: actor.employerId!, cohort: query.cohort, offset });
   const { rows, total } = await pageTotal(found, query.page, () => db.select({ n: count() }).from(agreements).innerJoin(graduates, eq(graduates.id, agreements.graduateId)).where(where));
   const terminationState = new Map(rows.filter((r) => r.terminationState !== null && inAgreementGroup(r.a.kind, 'signed', r.a.state)).map((r) => [r.a.id, r.terminationState!]));
   return {

@@ -1,9 +1,14 @@
-import { and, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, type Placeholder, type SQL } from 'drizzle-orm';
 import { statesInGroup } from './kinds.ts';
 import type { AgreementState } from './states.ts';
 import { agreements } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { forbidden } from '../errors.ts';
+
+/** A verified unit's agreements (agreementScope's for an employer); `employerId` may be a prepared query's placeholder. */
+export function unitAgreements(employerId: number | Placeholder): SQL {
+  return and(eq(agreements.employerId, employerId), or(eq(agreements.kind, 'online'), inArray(agreements.state, statesInGroup('documented') as AgreementState[])))!;
+}
 
 // Which agreements an actor may see (DESIGN.md section 4): the unit's own, the graduate's own,
 // the school's, the department's. Everything else is "not found".
@@ -13,7 +18,7 @@ export function agreementScope(actor: Actor): SQL {
       // A graduate's application names a platform unit by its USCC; the unit sees it once it is an
       // agreement (printed for its stamp, or signed), never while the school is still reviewing it.
       if (actor.employerId !== null && actor.employerVerified) {
-        return and(eq(agreements.employerId, actor.employerId), or(eq(agreements.kind, 'online'), inArray(agreements.state, statesInGroup('documented') as AgreementState[])))!;
+        return unitAgreements(actor.employerId);
       }
       break;
     case 'student':

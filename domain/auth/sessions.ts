@@ -1,7 +1,7 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.ts';
+import { builtOnce, type DbOrTx } from '../../db/client.ts';
 import { employers, graduates, notifications, schools, sessions, users } from '../../db/schema/index.ts';
 import { ABSOLUTE_LIFETIME_MS, IDLE_TIMEOUT_MS, type Portal, type Role } from './roles.ts';
 
@@ -70,8 +70,8 @@ export async function validateSessionToken(db: DbOrTx, token: string, now = new 
 export type SignedInSession = { actor: Actor; unread: number; rosterConfirmed: boolean; schoolCacheVersion: number | null };
 
 /** The look-up, built once per database handle: every signed-in request runs it (issue 14). */
-function sessionLookup(db: DbOrTx) {
-  return db
+const sessionLookup = builtOnce((db) =>
+  db
     .select({
       lastSeenAt: sessions.lastSeenAt,
       expiresAt: sessions.expiresAt,
@@ -87,16 +87,13 @@ function sessionLookup(db: DbOrTx) {
     .leftJoin(graduates, eq(graduates.id, users.graduateId))
     .leftJoin(schools, eq(schools.id, users.schoolId))
     .where(eq(sessions.id, sql.placeholder('id')))
-    .prepare('session_lookup');
-}
-const lookups = new WeakMap<DbOrTx, ReturnType<typeof sessionLookup>>();
+    .prepare('session_lookup'),
+);
 
 /** The session behind a token with the rest of SignedInSession, or null as validateSessionToken. */
 export async function signedInSession(db: DbOrTx, token: string, now = new Date()): Promise<SignedInSession | null> {
   const id = sessionIdOf(token);
-  let lookup = lookups.get(db);
-  if (!lookup) lookups.set(db, (lookup = sessionLookup(db)));
-  const [row] = await lookup.execute({ id });
+  const [row] = await sessionLookup(db).execute({ id });
   if (!row) return null;
   const { user, employerVerification } = row;
   const idleFor = now.getTime() - row.lastSeenAt.getTime();

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, ilike, inArray, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
+import { builtOnce, isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
 import { departments, destinationDrafts, destinationRegistrations, events, graduates, uploads } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
@@ -102,6 +102,10 @@ function newRegistration(g: { id: number; schoolId: number; departmentId: number
  * The graduate home's 毕业去向 card: the entrance (无需就业协议去向登记, or for 定向/委培 graduates
  * their 补充登记) when it is open or something is in hand, and the standing registration.
  */
+const latestRegistrations = builtOnce((db) =>
+  db.select().from(destinationRegistrations).where(eq(destinationRegistrations.graduateId, sql.placeholder('graduateId'))).orderBy(desc(destinationRegistrations.id)).limit(6).prepare('latest_registrations'),
+);
+
 export async function destinationEntry(
   db: DbOrTx,
   actor: Actor,
@@ -111,7 +115,7 @@ export async function destinationEntry(
   const g = graduate ?? (await graduateRow(db, graduateOf(actor)));
   const directed = directedOnly(g.trainingMode);
   // One read of the latest registrations: the standing one (G10: at most one) and the record.
-  const latest = await db.select().from(destinationRegistrations).where(eq(destinationRegistrations.graduateId, g.id)).orderBy(desc(destinationRegistrations.id)).limit(6);
+  const latest = await latestRegistrations(db).execute({ graduateId: g.id });
   const current = latest.find((r) => inGroup(wf.groups.live, r.state)) ?? null;
   const past = latest.filter((r) => inGroup(wf.groups.terminal, r.state)).slice(0, 5);
   // With a registration standing, another cannot be started (G10): only that one is followed or edited.

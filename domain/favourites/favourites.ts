@@ -1,7 +1,7 @@
 import { and, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { pageTotal, windowTotal } from '../paging.ts';
 import { z } from 'zod';
-import { isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
+import { builtOnce, isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
 import { idNumberLookup } from '../../db/id-number-keys.ts';
 import { agreements, departments, favourites, graduates, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -87,11 +87,9 @@ export async function removeFavourite(db: Db, source: Source, id: number): Promi
 
 export const FAVOURITES_PAGE_SIZE = 20;
 
-/** The unit's favourites of a cohort: live ones, or the 失效 ones with their reason; ID numbers masked. */
-export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: number; invalid: boolean; page: number }) {
-  const employerId = verifiedUnitOf(actor);
-  const where = and(eq(favourites.employerId, employerId), eq(favourites.cohort, query.cohort), query.invalid ? isNotNull(favourites.invalidatedAt) : isNull(favourites.invalidatedAt));
-  const found = await db
+/** 学生收藏夹's page, built once per shape (live or 失效) and run with the unit, cohort and page as parameters (issue 14). */
+const favouritesPage = builtOnce((db, shape: 'live' | 'invalid') =>
+  db
     .select({
       id: favourites.id,
       graduateId: favourites.graduateId,
@@ -107,18 +105,30 @@ export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: 
       invited: sql<boolean>`exists (${db
         .select({ one: sql`1` })
         .from(agreements)
-        .where(and(eq(agreements.employerId, employerId), inArray(agreements.state, [...onlineSigning.groups.pending]), eq(agreements.graduateId, favourites.graduateId)))})`,
+        .where(and(eq(agreements.employerId, sql.placeholder('employerId')), inArray(agreements.state, [...onlineSigning.groups.pending]), eq(agreements.graduateId, favourites.graduateId)))})`,
       total: windowTotal(),
     })
     .from(favourites)
     .innerJoin(graduates, eq(graduates.id, favourites.graduateId))
     .innerJoin(schools, eq(schools.id, favourites.schoolId))
     .innerJoin(departments, eq(departments.id, graduates.departmentId))
-    .where(where)
+    .where(and(eq(favourites.employerId, sql.placeholder('employerId')), eq(favourites.cohort, sql.placeholder('cohort')), shape === 'invalid' ? isNotNull(favourites.invalidatedAt) : isNull(favourites.invalidatedAt)))
     .orderBy(desc(favourites.id))
     .limit(FAVOURITES_PAGE_SIZE)
-    .offset((query.page - 1) * FAVOURITES_PAGE_SIZE);
-  const { rows, total } = await pageTotal(found, query.page, () => db.select({ n: count() }).from(favourites).where(where));
+    .offset(sql.placeholder('offset'))
+    .prepare(`favourites_${shape}`),
+);
+
+/** The unit's favourites of a cohort: live ones, or the 失效 ones with their reason; ID numbers masked. */
+export async function listFavourites(db: DbOrTx, actor: Actor, query: { cohort: number; invalid: boolean; page: number }) {
+  const employerId = verifiedUnitOf(actor);
+  const found = await favouritesPage(db, query.invalid ? 'invalid' : 'live').execute({ employerId, cohort: query.cohort, offset: (query.page - 1) * FAVOURITES_PAGE_SIZE });
+  const { rows, total } = await pageTotal(found, query.page, () =>
+    db
+      .select({ n: count() })
+      .from(favourites)
+      .where(and(eq(favourites.employerId, employerId), eq(favourites.cohort, query.cohort), query.invalid ? isNotNull(favourites.invalidatedAt) : isNull(favourites.invalidatedAt))),
+  );
   return {
     rows: rows.map((r) => ({ ...r, educationLevel: labelOf(EDUCATION_LEVEL_SHORT, r.educationLevel), invited: r.invited === true })),
     total,

@@ -1,11 +1,11 @@
-import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { pageTotal, windowTotal } from '../paging.ts';
-import type { DbOrTx } from '../../db/client.ts';
+import { builtOnce, type DbOrTx } from '../../db/client.ts';
 import { departments, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
 import { destinationLabel } from '../destinations/types.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { notFound } from '../errors.ts';
-import { graduateScope } from '../tenancy/scope.ts';
+import { currentRoster, graduateScope } from '../tenancy/scope.ts';
 
 export const PAGE_SIZE = 20;
 
@@ -36,23 +36,9 @@ export async function rosterFilterOptions(db: DbOrTx, actor: Actor, cohort: numb
   return { departments: departmentRows, majors: majorRows.map((r) => r.name) };
 }
 
-/** One page of the roster the actor may see; ID numbers masked. */
-export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery) {
-  const conditions: SQL[] = [graduateScope(actor)];
-  if (query.cohort) conditions.push(eq(graduates.cohort, query.cohort));
-  const q = query.q?.trim();
-  if (q) {
-    const like = `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    // Not by ID number: a search lands in the URL, and ID numbers must not (DESIGN.md section 1).
-    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like))!);
-  }
-  if (query.departmentId) conditions.push(eq(graduates.departmentId, query.departmentId));
-  if (query.major) conditions.push(eq(graduates.majorName, query.major));
-  if (query.level) conditions.push(eq(graduates.educationLevel, query.level));
-  if (query.trainingMode) conditions.push(eq(graduates.trainingMode, query.trainingMode));
-  if (query.confirmed) conditions.push(query.confirmed === 'yes' ? isNotNull(graduates.confirmedAt) : isNull(graduates.confirmedAt));
-  const where = and(...conditions);
-  const found = await db
+/** A page of the roster under `where`, with the total. */
+const rosterPage = (db: DbOrTx, where: SQL | undefined) =>
+  db
     .select({
       id: graduates.id,
       name: graduates.name,
@@ -73,8 +59,38 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
     .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
     .where(where)
     .orderBy(asc(graduates.departmentId), asc(graduates.studentNo), asc(graduates.id))
-    .limit(PAGE_SIZE)
-    .offset((query.page - 1) * PAGE_SIZE);
+    .limit(PAGE_SIZE);
+
+/** 学生名单管理 of a cohort without other filters, as it opens: built once for a school's and a department's users (issue 14). */
+const cohortPage = builtOnce((db, scope: 'school' | 'department') =>
+  rosterPage(db, and(scope === 'school' ? currentRoster(sql.placeholder('schoolId')) : currentRoster(sql.placeholder('schoolId'), sql.placeholder('departmentId')), eq(graduates.cohort, sql.placeholder('cohort'))))
+    .offset(sql.placeholder('offset'))
+    .prepare(`roster_cohort_${scope}`),
+);
+
+/** One page of the roster the actor may see; ID numbers masked. */
+export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery) {
+  const conditions: SQL[] = [graduateScope(actor)];
+  if (query.cohort) conditions.push(eq(graduates.cohort, query.cohort));
+  const q = query.q?.trim();
+  if (q) {
+    const like = `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    // Not by ID number: a search lands in the URL, and ID numbers must not (DESIGN.md section 1).
+    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like))!);
+  }
+  if (query.departmentId) conditions.push(eq(graduates.departmentId, query.departmentId));
+  if (query.major) conditions.push(eq(graduates.majorName, query.major));
+  if (query.level) conditions.push(eq(graduates.educationLevel, query.level));
+  if (query.trainingMode) conditions.push(eq(graduates.trainingMode, query.trainingMode));
+  if (query.confirmed) conditions.push(query.confirmed === 'yes' ? isNotNull(graduates.confirmedAt) : isNull(graduates.confirmedAt));
+  const where = and(...conditions);
+  const offset = (query.page - 1) * PAGE_SIZE;
+  const plain = query.cohort && !q && !query.departmentId && !query.major && !query.level && !query.trainingMode && !query.confirmed;
+  // graduateScope has vouched for the actor; its scope is currentRoster's.
+  const found =
+    plain && (actor.role === 'school' || actor.role === 'department')
+      ? await cohortPage(db, actor.role).execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort, offset })
+      : await rosterPage(db, where).offset(offset);
   const { rows, total } = await pageTotal(found, query.page, () => db.select({ n: count() }).from(graduates).where(where));
   return {
     rows: rows.map((r) => ({ ...r, destination: r.destination ? destinationLabel(r.destination) : '未登记' })),
@@ -84,15 +100,25 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
   };
 }
 
-/** One roster record the actor may see, with school and department names; another tenant's is not found. */
-export async function getGraduate(db: DbOrTx, actor: Actor, id: number) {
-  const [row] = await db
+const graduateRecord = (db: DbOrTx) =>
+  db
     .select({ graduate: graduates, school: schools.name, department: departments.name, destinationCode: graduateDestinations.code })
     .from(graduates)
     .innerJoin(schools, eq(schools.id, graduates.schoolId))
     .innerJoin(departments, eq(departments.id, graduates.departmentId))
-    .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
-    .where(and(eq(graduates.id, id), graduateScope(actor)));
+    .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id));
+
+/** A graduate's own record, the query built once (issue 14): the graduate's pages read it on every view. */
+const ownRecord = builtOnce((db) =>
+  graduateRecord(db)
+    .where(eq(graduates.id, sql.placeholder('id')))
+    .prepare('own_graduate_record'),
+);
+
+/** One roster record the actor may see, with school and department names; another tenant's is not found. */
+export async function getGraduate(db: DbOrTx, actor: Actor, id: number) {
+  // A graduate's scope is the graduate's own id (graduateScope).
+  const [row] = actor.role === 'student' && actor.graduateId === id ? await ownRecord(db).execute({ id }) : await graduateRecord(db).where(and(eq(graduates.id, id), graduateScope(actor)));
   if (!row) throw notFound('毕业生');
   // destinationCode: the current destination, the projection (domain/destinations/current.ts).
   return { ...row.graduate, school: row.school, department: row.department, destinationCode: row.destinationCode };

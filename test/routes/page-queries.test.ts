@@ -88,6 +88,23 @@ test('issue 14: a rendered page is gzipped when the browser takes gzip, and sent
   }
 });
 
+test('issue 14: the queries built once keep each tenant to its own rows (another unit, another department)', async () => {
+  const [{ cohort }] = (await d.db.$client`select cohort from agreements where unit_snapshot->>'name' = '查询单位' limit 1`) as unknown as [{ cohort: number }];
+  const rowsOf = async (account: DemoAccount, path: string, selector: string) => (await (await signIn(app, account)).get(path)).doc.querySelectorAll(selector).length;
+  for (const tab of ['signing', 'signed']) {
+    const own = await rowsOf('employer', `/employer/agreements?tab=${tab}&cohort=${cohort}`, '#agreements tbody tr[id^=agreement-]');
+    const others = await rowsOf('employer2', `/employer/agreements?tab=${tab}&cohort=${cohort}`, '#agreements tbody tr[id^=agreement-]');
+    assert.ok(own > 0, `${tab}: the unit's own`);
+    assert.is(others, 0, `${tab}: not another unit's`);
+  }
+  const cs = (await (await signIn(app, 'department')).get(`/school/graduates?cohort=${cohort}`)).doc;
+  const em = (await (await signIn(app, 'department2')).get(`/school/graduates?cohort=${cohort}`)).doc;
+  const departmentsIn = (doc: typeof cs) => new Set([...doc.querySelectorAll('table tbody tr')].map((tr) => tr.querySelectorAll('td')[3]?.textContent?.trim()));
+  assert.is(departmentsIn(cs).size, 1);
+  assert.is(departmentsIn(em).size, 1);
+  assert.not.equal([...departmentsIn(cs)], [...departmentsIn(em)]);
+});
+
 test('G11 the header count comes with the session look-up and follows new notifications', async () => {
   const c = await signIn(app, 'school');
   const count = async () => Number(/（(\d+)）/.exec(textOf((await c.get('/school')).doc, '#notification-count') ?? '')![1]);

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, ilike, inArray, isNull } from 'drizzle-orm';
-import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../../db/client.ts';
+import { and, asc, desc, eq, ilike, inArray, isNull, sql } from 'drizzle-orm';
+import { builtOnce, isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../../db/client.ts';
 import { agreementDrafts, agreements, assistLinks, employers, graduates, uploads } from '../../../db/schema/index.ts';
 import type { Storage } from '../../../db/storage.ts';
 import type { Actor } from '../../auth/sessions.ts';
@@ -69,6 +69,8 @@ export async function mayApply(db: DbOrTx, actor: Actor, kind: ApplicationKind):
   return creationAvailability(db, APPLICATION_KINDS[kind].workflow, 'submit', { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor);
 }
 
+const draftKinds = builtOnce((db) => db.select({ kind: agreementDrafts.kind }).from(agreementDrafts).where(eq(agreementDrafts.graduateId, sql.placeholder('graduateId'))).prepare('draft_kinds'));
+
 /**
  * The entrances on the graduate home: each application the graduate may start now, or has in hand (a
  * draft, one to edit). The home has read the roster row, the agreements and the school's settings
@@ -81,7 +83,7 @@ export async function applicationEntries(
 ): Promise<ApplicationKind[]> {
   const graduateId = graduateOf(actor);
   const { graduate: g } = known;
-  const drafts = await db.select({ kind: agreementDrafts.kind }).from(agreementDrafts).where(eq(agreementDrafts.graduateId, graduateId));
+  const drafts = await draftKinds(db).execute({ graduateId });
   const active = known.agreements.find((a) => inAgreementGroup(a.kind, 'active', a.state))?.state ?? null;
   const facts = { [KNOWN.roster]: { trainingMode: g.trainingMode, removedAt: g.removedAt }, [KNOWN.activeAgreement]: active, [KNOWN.school]: known.school };
   const kinds: ApplicationKind[] = ['offline', 'registered'];
