@@ -9,7 +9,7 @@ const SCHOOLS_KEPT = 2000;
 
 /**
  * What a school's pages read on every view and seldom changes (issue 14: at most three queries a
- * page): its roster's cohorts and filter options, its settings, its province's verb; a graduate's
+ * page): its roster's cohorts, totals and filter options, its settings, its province's verb; a graduate's
  * session reads the version of the graduate's school. An entry is good while the
  * school's cache_version, which the session look-up reads, is the one it was computed under; triggers
  * raise the version whenever what is kept here changes (migration 0020), in whichever process.
@@ -60,6 +60,9 @@ const scopeKey = (c: Context<AppEnv>) => `${c.get('actor')!.role}:${c.get('actor
 
 /** The cohorts on the signed-in school user's roster (a department's user sees the department's). */
 export const cachedCohorts = (c: Context<AppEnv>): Promise<number[]> => forSchool(c, `cohorts:${scopeKey(c)}`, () => rosterCohorts(c.get('app').db, c.get('actor')!));
+
+/** How many graduates a cohort of the signed-in school user's roster holds (学生名单管理 as it opens). */
+export const cachedCohortTotal = (c: Context<AppEnv>, cohort: number) => (count: () => Promise<number>) => forSchool(c, `total:${scopeKey(c)}:${cohort}`, count);
 
 /** What 学生名单管理's filters offer in a cohort of the signed-in school user's roster. */
 export const cachedFilterOptions = (c: Context<AppEnv>, cohort: number) =>

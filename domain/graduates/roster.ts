@@ -1,5 +1,4 @@
 import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { pageTotal, windowTotal } from '../paging.ts';
 import { builtOnce, type DbOrTx } from '../../db/client.ts';
 import { departments, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
 import { destinationLabel } from '../destinations/types.ts';
@@ -36,7 +35,11 @@ export async function rosterFilterOptions(db: DbOrTx, actor: Actor, cohort: numb
   return { departments: departmentRows, majors: majorRows.map((r) => r.name) };
 }
 
-/** A page of the roster under `where`, with the total. */
+/**
+ * A page of the roster under `where`. Its total is counted beside it (an index-only count): carried
+ * by the rows (count(*) over ()), it would make the page join and sort the whole cohort where the
+ * (school, cohort, department, student_no, id) index otherwise gives the 20 rows directly.
+ */
 const rosterPage = (db: DbOrTx, where: SQL | undefined) =>
   db
     .select({
@@ -52,7 +55,6 @@ const rosterPage = (db: DbOrTx, where: SQL | undefined) =>
       confirmedAt: graduates.confirmedAt,
       // The current destination: the projection (domain/destinations/current.ts), never recomputed here.
       destination: graduateDestinations.code,
-      total: windowTotal(),
     })
     .from(graduates)
     .innerJoin(departments, eq(departments.id, graduates.departmentId))
@@ -61,15 +63,19 @@ const rosterPage = (db: DbOrTx, where: SQL | undefined) =>
     .orderBy(asc(graduates.departmentId), asc(graduates.studentNo), asc(graduates.id))
     .limit(PAGE_SIZE);
 
-/** 学生名单管理 of a cohort without other filters, as it opens: built once for a school's and a department's users (issue 14). */
-const cohortPage = builtOnce((db, scope: 'school' | 'department') =>
-  rosterPage(db, and(scope === 'school' ? currentRoster(sql.placeholder('schoolId')) : currentRoster(sql.placeholder('schoolId'), sql.placeholder('departmentId')), eq(graduates.cohort, sql.placeholder('cohort'))))
-    .offset(sql.placeholder('offset'))
-    .prepare(`roster_cohort_${scope}`),
-);
+const cohortWhere = (scope: 'school' | 'department') =>
+  and(scope === 'school' ? currentRoster(sql.placeholder('schoolId')) : currentRoster(sql.placeholder('schoolId'), sql.placeholder('departmentId')), eq(graduates.cohort, sql.placeholder('cohort')));
 
-/** One page of the roster the actor may see; ID numbers masked. */
-export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery) {
+/** 学生名单管理 of a cohort without other filters, as it opens: built once for a school's and a department's users (issue 14). */
+const cohortPage = builtOnce((db, scope: 'school' | 'department') => rosterPage(db, cohortWhere(scope)).offset(sql.placeholder('offset')).prepare(`roster_cohort_${scope}`));
+const cohortCount = builtOnce((db, scope: 'school' | 'department') => db.select({ n: count() }).from(graduates).where(cohortWhere(scope)).prepare(`roster_cohort_count_${scope}`));
+
+/**
+ * One page of the roster the actor may see; ID numbers masked. `keptTotal` may answer the total of a
+ * cohort without other filters from a cache (it changes only with what raises the school's cache
+ * version, routes/school-cache.ts); it is handed the count to run when it has none.
+ */
+export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery, keptTotal: (count: () => Promise<number>) => Promise<number> = (count) => count()) {
   const conditions: SQL[] = [graduateScope(actor)];
   if (query.cohort) conditions.push(eq(graduates.cohort, query.cohort));
   const q = query.q?.trim();
@@ -87,11 +93,13 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
   const offset = (query.page - 1) * PAGE_SIZE;
   const plain = query.cohort && !q && !query.departmentId && !query.major && !query.level && !query.trainingMode && !query.confirmed;
   // graduateScope has vouched for the actor; its scope is currentRoster's.
-  const found =
+  const [rows, total] =
     plain && (actor.role === 'school' || actor.role === 'department')
-      ? await cohortPage(db, actor.role).execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort, offset })
-      : await rosterPage(db, where).offset(offset);
-  const { rows, total } = await pageTotal(found, query.page, () => db.select({ n: count() }).from(graduates).where(where));
+      ? await Promise.all([
+          cohortPage(db, actor.role).execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort, offset }),
+          keptTotal(() => cohortCount(db, actor.role as 'school' | 'department').execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort }).then((r) => r[0]?.n ?? 0)),
+        ])
+      : await Promise.all([rosterPage(db, where).offset(offset), db.select({ n: count() }).from(graduates).where(where).then((r) => r[0]?.n ?? 0)]);
   return {
     rows: rows.map((r) => ({ ...r, destination: r.destination ? destinationLabel(r.destination) : '未登记' })),
     total,

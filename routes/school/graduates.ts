@@ -19,7 +19,7 @@ import { addGraduate, removeGraduate, revealIdNumber, updateGraduate } from '../
 import { getGraduate, listGraduates } from '../../domain/graduates/roster.ts';
 import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
-import { cachedFilterOptions, cachedCohorts } from '../school-cache.ts';
+import { cachedCohortTotal, cachedCohorts, cachedFilterOptions } from '../school-cache.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { render } from '../render.ts';
@@ -59,7 +59,7 @@ graduateRoutes.get('/', async (c) => {
   const cohorts = await cachedCohorts(c);
   const cohort = query.cohort ?? cohorts[0] ?? new Date().getFullYear();
   const [result, options] = await Promise.all([
-    listGraduates(db, actor, { ...query, cohort, departmentId: query.department, trainingMode: query.mode }),
+    listGraduates(db, actor, { ...query, cohort, departmentId: query.department, trainingMode: query.mode }, cachedCohortTotal(c, cohort)),
     cachedFilterOptions(c, cohort),
   ]);
   const params = new URLSearchParams();

@@ -13,7 +13,8 @@ const ROUNDS = 3;
 const BUDGET_CPU_MS = 1.0;
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-export type BenchServer = { base: string; hello: string; floor: string; pid: number; child: ChildProcess };
+/** `database`: the server's database (a clone of the demo template), for a bench that seeds it. */
+export type BenchServer = { base: string; hello: string; floor: string; pid: number; child: ChildProcess; database: string };
 
 /** The bench's server process (server.ts) on a clone of the demo database of the cluster at `serverUrl`. */
 export async function spawnBenchServer(serverUrl: string): Promise<BenchServer> {
@@ -21,9 +22,9 @@ export async function spawnBenchServer(serverUrl: string): Promise<BenchServer> 
     env: { ...process.env, TEST_PG_SERVER: serverUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ports = await new Promise<{ hello: number; floor: number; app: number }>((resolve) => child.stdout!.once('data', (d) => resolve(JSON.parse(String(d)))));
+  const ports = await new Promise<{ hello: number; floor: number; app: number; database: string }>((resolve) => child.stdout!.once('data', (d) => resolve(JSON.parse(String(d)))));
   const at = (port: number) => `http://127.0.0.1:${port}`;
-  return { base: at(ports.app), hello: `${at(ports.hello)}/`, floor: `${at(ports.floor)}/`, pid: child.pid!, child };
+  return { base: at(ports.app), hello: `${at(ports.hello)}/`, floor: `${at(ports.floor)}/`, pid: child.pid!, child, database: ports.database };
 }
 
 /** Signs in over HTTP and returns the session cookie; a graduate confirms the roster record (G1) so the home is measured. */
@@ -43,7 +44,7 @@ export async function signIn(base: string, account: DemoAccount, graduateLogin =
 }
 
 /** User plus system time of a process, in ms; with `children`, also that of its children it has waited for. */
-function processCpuMs(pid: number, children = false): { ms: number; ppid: number } | null {
+export function processCpuMs(pid: number, children = false): { ms: number; ppid: number } | null {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'latin1');

@@ -11,9 +11,10 @@ import { measureSigningList } from './signing-list.ts';
 import { measureTerminationList } from './termination-list.ts';
 import { measureDestinationList } from './destination-list.ts';
 import { measureStatistics } from './statistics.ts';
+import { measureMixedLoad } from './mixed-load.ts';
 
 // `npm run bench`: throughput of a bare route and of a DB-backed portal page, the CPU per request of
-// issue 14's signed-in pages (node + PostgreSQL, page-cpu.ts), the gzip size of
+// issue 14's signed-in pages (node + PostgreSQL, page-cpu.ts), the mixed load at fixed rates (mixed-load.ts), the gzip size of
 // every portal's landing and sign-in page, a 50,000-row roster import, the warm render of a
 // 就业协议书 PDF, the lists at a million rows and 数据统计 at national scale. Loopback only, bounded in time. Not part of `npm test`.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
@@ -142,6 +143,9 @@ try {
   const destinationList = await measureDestinationList(cluster.serverUrl);
   rows.push(...destinationList.rows);
   over += destinationList.over;
+  const mixedLoad = await measureMixedLoad(cluster.serverUrl, cluster.postmaster!);
+  rows.push(...mixedLoad.rows);
+  over += mixedLoad.over;
   const statistics = await measureStatistics(cluster.serverUrl);
   rows.push(...statistics.rows);
   over += statistics.over;

@@ -38,4 +38,4 @@ for (const fetch of [hello.fetch, floor.fetch, app.fetch]) {
     }),
   );
 }
-process.stdout.write(JSON.stringify({ hello: ports[0], floor: ports[1], app: ports[2] }) + '\n');
+process.stdout.write(JSON.stringify({ hello: ports[0], floor: ports[1], app: ports[2], database: name }) + '\n');

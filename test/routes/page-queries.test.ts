@@ -27,10 +27,11 @@ test.before(async () => {
   traced = drizzle(postgres(d.url, { max: 4, onnotice: () => {}, debug: (_c, query) => sent.push(query) }), { schema }) as Db;
   app = appOnDb(traced);
   other = appOnDb(d.db);
-  // Agreements in every review state of the demo school, so 在线签约管理 has rows to read.
+  // Agreements in every review state of the demo school, so 在线签约管理 has rows to read (of graduates without an account: the demo graduate keeps an open home).
   await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
-    select 'online', (array['signed', 'school_review', 'department_review'])[1 + (row_number() over ()) % 3]::agreement_state, (select id from employers order by id limit 1), g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "查询单位"}'::jsonb, now(), 3, now(), '联系人', '13800000000', '北京'
-      from graduates g join schools s on s.id = g.school_id where s.code = '10001' and g.id not in (select graduate_id from agreements) limit 3`;
+    select 'online', (array['signed', 'school_review', 'department_review'])[g.n]::agreement_state, (select id from employers order by id limit 1), g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "查询单位"}'::jsonb, now(), 3, now(), '联系人', '13800000000', '北京'
+      from (select g.*, row_number() over (order by g.id) as n from graduates g join schools s on s.id = g.school_id
+             where s.code = '10001' and g.id not in (select graduate_id from agreements) and g.id not in (select graduate_id from users where graduate_id is not null) order by g.id limit 3) g`;
 });
 test.after(async () => {
   await Promise.all([app.pdf.close(), other.pdf.close()]);
@@ -89,14 +90,16 @@ test('issue 14: a rendered page is gzipped when the browser takes gzip, and sent
 });
 
 test('issue 14: the queries built once keep each tenant to its own rows (another unit, another department)', async () => {
-  const [{ cohort }] = (await d.db.$client`select cohort from agreements where unit_snapshot->>'name' = '查询单位' limit 1`) as unknown as [{ cohort: number }];
+  const cohortOf = async (signed: boolean) => ((await d.db.$client`select cohort from agreements where unit_snapshot->>'name' = '查询单位' and (state = 'signed') = ${signed} limit 1`)[0] as { cohort: number }).cohort;
   const rowsOf = async (account: DemoAccount, path: string, selector: string) => (await (await signIn(app, account)).get(path)).doc.querySelectorAll(selector).length;
   for (const tab of ['signing', 'signed']) {
+    const cohort = await cohortOf(tab === 'signed');
     const own = await rowsOf('employer', `/employer/agreements?tab=${tab}&cohort=${cohort}`, '#agreements tbody tr[id^=agreement-]');
     const others = await rowsOf('employer2', `/employer/agreements?tab=${tab}&cohort=${cohort}`, '#agreements tbody tr[id^=agreement-]');
     assert.ok(own > 0, `${tab}: the unit's own`);
     assert.is(others, 0, `${tab}: not another unit's`);
   }
+  const cohort = await cohortOf(false);
   const cs = (await (await signIn(app, 'department')).get(`/school/graduates?cohort=${cohort}`)).doc;
   const em = (await (await signIn(app, 'department2')).get(`/school/graduates?cohort=${cohort}`)).doc;
   const departmentsIn = (doc: typeof cs) => new Set([...doc.querySelectorAll('table tbody tr')].map((tr) => tr.querySelectorAll('td')[3]?.textContent?.trim()));
@@ -125,13 +128,16 @@ test('issue 14: 学生名单管理 filter options are kept per school and follow
   assert.ok((await majors()).includes('缓存验证专业'));
   // A change of nothing the cache keeps (a phone number) leaves the version, and the school row, alone.
   const version = async () => (await d.db.select({ v: schools.cacheVersion }).from(schools).where(eq(schools.code, '10001')))[0]!.v;
-  const before = await version();
+  const unchanged = await version();
   await d.db.update(graduates).set({ phone: '13900009999' }).where(eq(graduates.id, g!.graduates.id));
-  assert.is(await version(), before);
-  // 移出名单 through the other app: the only graduate of that major leaves the options.
+  assert.is(await version(), unchanged);
+  // 移出名单 through the other app: the only graduate of that major leaves the options, and the cohort's kept total drops by one.
+  const total = async () => Number(/共 (\d+) 人/.exec(textOf((await c.get(`/school/graduates?cohort=${g!.graduates.cohort}`)).doc, '#total') ?? '')![1]);
+  const before = await total();
   const admin = await signIn(other, 'school');
   assert.is((await admin.post(`/school/graduates/${g!.graduates.id}/removal`, {})).status, 303);
   assert.not.ok((await majors()).includes('缓存验证专业'));
+  assert.is(await total(), before - 1);
   await d.db.update(graduates).set({ majorName, phone, removedAt: null }).where(eq(graduates.id, g!.graduates.id));
 });
 

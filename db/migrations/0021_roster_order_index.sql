@@ -1,0 +1,2 @@
+DROP INDEX "graduates_school_cohort_department_idx";--> statement-breakpoint
+CREATE INDEX "graduates_school_cohort_department_idx" ON "graduates" USING btree ("school_id","cohort","department_id","student_no","id");

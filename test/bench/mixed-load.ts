@@ -1,0 +1,172 @@
+import postgres from 'postgres';
+import { connect } from '../../db/client.ts';
+import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
+import { insertAgreement } from '../helpers/signed-agreement.ts';
+import { postgresCpuMs, processCpuMs, signIn, spawnBenchServer, type BenchServer } from './page-cpu.ts';
+
+// Issue 14, goal 3: the real mix at fixed rates. An open-loop generator sends each request at its
+// appointed time whatever the earlier ones are doing (a slow server does not slow the load down,
+// so no queueing is hidden), and a request's latency counts from that time. The mix, per 200
+// requests: graduates' homes and invitations, employers' lists, schools' lists and review pages,
+// htmx review decisions (real state changes: events, notifications, numbering) and one agreement
+// PDF. Each rate reports p50/p99/max latency, errors, the rate reached and the CPU per request.
+const RATES = (process.env.BENCH_RATES ?? '100,200,300,400').split(',').map(Number);
+const SECONDS = Number(process.env.BENCH_MIX_SECONDS ?? 15);
+const BUDGET = { rate: 400, p99: 100 };
+const SUPPLY = 6000; // agreements waiting for the school's review: more than the decisions sent
+
+type Step = { label: string; send: () => Promise<Response> };
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+
+/** The bench database's extra rows: graduates with one agreement each at 等待学校审核, and a signed agreement of the demo graduate to print. */
+async function seed(serverUrl: string, server: BenchServer): Promise<{ reviewIds: number[]; printId: number; printer: string }> {
+  const sql = postgres(`${serverUrl}/${server.database}`, { max: 1, onnotice: () => {} });
+  await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+    select d.school_id, d.id, 2026, '混合' || g, '1', ${BENCH_SEALED_ID_NUMBER}, 'M' || lpad(g::text, 17, '0'), '110105********0011', '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'M' || g, '4', '2022-09', '2026-06', '13900000000'
+      from generate_series(1, ${SUPPLY}) g
+      join (select id, school_id, row_number() over (order by id) - 1 as n from departments where school_id = (select id from schools where code = '10001')) d on d.n = g % 2`;
+  const reviewIds = (
+    await sql`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
+      select 'online', 'school_review', e.id, g.id, g.school_id, g.department_id, 2026, '13', '工程师', 'none',
+             jsonb_build_object('name', e.name, 'uscc', e.uscc, 'employerType', e.employer_type, 'industry', e.industry, 'region', e.region, 'address', e.address,
+                                'contactName', '王经理', 'contactPhone', '010-88886666', 'contactMobile', '13911112222', 'contactEmail', 'hr@yue.example.com'),
+             now(), 3, now() + interval '3 days', '王经理', '010-88886666', '北京'
+        from graduates g, (select * from employers where verification = 'verified' order by id limit 1) e where g.id_number_index like 'M%' order by g.id returning id`
+  ).map((r) => Number(r.id));
+  await sql`analyze`;
+  // The graduate who prints: the first with an account and no active agreement gets a signed one.
+  const [student] = await sql`select u.graduate_id, u.phone from users u where u.role = 'student' and not exists (select 1 from agreements a where a.graduate_id = u.graduate_id) order by u.id limit 1`;
+  await sql.end();
+  const db = connect(`${serverUrl}/${server.database}`, 1);
+  try {
+    const printed = await insertAgreement(db, { graduateId: Number(student!.graduate_id), number: '2026-10001-900001', code: 'MIXLOAD1' });
+    return { reviewIds, printId: printed.id, printer: String(student!.phone) };
+  } finally {
+    await db.$client.end();
+  }
+}
+
+/** The 200-request mix, in a fixed interleaved order. */
+async function mix(server: BenchServer, reviewIds: number[], printId: number, printer: string): Promise<Step[]> {
+  const { base } = server;
+  const [student, employer, school, department] = [await signIn(base, 'student', printer), await signIn(base, 'employer'), await signIn(base, 'school'), await signIn(base, 'department')];
+  const browser = { 'accept-encoding': 'gzip, deflate, br' };
+  const get = (path: string, cookie: string) => () => fetch(`${base}${path}`, { headers: { ...browser, cookie }, redirect: 'manual' });
+  let next = 0;
+  const decide = () => {
+    const id = reviewIds[next++];
+    if (id === undefined) throw new Error('the bench ran out of agreements to review');
+    return fetch(`${base}/school/agreements/${id}/review`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...browser, cookie: school, origin: base, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'decision=approve',
+    });
+  };
+  const reviewPage = () => get(`/school/agreements/${reviewIds[Math.min(next, reviewIds.length - 1)]}`, school)();
+  const weights: Array<[string, number, () => Promise<Response>]> = [
+    ['graduate home', 40, get('/student', student)],
+    ['graduate agreement', 10, get(`/student/invitations/${printId}`, student)],
+    ['employer home', 4, get('/employer', employer)],
+    ['学生收藏夹', 20, get('/employer/favourites', employer)],
+    ['签约/解约', 20, get('/employer/agreements?tab=signed', employer)],
+    ['学生名单管理', 25, get('/school/graduates', school)],
+    ['在线签约管理', 20, get('/school/agreements', school)],
+    ['在线签约管理 (department)', 10, get('/school/agreements', department)],
+    ['review page', 20, reviewPage],
+    ['解约管理', 10, get('/school/terminations', school)],
+    ['htmx review decision', 20, decide],
+    ['agreement PDF', 1, get(`/student/agreements/${printId}/document.pdf`, student)],
+  ];
+  // Spread each kind evenly over the 200 (largest-remainder interleaving), so every second sees the mix.
+  const steps: Array<{ at: number; step: Step }> = [];
+  for (const [label, n, send] of weights) for (let i = 0; i < n; i++) steps.push({ at: (i + 0.5) / n, step: { label, send } });
+  const total = steps.length;
+  if (total !== 200) throw new Error(`the mix has ${total} requests, not 200`);
+  return steps.sort((a, b) => a.at - b.at).map((s) => s.step);
+}
+
+/** Runs the mix at `rate` requests a second for SECONDS; latencies from each request's appointed time. */
+async function atRate(server: BenchServer, postmaster: number, steps: Step[], rate: number) {
+  const count = Math.round(rate * SECONDS);
+  const latencies: number[] = [];
+  const errors = new Map<string, number>();
+  const inFlight: Array<Promise<void>> = [];
+  const cpu0 = processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const step = steps[i % steps.length]!;
+    inFlight.push(
+      step
+        .send()
+        .then(async (res) => {
+          await res.arrayBuffer();
+          if (res.status >= 400) errors.set(`${step.label} ${res.status}`, (errors.get(`${step.label} ${res.status}`) ?? 0) + 1);
+        })
+        .catch((e: unknown) => {
+          errors.set(`${step.label} ${String(e)}`, (errors.get(`${step.label} ${String(e)}`) ?? 0) + 1);
+        })
+        .finally(() => latencies.push(performance.now() - due)),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - start) / 1000;
+  const cpu = (processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster) - cpu0) / count;
+  const sorted = latencies.sort((a, b) => a - b);
+  return { rate, reached: count / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1]!, errors, cpu };
+}
+
+export async function measureMixedLoad(serverUrl: string, postmaster: number): Promise<{ rows: string[][]; over: number }> {
+  const server = await spawnBenchServer(serverUrl);
+  try {
+    const { reviewIds, printId, printer } = await seed(serverUrl, server);
+    const steps = await mix(server, reviewIds, printId, printer);
+    // Warm: every page once, the printer's browser started.
+    for (const step of steps.slice(0, 200)) await (await step.send()).arrayBuffer();
+    const rows: string[][] = [];
+    let over = 0;
+    if (process.env.BENCH_MIX_DETAIL) {
+      // Each kind alone, one at a time: where the mix's CPU goes.
+      for (const label of new Set(steps.map((s) => s.label))) {
+        const step = steps.find((s) => s.label === label)!;
+        const n = label === 'agreement PDF' ? 5 : 40;
+        const cpu0 = processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster);
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) await (await step.send()).arrayBuffer();
+        rows.push([`  ${label} alone`, `${((performance.now() - t0) / n).toFixed(1)} ms, ${((processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster) - cpu0) / n).toFixed(2)} ms CPU`, '']);
+      }
+    }
+    for (const rate of RATES) {
+      const r = await atRate(server, postmaster, steps, rate);
+      const errors = [...r.errors.values()].reduce((a, b) => a + b, 0);
+      const within = r.rate < BUDGET.rate || (r.p99 <= BUDGET.p99 && errors === 0);
+      over += Number(!within);
+      rows.push([
+        `mixed load at ${rate} req/s for ${SECONDS} s (1 PDF per 200)`,
+        `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms; ${errors} errors${errors ? ` (${[...r.errors].map(([k, n]) => `${k}: ${n}`).join('; ')})` : ''}; reached ${r.reached.toFixed(0)} req/s; ${r.cpu.toFixed(2)} ms CPU a request`,
+        r.rate >= BUDGET.rate ? `p99 ≤ ${BUDGET.p99} ms, 0 errors${within ? '' : ' OVER'}` : '',
+      ]);
+    }
+    return { rows, over };
+  } finally {
+    server.child.kill();
+  }
+}
+
+if (import.meta.main) {
+  const { startTestCluster } = await import('../helpers/cluster.ts');
+  const cluster = await startTestCluster();
+  let over = 0;
+  try {
+    const measured = await measureMixedLoad(cluster.serverUrl, cluster.postmaster!);
+    for (const r of measured.rows) process.stdout.write(r.join('  ') + '\n');
+    over = measured.over;
+  } finally {
+    await cluster.stop();
+  }
+  process.exit(over ? 1 : 0);
+}
