@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
+import { makeUscc } from '../../domain/codes/uscc.ts';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';
 import { postgresCpuMs, processCpuMs, signIn, spawnBenchServer, type BenchServer } from './page-cpu.ts';
@@ -14,6 +15,7 @@ const RATES = (process.env.BENCH_RATES ?? '100,200,300,400').split(',').map(Numb
 const SECONDS = Number(process.env.BENCH_MIX_SECONDS ?? 15);
 const BUDGET = { rate: 400, p99: 100 };
 const SUPPLY = 6000; // agreements waiting for the school's review: more than the decisions sent
+const UNITS = 300;
 
 type Step = { label: string; send: () => Promise<Response> };
 
@@ -26,13 +28,18 @@ async function seed(serverUrl: string, server: BenchServer): Promise<{ reviewIds
     select d.school_id, d.id, 2026, '混合' || g, '1', ${BENCH_SEALED_ID_NUMBER}, 'M' || lpad(g::text, 17, '0'), '110105********0011', '01', '03', '2004-01-01', '31', '软件工程', '1', '110105', 'M' || g, '4', '2022-09', '2026-06', '13900000000'
       from generate_series(1, ${SUPPLY}) g
       join (select id, school_id, row_number() over (order by id) - 1 as n from departments where school_id = (select id from schools where code = '10001')) d on d.n = g % 2`;
+  // 300 units share the agreements, as a school's hiring is spread (one unit with thousands in review
+  // would make its review flags the measure).
+  const units = Array.from({ length: UNITS }, (_, i) => ({ uscc: makeUscc(`91110108MB${String(i).padStart(7, '0')}`), name: `混合压测单位${i}` }));
+  await sql`insert into employers ${sql(units.map((u) => ({ ...u, employer_type: '39', industry: '34', region: '110108', address: '北京市海淀区中关村大街 1 号', verification: 'verified' })))}`;
   const reviewIds = (
     await sql`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
       select 'online', 'school_review', e.id, g.id, g.school_id, g.department_id, 2026, '13', '工程师', 'none',
              jsonb_build_object('name', e.name, 'uscc', e.uscc, 'employerType', e.employer_type, 'industry', e.industry, 'region', e.region, 'address', e.address,
                                 'contactName', '王经理', 'contactPhone', '010-88886666', 'contactMobile', '13911112222', 'contactEmail', 'hr@yue.example.com'),
              now(), 3, now() + interval '3 days', '王经理', '010-88886666', '北京'
-        from graduates g, (select * from employers where verification = 'verified' order by id limit 1) e where g.id_number_index like 'M%' order by g.id returning id`
+        from graduates g join (select *, row_number() over (order by id) - 1 as n from employers where name like '混合压测单位%') e on e.n = g.id % ${UNITS}
+       where g.id_number_index like 'M%' order by g.id returning id`
   ).map((r) => Number(r.id));
   await sql`analyze`;
   // The graduate who prints: the first with an account and no active agreement gets a signed one.
