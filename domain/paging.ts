@@ -57,13 +57,20 @@ export async function pageByStates(
   states: readonly string[],
   requested: number,
   size: number,
-  /** Further capped counts of the table read in the same statement (the count cards above the list). */
-  cards: Array<SQL | undefined> = [],
+  /**
+   * Counts read in the same statement, as scalar expressions: `cards`, the count cards above the
+   * list; `total`, the tab's total when something cheaper than counting its rows knows it.
+   */
+  counts: { cards?: SQL[]; total?: SQL | undefined } = {},
 ): Promise<{ ids: number[]; page: number; total: number; more: boolean; pages: number; cards: Array<{ n: number; more: boolean }> }> {
   // No page lies past the capped count: a hand-edited page=40000 reads as far as the last one, not 800,000 rows.
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
-  if (states.length === 0) return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: cards.length ? await cappedCounts(db, list.table, cards) : [] };
+  const cards = counts.cards ?? [];
+  if (states.length === 0) {
+    const [row] = cards.length ? await db.execute<{ cards: number[] }>(sql`select array[${sql.join(cards, sql`, `)}]::int[] as cards`) : [{ cards: [] }];
+    return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: row!.cards.map((n) => capped(Number(n))) };
+  }
   const order = sql`order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
   const merged =
     offset + size <= SHALLOW_RUNS_UP_TO
@@ -72,15 +79,15 @@ export async function pageByStates(
           states.map((state) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} ${order})`),
           sql` union all `,
         )})`;
-  const counted = cards.length ? sql`, array[${sql.join(cards.map((w) => cappedSql(list.table, w)), sql`, `)}]::int[] as cards` : sql``;
+  const counted = cards.length ? sql`, array[${sql.join(cards, sql`, `)}]::int[] as cards` : sql``;
   const [row] = await db.execute<{ ids: number[]; total: number; cards?: number[] }>(
-    sql`select array(select id from ${merged} merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${cappedSql(list.table, and(where, stateIn(list.state, states)))}::int as total${counted}`,
+    sql`select array(select id from ${merged} merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${counts.total ?? cappedSql(list.table, and(where, stateIn(list.state, states)))}::int as total${counted}`,
   );
   const ids = row!.ids.map(Number);
   const total = capped(Number(row!.total));
   const pages = Math.max(1, Math.ceil(total.n / size));
   // A page past the tab's end (a stale link, a typed number) shows the last page instead of an empty one.
-  if (ids.length === 0 && page > pages) return pageByStates(db, list, where, states, pages, size, cards);
+  if (ids.length === 0 && page > pages) return pageByStates(db, list, where, states, pages, size, counts);
   return { ids, page, total: total.n, more: total.more, pages, cards: (row!.cards ?? []).map((n) => capped(Number(n))) };
 }
 

@@ -11,6 +11,24 @@ export const agreementKindEnum = pgEnum('agreement_kind', AGREEMENT_KINDS);
 export const agreementStateEnum = pgEnum('agreement_state', AGREEMENT_STATES);
 export const archiveModeEnum = pgEnum('archive_mode', ARCHIVE_MODES);
 
+/**
+ * How many agreements each school and department holds in each kind and state (issue 14): the count
+ * cards and tab totals of 在线签约管理 and 补登管理 read these few rows instead of counting thousands
+ * of agreements on every view. Kept by statement triggers on agreements (migration 0022), so no
+ * code path can forget them; each statement applies its net change in key order.
+ */
+export const agreementCounts = pgTable(
+  'agreement_counts',
+  {
+    schoolId: integer('school_id').notNull(),
+    departmentId: integer('department_id').notNull(),
+    kind: agreementKindEnum('kind').notNull(),
+    state: agreementStateEnum('state').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.schoolId, t.departmentId, t.kind, t.state] })],
+);
+
 // 学生收藏夹 (E4): graduates an employer added by exact name + ID number + school; locked once added.
 export const favourites = pgTable(
   'favourites',

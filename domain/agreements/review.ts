@@ -1,6 +1,6 @@
 import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
-import { agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
+import { agreementCounts, agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
@@ -12,9 +12,9 @@ import { reviewAt, reviewsOfKind, statesInGroup, workflowOfKind } from './kinds.
 import { lockAgreement } from './online/respond.ts';
 import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
-import { agreementScope } from './visibility.ts';
+import { agreementScope, countScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
-import { amongIds, cappedCounts, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { amongIds, COUNT_CAP, pageByStates, stateIn, type StateList } from '../paging.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
 // 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
@@ -70,9 +70,11 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
   // One row by id (the row a decision re-renders) needs no paging.
   // The count cards above the list, when asked, come with the page in its statement.
   const shown = cards ? cardStates(query.kinds, cards.signedLabel) : [];
+  // Without a search or a department filter, the tab's total is the counters' too.
+  const total$ = query.q || query.departmentId ? undefined : counted$(actor, kinds, states);
   const { ids, total, more, pages, page, cards: counted } = query.id
     ? { ids: [query.id], total: 1, more: false, pages: 1, page: 1, cards: [] }
-    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE, shown.map((c) => cardWhere(actor, query.kinds, c.states)));
+    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE, { cards: shown.map((c) => counted$(actor, query.kinds, c.states)), total: total$ });
   const rows =
     ids.length === 0
       ? []
@@ -122,14 +124,16 @@ function cardStates(kinds: readonly AgreementKind[], signedLabel: string) {
   ];
 }
 
-const cardWhere = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) => and(agreementScope(actor), inArray(agreements.kind, [...kinds]), stateIn(agreements.state, states));
+/** How many of the reviewer's agreements of these kinds are in these states, from the counters (a scalar expression). */
+const counted$ = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) =>
+  sql`(select coalesce(sum(${agreementCounts.n}), 0) from ${agreementCounts} where ${and(countScope(actor), stateIn(agreementCounts.kind, kinds), stateIn(agreementCounts.state, states))})`;
 
 /** How many of the reviewer's items of these kinds wait at each stage, are signed or were rejected. */
 export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {
   // Each card counted on its own, capped like the lists (“10000+”): 已签约 grows with every cohort.
   const cards = cardStates(kinds, signedLabel);
-  const counts = await cappedCounts(db, agreements, cards.map((c) => cardWhere(actor, kinds, c.states)));
-  return cards.map((c, i) => ({ label: withVerb(c.label, verb), ...counts[i]! }));
+  const [row] = await db.execute<{ n: number[] }>(sql`select array[${sql.join(cards.map((c) => counted$(actor, kinds, c.states)), sql`, `)}]::int[] as n`);
+  return cards.map((c, i) => ({ label: withVerb(c.label, verb), n: Math.min(Number(row!.n[i]), COUNT_CAP), more: Number(row!.n[i]) > COUNT_CAP }));
 }
 
 /** One agreement as its reviewer sees it (S6): the agreement, unit and graduate, the pages uploaded, the review it is in, and what the reviewer may decide. */

@@ -1,0 +1,76 @@
+import { eq } from 'drizzle-orm';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { users } from '../../db/schema/index.ts';
+import { listForReview, reviewCounts } from '../../domain/agreements/review.ts';
+import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
+import { setupApp, type TestApp } from '../helpers/app.ts';
+
+// Issue 14: the count cards and tab totals of 在线签约管理 and 补登管理 read agreement_counts, which
+// statement triggers keep (migration 0022). Whatever writes agreements (the workflows, the jobs, a
+// hand-written statement, many at once), the counters equal a count of the rows.
+let t: TestApp;
+let school: Actor;
+
+test.before(async () => {
+  t = await setupApp();
+  school = actorOf((await t.db.select().from(users).where(eq(users.login, '10001-admin')))[0]!, 'counts', false);
+});
+test.after(async () => {
+  await t.close();
+});
+
+/** Keys whose counter differs from a count of the agreements (none when they agree). */
+async function drift(): Promise<unknown[]> {
+  return [
+    ...(await t.db.$client`
+      select coalesce(a.school_id, c.school_id) as school_id, coalesce(a.department_id, c.department_id) as department_id, coalesce(a.kind, c.kind) as kind, coalesce(a.state, c.state) as state, a.n as rows, c.n as counter
+        from (select school_id, department_id, kind, state, count(*)::int as n from agreements group by 1, 2, 3, 4) a
+        full join (select * from agreement_counts where n <> 0) c using (school_id, department_id, kind, state)
+       where a.n is distinct from c.n`),
+  ];
+}
+
+async function seed(n: number, state = 'school_review'): Promise<number[]> {
+  const rows = await t.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
+    select 'online', ${state}::agreement_state, e.id, g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none',
+           jsonb_build_object('name', e.name, 'uscc', e.uscc, 'employerType', e.employer_type, 'industry', e.industry, 'region', e.region, 'address', e.address, 'contactName', '王经理', 'contactPhone', '010-88886666', 'contactMobile', '13911112222', 'contactEmail', 'hr@yue.example.com'),
+           now(), 3, now() + interval '3 days', '王经理', '010-88886666', '北京'
+      from (select g.* from graduates g join schools s on s.id = g.school_id where s.code = '10001' and g.removed_at is null
+               and not exists (select 1 from agreements a where a.graduate_id = g.id) order by g.id limit ${n}) g,
+           (select * from employers where verification = 'verified' order by id limit 1) e
+    returning id`;
+  return rows.map((r) => Number(r.id));
+}
+
+test('issue 14: the counters equal the agreements after the demo data, inserts, moves between states and departments, and deletes', async () => {
+  assert.equal(await drift(), []);
+  const ids = await seed(6);
+  await t.db.$client`update agreements set state = 'signed', signed_at = now() where id = ${ids[0]!}`;
+  await t.db.$client`update agreements set department_id = (select id from departments where school_id = agreements.school_id and id <> agreements.department_id limit 1) where id = ${ids[1]!}`;
+  await t.db.$client`update agreements set reminded_at = now() where id = any(${ids})`;
+  await t.db.$client`delete from agreements where id = ${ids[2]!}`;
+  assert.equal(await drift(), []);
+});
+
+test('issue 14: the cards and the total read the counters and agree with counting the rows', async () => {
+  const kinds = ['online', 'offline'] as const;
+  const cards = await reviewCounts(t.db, school, '审核', kinds);
+  const [{ n }] = (await t.db.$client`select count(*)::int as n from agreements a join schools s on s.id = a.school_id where s.code = '10001' and a.state = 'school_review' and a.kind in ('online', 'offline')`) as unknown as [{ n: number }];
+  assert.is(cards.find((c) => c.label === '等待学校审核')!.n, n);
+  const page = await listForReview(t.db, school, { kinds, states: ['school_review'], page: 1 });
+  assert.is(page.total, n);
+});
+
+test('issue 14: twenty review decisions at once through the app leave the counters right, with no deadlock', async () => {
+  const ids = await seed(20);
+  const before = (await reviewCounts(t.db, school, '审核', ['online', 'offline'])).find((c) => c.label === '等待学校审核')!.n;
+  const reviewers = await Promise.all(ids.map(() => t.signInAs('school')));
+  const answers = await Promise.all(ids.map((id, i) => reviewers[i]!.post(`/school/agreements/${id}/review`, { decision: 'approve' })));
+  assert.equal(answers.map((a) => a.status), ids.map(() => 303));
+  assert.equal(await drift(), []);
+  const after = (await reviewCounts(t.db, school, '审核', ['online', 'offline'])).find((c) => c.label === '等待学校审核')!.n;
+  assert.is(after, before - ids.length);
+});
+
+test.run();
