@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAgreementDocument, verifyAgreement, type AgreementValidity } from '../domain/agreements/document.ts';
-import { pdfFontFaces } from '../views/pdf.ts';
+import { printable } from '../views/pdf.ts';
 import { clientIp } from './client-ip.ts';
 import type { AppEnv } from './context.ts';
 import { refusalOf } from './forms.ts';
@@ -27,7 +27,7 @@ agreementDocumentRoutes.get('/:id{[0-9]+}/document', async (c) => {
 agreementDocumentRoutes.get('/:id{[0-9]+}/document.pdf', async (c) => {
   const { views, pdf } = c.get('app');
   const doc = await documentOf(c);
-  const html = views.render('agreement/document', { print: true, fontFaces: pdfFontFaces(), doc });
+  const html = printable(views, 'agreement/document', { doc });
   return c.body(new Uint8Array(await pdf.print(html)), 200, {
     'Content-Type': 'application/pdf',
     // The ASCII name is for browsers that ignore filename* (old IE-compatibility modes).

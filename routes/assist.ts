@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { MAX_PAGES } from '../domain/agreements/applications/apply.ts';
 import { checkLink, openAssistLink, uploadViaAssistLink, usedJustNow } from '../domain/agreements/offline/assist.ts';
-import { pdfFontFaces } from '../views/pdf.ts';
+import { printable } from '../views/pdf.ts';
 import { clientIp } from './client-ip.ts';
 import { uploadLimit } from './body.ts';
 import type { AppEnv } from './context.ts';
@@ -26,7 +26,7 @@ assistRoutes.get('/assist/:token', (c) => assistPage(c));
 assistRoutes.get('/assist/:token/document.pdf', async (c) => {
   const { views, pdf } = c.get('app');
   const doc = await openAssistLink(c.get('app').db, tokenOf(c), clientIp(c), publicOrigin(c));
-  const html = views.render('agreement/document', { print: true, fontFaces: pdfFontFaces(), doc });
+  const html = printable(views, 'agreement/document', { doc });
   return c.body(new Uint8Array(await pdf.print(html)), 200, {
     'Content-Type': 'application/pdf',
     'Content-Disposition': `attachment; filename="agreement-${doc.number}.pdf"; filename*=UTF-8''${encodeURIComponent(`就业协议书-${doc.number}.pdf`)}`,

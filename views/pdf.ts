@@ -355,7 +355,8 @@ function settleBy<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 const FONT_PACKAGE_DIR = dirname(fileURLToPath(import.meta.resolve('@fontsource/noto-serif-sc/package.json')));
 const FONT_WEIGHTS = [400, 700] as const;
 
-type FontFaces = { css: string; files: Map<string, string> };
+/** Each rule with its unicode-range as sorted [first, last] code point intervals. */
+type FontFaces = { css: string; rules: Array<{ css: string; ranges: Array<[number, number]> }>; files: Map<string, string> };
 let fontFaces: FontFaces | undefined;
 const fontBytes = new Map<string, Promise<Buffer>>();
 
@@ -363,16 +364,44 @@ const fontBytes = new Map<string, Promise<Buffer>>();
  * The @font-face rules a printable template puts in its <style>: Noto Serif SC 400 and 700, one
  * rule per subset of fontsource's CSS with its unicode-range, so a document loads only the subsets
  * its characters need (a few hundred KB instead of 9 MB). `font-display: block`: a PDF must never
- * be printed in a fallback font. Only subsets whose file exists are listed.
+ * be printed in a fallback font. Only subsets whose file exists are listed. Given the document's
+ * text, only the rules of subsets it uses (issue 14: all ~200 rules were 186 KB of every print's HTML).
  */
-export function pdfFontFaces(): string {
-  return loadFontFaces().css;
+export function pdfFontFaces(text?: string): string {
+  const faces = loadFontFaces();
+  if (text === undefined) return faces.css;
+  const used = new Set<number>();
+  for (const ch of text) used.add(ch.codePointAt(0)!);
+  const points = [...used];
+  return faces.rules
+    .filter((r) => points.some((cp) => r.ranges.some(([lo, hi]) => cp >= lo && cp <= hi)))
+    .map((r) => r.css)
+    .join('\n');
+}
+
+/** Where a printable template's rules go (it.fontFaces): printable() fills it with the rules its text needs. */
+const FONT_FACES_SLOT = '/*@font-faces*/';
+
+/** A printable template rendered, with the @font-face rules of the characters it holds. */
+export function printable(views: { render: (view: string, data: object) => string }, view: string, data: Record<string, unknown>): string {
+  const html = views.render(view, { ...data, print: true, fontFaces: FONT_FACES_SLOT });
+  return html.replace(FONT_FACES_SLOT, () => pdfFontFaces(html));
+}
+
+/** `U+4e00-4e7f, U+3000, U+1f??` as [first, last] intervals. */
+function unicodeRanges(range: string): Array<[number, number]> {
+  return range.split(',').map((part) => {
+    const token = part.trim().replace(/^U\+/i, '');
+    if (token.includes('?')) return [parseInt(token.replaceAll('?', '0'), 16), parseInt(token.replaceAll('?', 'f'), 16)];
+    const [lo, hi = lo] = token.split('-');
+    return [parseInt(lo!, 16), parseInt(hi!, 16)];
+  });
 }
 
 function loadFontFaces(): FontFaces {
   if (fontFaces) return fontFaces;
   const files = new Map<string, string>();
-  const rules: string[] = [];
+  const rules: FontFaces['rules'] = [];
   for (const weight of FONT_WEIGHTS) {
     const css = readFileSync(join(FONT_PACKAGE_DIR, `${weight}.css`), 'utf8');
     for (const match of css.matchAll(/@font-face\s*\{([^}]*)\}/g)) {
@@ -381,14 +410,16 @@ function loadFontFaces(): FontFaces {
       const range = /unicode-range:\s*([^;]+);/.exec(block)?.[1]?.trim();
       if (!file || !range || !existsSync(join(FONT_PACKAGE_DIR, 'files', file))) continue;
       files.set(file, join(FONT_PACKAGE_DIR, 'files', file));
-      rules.push(
-        `@font-face{font-family:'Noto Serif SC';font-style:normal;font-weight:${weight};font-display:block;` +
+      rules.push({
+        css:
+          `@font-face{font-family:'Noto Serif SC';font-style:normal;font-weight:${weight};font-display:block;` +
           `src:url(${FONT_PATH}${file}) format('woff2');unicode-range:${range}}`,
-      );
+        ranges: unicodeRanges(range),
+      });
     }
   }
   if (rules.length === 0) throw new Error(`no Noto Serif SC font files found in ${FONT_PACKAGE_DIR}`);
-  fontFaces = { css: rules.join('\n'), files };
+  fontFaces = { css: rules.map((r) => r.css).join('\n'), rules, files };
   return fontFaces;
 }
 

@@ -4,7 +4,7 @@ import type { Db } from '../../db/client.ts';
 import { users } from '../../db/schema/index.ts';
 import type { Actor } from '../../domain/auth/sessions.ts';
 import { employerOfActor } from '../../domain/tenancy/summaries.ts';
-import { pdfFontFaces } from '../../views/pdf.ts';
+import { printable } from '../../views/pdf.ts';
 import type { AppEnv } from '../context.ts';
 
 // E2 网签授权书: the template an employer user downloads, fills in by hand, has stamped and uploads
@@ -14,10 +14,7 @@ export const authorizationLetterRoutes = new Hono<AppEnv>();
 
 authorizationLetterRoutes.get('/authorization-letter.pdf', async (c) => {
   const { db, views, pdf } = c.get('app');
-  const html = views.render('employer/authorization-letter', {
-    fontFaces: pdfFontFaces(),
-    letter: await letterValues(db, c.get('actor')!),
-  });
+  const html = printable(views, 'employer/authorization-letter', { letter: await letterValues(db, c.get('actor')!) });
   return c.body(new Uint8Array(await pdf.print(html)), 200, {
     'Content-Type': 'application/pdf',
     'Content-Disposition': `attachment; filename="authorization-letter.pdf"; filename*=UTF-8''${encodeURIComponent('网签授权书.pdf')}`,

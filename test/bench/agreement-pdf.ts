@@ -8,7 +8,7 @@ import { users } from '../../db/schema/index.ts';
 import { actorOf } from '../../domain/auth/sessions.ts';
 import { loadAgreementDocument } from '../../domain/agreements/document.ts';
 import { createViews } from '../../views/index.ts';
-import { createPdfPrinter, pdfFontFaces } from '../../views/pdf.ts';
+import { createPdfPrinter, printable } from '../../views/pdf.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';
 import { runAlone } from './standalone.ts';
 
@@ -36,7 +36,7 @@ export async function measureAgreementPdf(serverUrl: string): Promise<{ rows: st
     const printOnce = async () => {
       const started = performance.now();
       const doc = await loadAgreementDocument(db, source, agreement.id, 'http://127.0.0.1:3000');
-      await printer.print(views.render('agreement/document', { print: true, fontFaces: pdfFontFaces(), doc }));
+      await printer.print(printable(views, 'agreement/document', { doc }));
       return performance.now() - started;
     };
 
