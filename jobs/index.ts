@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
+import { foldAgreementCountsJob } from './agreement-counts.ts';
 import { backupJob } from './backup.ts';
 import { cleanupJob } from './cleanup.ts';
 import { dispatchOutboxJob } from './dispatch-outbox.ts';
@@ -21,5 +22,5 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
 }
 
 export function allJobs(config: Config, db: Db, log: Logger): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), ministryExportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob, ...(config.backupDir ? [backupJob(db, { ...config, backupDir: config.backupDir })] : [])];
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), ministryExportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob, foldAgreementCountsJob, ...(config.backupDir ? [backupJob(db, { ...config, backupDir: config.backupDir })] : [])];
 }

@@ -12,10 +12,11 @@ export const agreementStateEnum = pgEnum('agreement_state', AGREEMENT_STATES);
 export const archiveModeEnum = pgEnum('archive_mode', ARCHIVE_MODES);
 
 /**
- * How many agreements each school and department holds in each kind and state (issue 14): the count
- * cards and tab totals of 在线签约管理 and 补登管理 read these few rows instead of counting thousands
- * of agreements on every view. Kept by statement triggers on agreements (migration 0022), so no
- * code path can forget them; each statement applies its net change in key order.
+ * How many agreements each school and department holds in each kind and state (issue 14), as signed
+ * changes: the count cards and tab totals of 在线签约管理 and 补登管理 sum these few rows instead of
+ * counting thousands of agreements on every view. Statement triggers on agreements (migration 0022)
+ * append each statement's net change, so no code path can forget them and no writer waits on another
+ * (an upsert of one counter row would lock it until commit); a job folds the rows every minute.
  */
 export const agreementCounts = pgTable(
   'agreement_counts',
@@ -26,7 +27,7 @@ export const agreementCounts = pgTable(
     state: agreementStateEnum('state').notNull(),
     n: integer('n').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.schoolId, t.departmentId, t.kind, t.state] })],
+  (t) => [index('agreement_counts_key_idx').on(t.schoolId, t.departmentId, t.kind, t.state)],
 );
 
 // 学生收藏夹 (E4): graduates an employer added by exact name + ID number + school; locked once added.

@@ -4,10 +4,11 @@ import * as assert from 'uvu/assert';
 import { users } from '../../db/schema/index.ts';
 import { listForReview, reviewCounts } from '../../domain/agreements/review.ts';
 import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
+import { foldAgreementCounts } from '../../jobs/agreement-counts.ts';
 import { setupApp, type TestApp } from '../helpers/app.ts';
 
-// Issue 14: the count cards and tab totals of 在线签约管理 and 补登管理 read agreement_counts, which
-// statement triggers keep (migration 0022). Whatever writes agreements (the workflows, the jobs, a
+// Issue 14: the count cards and tab totals of 在线签约管理 and 补登管理 sum agreement_counts, to which
+// statement triggers append each change (migration 0022) and which a job folds. Whatever writes agreements (the workflows, the jobs, a
 // hand-written statement, many at once), the counters equal a count of the rows.
 let t: TestApp;
 let school: Actor;
@@ -26,7 +27,7 @@ async function drift(): Promise<unknown[]> {
     ...(await t.db.$client`
       select coalesce(a.school_id, c.school_id) as school_id, coalesce(a.department_id, c.department_id) as department_id, coalesce(a.kind, c.kind) as kind, coalesce(a.state, c.state) as state, a.n as rows, c.n as counter
         from (select school_id, department_id, kind, state, count(*)::int as n from agreements group by 1, 2, 3, 4) a
-        full join (select * from agreement_counts where n <> 0) c using (school_id, department_id, kind, state)
+        full join (select school_id, department_id, kind, state, sum(n)::int as n from agreement_counts group by 1, 2, 3, 4 having sum(n) <> 0) c using (school_id, department_id, kind, state)
        where a.n is distinct from c.n`),
   ];
 }
@@ -71,6 +72,21 @@ test('issue 14: twenty review decisions at once through the app leave the counte
   assert.equal(await drift(), []);
   const after = (await reviewCounts(t.db, school, '审核', ['online', 'offline'])).find((c) => c.label === '等待学校审核')!.n;
   assert.is(after, before - ids.length);
+});
+
+test('issue 14: folding the counters keeps every sum, leaves one row a key, and runs beside decisions without waiting on them', async () => {
+  const rows = async () => Number((await t.db.$client`select count(*)::int as n from agreement_counts`)[0]!.n);
+  const ids = await seed(10);
+  const before = await rows();
+  const reviewers = await Promise.all(ids.map(() => t.signInAs('school')));
+  const [answers] = await Promise.all([Promise.all(ids.map((id, i) => reviewers[i]!.post(`/school/agreements/${id}/review`, { decision: 'approve' }))), foldAgreementCounts(t.db), foldAgreementCounts(t.db)]);
+  assert.equal(answers.map((a) => a.status), ids.map(() => 303));
+  assert.equal(await drift(), []);
+  await foldAgreementCounts(t.db);
+  assert.equal(await drift(), []);
+  const keys = Number((await t.db.$client`select count(*)::int as n from (select distinct school_id, department_id, kind, state from agreement_counts) k`)[0]!.n);
+  assert.is(await rows(), keys);
+  assert.ok(keys < before, `${keys} rows after folding, ${before} before`);
 });
 
 test.run();
