@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import { PostgresJsSession } from 'drizzle-orm/postgres-js/session';
+import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js/session';
 import postgres from 'postgres';
 import { checkIdNumberKeys, sealIdNumbersAtRest } from '../domain/graduates/id-numbers-at-rest.ts';
 import * as schema from './schema/index.ts';
@@ -25,6 +25,36 @@ const prepareQuery = PostgresJsSession.prototype.prepareQuery as (...args: unkno
 Object.assign(PostgresJsSession.prototype, {
   prepareQuery(this: PostgresJsSession<postgres.Sql, Record<string, never>, never>, query: { params: unknown[] }, fields: unknown, name: string | undefined, ...rest: unknown[]) {
     return prepareQuery.call(this, query, fields, name ?? (query.params.length <= PREPARED_PARAMS_UP_TO ? '' : undefined), ...rest);
+  },
+});
+
+/**
+ * Transactions on a connection reserved first, then BEGIN on it. drizzle runs them through
+ * postgres.js's sql.begin, which in 3.4.9 can send BEGIN without reserving the connection when the
+ * pool is busy (porsager/postgres#823, #1189, unmerged fixes): the request fails with
+ * UNSAFE_TRANSACTION, and the server-side transaction stays open on a connection back in the pool,
+ * where unrelated queries then run inside it. The mixed-load bench hit it at 400 req/s. sql.reserve()
+ * hands over an idle connection before anything is sent. No code here nests transactions (savepoints).
+ */
+type SessionParts = { client: postgres.Sql; dialect: ConstructorParameters<typeof PostgresJsSession>[1]; schema: ConstructorParameters<typeof PostgresJsSession>[2]; options: ConstructorParameters<typeof PostgresJsSession>[3] };
+Object.assign(PostgresJsSession.prototype, {
+  async transaction(this: SessionParts, run: (tx: PostgresJsTransaction<Record<string, unknown>, never>) => Promise<unknown>, config?: Parameters<PostgresJsTransaction<Record<string, unknown>, never>['setTransaction']>[0]) {
+    const reserved = await this.client.reserve();
+    try {
+      await reserved.unsafe('begin');
+      try {
+        const tx = new PostgresJsTransaction(this.dialect, new PostgresJsSession(reserved, this.dialect, this.schema, this.options) as never, this.schema as never);
+        if (config) await tx.setTransaction(config);
+        const result = await run(tx as never);
+        await reserved.unsafe('commit');
+        return result;
+      } catch (e) {
+        await reserved.unsafe('rollback').catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      reserved.release();
+    }
   },
 });
 

@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../config.ts';
 import { connect } from '../../db/client.ts';
-import { silentLogger } from '../../db/log.ts';
+import { createLogger } from '../../db/log.ts';
 import { createApp } from '../../routes/index.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
 
@@ -27,7 +27,8 @@ const floor = new Hono().get('/', async (c) => {
   const rows = await floorSql`select name, code from schools order by id limit 20`;
   return c.html(eta.render(floorPage, { rows }));
 });
-const app = createApp({ config: loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' }), db, log: silentLogger });
+// Errors only, on stderr: a 5xx under load shows its cause.
+const app = createApp({ config: loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' }), db, log: createLogger('error', (line) => process.stderr.write(line + '\n')) });
 
 const ports: number[] = [];
 for (const fetch of [hello.fetch, floor.fetch, app.fetch]) {

@@ -1,6 +1,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { connect } from '../../db/client.ts';
+import { sql as sqlTag } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { connect, type Db } from '../../db/client.ts';
+import * as schema from '../../db/schema/index.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 // Issue 14, memory at rest: the app's pool gives its connections back when idle, so PostgreSQL does
@@ -31,6 +35,32 @@ test('an idle pool closes its connections, and opens one again on the next query
     assert.is(one, 1);
   } finally {
     await pool.$client.end();
+  }
+});
+
+test('transactions on a busy, pipelining pool each run on a connection of their own and leave none open (db/client.ts reserves it first)', async () => {
+  // The shape of the upstream report (porsager/postgres#823): a small pool with a short pipeline kept
+  // busy, queries and transactions fired together. It did not fail here with sql.begin either (the
+  // mixed-load bench did, once, at 400 req/s); this holds the reserved path to its promises.
+  const sql = postgres(d.url, { max: 3, max_pipeline: 2, onnotice: () => {} } as postgres.Options<{}>);
+  const db = drizzle(sql, { schema }) as unknown as Db;
+  try {
+    for (let round = 0; round < 5; round++) {
+      const busy = Array.from({ length: 3 }, () => sql`select pg_sleep(0.05)`);
+      const plain = Array.from({ length: 6 }, () => sql`select 1`);
+      const transactions = Array.from({ length: 5 }, (_, i) => db.transaction(async (tx) => (await tx.execute(sqlTag`select txid_current() as x, ${i}::int as i`))[0]));
+      const settled = await Promise.allSettled([...busy, ...plain, ...transactions]);
+      const failed = settled.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+      assert.equal(failed, [], `round ${round}`);
+      // Each transaction ran in one of its own: five distinct transaction ids.
+      const ids = settled.slice(9).map((r) => String(((r as PromiseFulfilledResult<unknown>).value as { x: string }).x));
+      assert.is(new Set(ids).size, 5);
+    }
+    // Nothing was left open on the server.
+    const [{ n }] = (await d.db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ n: number }];
+    assert.is(n, 0);
+  } finally {
+    await sql.end();
   }
 });
 
