@@ -115,7 +115,9 @@ async function atRate(server: BenchServer, postmaster: number, steps: Step[], ra
           if (res.status >= 400) errors.set(`${step.label} ${res.status}`, (errors.get(`${step.label} ${res.status}`) ?? 0) + 1);
         })
         .catch((e: unknown) => {
-          errors.set(`${step.label} ${String(e)}`, (errors.get(`${step.label} ${String(e)}`) ?? 0) + 1);
+          // fetch's own message is "fetch failed"; the cause says what the socket did.
+          const why = `${step.label} ${String(e)}${(e as { cause?: { code?: string } }).cause?.code ? ` (${(e as { cause: { code: string } }).cause.code})` : ''}`;
+          errors.set(why, (errors.get(why) ?? 0) + 1);
         })
         .finally(() => latencies.push(performance.now() - due)),
     );
