@@ -7,7 +7,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { Db } from './client.ts';
 import { checkIdNumberSample, KEY_SAMPLES_SQL } from '../domain/graduates/id-numbers-at-rest.ts';
-import { MIGRATIONS_DIR, migrateDatabase } from './client.ts';
+import { MIGRATIONS_DIR, migrateDatabase, reservedTransaction } from './client.ts';
 import { uploadsDir } from './storage.ts';
 
 // Backups: `npm run backup` and `npm run restore` (scripts/), and the nightly job when BACKUP_DIR
@@ -84,7 +84,7 @@ export async function backupDatabase(db: Db, opts: { dataDir: string; backupDir:
   const partial = `${final}.partial`;
   await mkdir(join(partial, 'tables'), { recursive: true });
   try {
-    const manifest = await db.$client.begin('isolation level repeatable read read only', async (tx) => {
+    const manifest = await reservedTransaction(db.$client, 'isolation level repeatable read read only', async (tx) => {
       const tables: BackupManifest['tables'] = [];
       for (const t of await tablesInOrder(db)) {
         const [{ n }] = (await tx.unsafe(`select count(*)::int as n from ${ident(t.name)}`)) as unknown as [{ n: number }];
@@ -143,7 +143,7 @@ export async function restoreDatabase(db: Db, opts: { dataDir: string; from: str
     await rm(folder, { recursive: true, force: true });
   }
   try {
-    await db.$client.begin(async (tx) => {
+    await reservedTransaction(db.$client, '', async (tx) => {
       for (const t of manifest.tables) {
         // The rows come back as they were: the schema's own triggers (the school cache versions of
         // migration 0020) do not fire on them.

@@ -36,25 +36,35 @@ Object.assign(PostgresJsSession.prototype, {
  * where unrelated queries then run inside it. The mixed-load bench hit it at 400 req/s. sql.reserve()
  * hands over an idle connection before anything is sent. No code here nests transactions (savepoints).
  */
+/**
+ * `run` in a transaction on a connection reserved before BEGIN is sent (see above). `mode`: what
+ * follows BEGIN, e.g. 'isolation level repeatable read read only'.
+ */
+export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, run: (tx: postgres.ReservedSql) => Promise<T>): Promise<T> {
+  const reserved = await sql.reserve();
+  try {
+    await reserved.unsafe(`begin ${mode.replace(/[^a-z ]/gi, '')}`);
+    try {
+      const result = await run(reserved);
+      await reserved.unsafe('commit');
+      return result;
+    } catch (e) {
+      await reserved.unsafe('rollback').catch(() => undefined);
+      throw e;
+    }
+  } finally {
+    reserved.release();
+  }
+}
+
 type SessionParts = { client: postgres.Sql; dialect: ConstructorParameters<typeof PostgresJsSession>[1]; schema: ConstructorParameters<typeof PostgresJsSession>[2]; options: ConstructorParameters<typeof PostgresJsSession>[3] };
 Object.assign(PostgresJsSession.prototype, {
-  async transaction(this: SessionParts, run: (tx: PostgresJsTransaction<Record<string, unknown>, never>) => Promise<unknown>, config?: Parameters<PostgresJsTransaction<Record<string, unknown>, never>['setTransaction']>[0]) {
-    const reserved = await this.client.reserve();
-    try {
-      await reserved.unsafe('begin');
-      try {
-        const tx = new PostgresJsTransaction(this.dialect, new PostgresJsSession(reserved, this.dialect, this.schema, this.options) as never, this.schema as never);
-        if (config) await tx.setTransaction(config);
-        const result = await run(tx as never);
-        await reserved.unsafe('commit');
-        return result;
-      } catch (e) {
-        await reserved.unsafe('rollback').catch(() => undefined);
-        throw e;
-      }
-    } finally {
-      reserved.release();
-    }
+  transaction(this: SessionParts, run: (tx: PostgresJsTransaction<Record<string, unknown>, never>) => Promise<unknown>, config?: Parameters<PostgresJsTransaction<Record<string, unknown>, never>['setTransaction']>[0]) {
+    return reservedTransaction(this.client, '', async (reserved) => {
+      const tx = new PostgresJsTransaction(this.dialect, new PostgresJsSession(reserved, this.dialect, this.schema, this.options) as never, this.schema as never);
+      if (config) await tx.setTransaction(config);
+      return run(tx as never);
+    });
   },
 });
 
