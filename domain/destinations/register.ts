@@ -15,7 +15,7 @@ import type { SchoolSettings } from '../schools/switches.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { DECISION_LABELS, decisionForm, reviewStageOf } from '../reviews/chain.ts';
 import { recordUploads, stageBatch, type IncomingFile } from '../uploads/store-upload.ts';
-import { availableActions, create, creationAvailability, eventLabel, fire, inGroup, offers, type Availability } from '../workflow/kernel.ts';
+import { availableActions, create, creationAvailability, eventLabel, fire, inGroup, KNOWN, offers, type Availability } from '../workflow/kernel.ts';
 import { lockDestination } from './current.ts';
 import type { DestinationState } from './states.ts';
 import {
@@ -33,7 +33,7 @@ import {
   type DestinationType,
   type Details,
 } from './types.ts';
-import { DESTINATION_REVIEW, destinationRegistration, G9_DIRECTED_ONLY, G9_NOT_DIRECTED, KNOWN, type DestinationRegistration, type NewDestinationRegistration } from './workflow.ts';
+import { DESTINATION_REVIEW, destinationRegistration, G9_DIRECTED_ONLY, G9_NOT_DIRECTED, type DestinationRegistration, type NewDestinationRegistration } from './workflow.ts';
 
 // The use cases of 去向登记: the graduate's form (暂存, proofs, 提交, 撤回修改, 作废), the reviewers'
 // 去向登记管理 (the list, the review, the S9 change). Each loads what the actor may touch and fires

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { agreements, destinationRegistrations, events, graduates } from '../../db/schema/index.ts';
-import { ACTIVE_AGREEMENT_STATES, SIGNED_AGREEMENT_STATES } from '../agreements/states.ts';
+import { destinationRegistrations, events, graduates } from '../../db/schema/index.ts';
+import { SIGNED_AGREEMENT_STATES } from '../agreements/states.ts';
+import { knownActiveAgreement, knownRoster } from '../agreements/guards.ts';
 import { notifyGraduate, notifyReviewers } from '../agreements/notify.ts';
 import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { enterReview, reviewEvents, type ReviewChain } from '../reviews/chain.ts';
@@ -48,18 +49,11 @@ async function tellReviewers(ctx: EffectContext<S, Row>, what: string) {
   await notifyReviewers(ctx.tx, ctx.row, stage, { title: '有新的去向登记待审核', body: `${await graduateName(ctx)}${what}（${named(ctx.row)}）`, link: `/school/destinations/${ctx.id}` });
 }
 
-export { KNOWN };
-export type KnownRoster = { trainingMode: string; removedAt: Date | null };
-
-/** The graduate's roster row, read once per fire for the guards that need it. */
-const rosterOf = (ctx: FireContext<Row>): Promise<KnownRoster | null> =>
-  ctx.memo(KNOWN.roster, async () => (await ctx.db.select({ trainingMode: graduates.trainingMode, removedAt: graduates.removedAt }).from(graduates).where(eq(graduates.id, ctx.row.graduateId)))[0] ?? null);
-
 /** G2: on the school's current roster. */
 const onRoster: Guard<Row> = {
   rule: 'G2',
   allows: async (ctx) => {
-    const g = await rosterOf(ctx);
+    const g = await knownRoster(ctx);
     return !!g && g.removedAt === null;
   },
   refusal: '你已不在学校当前的毕业生名单中，不能登记毕业去向',
@@ -73,7 +67,7 @@ export const G9_NOT_DIRECTED = '定向/委培毕业去向补充登记仅适用�
 const typeAllowed: Guard<Row> = {
   rule: 'G9',
   allows: async (ctx) => {
-    const g = await rosterOf(ctx);
+    const g = await knownRoster(ctx);
     if (!g || !isDestinationType(ctx.row.type)) return false;
     return isDirected(ctx.row.type) === (NOT_SIGNABLE_TRAINING_MODES as readonly string[]).includes(g.trainingMode);
   },
@@ -86,16 +80,12 @@ const typeAllowed: Guard<Row> = {
   code: 'forbidden',
 };
 
-/** The graduate's active agreement's state (G4), read once per fire; a caller may know it already. */
-const activeAgreementOf = (ctx: FireContext<Row>): Promise<string | null> =>
-  ctx.memo(KNOWN.activeAgreement, async () => (await ctx.db.select({ state: agreements.state }).from(agreements).where(and(eq(agreements.graduateId, ctx.row.graduateId), inArray(agreements.state, [...ACTIVE_AGREEMENT_STATES]))).limit(1))[0]?.state ?? null);
-
 /** G4 with G10: a signed or signing graduate has a destination already (or one on the way). */
 const noActiveAgreement: Guard<Row> = {
   rule: 'G4',
-  allows: async (ctx) => (await activeAgreementOf(ctx)) === null,
+  allows: async (ctx) => (await knownActiveAgreement(ctx)) === null,
   refusal: async (ctx) =>
-    (SIGNED_AGREEMENT_STATES as readonly string[]).includes((await activeAgreementOf(ctx)) ?? '')
+    (SIGNED_AGREEMENT_STATES as readonly string[]).includes((await knownActiveAgreement(ctx)) ?? '')
       ? '你已签约，不能登记其他毕业去向；如需登记，请先办理解约'
       : '你有正在办理的签约，不能登记其他毕业去向；如需登记，请先撤回或放弃该签约申请',
   code: 'conflict',

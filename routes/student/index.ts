@@ -52,7 +52,7 @@ studentRoutes.get('/', async (c) => {
   const [graduate, { active, rows, states }, school] = await Promise.all([getGraduate(db, actor, actor.graduateId!), graduateAgreements(db, actor), cachedSchoolSettings(c)]);
   const activeAgreementState = active?.state ?? null;
   const [entries, destination] = await Promise.all([
-    applicationEntries(db, actor, { graduate, agreements: states, school }),
+    applicationEntries(db, actor, { graduate, agreements: states, activeAgreementState, school }),
     destinationEntry(db, actor, { graduate, activeAgreementState, school }),
   ]);
   const destinationCode = graduate.destinationCode;

@@ -63,35 +63,39 @@ async function draftRow(db: DbOrTx, graduateId: number, kind: ApplicationKind) {
   return d ?? null;
 }
 
-/** Whether the graduate may start an application of this kind now (S4, G2/G9, G4), or why not. */
-export async function mayApply(db: DbOrTx, actor: Actor, kind: ApplicationKind): Promise<Availability> {
-  const g = await graduateRow(db, graduateOf(actor));
-  return creationAvailability(db, APPLICATION_KINDS[kind].workflow, 'submit', { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor);
+type KnownGraduate = { id: number; schoolId: number; departmentId: number; trainingMode: string; removedAt: Date | null };
+
+/**
+ * Whether the graduate may start an application of this kind now (S4, G2/G9, G4), or why not.
+ * `known`: the roster row and the guards' facts (creationAvailability's `known`) a caller has read.
+ */
+export async function mayApply(db: DbOrTx, actor: Actor, kind: ApplicationKind, known?: { graduate: KnownGraduate; facts: Record<string, unknown> }): Promise<Availability> {
+  const g = known?.graduate ?? (await graduateRow(db, graduateOf(actor)));
+  return creationAvailability(db, APPLICATION_KINDS[kind].workflow, 'submit', { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor, new Date(), known?.facts);
 }
 
 const draftKinds = builtOnce((db) => db.select({ kind: agreementDrafts.kind }).from(agreementDrafts).where(eq(agreementDrafts.graduateId, sql.placeholder('graduateId'))).prepare('draft_kinds'));
 
 /**
  * The entrances on the graduate home: each application the graduate may start now, or has in hand (a
- * draft, one to edit). The home has read the roster row, the agreements and the school's settings
- * already; the guards are answered from them, and only the drafts are read here (issue 14).
+ * draft, one to edit). The home has read the roster row, the agreements, the active one's state and
+ * the school's settings already; the guards are answered from them, and only the drafts are read here
+ * (issue 14).
  */
 export async function applicationEntries(
   db: DbOrTx,
   actor: Actor,
-  known: { graduate: { id: number; schoolId: number; departmentId: number; trainingMode: string; removedAt: Date | null }; agreements: ReadonlyArray<Pick<Agreement, 'kind' | 'state'>>; school: SchoolSettings },
+  known: { graduate: KnownGraduate; agreements: ReadonlyArray<Pick<Agreement, 'kind' | 'state'>>; activeAgreementState: string | null; school: SchoolSettings },
 ): Promise<ApplicationKind[]> {
-  const graduateId = graduateOf(actor);
   const { graduate: g } = known;
-  const drafts = await draftKinds(db).execute({ graduateId });
-  const active = known.agreements.find((a) => inAgreementGroup(a.kind, 'active', a.state))?.state ?? null;
-  const facts = { [KNOWN.roster]: { trainingMode: g.trainingMode, removedAt: g.removedAt }, [KNOWN.activeAgreement]: active, [KNOWN.school]: known.school };
+  const drafts = await draftKinds(db).execute({ graduateId: graduateOf(actor) });
+  const facts = { [KNOWN.roster]: { trainingMode: g.trainingMode, removedAt: g.removedAt }, [KNOWN.activeAgreement]: known.activeAgreementState, [KNOWN.school]: known.school };
   const kinds: ApplicationKind[] = ['offline', 'registered'];
   const open = await Promise.all(
     kinds.map(async (kind) => {
-      const wf = APPLICATION_KINDS[kind].workflow;
-      if (drafts.some((d) => d.kind === kind) || known.agreements.some((a) => a.kind === kind && (wf.groups.editable as readonly string[]).includes(a.state))) return true;
-      return (await creationAvailability(db, wf, 'submit', { graduateId, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor, new Date(), facts)).allowed;
+      const editable = APPLICATION_KINDS[kind].workflow.groups.editable as readonly string[];
+      if (drafts.some((d) => d.kind === kind) || known.agreements.some((a) => a.kind === kind && editable.includes(a.state))) return true;
+      return (await mayApply(db, actor, kind, { graduate: g, facts })).allowed;
     }),
   );
   return kinds.filter((_, i) => open[i]);
