@@ -11,10 +11,19 @@ export const COUNT_CAP = 10000;
 const cappedSql = (table: PgTable, where: SQL | undefined) => sql`(select count(*) from (select 1 from ${table} where ${where ?? sql`true`} limit ${COUNT_CAP + 1}) capped)`;
 const capped = (n: number) => ({ n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP });
 
-/** Several capped counts of one table (the count cards above a list) in one statement. */
-export async function cappedCounts(db: DbOrTx, table: PgTable, wheres: Array<SQL | undefined>): Promise<Array<{ n: number; more: boolean }>> {
-  const [row] = await db.execute<{ n: number[] }>(sql`select array[${sql.join(wheres.map((w) => cappedSql(table, w)), sql`, `)}]::int[] as n`);
+/** Counts given as scalar expressions, read as one int[] column. */
+const countArray = (counts: SQL[]) => sql`array[${sql.join(counts, sql`, `)}]::int[]`;
+
+/** Counts given as scalar expressions (the count cards above a list), in one statement, each capped. */
+export async function countsOf(db: DbOrTx, counts: SQL[]): Promise<Array<{ n: number; more: boolean }>> {
+  if (counts.length === 0) return [];
+  const [row] = await db.execute<{ n: number[] }>(sql`select ${countArray(counts)} as n`);
   return row!.n.map((n) => capped(Number(n)));
+}
+
+/** Several capped counts of one table (the count cards above a list) in one statement. */
+export function cappedCounts(db: DbOrTx, table: PgTable, wheres: Array<SQL | undefined>): Promise<Array<{ n: number; more: boolean }>> {
+  return countsOf(db, wheres.map((w) => cappedSql(table, w)));
 }
 
 /**
@@ -67,10 +76,7 @@ export async function pageByStates(
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
   const cards = counts.cards ?? [];
-  if (states.length === 0) {
-    const [row] = cards.length ? await db.execute<{ cards: number[] }>(sql`select array[${sql.join(cards, sql`, `)}]::int[] as cards`) : [{ cards: [] }];
-    return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: row!.cards.map((n) => capped(Number(n))) };
-  }
+  if (states.length === 0) return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: await countsOf(db, cards) };
   const order = sql`order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
   const merged =
     offset + size <= SHALLOW_RUNS_UP_TO
@@ -79,7 +85,7 @@ export async function pageByStates(
           states.map((state) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} ${order})`),
           sql` union all `,
         )})`;
-  const counted = cards.length ? sql`, array[${sql.join(cards, sql`, `)}]::int[] as cards` : sql``;
+  const counted = cards.length ? sql`, ${countArray(cards)} as cards` : sql``;
   const [row] = await db.execute<{ ids: number[]; total: number; cards?: number[] }>(
     sql`select array(select id from ${merged} merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${counts.total ?? cappedSql(list.table, and(where, stateIn(list.state, states)))}::int as total${counted}`,
   );

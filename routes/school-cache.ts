@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { rosterCohorts, rosterFilterOptions } from '../domain/graduates/roster.ts';
-import { reviewerVerb, type Verb } from '../domain/reviews/chain.ts';
+import { forbidden } from '../domain/errors.ts';
+import type { Verb } from '../domain/reviews/chain.ts';
 import { schoolSettings, type SchoolSettings } from '../domain/schools/switches.ts';
 import type { AppEnv } from './context.ts';
 
@@ -52,8 +53,11 @@ export function forSchool<T>(c: Context<AppEnv>, key: string, compute: () => Pro
 /** The signed-in user's school's settings (S4) and verb (S3): a graduate's pages read them too. */
 export const cachedSchoolSettings = (c: Context<AppEnv>): Promise<SchoolSettings> => forSchool(c, 'settings', () => schoolSettings(c.get('app').db, c.get('actor')!.schoolId!));
 
-/** The signed-in school user's verb (S3), cached per school. */
-export const cachedVerb = (c: Context<AppEnv>): Promise<Verb> => forSchool(c, 'verb', () => reviewerVerb(c.get('app').db, c.get('actor')!));
+/** The signed-in school user's verb (S3), from the cached settings; a user of no school is refused. */
+export async function cachedVerb(c: Context<AppEnv>): Promise<Verb> {
+  if (c.get('actor')!.schoolId === null) throw forbidden();
+  return (await cachedSchoolSettings(c)).verb;
+}
 
 /** What a roster read's scope depends on besides the school (graduateScope): the role and the department. */
 const scopeKey = (c: Context<AppEnv>) => `${c.get('actor')!.role}:${c.get('actor')!.departmentId}`;

@@ -14,7 +14,7 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope, countScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
-import { amongIds, COUNT_CAP, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { amongIds, countsOf, pageByStates, stateIn, type StateList } from '../paging.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
 // 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
@@ -132,8 +132,8 @@ const counted$ = (actor: Actor, kinds: readonly AgreementKind[], states: readonl
 export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {
   // Each card counted on its own, capped like the lists (“10000+”): 已签约 grows with every cohort.
   const cards = cardStates(kinds, signedLabel);
-  const [row] = await db.execute<{ n: number[] }>(sql`select array[${sql.join(cards.map((c) => counted$(actor, kinds, c.states)), sql`, `)}]::int[] as n`);
-  return cards.map((c, i) => ({ label: withVerb(c.label, verb), n: Math.min(Number(row!.n[i]), COUNT_CAP), more: Number(row!.n[i]) > COUNT_CAP }));
+  const counts = await countsOf(db, cards.map((c) => counted$(actor, kinds, c.states)));
+  return cards.map((c, i) => ({ label: withVerb(c.label, verb), ...counts[i]! }));
 }
 
 /** One agreement as its reviewer sees it (S6): the agreement, unit and graduate, the pages uploaded, the review it is in, and what the reviewer may decide. */

@@ -1,11 +1,7 @@
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { DbOrTx } from '../../db/client.ts';
-import { provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { forbidden } from '../errors.ts';
 import { schoolSettingsOf } from '../schools/switches.ts';
-import { reviewVerb } from '../tenancy/agreement-types.ts';
 import type { Effect, EventSpec, FireContext, Target } from '../workflow/kernel.ts';
 
 // The review chain every reviewed workflow shares (DESIGN.md section 5): the department's stage
@@ -112,15 +108,3 @@ export function withVerb(label: string, verb: Verb): string {
   return label.replaceAll('{verb}', verb);
 }
 
-/** S3: 鉴证 (两方协议) or 审核 (三方协议), as the school's province decided. */
-export async function verbOfSchool(db: DbOrTx, schoolId: number): Promise<Verb> {
-  const [row] = await db.select({ type: provinces.agreementType }).from(schools).innerJoin(provinces, eq(provinces.id, schools.provinceId)).where(eq(schools.id, schoolId));
-  if (!row) throw notFound('学校');
-  return reviewVerb(row.type);
-}
-
-/** The reviewer's own school's verb. */
-export async function reviewerVerb(db: DbOrTx, actor: Actor): Promise<Verb> {
-  if (actor.schoolId === null) throw forbidden();
-  return verbOfSchool(db, actor.schoolId);
-}
