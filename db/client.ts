@@ -29,16 +29,13 @@ Object.assign(PostgresJsSession.prototype, {
 });
 
 /**
- * Transactions on a connection reserved first, then BEGIN on it. drizzle runs them through
- * postgres.js's sql.begin, which in 3.4.9 can send BEGIN without reserving the connection when the
- * pool is busy (porsager/postgres#823, #1189, unmerged fixes): the request fails with
+ * `run` in a transaction on a connection reserved first, then BEGIN on it. postgres.js's sql.begin
+ * (which drizzle and our backups used) can in 3.4.9 send BEGIN without reserving the connection when
+ * the pool is busy (porsager/postgres#823, #1189, unmerged fixes): the request fails with
  * UNSAFE_TRANSACTION, and the server-side transaction stays open on a connection back in the pool,
  * where unrelated queries then run inside it. The mixed-load bench hit it at 400 req/s. sql.reserve()
- * hands over an idle connection before anything is sent. No code here nests transactions (savepoints).
- */
-/**
- * `run` in a transaction on a connection reserved before BEGIN is sent (see above). `mode`: what
- * follows BEGIN, e.g. 'isolation level repeatable read read only'.
+ * hands over an idle connection before anything is sent. `mode`: what follows BEGIN, e.g.
+ * 'isolation level repeatable read read only'.
  */
 export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, run: (tx: postgres.ReservedSql) => Promise<T>): Promise<T> {
   const reserved = await sql.reserve();
@@ -57,6 +54,7 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
   }
 }
 
+/** drizzle's transactions through reservedTransaction. No code here nests transactions (savepoints). */
 type SessionParts = { client: postgres.Sql; dialect: ConstructorParameters<typeof PostgresJsSession>[1]; schema: ConstructorParameters<typeof PostgresJsSession>[2]; options: ConstructorParameters<typeof PostgresJsSession>[3] };
 Object.assign(PostgresJsSession.prototype, {
   transaction(this: SessionParts, run: (tx: PostgresJsTransaction<Record<string, unknown>, never>) => Promise<unknown>, config?: Parameters<PostgresJsTransaction<Record<string, unknown>, never>['setTransaction']>[0]) {

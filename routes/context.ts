@@ -2,7 +2,7 @@ import type { Eta } from 'eta';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
-import type { Actor } from '../domain/auth/sessions.ts';
+import type { Actor, SignedInSession } from '../domain/auth/sessions.ts';
 import type { StudentRegistry } from '../domain/graduates/registry.ts';
 import type { PdfPrinter } from '../views/pdf.ts';
 import type { Assets } from './assets.ts';
@@ -28,7 +28,7 @@ export type AppEnv = {
     app: AppContext;
     actor: Actor | null;
     /** Read with the actor by the session look-up: the unread count, the graduate's G1 gate, the school's cache version. */
-    signedIn: { unread: number; rosterConfirmed: boolean; schoolCacheVersion: number | null } | null;
+    signedIn: Omit<SignedInSession, 'actor'> | null;
     secureHeadersNonce?: string;
   };
 };

@@ -355,7 +355,7 @@ function settleBy<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 const FONT_PACKAGE_DIR = dirname(fileURLToPath(import.meta.resolve('@fontsource/noto-serif-sc/package.json')));
 const FONT_WEIGHTS = [400, 700] as const;
 
-/** Each rule with its unicode-range as sorted [first, last] code point intervals. */
+/** Each rule with its unicode-range as [first, last] code point intervals. */
 type FontFaces = { css: string; rules: Array<{ css: string; ranges: Array<[number, number]> }>; files: Map<string, string> };
 let fontFaces: FontFaces | undefined;
 const fontBytes = new Map<string, Promise<Buffer>>();

@@ -98,14 +98,15 @@ function newRegistration(g: { id: number; schoolId: number; departmentId: number
   return { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId, cohort: g.cohort, type, code: codeOfType(type), details };
 }
 
-/**
- * The graduate home's 毕业去向 card: the entrance (无需就业协议去向登记, or for 定向/委培 graduates
- * their 补充登记) when it is open or something is in hand, and the standing registration.
- */
+/** A graduate's latest registrations, the query built once (issue 14): the graduate home reads them on every view. */
 const latestRegistrations = builtOnce((db) =>
   db.select().from(destinationRegistrations).where(eq(destinationRegistrations.graduateId, sql.placeholder('graduateId'))).orderBy(desc(destinationRegistrations.id)).limit(6).prepare('latest_registrations'),
 );
 
+/**
+ * The graduate home's 毕业去向 card: the entrance (无需就业协议去向登记, or for 定向/委培 graduates
+ * their 补充登记) when it is open or something is in hand, and the standing registration.
+ */
 export async function destinationEntry(
   db: DbOrTx,
   actor: Actor,
