@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { S3Options } from './db/storage.ts';
 
 // Every setting of the platform, read once from the environment. README.md documents each one.
 const flag = (fallback: boolean) =>
@@ -34,6 +35,14 @@ const schema = z
     REVIEW_DIGEST_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(3),
     BACKUP_DIR: z.string().min(1).optional(),
     BACKUP_KEEP: z.coerce.number({ error: '必须是 1 至 365 的整数' }).int({ error: '必须是 1 至 365 的整数' }).min(1, { error: '必须是 1 至 365 的整数' }).max(365, { error: '必须是 1 至 365 的整数' }).default(7),
+    STORAGE: z.enum(['local', 's3'], { error: '只能是 local 或 s3' }).default('local'),
+    S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: '存储桶名称只能含小写字母、数字、点和连字符（3 至 63 个字符）' }).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_ENDPOINT: z.url({ error: '必须是完整的地址，例如 http://127.0.0.1:9000' }).optional(),
+    S3_FORCE_PATH_STYLE: flag(true).optional(),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_PREFIX: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, { error: '只能是以 / 结尾的路径，例如 wangqian/' }).default(''),
     TERMINATION_ANSWER_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(7),
   })
   .superRefine((c, ctx) => {
@@ -41,6 +50,9 @@ const schema = z
       ctx.addIssue({ code: 'custom', path: ['SMS_WEBHOOK_URL'], message: 'SMS_TRANSPORT=webhook 时必须设置' });
     if (c.MAIL_TRANSPORT === 'webhook' && !c.MAIL_WEBHOOK_URL)
       ctx.addIssue({ code: 'custom', path: ['MAIL_WEBHOOK_URL'], message: 'MAIL_TRANSPORT=webhook 时必须设置' });
+    if (c.STORAGE === 's3' && !c.S3_BUCKET) ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'STORAGE=s3 时必须设置' });
+    if ((c.S3_ACCESS_KEY_ID === undefined) !== (c.S3_SECRET_ACCESS_KEY === undefined))
+      ctx.addIssue({ code: 'custom', path: [c.S3_ACCESS_KEY_ID === undefined ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY'], message: 'S3_ACCESS_KEY_ID 与 S3_SECRET_ACCESS_KEY 须同时设置' });
   });
 
 export type Config = {
@@ -73,6 +85,8 @@ export type Config = {
   /** Where the nightly backup goes (off when unset), and how many backups are kept. */
   backupDir: string | undefined;
   backupKeep: number;
+  /** Object storage for files when STORAGE=s3; unset: DATA_DIR/uploads. */
+  s3: S3Options | undefined;
 };
 
 export class ConfigError extends Error {
@@ -111,5 +125,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devMailbox: c.SMS_TRANSPORT === 'dev' || c.MAIL_TRANSPORT === 'dev',
     backupDir: c.BACKUP_DIR === undefined ? undefined : resolve(c.BACKUP_DIR),
     backupKeep: c.BACKUP_KEEP,
+    s3:
+      c.STORAGE === 's3'
+        ? {
+            bucket: c.S3_BUCKET!,
+            region: c.S3_REGION,
+            endpoint: c.S3_ENDPOINT,
+            // Path-style addressing (endpoint/bucket/key) is what self-hosted servers such as MinIO expect.
+            forcePathStyle: c.S3_FORCE_PATH_STYLE ?? c.S3_ENDPOINT !== undefined,
+            credentials: c.S3_ACCESS_KEY_ID ? { accessKeyId: c.S3_ACCESS_KEY_ID, secretAccessKey: c.S3_SECRET_ACCESS_KEY! } : undefined,
+            prefix: c.S3_PREFIX,
+          }
+        : undefined,
   };
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
+import { storageFor, type Storage } from '../db/storage.ts';
 import { foldAgreementCountsJob } from './agreement-counts.ts';
 import { backupJob } from './backup.ts';
 import { cleanupJob } from './cleanup.ts';
@@ -21,6 +22,7 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
   return { sms, email, wechat: sms };
 }
 
-export function allJobs(config: Config, db: Db, log: Logger): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, config.dataDir, log), ministryExportsJob(db, config.dataDir, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob, foldAgreementCountsJob, ...(config.backupDir ? [backupJob(db, { ...config, backupDir: config.backupDir })] : [])];
+/** `storage` is the app's: the import and export jobs read and write the same files as its pages. */
+export function allJobs(config: Config, db: Db, log: Logger, storage: Storage = storageFor(config)): Job[] {
+  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, storage, log), ministryExportsJob(db, storage, log), expireInvitationsJob, reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob, foldAgreementCountsJob, ...(config.backupDir ? [backupJob(db, { ...config, backupDir: config.backupDir })] : [])];
 }

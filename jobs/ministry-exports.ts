@@ -1,6 +1,7 @@
 import { and, asc, eq, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
+import type { Storage } from '../db/storage.ts';
 import { ministryExports } from '../db/schema/index.ts';
 import { expireMinistryExports, MINISTRY_EXPORT_STALE_AFTER, processMinistryExport } from '../domain/statistics/ministry.ts';
 import type { Job } from './scheduler.ts';
@@ -13,13 +14,13 @@ const MAX_RUNNING = 2;
  * queued, or running with a stale heartbeat because their process died (they are written again from
  * the start), and deletes files past their keeping time.
  */
-export function ministryExportsJob(db: Db, dataDir: string, log: Logger): Job {
+export function ministryExportsJob(db: Db, storage: Storage, log: Logger): Job {
   const running = new Set<number>();
   return {
     name: 'ministry-exports',
     schedule: '*/30 * * * * *',
     async run(tx) {
-      const expired = await expireMinistryExports(tx, dataDir);
+      const expired = await expireMinistryExports(tx, storage);
       const free = MAX_RUNNING - running.size;
       if (free <= 0) return { expired };
       const pending = await tx
@@ -35,7 +36,7 @@ export function ministryExportsJob(db: Db, dataDir: string, log: Logger): Job {
         .limit(free);
       for (const { id } of pending) {
         running.add(id);
-        void processMinistryExport(db, id, { dataDir })
+        void processMinistryExport(db, storage, id)
           .catch((e: unknown) => log.error('ministry export failed', { exportId: id, error: String(e) }))
           .finally(() => running.delete(id));
       }

@@ -1,6 +1,7 @@
 import { and, asc, eq, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
+import type { Storage } from '../db/storage.ts';
 import { rosterImports } from '../db/schema/index.ts';
 import { processRosterImport, STALE_AFTER } from '../domain/graduates/roster-import.ts';
 import type { Job } from './scheduler.ts';
@@ -14,7 +15,7 @@ const MAX_RUNNING = 2;
  * finds them inside the job's locked transaction: each import runs afterwards on its own, in
  * batches that commit separately, and claims itself so a second process never runs it twice.
  */
-export function rosterImportsJob(db: Db, dataDir: string, log: Logger): Job {
+export function rosterImportsJob(db: Db, storage: Storage, log: Logger): Job {
   const running = new Set<number>();
   return {
     name: 'roster-imports',
@@ -38,7 +39,7 @@ export function rosterImportsJob(db: Db, dataDir: string, log: Logger): Job {
         .limit(free);
       for (const { id } of pending) {
         running.add(id);
-        void processRosterImport(db, id, { dataDir })
+        void processRosterImport(db, storage, id)
           .catch((e: unknown) => log.error('roster import failed', { importId: id, error: String(e) }))
           .finally(() => running.delete(id));
       }

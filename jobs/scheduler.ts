@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import { sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.ts';
@@ -5,29 +6,54 @@ import type { Logger } from '../db/log.ts';
 
 export type Job = { name: string; schedule: string; /** Also run once when the jobs start. */ runAtStart?: boolean; run: (tx: Tx) => Promise<Record<string, unknown> | void> };
 
+/** This process, as job_runs names it. */
+const RUNNER = `${hostname()}:${process.pid}`;
+
 /**
- * Runs a job inside one transaction holding a PostgreSQL advisory lock named after it, so with
- * several app processes each run happens once; a process that cannot get the lock skips the run.
+ * Runs a job inside one transaction holding a PostgreSQL advisory lock named after it; a process
+ * that cannot get the lock skips the run. With `slot` (the time a scheduled run is due), the run
+ * also claims that slot in job_runs: every app process schedules every job, and one that comes to a
+ * slot after another process ran it (the lock is free again by then) skips it too. So each run
+ * happens once however many processes there are. A failed run gives its claim back with its
+ * transaction; the next slot runs again. Without `slot` (a test, a manual run) it just runs.
  */
-export async function runJobOnce(db: Db, job: Job, log: Logger): Promise<boolean> {
+export async function runJobOnce(db: Db, job: Job, log: Logger, slot?: Date): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [row] = await tx.execute<{ locked: boolean }>(sql`select pg_try_advisory_xact_lock(hashtext(${'job:' + job.name})) as locked`);
-    if (!row?.locked) return false;
+    if (!row?.locked) {
+      log.debug('job skipped', { job: job.name, slot: slot?.toISOString(), reason: 'running elsewhere' });
+      return false;
+    }
+    if (slot) {
+      const claimed = await tx.execute(sql`
+        insert into job_runs (name, slot, ran_by) values (${job.name}, ${slot.toISOString()}, ${RUNNER})
+        on conflict (name) do update set slot = excluded.slot, ran_at = now(), ran_by = excluded.ran_by where job_runs.slot < excluded.slot
+        returning 1`);
+      if (claimed.length === 0) {
+        log.debug('job skipped', { job: job.name, slot: slot.toISOString(), reason: 'slot already run' });
+        return false;
+      }
+    }
+    log.debug('job run', { job: job.name, slot: slot?.toISOString() });
     const result = await job.run(tx);
     if (result && Object.values(result).some((v) => v)) log.info('job done', { job: job.name, ...result });
     return true;
   });
 }
 
+/** The slot of a run: its due time to the second (cron's own), or for the run at start its minute, so processes started together run it once. */
+const slotOf = (date: Date, unit: 'second' | 'minute') => new Date(Math.floor(date.getTime() / (unit === 'second' ? 1000 : 60_000)) * (unit === 'second' ? 1000 : 60_000));
+
 export function startJobs(db: Db, jobs: Job[], log: Logger): { stop: () => Promise<void> } {
   const tasks: ScheduledTask[] = jobs.map((job) =>
     cron.schedule(
       job.schedule,
-      () => runJobOnce(db, job, log).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) })),
+      (ctx) => runJobOnce(db, job, log, slotOf(ctx.date, 'second')).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) })),
       { name: job.name, noOverlap: true },
     ),
   );
-  for (const job of jobs.filter((j) => j.runAtStart)) runJobOnce(db, job, log).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) }));
+  const started = slotOf(new Date(), 'minute');
+  for (const job of jobs.filter((j) => j.runAtStart)) runJobOnce(db, job, log, started).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) }));
   log.info('jobs started', { jobs: jobs.map((j) => j.name) });
   return {
     async stop() {

@@ -2,6 +2,7 @@ import type { Eta } from 'eta';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
+import type { Storage } from '../db/storage.ts';
 import type { Actor, SignedInSession } from '../domain/auth/sessions.ts';
 import type { StudentRegistry } from '../domain/graduates/registry.ts';
 import type { PdfPrinter } from '../views/pdf.ts';
@@ -21,6 +22,8 @@ export type AppContext = {
   pdf: PdfPrinter;
   /** What pages read per school and seldom changes (routes/school-cache.ts). */
   schoolCache: SchoolCache;
+  /** Where uploads, roster spreadsheets and exports are kept (DATA_DIR/uploads, or S3). */
+  storage: Storage;
 };
 
 export type AppEnv = {

@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
-import { localStorage, uploadsDir } from '../db/storage.ts';
 import { openUpload } from '../domain/uploads/access.ts';
 import { MAX_BATCH_BYTES, type IncomingFile } from '../domain/uploads/store-upload.ts';
 import type { AppEnv } from './context.ts';
 
-export const storageOf = (c: Context<AppEnv>) => localStorage(uploadsDir(c.get('app').config.dataDir));
+export const storageOf = (c: Context<AppEnv>) => c.get('app').storage;
 
 /** The body limit of a form carrying a batch of files (MAX_BATCH_BYTES), with room for its framing and fields. */
 export const BATCH_BODY_LIMIT = MAX_BATCH_BYTES + 256 * 1024;

@@ -1,3 +1,4 @@
+import { storageFor, type Storage } from '../db/storage.ts';
 import { Hono, type Context } from 'hono';
 import { compress } from 'hono/compress';
 import { getCookie } from 'hono/cookie';
@@ -36,12 +37,12 @@ import { studentRoutes } from './student/index.ts';
  * `pdf`: server.ts passes the printer it closes on shutdown; the default one launches Chromium only
  * when something is printed (tests that print pass their own, to close it).
  */
-export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry; pdf?: PdfPrinter };
+export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry; pdf?: PdfPrinter; storage?: Storage };
 
 /** Builds the whole HTTP app: middleware, then the public pages, then each portal behind its guard. */
-export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }) }: CreateAppOptions): Hono<AppEnv> {
+export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }), storage = storageFor(config) }: CreateAppOptions): Hono<AppEnv> {
   const { assets, routes: assetRoutes } = loadAssets();
-  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf, schoolCache: new SchoolCache() };
+  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf, schoolCache: new SchoolCache(), storage };
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {

@@ -13,3 +13,4 @@ export * from './agreements.ts';
 export * from './terminations.ts';
 export * from './destinations.ts';
 export * from './statistics.ts';
+export * from './jobs.ts';

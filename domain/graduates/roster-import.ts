@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import type { Db, DbOrTx, Tx } from '../../db/client.ts';
+import type { Storage } from '../../db/storage.ts';
 import { departments, graduates, rosterImportErrors, rosterImports, schools, users } from '../../db/schema/index.ts';
 import { actorOf, type Actor } from '../auth/sessions.ts';
 import { maskIdNumber, maskIdNumbersIn } from '../codes/id-number.ts';
@@ -35,7 +36,7 @@ function importingSchoolId(actor: Actor): number {
 
 // Every .xlsx is a ZIP archive; an .xls, CSV or renamed picture is refused before it is stored.
 
-export async function queueRosterImport(db: DbOrTx, actor: Actor, request: RosterImportRequest, dataDir: string): Promise<number> {
+export async function queueRosterImport(db: DbOrTx, storage: Storage, actor: Actor, request: RosterImportRequest): Promise<number> {
   const schoolId = importingSchoolId(actor);
   if (!Number.isInteger(request.cohort) || request.cohort < 2000 || request.cohort > 2100) {
     throw new DomainError('invalid', '届别不正确', { cohort: '请填写毕业年份，例如 2026' });
@@ -46,9 +47,8 @@ export async function queueRosterImport(db: DbOrTx, actor: Actor, request: Roste
   // .xlsx, or CSV in UTF-8 or GBK; an old .xls is refused before anything else happens.
   const kind = spreadsheetKind(request.bytes);
   if (kind === 'xls') throw new DomainError('invalid', OLD_XLS, { file: OLD_XLS });
-  const storedAs = join('imports', `${randomBytes(16).toString('hex')}.${kind}`);
-  await mkdir(join(dataDir, 'imports'), { recursive: true });
-  await writeFile(join(dataDir, storedAs), request.bytes);
+  // Kept in the storage, so any app process (or its job, after a crash) can run the import.
+  const storedAs = await storage.put(request.bytes, kind);
   try {
     const [row] = await db
       .insert(rosterImports)
@@ -56,7 +56,7 @@ export async function queueRosterImport(db: DbOrTx, actor: Actor, request: Roste
       .returning({ id: rosterImports.id });
     return row!.id;
   } catch (e) {
-    await rm(join(dataDir, storedAs), { force: true });
+    await storage.delete(storedAs);
     throw e;
   }
 }
@@ -90,23 +90,29 @@ async function claimImport(db: Db, importId: number): Promise<ClaimedImport | un
  * Runs one queued import to its end. Returns at once when another worker holds it. Never runs
  * inside a caller's transaction: each batch commits on its own.
  */
-export async function processRosterImport(db: Db, importId: number, opts: { dataDir: string; batchSize?: number }): Promise<void> {
+export async function processRosterImport(db: Db, storage: Storage, importId: number, opts: { batchSize?: number } = {}): Promise<void> {
   const claimed = await claimImport(db, importId);
   if (!claimed) return;
-  const path = join(opts.dataDir, claimed.storedAs);
   const run = await startRun(db, claimed);
+  // The spreadsheet readers stream from a file: the stored copy is fetched into a private temporary
+  // folder for the run (the storage may be another machine's bucket).
+  const work = await mkdtemp(join(tmpdir(), 'roster-import-'));
+  const path = join(work, `sheet.${claimed.storedAs.split('.').pop()}`);
   let outcome: Outcome;
   try {
+    await writeFile(path, await storage.get(claimed.storedAs), { mode: 0o600 });
     outcome = { status: 'done', totalRows: await importRows(db, run, path, opts.batchSize ?? DEFAULT_BATCH_SIZE) };
   } catch (e) {
+    await rm(work, { recursive: true, force: true });
     if (e instanceof ImportTakenOver) return;
     if (!(e instanceof FileProblem || e instanceof UnreadableSheet)) {
-      if (await finish(db, run, { status: 'failed', error: '导入时发生系统错误，请重新导入' })) await rm(path, { force: true });
+      if (await finish(db, run, { status: 'failed', error: '导入时发生系统错误，请重新导入' })) await storage.delete(claimed.storedAs);
       throw e;
     }
     outcome = { status: 'failed', error: (e as Error).message };
   }
-  if (await finish(db, run, outcome)) await rm(path, { force: true });
+  await rm(work, { recursive: true, force: true });
+  if (await finish(db, run, outcome)) await storage.delete(claimed.storedAs);
 }
 
 async function startRun(db: Db, claimed: ClaimedImport): Promise<ImportRun> {

@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
 import type { Db, DbOrTx } from '../../db/client.ts';
+import type { Storage } from '../../db/storage.ts';
 import { openedIdNumber } from '../../db/id-number-keys.ts';
 import { ministryExports, schools, users } from '../../db/schema/index.ts';
 import { SIGNED_AGREEMENT_STATES } from '../agreements/states.ts';
@@ -193,27 +190,28 @@ export async function requestMinistryExport(db: DbOrTx, source: EventSource & { 
   });
 }
 
-const exportsDir = (dataDir: string) => join(dataDir, 'exports');
-
 /**
  * Writes the file: the cohort streamed from a cursor into exceljs' streaming writer, a batch at a
- * time, with the progress (and the heartbeat) saved after each batch. Memory stays flat whatever
- * the cohort's size. Claims the export first, so two processes never write it twice.
+ * time, with the progress (and the heartbeat) saved after each batch; the rows are never all in
+ * memory, only the compressed workbook (a few MB at 50,000 graduates), which then goes to the
+ * storage, where any app process serves it. Claims the export first, so two processes never write
+ * it twice.
  */
-export async function processMinistryExport(db: Db, id: number, opts: { dataDir: string; batch?: number }): Promise<void> {
+export async function processMinistryExport(db: Db, storage: Storage, id: number, opts: { batch?: number } = {}): Promise<void> {
   const [claimed] = await db
     .update(ministryExports)
     .set({ status: 'running', heartbeatAt: sql`now()`, processedRows: 0 })
     .where(and(eq(ministryExports.id, id), sql`(${ministryExports.status} = 'queued' or (${ministryExports.status} = 'running' and ${ministryExports.heartbeatAt} < now() - ${MINISTRY_EXPORT_STALE_AFTER}::interval))`))
     .returning();
   if (!claimed) return;
-  const storedAs = join('exports', `${randomBytes(16).toString('hex')}.xlsx`);
-  const path = join(opts.dataDir, storedAs);
+  let storedAs: string | undefined;
   try {
-    await mkdir(exportsDir(opts.dataDir), { recursive: true });
     const [{ total }] = (await db.$client`select count(*)::int as total from graduates where school_id = ${claimed.schoolId} and cohort = ${claimed.cohort} and removed_at is null`) as unknown as [{ total: number }];
     await db.update(ministryExports).set({ totalRows: total }).where(eq(ministryExports.id, id));
-    const out = createWriteStream(path, { mode: 0o600 });
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise<void>((resolve, reject) => out.on('end', resolve).on('error', reject));
     const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
     const sheet = workbook.addWorksheet('Sheet1');
     // Every cell is text, so 考生号, 身份证号 and codes such as 01 keep their digits.
@@ -233,11 +231,12 @@ export async function processMinistryExport(db: Db, id: number, opts: { dataDir:
     notes.addRow(['格式来源', MINISTRY_FORMAT_SOURCE]).commit();
     notes.commit();
     await workbook.commit();
-    await finished(out);
-    const { size } = await stat(path);
-    await db.update(ministryExports).set({ status: 'done', processedRows: processed, storedAs, bytes: size, finishedAt: sql`now()`, heartbeatAt: sql`now()` }).where(eq(ministryExports.id, id));
+    await ended;
+    const file = Buffer.concat(chunks);
+    storedAs = await storage.put(file, 'xlsx');
+    await db.update(ministryExports).set({ status: 'done', processedRows: processed, storedAs, bytes: file.length, finishedAt: sql`now()`, heartbeatAt: sql`now()` }).where(eq(ministryExports.id, id));
   } catch (e) {
-    await rm(path, { force: true });
+    if (storedAs) await storage.delete(storedAs).catch(() => {});
     await db.update(ministryExports).set({ status: 'failed', error: '导出失败，请重新导出；如仍失败请联系平台管理员。', finishedAt: sql`now()` }).where(eq(ministryExports.id, id));
     throw e;
   }
@@ -261,23 +260,24 @@ export async function listMinistryExports(db: DbOrTx, actor: Actor, limit = 10) 
     .limit(limit);
 }
 
-/** The finished file's path for a download, which is logged as a reveal of the cohort's personal data. */
-export async function downloadMinistryExport(db: Db, source: EventSource & { actor: Actor }, id: number, dataDir: string) {
+/** The finished file for a download, which is logged as a reveal of the cohort's personal data. */
+export async function downloadMinistryExport(db: Db, storage: Storage, source: EventSource & { actor: Actor }, id: number) {
   const row = await getMinistryExport(db, source.actor, id);
   if (row.status !== 'done' || !row.storedAs) throw notFound('导出文件');
   const [school] = await db.select({ code: schools.code, name: schools.name }).from(schools).where(eq(schools.id, row.schoolId));
+  const bytes = await storage.get(row.storedAs);
   await writeEvent(db, source, { subjectType: 'ministry_export', subjectId: row.id, schoolId: row.schoolId, action: 'ministry_export.downloaded', data: { cohort: row.cohort, rows: row.processedRows } });
-  return { path: join(dataDir, row.storedAs), bytes: row.bytes ?? 0, name: `${school!.code}${school!.name}-${row.cohort}届就业方案.xlsx` };
+  return { bytes, name: `${school!.code}${school!.name}-${row.cohort}届就业方案.xlsx` };
 }
 
 /** Deletes files older than the keeping time, and the files of exports that failed (the row stays as the record). */
-export async function expireMinistryExports(db: DbOrTx, dataDir: string, now = new Date()): Promise<number> {
+export async function expireMinistryExports(db: DbOrTx, storage: Storage, now = new Date()): Promise<number> {
   const old = await db
     .select({ id: ministryExports.id, storedAs: ministryExports.storedAs })
     .from(ministryExports)
     .where(and(eq(ministryExports.status, 'done'), lt(ministryExports.finishedAt, new Date(now.getTime() - MINISTRY_EXPORT_KEEP_HOURS * 3600_000))));
   for (const r of old) {
-    if (r.storedAs) await rm(join(dataDir, r.storedAs), { force: true });
+    if (r.storedAs) await storage.delete(r.storedAs);
     await db.update(ministryExports).set({ status: 'expired', storedAs: null }).where(eq(ministryExports.id, r.id));
   }
   return old.length;

@@ -61,15 +61,15 @@ rosterImportRoutes.post(
   '/',
   uploadLimit(MAX_UPLOAD_BYTES + 64 * 1024, '导入文件不能超过 20MB。请拆分成几个文件分批导入。'),
   async (c) => {
-    const { db, config, log } = c.get('app');
+    const { db, storage, log } = c.get('app');
     const body = await c.req.parseBody();
     const cohort = Number(body.cohort);
     try {
       const file = body.file;
       if (!(file instanceof File) || file.size === 0) throw new DomainError('invalid', '请选择要导入的文件', { file: '请选择要导入的文件' });
-      const id = await queueRosterImport(db, c.get('actor')!, { cohort, fileName: file.name, bytes: new Uint8Array(await file.arrayBuffer()) }, config.dataDir);
+      const id = await queueRosterImport(db, storage, c.get('actor')!, { cohort, fileName: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
       // Runs in this process right away; the roster-imports job picks it up if this process dies.
-      void processRosterImport(db, id, { dataDir: config.dataDir }).catch((e: unknown) => log.error('roster import failed', { importId: id, error: String(e) }));
+      void processRosterImport(db, storage, id).catch((e: unknown) => log.error('roster import failed', { importId: id, error: String(e) }));
       return c.redirect(`/school/roster-imports/${id}`, 303);
     } catch (e) {
       const refusal = formProblems(e);

@@ -57,12 +57,12 @@ statisticsRoutes.get('/ministry-exports', async (c) => {
 });
 
 statisticsRoutes.post('/ministry-exports', async (c) => {
-  const { db, config, log } = c.get('app');
+  const { db, storage, log } = c.get('app');
   const body = formValues(await c.req.parseBody());
   try {
     const id = await requestMinistryExport(db, source(c), Number(body.cohort));
     // Runs in this process right away; the ministry-exports job restarts it if this process dies.
-    void processMinistryExport(db, id, { dataDir: config.dataDir }).catch((e: unknown) => log.error('ministry export failed', { exportId: id, error: String(e) }));
+    void processMinistryExport(db, storage, id).catch((e: unknown) => log.error('ministry export failed', { exportId: id, error: String(e) }));
     return c.redirect(`${EXPORTS}/${id}`, 303);
   } catch (e) {
     const refusal = formProblems(e);
@@ -83,11 +83,11 @@ statisticsRoutes.get('/ministry-exports/:id{[0-9]+}', async (c) => {
 statisticsRoutes.get('/ministry-exports/:id{[0-9]+}/progress', async (c) => c.html(c.get('app').views.render('statistics/_ministry-progress', await exportView(c))));
 
 statisticsRoutes.get('/ministry-exports/:id{[0-9]+}/download', async (c) => {
-  const file = await downloadMinistryExport(c.get('app').db, source(c), idParam(c), c.get('app').config.dataDir);
-  return new Response(Readable.toWeb(createReadStream(file.path)) as ReadableStream, {
+  const file = await downloadMinistryExport(c.get('app').db, c.get('app').storage, source(c), idParam(c));
+  return new Response(new Uint8Array(file.bytes), {
     headers: {
       'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      'Content-Length': String(file.bytes),
+      'Content-Length': String(file.bytes.length),
       'Content-Disposition': `attachment; filename="ministry.xlsx"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
       'Cache-Control': 'no-store',
     },

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { localStorage, uploadsDir } from '../../db/storage.ts';
 import '../helpers/keys.ts'; // the worker process seals ID numbers too
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -115,7 +116,7 @@ export async function measureRosterImport(serverUrl: string): Promise<{ rows: st
     const actor = await schoolActor(database.url);
     const db = connect(database.url, 2);
     try {
-      const id = await queueRosterImport(db, actor, { cohort: 2027, fileName: 'roster.xlsx', bytes: await readFile(file) }, dataDir);
+      const id = await queueRosterImport(db, localStorage(uploadsDir(dataDir)), actor, { cohort: 2027, fileName: 'roster.xlsx', bytes: await readFile(file) });
       const report = await runWorker(database.url, id, dataDir);
       const result = await getRosterImport(db, actor, id);
       if (result.status !== 'done' || result.inserted !== ROWS) throw new Error(`import ended ${result.status}: ${result.inserted} inserted, ${result.rejected} rejected, ${result.error ?? ''}`);
@@ -140,7 +141,7 @@ if (import.meta.main && process.argv[2] === WORKER_FLAG) {
   const [url, importId, dataDir] = process.argv.slice(3) as [string, string, string];
   const db = connect(url, 2);
   const started = performance.now();
-  await processRosterImport(db, Number(importId), { dataDir });
+  await processRosterImport(db, localStorage(uploadsDir(dataDir)), Number(importId));
   const seconds = (performance.now() - started) / 1000;
   await db.$client.end();
   process.stdout.write(JSON.stringify({ seconds, maxRssKb: process.resourceUsage().maxRSS } satisfies WorkerReport));

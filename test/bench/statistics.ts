@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { localStorage, uploadsDir } from '../../db/storage.ts';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -217,7 +218,7 @@ if (import.meta.main && process.argv[2] === WORKER_FLAG) {
   const [url, id, dataDir] = process.argv.slice(3) as [string, string, string];
   const db = connect(url, 2);
   const started = performance.now();
-  await processMinistryExport(db, Number(id), { dataDir });
+  await processMinistryExport(db, localStorage(uploadsDir(dataDir)), Number(id));
   const seconds = (performance.now() - started) / 1000;
   const [row] = await db.select().from(ministryExports).where(eq(ministryExports.id, Number(id)));
   await db.$client.end();

@@ -69,6 +69,37 @@ test('jobs: two processes starting the same job at once run it once (advisory lo
   assert.is(runs, 1);
 });
 
+test('jobs: a slot another process has run is skipped, however late this process comes to it (job_runs)', async () => {
+  let runs = 0;
+  const quick: Job = { name: 'quick-test', schedule: '* * * * *', run: async () => void runs++ };
+  const slot = new Date('2026-12-02T08:00:00Z');
+  // The advisory lock alone lets a process that comes after the first run ended run it again.
+  assert.ok(await runJobOnce(d.db, quick, silentLogger, slot), 'the first process runs the slot');
+  assert.not.ok(await runJobOnce(d.db, quick, silentLogger, slot), 'a second process coming to the same slot later skips it');
+  assert.not.ok(await runJobOnce(d.db, quick, silentLogger, new Date('2026-12-02T07:59:00Z')), 'an earlier slot (a clock behind) is not run again');
+  assert.ok(await runJobOnce(d.db, quick, silentLogger, new Date('2026-12-02T08:01:00Z')), 'the next slot runs');
+  assert.is(runs, 2);
+  const [row] = await d.db.execute<{ slot: Date; ranBy: string }>(sql`select slot, ran_by as "ranBy" from job_runs where name = 'quick-test'`);
+  assert.is(new Date(row!.slot).toISOString(), '2026-12-02T08:01:00.000Z');
+  assert.match(row!.ranBy, /:\d+$/);
+
+  // A failed run gives its slot back: the next process to come to it runs it.
+  const failing: Job = { name: 'failing-test', schedule: '* * * * *', run: async () => { runs++; throw new Error('boom'); } };
+  await runJobOnce(d.db, failing, silentLogger, slot).catch(() => {});
+  const retry: Job = { ...failing, run: async () => void runs++ };
+  assert.ok(await runJobOnce(d.db, retry, silentLogger, slot));
+});
+
+test('jobs: many processes racing for one slot run it once', async () => {
+  let runs = 0;
+  const job: Job = { name: 'race-test', schedule: '* * * * *', run: async () => void runs++ };
+  const slot = new Date('2026-12-02T09:00:00Z');
+  // Staggered, so some come after the first run's transaction has committed and the lock is free.
+  const results = await Promise.all(Array.from({ length: 8 }, (_, i) => new Promise((r) => setImmediate(r)).then(() => (i % 2 ? runJobOnce(d.db, job, silentLogger, slot) : d.db.execute(sql`select 1`).then(() => runJobOnce(d.db, job, silentLogger, slot))))));
+  assert.is(results.filter(Boolean).length, 1);
+  assert.is(runs, 1);
+});
+
 test('cleanup: expired and long-idle sessions are deleted, live ones stay', async () => {
   const [u] = await d.db.select().from(users).limit(1);
   const meta = { ip: null, userAgent: null };

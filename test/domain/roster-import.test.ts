@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { localStorage, uploadsDir } from '../../db/storage.ts';
 import { idNumberLookup, storedIdNumber, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,7 @@ import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 let d: TestDatabase;
 let dataDir: string;
+const storage = () => localStorage(uploadsDir(dataDir));
 let school: Actor;
 const COHORT = 2027;
 
@@ -94,8 +96,8 @@ async function readWorkbook(bytes: Uint8Array): Promise<ExcelJS.Workbook> {
 }
 
 async function runImport(bytes: Uint8Array, opts: { cohort?: number; batchSize?: number } = {}) {
-  const id = await queueRosterImport(d.db, school, { cohort: opts.cohort ?? COHORT, fileName: '学生名单.xlsx', bytes }, dataDir);
-  await processRosterImport(d.db, id, { dataDir, batchSize: opts.batchSize });
+  const id = await queueRosterImport(d.db, storage(), school, { cohort: opts.cohort ?? COHORT, fileName: '学生名单.xlsx', bytes });
+  await processRosterImport(d.db, storage(), id, { batchSize: opts.batchSize });
   return getRosterImport(d.db, school, id);
 }
 
@@ -187,7 +189,7 @@ test('S5 import: a good file is inserted, a second import updates every row and 
   const first = await runImport(await xlsx(HEADERS, rows));
   assert.is(first.status, 'done');
   assert.equal([first.totalRows, first.processedRows, first.inserted, first.updated, first.rejected], [3, 3, 3, 0, 0]);
-  assert.equal(await readdir(join(dataDir, 'imports')), [], 'the stored file is deleted once done');
+  assert.equal(await readdir(uploadsDir(dataDir), { recursive: true }), [], 'the stored file is deleted once done');
 
   const g1 = await graduateById(String(rows[0]!['身份证号']));
   assert.is(g1!.birthDate, graduateRow(1)['出生日期']);
@@ -286,10 +288,10 @@ test('S5 import: a header without required columns fails the import and names th
 
 test('S5 import: an old .xls, or a file over 20 MB, is refused when queued', async () => {
   const xls = new Uint8Array([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
-  await rejects(() => queueRosterImport(d.db, school, { cohort: COHORT, fileName: 'a.xls', bytes: xls }, dataDir), 'invalid', /另存为” \.xlsx/);
+  await rejects(() => queueRosterImport(d.db, storage(), school, { cohort: COHORT, fileName: 'a.xls', bytes: xls }), 'invalid', /另存为” \.xlsx/);
   const huge = new Uint8Array(20 * 1024 * 1024 + 1);
   huge.set([0x50, 0x4b, 0x03, 0x04]);
-  await rejects(() => queueRosterImport(d.db, school, { cohort: COHORT, fileName: 'big.xlsx', bytes: huge }, dataDir), 'invalid', /20MB/);
+  await rejects(() => queueRosterImport(d.db, storage(), school, { cohort: COHORT, fileName: 'big.xlsx', bytes: huge }), 'invalid', /20MB/);
   const zipButNoWorkbook = await runImport(new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4, 5, 6]));
   assert.is(zipButNoWorkbook.status, 'failed');
 });
@@ -334,21 +336,21 @@ test('S5 import: only a school user queues; another school’s user does not fin
   const department = await actorOf(d.db, eq(users.login, '10001-cs'));
   const student = await actorOf(d.db, eq(users.role, 'student'));
   for (const actor of [department, student]) {
-    await rejects(() => queueRosterImport(d.db, actor, { cohort: COHORT, fileName: 'a.xlsx', bytes }, dataDir), 'forbidden');
+    await rejects(() => queueRosterImport(d.db, storage(), actor, { cohort: COHORT, fileName: 'a.xlsx', bytes }), 'forbidden');
   }
-  const id = await queueRosterImport(d.db, school, { cohort: COHORT, fileName: 'a.xlsx', bytes }, dataDir);
+  const id = await queueRosterImport(d.db, storage(), school, { cohort: COHORT, fileName: 'a.xlsx', bytes });
   const other = await actorOf(d.db, eq(users.login, '10002-admin'));
   await rejects(() => getRosterImport(d.db, other, id), 'not_found');
   await rejects(() => rosterImportErrorsWorkbook(d.db, { actor: other, ip: null }, id), 'not_found');
   assert.not.ok((await listRosterImports(d.db, other)).some((i) => i.id === id));
   assert.ok((await listRosterImports(d.db, school)).some((i) => i.id === id));
-  await processRosterImport(d.db, id, { dataDir });
+  await processRosterImport(d.db, storage(), id);
 });
 
 test('S5 import: two workers started on the same import process it once', async () => {
   const rows = Array.from({ length: 12 }, (_, i) => graduateRow(100 + i));
-  const id = await queueRosterImport(d.db, school, { cohort: COHORT, fileName: 'a.xlsx', bytes: await xlsx(HEADERS, rows) }, dataDir);
-  await Promise.all([processRosterImport(d.db, id, { dataDir, batchSize: 5 }), processRosterImport(d.db, id, { dataDir, batchSize: 5 })]);
+  const id = await queueRosterImport(d.db, storage(), school, { cohort: COHORT, fileName: 'a.xlsx', bytes: await xlsx(HEADERS, rows) });
+  await Promise.all([processRosterImport(d.db, storage(), id, { batchSize: 5 }), processRosterImport(d.db, storage(), id, { batchSize: 5 })]);
   const result = await getRosterImport(d.db, school, id);
   assert.equal([result.status, result.processedRows, result.inserted, result.updated], ['done', 12, 12, 0]);
   const [ended] = await d.db.select({ n: count() }).from(events).where(and(eq(events.subjectType, 'roster_import'), eq(events.subjectId, String(id))));
@@ -358,7 +360,7 @@ test('S5 import: two workers started on the same import process it once', async 
 test('S5 import: an import whose worker died resumes after its last committed batch', async () => {
   const rows = Array.from({ length: 6 }, (_, i) => graduateRow(200 + i));
   rows.push(graduateRow(206, { 身份证号: rows[0]!['身份证号']! }));
-  const id = await queueRosterImport(d.db, school, { cohort: COHORT, fileName: 'a.xlsx', bytes: await xlsx(HEADERS, rows) }, dataDir);
+  const id = await queueRosterImport(d.db, storage(), school, { cohort: COHORT, fileName: 'a.xlsx', bytes: await xlsx(HEADERS, rows) });
   // As if a worker committed the first two rows' batch and died.
   await d.db
     .update(rosterImports)
@@ -374,7 +376,7 @@ test('S5 import: an import whose worker died resumes after its last committed ba
       enrolledOn: '2023-09', graduatesOn: '2027-06', phone: String(r['手机号码']),
     }));
   }
-  await runJobOnce(d.db, rosterImportsJob(d.db, dataDir, silentLogger), silentLogger);
+  await runJobOnce(d.db, rosterImportsJob(d.db, storage(), silentLogger), silentLogger);
   let result = await getRosterImport(d.db, school, id);
   for (let i = 0; i < 100 && result.status === 'running'; i++) {
     await new Promise((r) => setTimeout(r, 50));

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { localStorage, uploadsDir } from '../../db/storage.ts';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,8 +83,8 @@ test('13 at rest: 添加学生, an import (its rejected rows too), an activation
   sheet.addRow(row('冯夜', lookalike, '2004-02-05', '2023017776'));
   const [admin] = await t.db.select().from(users).where(eq(users.login, '10001-admin'));
   const actor = actorOf(admin!, 't', false);
-  const importId = await queueRosterImport(t.db, actor, { cohort: 2027, fileName: '名单.xlsx', bytes: new Uint8Array(await wb.xlsx.writeBuffer()) }, dataDir);
-  await processRosterImport(t.db, importId, { dataDir });
+  const importId = await queueRosterImport(t.db, localStorage(uploadsDir(dataDir)), actor, { cohort: 2027, fileName: '名单.xlsx', bytes: new Uint8Array(await wb.xlsx.writeBuffer()) });
+  await processRosterImport(t.db, localStorage(uploadsDir(dataDir)), importId);
   const errorRows = await t.db.select().from(rosterImportErrors).where(eq(rosterImportErrors.importId, importId)).orderBy(rosterImportErrors.rowNumber);
   assert.is(errorRows.length, 2, 'the second and third rows were rejected');
   const lookalikeCell = Object.values(errorRows[1]!.values).find((v) => v.startsWith('v1:'))!;

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { localStorage, uploadsDir } from '../../db/storage.ts';
 import { and, eq } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -76,7 +77,7 @@ test('the tenancy matrix: another tenant\'s user on every route naming one of th
   await t.db.insert(uploads).values({ id: 'M'.repeat(22), purpose: 'destination_proof', storageKey: `aa/${'0'.repeat(32)}.pdf`, mime: 'application/pdf', byteSize: 10, originalName: 'proof.pdf', uploadedBy: graduateUser?.id ?? school!.id, destinationId: registration!.id });
   const noticeOf = async (userId: number) => (await t.db.insert(notifications).values({ userId, title: '矩阵' }).returning())[0]!.id;
   const notices = { school: await noticeOf(school!.id), employer: await noticeOf(unitUser!.id), province: await noticeOf((await t.db.select().from(users).where(eq(users.login, 'bj-province')))[0]!.id) };
-  const rosterImport = await queueRosterImport(t.db, actorOf(school!, 'matrix', false), { cohort: 2026, fileName: 'a.xlsx', bytes: new Uint8Array([0x50, 0x4b, 3, 4]) }, t.config.dataDir);
+  const rosterImport = await queueRosterImport(t.db, localStorage(uploadsDir(t.config.dataDir)), actorOf(school!, 'matrix', false), { cohort: 2026, fileName: 'a.xlsx', bytes: new Uint8Array([0x50, 0x4b, 3, 4]) });
   const ministry = await requestMinistryExport(t.db, { actor: actorOf(school!, 'matrix', false), ip: null }, 2026);
 
   /** The object a route names, by its path. */

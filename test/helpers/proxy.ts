@@ -1,0 +1,42 @@
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A round-robin reverse proxy on 127.0.0.1, as nginx would stand before several app processes:
+ * each request goes to the next target, with the client's address appended to X-Forwarded-For.
+ * `served` counts the requests each target answered.
+ */
+export async function startProxy(targets: string[], port = 0): Promise<{ url: string; served: number[]; close: () => Promise<void> }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const served = targets.map(() => 0);
+  let next = 0;
+  const server = createServer((req, res) => {
+    const i = next++ % targets.length;
+    const target = new URL(targets[i]!);
+    const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+    const upstream = request(
+      { agent, host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'x-forwarded-for': forwarded } },
+      (answer) => {
+        served[i]!++;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    served,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      agent.destroy();
+    },
+  };
+}
