@@ -6,6 +6,7 @@ import { DEMO_PASSWORDS, seedDemoData } from './db/demo.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { installIdNumberKeys, loadIdNumberKeys } from './db/id-number-keys.ts';
 import { createLogger } from './db/log.ts';
+import { storageFor } from './db/storage.ts';
 import { REQUEST_TIMEOUT_MS } from './domain/idempotency.ts';
 import { allJobs } from './jobs/index.ts';
 import { startJobs } from './jobs/scheduler.ts';
@@ -59,7 +60,9 @@ try {
 if (config.demo && (await seedDemoData(db))) log.info('demo data seeded');
 
 const pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log });
-const app = createApp({ config, db, log, pdf });
+// One storage for the pages and the jobs (DATA_DIR/uploads, or the S3 bucket of STORAGE=s3).
+const storage = storageFor(config);
+const app = createApp({ config, db, log, pdf, storage });
 // A request gets REQUEST_TIMEOUT_MS to arrive (a 30 MB upload on a weak network); a form key still
 // in progress after that belongs to a request that is gone (domain/idempotency.ts).
 const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: { requestTimeout: REQUEST_TIMEOUT_MS } }, (info) => {
@@ -69,7 +72,7 @@ const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname
   if (config.devMailbox && config.demo) log.warn(`!!! 开发邮箱公开: http://localhost:${info.port}/dev/mailbox 向任何访问者显示所有激活码和重置码（DEMO 模式，短信/邮件未接网关）。正式部署请设置 DEMO=off 并配置 SMS_TRANSPORT/MAIL_TRANSPORT=webhook。 !!!`);
   else if (config.devMailbox) log.warn('短信/邮件使用开发传输：消息不会发出，也不在任何页面显示（/dev/mailbox 仅在 DEMO 模式开放）。请配置 SMS_TRANSPORT/MAIL_TRANSPORT=webhook。');
 });
-const jobs = config.jobs ? startJobs(db, allJobs(config, db, log), log) : undefined;
+const jobs = config.jobs ? startJobs(db, allJobs(config, db, log, storage), log) : undefined;
 
 let stopping = false;
 async function shutdown(signal: string) {

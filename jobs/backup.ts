@@ -13,7 +13,8 @@ export function backupJob(db: Db, config: Config & { backupDir: string }): Job {
     async run() {
       const path = await backupDatabase(db, { dataDir: config.dataDir, backupDir: config.backupDir });
       const removed = await pruneBackups(config.backupDir, config.backupKeep);
-      return { path, removed: removed.length };
+      // With STORAGE=s3 the files stay in the bucket: the backup holds the database only (README, Operating).
+      return { path, removed: removed.length, ...(config.s3 ? { files: 'in the S3 bucket, not in this backup' } : {}) };
     },
   };
 }

@@ -15,6 +15,7 @@ try {
     const path = await backupDatabase(db, { dataDir: config.dataDir, backupDir: dir });
     const removed = await pruneBackups(dir, config.backupKeep);
     process.stdout.write(`备份完成: ${path}${removed.length ? `（删除了较早的 ${removed.length} 份）` : ''}\n`);
+    if (config.s3) process.stdout.write(`注意：文件保存在对象存储（S3 存储桶 ${config.s3.bucket}）中，不在此备份内。请用存储桶自身的版本控制或复制功能保存它们。\n`);
     process.stdout.write('注意：身份证号密钥不在备份中。请另行妥善保存 DATA_DIR/keys/id-number-keys.json（或 ID_NUMBER_KEYS、ID_NUMBER_HMAC_KEY），恢复时需要它。\n');
   } finally {
     await close();

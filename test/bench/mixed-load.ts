@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
 import { makeUscc } from '../../domain/codes/uscc.ts';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
+import { startProxy } from '../helpers/proxy.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';
 import { postgresCpuMs, processCpuMs, signIn, spawnBenchServer, type BenchServer } from './page-cpu.ts';
 
@@ -13,6 +14,9 @@ import { postgresCpuMs, processCpuMs, signIn, spawnBenchServer, type BenchServer
 // PDF. Each rate reports p50/p99/max latency, errors, the rate reached and the CPU per request.
 const RATES = (process.env.BENCH_RATES ?? '100,200,300,400').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_MIX_SECONDS ?? 15);
+// Goal 7: BENCH_PROCESSES=2 spreads the mix over two app processes on the one database, behind a
+// round-robin proxy (test/helpers/proxy.ts, in the generator's process: nginx would take less CPU).
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 1);
 const BUDGET = { rate: 400, p99: 100 };
 const SUPPLY = 6000; // agreements waiting for the school's review: more than the decisions sent
 const UNITS = 300;
@@ -95,12 +99,12 @@ async function mix(server: BenchServer, reviewIds: number[], printId: number, pr
 }
 
 /** Runs the mix at `rate` requests a second for SECONDS; latencies from each request's appointed time. */
-async function atRate(server: BenchServer, postmaster: number, steps: Step[], rate: number) {
+async function atRate(cpuMs: () => number, steps: Step[], rate: number) {
   const count = Math.round(rate * SECONDS);
   const latencies: number[] = [];
   const errors = new Map<string, number>();
   const inFlight: Array<Promise<void>> = [];
-  const cpu0 = processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster);
+  const cpu0 = cpuMs();
   const start = performance.now();
   for (let i = 0; i < count; i++) {
     const due = start + (i * 1000) / rate;
@@ -124,15 +128,24 @@ async function atRate(server: BenchServer, postmaster: number, steps: Step[], ra
   }
   await Promise.all(inFlight);
   const elapsed = (performance.now() - start) / 1000;
-  const cpu = (processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster) - cpu0) / count;
+  const cpu = (cpuMs() - cpu0) / count;
   const sorted = latencies.sort((a, b) => a - b);
   return { rate, reached: count / elapsed, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted[sorted.length - 1]!, errors, cpu };
 }
 
-export async function measureMixedLoad(serverUrl: string, postmaster: number): Promise<{ rows: string[][]; over: number }> {
-  const server = await spawnBenchServer(serverUrl);
+export async function measureMixedLoad(serverUrl: string, postmaster: number, opts: { processes?: number; rates?: number[] } = {}): Promise<{ rows: string[][]; over: number }> {
+  const processes = opts.processes ?? PROCESSES;
+  const first = await spawnBenchServer(serverUrl);
+  const others: BenchServer[] = [];
+  let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
   try {
-    const { reviewIds, printId, printer } = await seed(serverUrl, server);
+    for (let i = 1; i < processes; i++) others.push(await spawnBenchServer(serverUrl, first.database));
+    const servers = [first, ...others];
+    if (others.length) proxy = await startProxy(servers.map((s) => s.base));
+    // The generator sends everything to the proxy when there is one; the CPU counted is every app process's and PostgreSQL's.
+    const server: BenchServer = proxy ? { ...first, base: proxy.url } : first;
+    const cpuMs = () => servers.reduce((sum, s) => sum + processCpuMs(s.pid)!.ms, 0) + postgresCpuMs(postmaster);
+    const { reviewIds, printId, printer } = await seed(serverUrl, first);
     const steps = await mix(server, reviewIds, printId, printer);
     // Warm: every page once, the printer's browser started.
     for (const step of steps.slice(0, 200)) await (await step.send()).arrayBuffer();
@@ -143,26 +156,27 @@ export async function measureMixedLoad(serverUrl: string, postmaster: number): P
       for (const label of new Set(steps.map((s) => s.label))) {
         const step = steps.find((s) => s.label === label)!;
         const n = label === 'agreement PDF' ? 5 : 40;
-        const cpu0 = processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster);
+        const cpu0 = cpuMs();
         const t0 = performance.now();
         for (let i = 0; i < n; i++) await (await step.send()).arrayBuffer();
-        rows.push([`  ${label} alone`, `${((performance.now() - t0) / n).toFixed(1)} ms, ${((processCpuMs(server.pid)!.ms + postgresCpuMs(postmaster) - cpu0) / n).toFixed(2)} ms CPU`, '']);
+        rows.push([`  ${label} alone`, `${((performance.now() - t0) / n).toFixed(1)} ms, ${((cpuMs() - cpu0) / n).toFixed(2)} ms CPU`, '']);
       }
     }
-    for (const rate of RATES) {
-      const r = await atRate(server, postmaster, steps, rate);
+    for (const rate of opts.rates ?? RATES) {
+      const r = await atRate(cpuMs, steps, rate);
       const errors = [...r.errors.values()].reduce((a, b) => a + b, 0);
       const within = r.rate < BUDGET.rate || (r.p99 <= BUDGET.p99 && errors === 0);
       over += Number(!within);
       rows.push([
-        `mixed load at ${rate} req/s for ${SECONDS} s (1 PDF per 200)`,
+        `mixed load at ${rate} req/s for ${SECONDS} s (1 PDF per 200)${processes > 1 ? `, ${processes} app processes behind a proxy` : ''}`,
         `p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(0)} ms; ${errors} errors${errors ? ` (${[...r.errors].map(([k, n]) => `${k}: ${n}`).join('; ')})` : ''}; reached ${r.reached.toFixed(0)} req/s; ${r.cpu.toFixed(2)} ms CPU a request`,
         r.rate >= BUDGET.rate ? `p99 ≤ ${BUDGET.p99} ms, 0 errors${within ? '' : ' OVER'}` : '',
       ]);
     }
     return { rows, over };
   } finally {
-    server.child.kill();
+    await proxy?.close();
+    for (const s of [first, ...others]) s.child.kill();
   }
 }
 

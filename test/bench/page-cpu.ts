@@ -17,9 +17,9 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 export type BenchServer = { base: string; hello: string; floor: string; pid: number; child: ChildProcess; database: string };
 
 /** The bench's server process (server.ts) on a clone of the demo database of the cluster at `serverUrl`. */
-export async function spawnBenchServer(serverUrl: string): Promise<BenchServer> {
+export async function spawnBenchServer(serverUrl: string, database?: string): Promise<BenchServer> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./server.ts', import.meta.url))], {
-    env: { ...process.env, TEST_PG_SERVER: serverUrl },
+    env: { ...process.env, TEST_PG_SERVER: serverUrl, ...(database ? { BENCH_DATABASE: database } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ports = await new Promise<{ hello: number; floor: number; app: number; database: string }>((resolve) => child.stdout!.once('data', (d) => resolve(JSON.parse(String(d)))));

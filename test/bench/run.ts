@@ -12,11 +12,12 @@ import { measureTerminationList } from './termination-list.ts';
 import { measureDestinationList } from './destination-list.ts';
 import { measureStatistics } from './statistics.ts';
 import { measureMixedLoad } from './mixed-load.ts';
+import { measureMemoryAtRest } from './memory.ts';
 
 // `npm run bench`: throughput of a bare route and of a DB-backed portal page, the CPU per request of
 // issue 14's signed-in pages (node + PostgreSQL, page-cpu.ts), the mixed load at fixed rates (mixed-load.ts), the gzip size of
 // every portal's landing and sign-in page, a 50,000-row roster import, the warm render of a
-// 就业协议书 PDF, the lists at a million rows and 数据统计 at national scale. Loopback only, bounded in time. Not part of `npm test`.
+// 就业协议书 PDF, the lists at a million rows, 数据统计 at national scale and the memory at rest (memory.ts). Loopback only, bounded in time. Not part of `npm test`.
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const BUDGET_GZIP = 14 * 1024;
 
@@ -146,9 +147,16 @@ try {
   const mixedLoad = await measureMixedLoad(cluster.serverUrl, cluster.postmaster!);
   rows.push(...mixedLoad.rows);
   over += mixedLoad.over;
+  // Goal 7: the same mix spread over two app processes on the one database, behind a proxy.
+  const spread = await measureMixedLoad(cluster.serverUrl, cluster.postmaster!, { processes: 2, rates: [200, 400] });
+  rows.push(...spread.rows);
+  over += spread.over;
   const statistics = await measureStatistics(cluster.serverUrl);
   rows.push(...statistics.rows);
   over += statistics.over;
+  const memory = await measureMemoryAtRest();
+  rows.push(...memory.rows);
+  over += memory.over;
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...r[i]!].length)));
   for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ') + '\n');
   process.stdout.write(`\n${DURATION} s per load run, 10 connections, 127.0.0.1. ${over ? `${over} measure(s) over budget` : 'all measures within budget'}\n`);

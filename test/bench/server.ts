@@ -12,11 +12,14 @@ import { TEMPLATE_DB } from '../helpers/cluster.ts';
 // The bench's server process: a bare hello-world app, a minimal one-query page (hono + postgres.js
 // + eta, the floor issue 14 measures pages against) and the platform on a clone of the demo
 // database, each on its own port; the parent process generates the load and reads our CPU time.
+// With BENCH_DATABASE, a further app process on that database (the scale-out bench's second one).
 const server = process.env.TEST_PG_SERVER!;
-const name = `bench_${randomBytes(4).toString('hex')}`;
-const admin = postgres(`${server}/postgres`, { max: 1, onnotice: () => {} });
-await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
-await admin.end();
+const name = process.env.BENCH_DATABASE ?? `bench_${randomBytes(4).toString('hex')}`;
+if (!process.env.BENCH_DATABASE) {
+  const admin = postgres(`${server}/postgres`, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+  await admin.end();
+}
 const db = connect(`${server}/${name}`);
 
 const hello = new Hono().get('/', (c) => c.text('hello'));
