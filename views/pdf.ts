@@ -21,7 +21,7 @@ import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
+import type { Browser, CDPSession, HTTPRequest, Page } from 'puppeteer-core';
 import type { Logger } from '../db/log.ts';
 import { launchChromium } from './chromium.ts';
 
@@ -83,6 +83,9 @@ type PrintPage = {
   page: Page;
   /** The HTML to answer the next request for DOCUMENT_URL with; served once, then dropped. */
   html: string | undefined;
+  /** Set once the page holds a printed document: the next one replaces its content in place. */
+  session?: CDPSession;
+  frameId?: string;
 };
 
 type PrintBrowser = {
@@ -153,10 +156,9 @@ export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
     try {
       printPage = host.idle.pop() ?? (await openPage(host));
       signal.throwIfAborted();
-      printPage.html = html;
-      const response = await printPage.page.goto(DOCUMENT_URL, { waitUntil: 'load', timeout: 0 });
-      if (!response?.ok()) throw new Error(`the print page did not load (${response?.status() ?? 'no response'})`);
-      const pdf = await printPage.page.pdf({ format, printBackground: true, preferCSSPageSize: true, timeout: 0 });
+      await load(printPage, html);
+      // load() has waited for the fonts already.
+      const pdf = await printPage.page.pdf({ format, printBackground: true, preferCSSPageSize: true, timeout: 0, waitForFonts: false });
       reusable = true;
       return pdf;
     } catch (err) {
@@ -178,6 +180,35 @@ export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
         }, idleCloseMs).unref();
       }
     }
+  }
+
+  /**
+   * Puts the document in the page. The first document is navigated to; each later one replaces the
+   * content of that same document (Page.setDocumentContent: a document.open/write/close), so the
+   * fonts the earlier documents loaded are still in the renderer's memory cache and are not fetched
+   * again, which was half of every print (issue 14, goal 4). Either way the print waits for the load
+   * event (pictures) and for every font the document uses. A replacement that fails leaves the page
+   * unusable (thrown, so the page is closed): a document is never printed over another's leftovers.
+   */
+  async function load(printPage: PrintPage, html: string): Promise<void> {
+    if (printPage.session && printPage.frameId) {
+      await printPage.session.send('Page.setDocumentContent', { frameId: printPage.frameId, html });
+    } else {
+      printPage.html = html;
+      const response = await printPage.page.goto(DOCUMENT_URL, { waitUntil: 'load', timeout: 0 });
+      if (!response?.ok()) throw new Error(`the print page did not load (${response?.status() ?? 'no response'})`);
+      printPage.session = await printPage.page.createCDPSession();
+      printPage.frameId = (await printPage.session.send('Page.getFrameTree')).frameTree.frame.id;
+    }
+    // The page's own scripts are off; this runs from the printer, as DevTools would.
+    await printPage.page.evaluate(
+      () =>
+        new Promise<void>((resolve) => {
+          const fonts = () => void document.fonts.ready.then(() => resolve());
+          if (document.readyState === 'complete') fonts();
+          else window.addEventListener('load', fonts, { once: true });
+        }),
+    );
   }
 
   function currentBrowser(): Promise<PrintBrowser> {
@@ -356,7 +387,7 @@ const FONT_PACKAGE_DIR = dirname(fileURLToPath(import.meta.resolve('@fontsource/
 const FONT_WEIGHTS = [400, 700] as const;
 
 /** Each rule with its unicode-range as [first, last] code point intervals. */
-type FontFaces = { css: string; rules: Array<{ css: string; ranges: Array<[number, number]> }>; files: Map<string, string> };
+type FontFaces = { css: string; rules: Array<{ css: string; ranges: Array<[number, number]> }>; files: Map<string, string>; byCodePoint: Map<number, number[]> };
 let fontFaces: FontFaces | undefined;
 const fontBytes = new Map<string, Promise<Buffer>>();
 
@@ -370,13 +401,32 @@ const fontBytes = new Map<string, Promise<Buffer>>();
 export function pdfFontFaces(text?: string): string {
   const faces = loadFontFaces();
   if (text === undefined) return faces.css;
-  const used = new Set<number>();
-  for (const ch of text) used.add(ch.codePointAt(0)!);
-  const points = [...used];
+  const seen = new Set<number>();
+  const wanted = new Uint8Array(faces.rules.length);
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    if (seen.has(cp)) continue;
+    seen.add(cp);
+    for (const rule of rulesOf(faces, cp)) wanted[rule] = 1;
+  }
   return faces.rules
-    .filter((r) => points.some((cp) => r.ranges.some(([lo, hi]) => cp >= lo && cp <= hi)))
+    .filter((_, i) => wanted[i])
     .map((r) => r.css)
     .join('\n');
+}
+
+/** The rules whose unicode-range holds a code point, found once per code point (a document's characters recur in the next). */
+function rulesOf(faces: FontFaces, cp: number): number[] {
+  let found = faces.byCodePoint.get(cp);
+  if (!found) {
+    found = [];
+    faces.rules.forEach((r, i) => {
+      if (r.ranges.some(([lo, hi]) => cp >= lo && cp <= hi)) found!.push(i);
+    });
+    faces.byCodePoint.set(cp, found);
+  }
+  return found;
 }
 
 /** Where a printable template's rules go (it.fontFaces): printable() fills it with the rules its text needs. */
@@ -419,7 +469,7 @@ function loadFontFaces(): FontFaces {
     }
   }
   if (rules.length === 0) throw new Error(`no Noto Serif SC font files found in ${FONT_PACKAGE_DIR}`);
-  fontFaces = { css: rules.map((r) => r.css).join('\n'), rules, files };
+  fontFaces = { css: rules.map((r) => r.css).join('\n'), rules, files, byCodePoint: new Map() };
   return fontFaces;
 }
 

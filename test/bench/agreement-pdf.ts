@@ -10,14 +10,18 @@ import { loadAgreementDocument } from '../../domain/agreements/document.ts';
 import { createViews } from '../../views/index.ts';
 import { createPdfPrinter, printable } from '../../views/pdf.ts';
 import { insertAgreement } from '../helpers/signed-agreement.ts';
+import { signIn, spawnBenchServer } from './page-cpu.ts';
 import { runAlone } from './standalone.ts';
 
-// The issue-5 budget: a warm 就业协议书 PDF in ≤ 150 ms at the median. One signed agreement is
-// printed N times after one warm-up, as the PDF route does it (load the document, render the
-// template, print) on a printer configured as the app's: first one at a time for the latency,
-// then two at a time, the printer's pool size, for the throughput.
+// Issue 14, goal 4: a warm 就业协议书 PDF in ≤ 80 ms at the median in-process (issue 5 asked ≤ 150),
+// and ≥ 12 PDFs/s two at a time over HTTP. One signed agreement is printed N times after one
+// warm-up, as the PDF route does it (load the document, render the template, print) on a printer
+// configured as the app's: first one at a time for the latency, then two at a time, the printer's
+// pool size, for the throughput; then the same two at a time through the app's PDF route over HTTP
+// (session, tenancy, the route, the bytes on the socket), from a graduate signed in.
 const PRINTS = Number(process.env.BENCH_PDFS ?? 40);
-const BUDGET_P50_MS = 150;
+const BUDGET_P50_MS = 80;
+const BUDGET_HTTP_PER_SECOND = 12;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
@@ -55,20 +59,54 @@ export async function measureAgreementPdf(serverUrl: string): Promise<{ rows: st
     paired.sort((a, b) => a - b);
 
     const p50 = percentile(sequential, 50);
+    await printer.close();
+    const http = await overHttp(serverUrl);
     return {
       rows: [
-        [`agreement PDF warm render p50 (${PRINTS} prints, one at a time)`, `${p50.toFixed(0)} ms`, `≤ ${BUDGET_P50_MS} ms`],
+        [`agreement PDF warm render p50 (${PRINTS} prints, one at a time)`, `${p50.toFixed(0)} ms`, `≤ ${BUDGET_P50_MS} ms${p50 > BUDGET_P50_MS ? ' OVER' : ''}`],
         ['  p95', `${percentile(sequential, 95).toFixed(0)} ms`, ''],
         ['  at concurrency 2: p50 / p95', `${percentile(paired, 50).toFixed(0)} / ${percentile(paired, 95).toFixed(0)} ms`, ''],
         ['  at concurrency 2: PDFs/s', perSecond.toFixed(1), ''],
+        [`agreement PDF over HTTP at concurrency 2 (${PRINTS} downloads)`, `${http.perSecond.toFixed(1)} PDFs/s, p50 ${http.p50.toFixed(0)} ms`, `≥ ${BUDGET_HTTP_PER_SECOND}/s${http.perSecond < BUDGET_HTTP_PER_SECOND ? ' OVER' : ''}`],
       ],
-      over: Number(p50 > BUDGET_P50_MS),
+      over: Number(p50 > BUDGET_P50_MS) + Number(http.perSecond < BUDGET_HTTP_PER_SECOND),
     };
   } finally {
     await printer.close();
     await db.$client.end();
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
+  }
+}
+
+/** The app's own PDF route, two downloads at a time, on the bench server (its own database clone). */
+async function overHttp(serverUrl: string): Promise<{ perSecond: number; p50: number }> {
+  const server = await spawnBenchServer(serverUrl);
+  try {
+    const sql = postgres(`${serverUrl}/${server.database}`, { max: 1, onnotice: () => {} });
+    const [student] = await sql`select u.graduate_id, u.phone from users u where u.role = 'student' and not exists (select 1 from agreements a where a.graduate_id = u.graduate_id) order by u.id limit 1`;
+    await sql.end();
+    const db = connect(`${serverUrl}/${server.database}`, 1);
+    const agreement = await insertAgreement(db, { graduateId: Number(student!.graduate_id), number: '2026-10001-000002', code: 'K7P3Q9XB' });
+    await db.$client.end();
+    const cookie = await signIn(server.base, 'student', String(student!.phone));
+    const download = async () => {
+      const started = performance.now();
+      const res = await fetch(`${server.base}/student/agreements/${agreement.id}/document.pdf`, { headers: { cookie } });
+      const bytes = await res.arrayBuffer();
+      if (res.status !== 200 || bytes.byteLength < 1000) throw new Error(`the PDF route answered ${res.status}`);
+      return performance.now() - started;
+    };
+    await download();
+    const times: number[] = [];
+    let left = PRINTS;
+    const started = performance.now();
+    await Promise.all([0, 1].map(async () => {
+      while (left-- > 0) times.push(await download());
+    }));
+    return { perSecond: PRINTS / ((performance.now() - started) / 1000), p50: percentile(times.sort((a, b) => a - b), 50) };
+  } finally {
+    server.child.kill();
   }
 }
 

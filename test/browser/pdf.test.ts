@@ -113,6 +113,17 @@ test('print: every request other than the document and its listed fonts is abort
   assert.not.ok(blocked.some((url) => url.includes('.woff2')), 'no listed font was refused');
 });
 
+test('print: a document printed on a warm page (its content replaced in place) keeps nothing of the one before, and gets the font subsets of its own characters', async () => {
+  const first = await printer.print(page('<p>甲方旧内容</p>', '<title>first document</title>'));
+  assert.ok(draws(first, '甲方旧内容'));
+  // Characters of other subsets than any earlier document used, so their font files are fetched now.
+  const second = await printer.print(page('<h1>龘鬱犇骉鱻</h1><p>乙方</p>', '<title>second document</title>'));
+  assert.ok(draws(second, '龘鬱犇骉鱻乙方'), 'the new subsets were loaded before printing');
+  assert.not.ok([...'甲旧内容'].some((c) => drawnCharacters(second).has(c)), 'nothing of the earlier document');
+  assert.ok(latin1(second).includes('/Title (second document)'));
+  assert.not.ok(latin1(second).includes('first document'));
+});
+
 test('print: six prints at once share the two warm pages, and each gets its own document', async () => {
   const prints = [1, 2, 3, 4, 5, 6].map((n) => printer.print(page(`<p>第${n}份</p>`)));
   assert.equal({ busy: printer.status().busyPages, waiting: printer.status().waiting }, { busy: 2, waiting: 4 });
