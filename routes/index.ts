@@ -12,7 +12,7 @@ import { signedInSession } from '../domain/auth/sessions.ts';
 import { DomainError, httpStatusOf } from '../domain/errors.ts';
 import { rosterRegistry, type StudentRegistry } from '../domain/graduates/registry.ts';
 import { createViews } from '../views/index.ts';
-import { createPdfPrinter, type PdfPrinter } from '../views/pdf.ts';
+import { createPdfPrinter, PrinterBusyError, type PdfPrinter } from '../views/pdf.ts';
 import { adminRoutes } from './admin/index.ts';
 import { loadAssets } from './assets.ts';
 import { authRoutes, SESSION_COOKIE } from './auth.ts';
@@ -119,6 +119,10 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
       return errorPage(c, status, heading, err.message);
     }
     if (err instanceof RequestBodyError) return errorPage(c, err.status, err.heading, err.message);
+    if (err instanceof PrinterBusyError) {
+      c.header('Retry-After', '5');
+      return errorPage(c, 503, '打印繁忙', '正在生成的文件较多，请稍等几秒后再下载。');
+    }
     if (err instanceof HTTPException && err.status === 403) {
       return errorPage(c, 403, '请求被拒绝', '请求来源校验失败。请从本站页面重新提交。');
     }
@@ -133,7 +137,7 @@ export function loggedPath(path: string): string {
   return path.replace(/^\/assist\/[^/]+/, '/assist/:token');
 }
 
-async function errorPage(c: Context<AppEnv>, status: 400 | 403 | 404 | 409 | 413 | 422 | 429 | 500, heading: string, message: string) {
+async function errorPage(c: Context<AppEnv>, status: 400 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503, heading: string, message: string) {
   try {
     return await render(c, 'errors/error', { title: heading, heading, message }, status);
   } catch (e) {

@@ -70,6 +70,12 @@ export type PdfPrinterOptions = {
   pages?: number;
   /** The longest a print may take, queueing included. */
   timeoutMs?: number;
+  /**
+   * Prints that may wait for a page; one more is refused at once with {@link PrinterBusyError} (the
+   * route answers 503 and asks to try again), so a burst of downloads cannot pile up behind the
+   * pages and hold requests, memory and connections that the other pages need.
+   */
+  maxWaiting?: number;
   /** Called with the URL of every request the printer refused. */
   onBlockedRequest?: (url: string) => void;
   /**
@@ -100,6 +106,14 @@ type PrintBrowser = {
   shutdown?: Promise<void>;
 };
 
+/** Too many prints are already waiting: try again in a moment. */
+export class PrinterBusyError extends Error {
+  constructor(waiting: number) {
+    super(`the PDF printer has ${waiting} prints waiting`);
+    this.name = 'PrinterBusyError';
+  }
+}
+
 /** A print failed because its browser went away underneath it (crash, OOM kill). */
 class BrowserCrashedError extends Error {
   constructor(cause: unknown) {
@@ -109,7 +123,7 @@ class BrowserCrashedError extends Error {
 }
 
 export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
-  const { chromiumPath, log, recycleAfter = 200, pages = 2, timeoutMs = 30_000, onBlockedRequest, idleCloseMs = 60_000 } = options;
+  const { chromiumPath, log, recycleAfter = 200, pages = 2, timeoutMs = 30_000, onBlockedRequest, idleCloseMs = 60_000, maxWaiting = 16 } = options;
   const slots = createSlots(pages);
   const browsers = new Set<PrintBrowser>();
   let current: Promise<PrintBrowser> | undefined;
@@ -118,6 +132,7 @@ export function createPdfPrinter(options: PdfPrinterOptions): PdfPrinter {
 
   function print(html: string, { format = 'A4' }: { format?: PdfFormat } = {}): Promise<Uint8Array> {
     if (closed) return Promise.reject(new Error('the PDF printer is closed'));
+    if (slots.inUse() >= pages && slots.waiting() >= maxWaiting) return Promise.reject(new PrinterBusyError(slots.waiting()));
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new Error(`PDF printing took longer than ${timeoutMs} ms`)), timeoutMs);
     const job = (async () => {

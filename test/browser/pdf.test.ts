@@ -7,7 +7,7 @@ import { loadConfig } from '../../config.ts';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { silentLogger } from '../../db/log.ts';
 import { createApp } from '../../routes/index.ts';
-import { createPdfPrinter, pdfFontFaces, PRINT_ORIGIN, type PdfPrinter } from '../../views/pdf.ts';
+import { createPdfPrinter, pdfFontFaces, PRINT_ORIGIN, PrinterBusyError, type PdfPrinter } from '../../views/pdf.ts';
 import { Client } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -253,6 +253,33 @@ test('E2 网签授权书: a signed-in employer that is not yet verified download
   assert.is(latin1(pdf.subarray(0, 5)), '%PDF-');
   assert.ok(draws(pdf, '网签授权书单位名称统一社会信用代码被授权人姓名手机号职务授权期限盖章法定代表人或负责人签字日期年月'));
   assert.ok(draws(pdf, '鹏城贸易有限公司13800000009'), 'prefilled with the unit name and the phone');
+});
+
+test('print queue is bounded (issue 14, goal 3): past the waiting limit a print is refused at once, and the route answers 503 with Retry-After', async () => {
+  const small = createPdfPrinter({ chromiumPath, log: silentLogger, pages: 1, maxWaiting: 1 });
+  try {
+    const app = createApp({ config: loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' }), db: database!.db, log: silentLogger, pdf: small });
+    const employer = new Client(app);
+    assert.is((await employer.post('/employer/login', { login: '13800000009', password: DEMO_PASSWORDS.employer })).status, 303);
+    const cookie = [...employer.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    // One print holds the page (a long document: far longer than the two refusals below take) and
+    // one waits: the queue is full.
+    const long = page('<p>全国高校毕业生网上签约与毕业去向登记平台</p>'.repeat(3_000));
+    const held = [small.print(long), small.print(page('<p>排队</p>'))];
+    assert.equal({ busy: small.status().busyPages, waiting: small.status().waiting }, { busy: 1, waiting: 1 });
+    let refused: unknown;
+    await small.print(page('<p>第三份</p>')).catch((e) => (refused = e));
+    assert.instance(refused, PrinterBusyError);
+    const busy = await app.request('/employer/authorization-letter.pdf', { headers: { cookie } });
+    assert.is(busy.status, 503);
+    assert.is(busy.headers.get('retry-after'), '5');
+    assert.match(await busy.text(), '请稍等几秒后再下载');
+    const done = await Promise.allSettled(held);
+    assert.equal(done.map((o) => o.status), ['fulfilled', 'fulfilled'], 'the prints already queued still print');
+    assert.is((await app.request('/employer/authorization-letter.pdf', { headers: { cookie } })).status, 200, 'and the queue takes prints again');
+  } finally {
+    await small.close();
+  }
 });
 
 test.run();
