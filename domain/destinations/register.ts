@@ -449,6 +449,7 @@ export async function decideRegistration(db: Db, source: Source, id: number, inp
 }
 
 const AGREED = z.literal('on', { error: '请先与毕业生沟通确认一致，并勾选确认' });
+const AGREED_FORM = z.object({ agreed: AGREED });
 
 /**
  * S9: the reviewer at the registration's stage changes its type and fields (proofs stay), having
@@ -458,7 +459,7 @@ export async function amendRegistration(db: Db, source: Source, id: number, inpu
   reviewStageOf(source.actor);
   const type = typeOf(input);
   const parsed = parseForm(DESTINATION_SCHEMAS[type], input);
-  parseForm(z.object({ agreed: AGREED }), input);
+  parseForm(AGREED_FORM, input);
   return db.transaction(async (tx) => {
     const row = await lockRegistration(tx, source.actor, id);
     if (!offers(wf, row.state, 'amend', source.actor.role)) throw new DomainError('illegal_transition', NOT_YOUR_STAGE);

@@ -93,8 +93,21 @@ export function mergeEvents<S extends string, R>(...specs: Array<EventSpec<S, R>
   return { transitions: specs.flatMap((s) => s.transitions), effects: specs.flatMap((s) => s.effects ?? []) };
 }
 
-/** The decision form of a chain: one of its decisions; a reason for 退回修改 and 不通过, shown to the submitter. */
-export function decisionForm(chain: Pick<ReviewChain<string>, 'decisions' | 'messages'>) {
+type DecisionChain = Pick<ReviewChain<string>, 'decisions' | 'messages'>;
+const decisionForms = new WeakMap<DecisionChain, ReturnType<typeof buildDecisionForm>>();
+
+/**
+ * The decision form of a chain: one of its decisions; a reason for 退回修改 and 不通过, shown to the
+ * submitter. Built once per chain: a zod schema compiles its parser on first use, which per request
+ * cost more than the rest of the decision's node time (issue 14).
+ */
+export function decisionForm(chain: DecisionChain) {
+  let form = decisionForms.get(chain);
+  if (!form) decisionForms.set(chain, (form = buildDecisionForm(chain)));
+  return form;
+}
+
+function buildDecisionForm(chain: DecisionChain) {
   const decisions = chain.decisions as readonly [ReviewDecision, ...ReviewDecision[]];
   return z
     .object({ decision: z.enum(decisions, { error: chain.messages.decision }), reason: z.string().trim().max(500, { error: '不超过 500 个字' }).optional() })

@@ -23,6 +23,10 @@ import { AGREED_REVIEW, LETTER_REVIEW, termination, terminationAllowance, type N
 type Source = EventSource & { actor: Actor };
 
 const reasonText = (what: string) => z.string().trim().min(2, { error: `请填写${what}` }).max(500, { error: '不超过 500 个字' });
+// The forms, built once (a zod schema compiles its parser on first use).
+const APPLICATION_FORM = z.object({ reason: reasonText('解约原因'), confirm: z.literal('on', { error: '请确认已与用人单位协商一致，并知晓提交后计入解约申请次数' }) });
+const REASON_FORM = z.object({ reason: reasonText('解约原因') });
+const FORCE_FORM = z.object({ reason: reasonText('强制解约的原因'), confirm: z.literal('on', { error: '请确认已与单位协商一致并留存相关材料' }) });
 const MAX_FILES = 5;
 
 /** Which terminations an actor may see: the graduate's own, the unit's, the school's, the department's. */
@@ -95,7 +99,7 @@ const ONE_OPEN = '该协议已有一份解约申请在办理中';
 /** 申请解约 (the graduate): a reason; for an offline or 补登 agreement also the 解约函. */
 export async function applyForTermination(db: Db, storage: Storage, source: Source, agreementId: number, input: unknown, files: IncomingFile[]): Promise<number> {
   if (source.actor.role !== 'student') throw forbidden();
-  const { reason } = parseForm(z.object({ reason: reasonText('解约原因'), confirm: z.literal('on', { error: '请确认已与用人单位协商一致，并知晓提交后计入解约申请次数' }) }), input);
+  const { reason } = parseForm(APPLICATION_FORM, input);
   const a = await ownAgreement(db, source.actor, agreementId);
   const { stored, discard } = await stage(storage, files, a.kind === 'online' ? null : '请上传解约函（用人单位同意解约的证明）');
   try {
@@ -117,7 +121,7 @@ export async function applyForTermination(db: Db, storage: Storage, source: Sour
 /** 发起解约 / 提交解约申请 (the unit, online agreements): a reason; the graduate answers. */
 export async function proposeTermination(db: Db, source: Source, agreementId: number, input: unknown): Promise<number> {
   if (source.actor.role !== 'employer') throw forbidden();
-  const { reason } = parseForm(z.object({ reason: reasonText('解约原因') }), input);
+  const { reason } = parseForm(REASON_FORM, input);
   try {
     return await db.transaction(async (tx) => {
       const [a] = await tx.select().from(agreements).where(and(eq(agreements.id, agreementId), agreementScope(source.actor))).for('update');
@@ -166,7 +170,7 @@ export async function answerTermination(db: Db, source: Source, id: number, inpu
 /** 强制解约 (school users): a unit left the graduate's request unanswered; a reason and evidence are required. */
 export async function forceTermination(db: Db, storage: Storage, source: Source, id: number, input: unknown, files: IncomingFile[]): Promise<TerminationState> {
   if (source.actor.role !== 'school') throw forbidden();
-  const { reason } = parseForm(z.object({ reason: reasonText('强制解约的原因'), confirm: z.literal('on', { error: '请确认已与单位协商一致并留存相关材料' }) }), input);
+  const { reason } = parseForm(FORCE_FORM, input);
   const { stored, discard } = await stage(storage, files, '请上传证明材料（如与单位协商一致的记录）');
   try {
     return await db.transaction(async (tx) => {
@@ -184,7 +188,7 @@ export async function forceTermination(db: Db, storage: Storage, source: Source,
 /** 退回修改 answered: a new reason and 解约函 go to review again. */
 export async function resubmitTermination(db: Db, storage: Storage, source: Source, id: number, input: unknown, files: IncomingFile[]): Promise<TerminationState> {
   if (source.actor.role !== 'student') throw forbidden();
-  const { reason } = parseForm(z.object({ reason: reasonText('解约原因') }), input);
+  const { reason } = parseForm(REASON_FORM, input);
   const { stored, discard } = await stage(storage, files, '请上传解约函');
   try {
     return await db.transaction(async (tx) => {

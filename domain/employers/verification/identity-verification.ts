@@ -20,6 +20,9 @@ import { employerVerification, VERIFICATION_DECISIONS, type Verification, type V
 // E2 身份认证: the employer user submits personal and unit information with evidence; platform
 // staff remit (对公账号汇款认证) and decide. E3: only a verified unit reaches signing features.
 type Source = EventSource & { actor: Actor };
+/** 对公账号汇款认证: the amount the unit received, as it types it. */
+const AMOUNT_FORM = z.object({ amount: z.string().trim().regex(/^0?\.\d{1,2}$|^0$/, { error: '请填写收到的金额，如 0.35' }) });
+
 export const MAX_AMOUNT_ATTEMPTS = 3;
 
 const optionalText = (max: number) => z.string().trim().max(max, { error: `不超过 ${max} 个字` }).optional().transform((v) => v || null);
@@ -140,7 +143,7 @@ export type AmountResult = { ok: true } | { ok: false; attemptsLeft: number };
 /** The applicant types the amount back: right → staff review; three wrong answers need a new remittance. */
 export async function confirmRemittanceAmount(db: Db, source: Source, input: unknown): Promise<AmountResult> {
   requireEmployerUser(source.actor);
-  const { amount } = parseForm(z.object({ amount: z.string().trim().regex(/^0?\.\d{1,2}$|^0$/, { error: '请填写收到的金额，如 0.35' }) }), input);
+  const { amount } = parseForm(AMOUNT_FORM, input);
   const cents = Math.round(Number(amount) * 100);
   return db.transaction(async (tx) => {
     const [open] = await tx
