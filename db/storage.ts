@@ -10,7 +10,13 @@ import { dirname, join, resolve, sep } from 'node:path';
  * generated here, never taken from a user's file name.
  */
 export interface Storage {
-  put(bytes: Uint8Array, extension: string): Promise<string>;
+  /**
+   * Stores a file under a new key. `transient`: a working file (a roster spreadsheet waiting for its
+   * import, a 就业方案 export kept 24 hours) that holds graduates' ID numbers in clear: it is kept
+   * apart (DATA_DIR/work, or `w/` in the bucket), out of the backups, so it lives no longer than
+   * the platform keeps it.
+   */
+  put(bytes: Uint8Array, extension: string, opts?: { transient?: boolean }): Promise<string>;
   /** The file's bytes; a missing key throws {@link MissingFile}. */
   get(key: string): Promise<Buffer>;
   /** Removes the file; a missing one is not an error. */
@@ -24,30 +30,36 @@ export class MissingFile extends Error {
   }
 }
 
-const KEY = /^[0-9a-f]{2}\/[0-9a-f]{32}\.[a-z]{3,4}$/;
+const KEY = /^(w\/)?[0-9a-f]{2}\/[0-9a-f]{32}\.[a-z]{3,4}$/;
 // Roster spreadsheets and exports were kept under DATA_DIR/imports and DATA_DIR/exports before they
 // moved behind this interface; a row written then still names such a path.
 const LEGACY_KEY = /^(imports|exports)\/[0-9a-f]{32}\.[a-z]{3,4}$/;
 
-function newKey(extension: string): string {
+function newKey(extension: string, transient = false): string {
   if (!/^[a-z]{3,4}$/.test(extension)) throw new Error('invalid storage extension');
   const name = randomBytes(16).toString('hex');
-  return `${name.slice(0, 2)}/${name}.${extension}`;
+  return `${transient ? 'w/' : ''}${name.slice(0, 2)}/${name}.${extension}`;
 }
 
-/** Files under `root` (DATA_DIR/uploads); `legacyRoot` (DATA_DIR) answers the old imports/ and exports/ paths. */
-export function localStorage(root: string, legacyRoot?: string): Storage {
+/**
+ * Files under `root` (DATA_DIR/uploads), transient ones under `workRoot` (DATA_DIR/work; by default
+ * beside `root`, never inside it, as the backup copies `root`); `legacyRoot` (DATA_DIR) answers the
+ * old imports/ and exports/ paths.
+ */
+export function localStorage(root: string, opts: { workRoot?: string; legacyRoot?: string } = {}): Storage {
   const base = resolve(root);
+  const work = resolve(opts.workRoot ?? `${base}-work`);
   const pathOf = (key: string) => {
-    const legacy = legacyRoot !== undefined && LEGACY_KEY.test(key);
-    const under = legacy ? resolve(legacyRoot) : base;
-    const path = resolve(under, key);
-    if (!path.startsWith(under + sep) || !(legacy || KEY.test(key))) throw new Error('invalid storage key');
+    const legacy = opts.legacyRoot !== undefined && LEGACY_KEY.test(key);
+    if (!legacy && !KEY.test(key)) throw new Error('invalid storage key');
+    const [under, rest] = legacy ? [resolve(opts.legacyRoot!), key] : key.startsWith('w/') ? [work, key.slice(2)] : [base, key];
+    const path = resolve(under, rest);
+    if (!path.startsWith(under + sep)) throw new Error('invalid storage key');
     return path;
   };
   return {
-    async put(bytes, extension) {
-      const key = newKey(extension);
+    async put(bytes, extension, putOpts) {
+      const key = newKey(extension, putOpts?.transient);
       const path = pathOf(key);
       // A delete may remove the folder between our mkdir and the write (it removes folders it
       // empties): then make it again.
@@ -91,19 +103,33 @@ export type S3Options = {
 };
 
 /** Files as objects in one bucket, through the AWS SDK. Objects are private: they are only ever read through the app, which checks who may see them. */
-export function s3Storage(opts: S3Options, client = new S3Client({ region: opts.region, endpoint: opts.endpoint, forcePathStyle: opts.forcePathStyle, credentials: opts.credentials })): Storage & { client: S3Client } {
+export function s3Storage(
+  opts: S3Options,
+  client = new S3Client({
+    region: opts.region,
+    endpoint: opts.endpoint,
+    forcePathStyle: opts.forcePathStyle,
+    credentials: opts.credentials,
+    // Checksums only where S3 requires them: the SDK's default CRC32 headers are refused by some
+    // S3-compatible servers (older MinIO and Ceph, some clouds' S3 endpoints).
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  }),
+): Storage & { client: S3Client } {
   const objectKey = (key: string) => {
     if (!KEY.test(key)) throw new Error('invalid storage key');
     return opts.prefix + key;
   };
   return {
     client,
-    async put(bytes, extension) {
-      const key = newKey(extension);
+    async put(bytes, extension, putOpts) {
+      const key = newKey(extension, putOpts?.transient);
       await client.send(new PutObjectCommand({ Bucket: opts.bucket, Key: objectKey(key), Body: bytes, ContentLength: bytes.length, ContentType: 'application/octet-stream' }));
       return key;
     },
     async get(key) {
+      // A file of an earlier version's imports/ or exports/ folder was never in the bucket.
+      if (LEGACY_KEY.test(key)) throw new MissingFile(key);
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: objectKey(key) }));
         return Buffer.from(await out.Body!.transformToByteArray());
@@ -113,6 +139,7 @@ export function s3Storage(opts: S3Options, client = new S3Client({ region: opts.
       }
     },
     async delete(key) {
+      if (LEGACY_KEY.test(key)) return;
       await client.send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: objectKey(key) }));
     },
   };
@@ -122,5 +149,5 @@ export const uploadsDir = (dataDir: string) => join(dataDir, 'uploads');
 
 /** The storage the settings name: S3 when STORAGE=s3, else DATA_DIR/uploads. */
 export function storageFor(config: { dataDir: string; s3: S3Options | undefined }): Storage {
-  return config.s3 ? s3Storage(config.s3) : localStorage(uploadsDir(config.dataDir), config.dataDir);
+  return config.s3 ? s3Storage(config.s3) : localStorage(uploadsDir(config.dataDir), { workRoot: join(config.dataDir, 'work'), legacyRoot: config.dataDir });
 }

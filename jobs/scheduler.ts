@@ -27,7 +27,9 @@ export async function runJobOnce(db: Db, job: Job, log: Logger, slot?: Date): Pr
     if (slot) {
       const claimed = await tx.execute(sql`
         insert into job_runs (name, slot, ran_by) values (${job.name}, ${slot.toISOString()}, ${RUNNER})
-        on conflict (name) do update set slot = excluded.slot, ran_at = now(), ran_by = excluded.ran_by where job_runs.slot < excluded.slot
+        on conflict (name) do update set slot = excluded.slot, ran_at = now(), ran_by = excluded.ran_by
+        -- A slot stored in the database's future (a process whose clock ran ahead) holds nothing back.
+        where job_runs.slot < excluded.slot or job_runs.slot > now() + interval '1 minute'
         returning 1`);
       if (claimed.length === 0) {
         log.debug('job skipped', { job: job.name, slot: slot.toISOString(), reason: 'slot already run' });

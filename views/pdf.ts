@@ -402,7 +402,7 @@ const FONT_PACKAGE_DIR = dirname(fileURLToPath(import.meta.resolve('@fontsource/
 const FONT_WEIGHTS = [400, 700] as const;
 
 /** Each rule with its unicode-range as [first, last] code point intervals. */
-type FontFaces = { css: string; rules: Array<{ css: string; ranges: Array<[number, number]> }>; files: Map<string, string>; byCodePoint: Map<number, number[]> };
+type FontFaces = { css: string; rules: Array<{ css: string; ranges: Array<[number, number]> }>; files: Map<string, string>; byCodePoint: Map<number, readonly number[]> };
 let fontFaces: FontFaces | undefined;
 const fontBytes = new Map<string, Promise<Buffer>>();
 
@@ -432,17 +432,22 @@ export function pdfFontFaces(text?: string): string {
 }
 
 /** The rules whose unicode-range holds a code point, found once per code point (a document's characters recur in the next). */
-function rulesOf(faces: FontFaces, cp: number): number[] {
+function rulesOf(faces: FontFaces, cp: number): readonly number[] {
   let found = faces.byCodePoint.get(cp);
   if (!found) {
-    found = [];
+    const rules: number[] = [];
     faces.rules.forEach((r, i) => {
-      if (r.ranges.some(([lo, hi]) => cp >= lo && cp <= hi)) found!.push(i);
+      if (r.ranges.some(([lo, hi]) => cp >= lo && cp <= hi)) rules.push(i);
     });
+    found = rules.length ? rules : NO_RULES;
+    // Names and reasons may hold any character: the memo stays bounded (CJK text uses a few thousand).
+    if (faces.byCodePoint.size >= MAX_MEMO_CODE_POINTS) faces.byCodePoint.clear();
     faces.byCodePoint.set(cp, found);
   }
   return found;
 }
+const NO_RULES: readonly number[] = Object.freeze([]);
+const MAX_MEMO_CODE_POINTS = 40_000;
 
 /** Where a printable template's rules go (it.fontFaces): printable() fills it with the rules its text needs. */
 const FONT_FACES_SLOT = '/*@font-faces*/';

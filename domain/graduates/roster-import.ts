@@ -1,6 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import ExcelJS from 'exceljs';
@@ -48,7 +46,7 @@ export async function queueRosterImport(db: DbOrTx, storage: Storage, actor: Act
   const kind = spreadsheetKind(request.bytes);
   if (kind === 'xls') throw new DomainError('invalid', OLD_XLS, { file: OLD_XLS });
   // Kept in the storage, so any app process (or its job, after a crash) can run the import.
-  const storedAs = await storage.put(request.bytes, kind);
+  const storedAs = await storage.put(request.bytes, kind, { transient: true });
   try {
     const [row] = await db
       .insert(rosterImports)
@@ -94,16 +92,12 @@ export async function processRosterImport(db: Db, storage: Storage, importId: nu
   const claimed = await claimImport(db, importId);
   if (!claimed) return;
   const run = await startRun(db, claimed);
-  // The spreadsheet readers stream from a file: the stored copy is fetched into a private temporary
-  // folder for the run (the storage may be another machine's bucket).
-  const work = await mkdtemp(join(tmpdir(), 'roster-import-'));
-  const path = join(work, `sheet.${claimed.storedAs.split('.').pop()}`);
   let outcome: Outcome;
   try {
-    await writeFile(path, await storage.get(claimed.storedAs), { mode: 0o600 });
-    outcome = { status: 'done', totalRows: await importRows(db, run, path, opts.batchSize ?? DEFAULT_BATCH_SIZE) };
+    // Read from the storage (the bucket may be another machine's) into memory, at most the 20 MB an
+    // upload may have: no copy of the graduates' ID numbers is left on a disk if the process dies.
+    outcome = { status: 'done', totalRows: await importRows(db, run, await storage.get(claimed.storedAs), opts.batchSize ?? DEFAULT_BATCH_SIZE) };
   } catch (e) {
-    await rm(work, { recursive: true, force: true });
     if (e instanceof ImportTakenOver) return;
     if (!(e instanceof FileProblem || e instanceof UnreadableSheet)) {
       if (await finish(db, run, { status: 'failed', error: '导入时发生系统错误，请重新导入' })) await storage.delete(claimed.storedAs);
@@ -111,7 +105,6 @@ export async function processRosterImport(db: Db, storage: Storage, importId: nu
     }
     outcome = { status: 'failed', error: (e as Error).message };
   }
-  await rm(work, { recursive: true, force: true });
   if (await finish(db, run, outcome)) await storage.delete(claimed.storedAs);
 }
 
@@ -151,7 +144,7 @@ function readHeader(cells: string[]): Column[] {
 }
 
 /** Reads every data row, validates it and commits in batches; returns the number of data rows. */
-async function importRows(db: Db, run: ImportRun, path: string, batchSize: number): Promise<number> {
+async function importRows(db: Db, run: ImportRun, file: Uint8Array, batchSize: number): Promise<number> {
   let columns: Column[] | undefined;
   let dataRows = 0;
   // The first row number of each ID number, for duplicates inside the file.
@@ -168,7 +161,7 @@ async function importRows(db: Db, run: ImportRun, path: string, batchSize: numbe
   let encoding: string | undefined;
   let mojibake = false;
   let firstLine = '';
-  for await (const row of spreadsheetRows(path, { allSheets: true })) {
+  for await (const row of spreadsheetRows(file, { allSheets: true })) {
     encoding ??= row.encoding;
     if (headerSheet && row.sheet !== headerSheet) break;
     if (row.cells.every((c) => c.trim() === '')) continue;

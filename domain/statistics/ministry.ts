@@ -233,7 +233,7 @@ export async function processMinistryExport(db: Db, storage: Storage, id: number
     await workbook.commit();
     await ended;
     const file = Buffer.concat(chunks);
-    storedAs = await storage.put(file, 'xlsx');
+    storedAs = await storage.put(file, 'xlsx', { transient: true });
     await db.update(ministryExports).set({ status: 'done', processedRows: processed, storedAs, bytes: file.length, finishedAt: sql`now()`, heartbeatAt: sql`now()` }).where(eq(ministryExports.id, id));
   } catch (e) {
     if (storedAs) await storage.delete(storedAs).catch(() => {});

@@ -6,8 +6,9 @@ import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
 import { runAlone } from './standalone.ts';
 
-// The issue-5 budget: expiring invitations among 1,000,000 pending ones with 3% due takes ≤ 1 s;
-// a run with nothing due takes ≤ 5 ms (the partial index on pending deadlines).
+// Expiring invitations among 1,000,000 pending ones with 3% due: issue 5 asked ≤ 1 s, issue 14
+// (goal 6) ≤ 600 ms; a run with nothing due takes ≤ 5 ms (the partial index on pending deadlines).
+const BUDGET_MS = 600;
 const UNITS = 1000;
 const GRADUATES = 1000;
 const DUE_SHARE = 0.03;
@@ -46,10 +47,10 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
     if (expired !== due) throw new Error(`expired ${expired} of ${due} due`);
     return {
       rows: [
-        [`expiry: ${expired.toLocaleString('en')} due of 1,000,000 (seeded in ${seeded} s)`, `${busyMs.toFixed(0)} ms`, '≤ 1000 ms'],
+        [`expiry: ${expired.toLocaleString('en')} due of 1,000,000 (seeded in ${seeded} s)`, `${busyMs.toFixed(0)} ms`, `≤ ${BUDGET_MS} ms${busyMs > BUDGET_MS ? ' OVER' : ''}`],
         ['expiry: nothing due', `${idleMs.toFixed(1)} ms`, '≤ 5 ms'],
       ],
-      over: Number(busyMs > 1000) + Number(idleMs > 5),
+      over: Number(busyMs > BUDGET_MS) + Number(idleMs > 5),
     };
   } finally {
     await db.$client.end();

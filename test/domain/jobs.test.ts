@@ -83,6 +83,11 @@ test('jobs: a slot another process has run is skipped, however late this process
   assert.is(new Date(row!.slot).toISOString(), '2026-12-02T08:01:00.000Z');
   assert.match(row!.ranBy, /:\d+$/);
 
+  // A slot stored in the future (a process whose clock ran ahead) does not stop the others.
+  await d.db.execute(sql`update job_runs set slot = now() + interval '1 day' where name = 'quick-test'`);
+  assert.ok(await runJobOnce(d.db, quick, silentLogger, new Date()), 'a run after a clock that ran ahead');
+  runs--;
+
   // A failed run gives its slot back: the next process to come to it runs it.
   const failing: Job = { name: 'failing-test', schedule: '* * * * *', run: async () => { runs++; throw new Error('boom'); } };
   await runJobOnce(d.db, failing, silentLogger, slot).catch(() => {});

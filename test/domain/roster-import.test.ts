@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { localStorage, uploadsDir } from '../../db/storage.ts';
+import { existsSync } from 'node:fs';
+import { storageFor } from '../../db/storage.ts';
 import { idNumberLookup, storedIdNumber, withStoredIdNumber } from '../../db/id-number-keys.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,7 @@ import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
 let d: TestDatabase;
 let dataDir: string;
-const storage = () => localStorage(uploadsDir(dataDir));
+const storage = () => storageFor({ dataDir, s3: undefined });
 let school: Actor;
 const COHORT = 2027;
 
@@ -189,7 +190,9 @@ test('S5 import: a good file is inserted, a second import updates every row and 
   const first = await runImport(await xlsx(HEADERS, rows));
   assert.is(first.status, 'done');
   assert.equal([first.totalRows, first.processedRows, first.inserted, first.updated, first.rejected], [3, 3, 3, 0, 0]);
-  assert.equal(await readdir(uploadsDir(dataDir), { recursive: true }), [], 'the stored file is deleted once done');
+  // The sheet (ID numbers in clear) was a transient file: in DATA_DIR/work, out of the backups, and gone once done.
+  assert.equal(await readdir(join(dataDir, 'work'), { recursive: true }), [], 'the stored file is deleted once done');
+  assert.not.ok(existsSync(join(dataDir, 'uploads')), 'never among the uploads the backup copies');
 
   const g1 = await graduateById(String(rows[0]!['身份证号']));
   assert.is(g1!.birthDate, graduateRow(1)['出生日期']);

@@ -48,6 +48,24 @@ test('storage contract: local disk', async () => {
   await contract(localStorage(join(dir, 'uploads')));
 });
 
+test('transient files (roster sheets, exports: ID numbers in clear) are kept apart from the uploads a backup copies', async () => {
+  const local = storageFor(loadConfig({ DATA_DIR: dir }));
+  const key = await local.put(new Uint8Array([7]), 'xlsx', { transient: true });
+  assert.match(key, /^w\/[0-9a-f]{2}\/[0-9a-f]{32}\.xlsx$/);
+  assert.ok((await readdir(join(dir, 'work'), { recursive: true })).includes(key.slice(2)));
+  assert.not.ok((await readdir(join(dir, 'uploads'), { recursive: true }).catch(() => [])).some((p) => p.includes(key.slice(5, 37))));
+  assert.equal([...(await local.get(key))], [7]);
+  await local.delete(key);
+  const bucket = s3Storage(s3Options());
+  const object = await bucket.put(new Uint8Array([8]), 'xlsx', { transient: true });
+  assert.ok((await readdir(join(s3.directory, s3.bucket), { recursive: true })).some((p) => p.startsWith('w/') && p.includes(object.slice(5, 37))), 'under w/ in the bucket, for a lifecycle rule');
+  // A row of an earlier version names a file on the old local disk: never in the bucket, and no error on its expiry.
+  let missing: unknown;
+  await bucket.get(`exports/${'b'.repeat(32)}.xlsx`).catch((e) => (missing = e));
+  assert.instance(missing, MissingFile);
+  await bucket.delete(`exports/${'b'.repeat(32)}.xlsx`);
+});
+
 test('storage contract: S3-compatible object storage (s3rver), private objects under the configured prefix', async () => {
   const storage = s3Storage(s3Options('wangqian/'));
   await contract(storage);

@@ -59,10 +59,9 @@ test.before(async () => {
   d = await freshDatabase();
   s3 = await startS3();
   // The proxy's address is the platform's ORIGIN; the processes behind it are its targets.
-  const proxyPort = await freePort();
-  const origin = `http://127.0.0.1:${proxyPort}`;
-  procs = [await startProcess(origin), await startProcess(origin)];
-  proxy = await startProxy(procs.map((p) => p.base), proxyPort);
+  proxy = await startProxy();
+  procs = [await startProcess(proxy.url), await startProcess(proxy.url)];
+  proxy.setTargets(procs.map((p) => p.base));
   for (const p of procs) await until('listening', () => (p.output().includes('"msg":"listening"') ? true : undefined), allOutput);
 });
 
