@@ -9,7 +9,7 @@ import { makeUscc } from '../../domain/codes/uscc.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { removeGraduate } from '../../domain/graduates/roster-admin.ts';
 import { formatShanghai, responseDeadline } from '../../domain/agreements/deadline.ts';
-import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
+import { expireDueInvitations, expireDueInvitationsSideBySide } from '../../domain/agreements/online/expiry.ts';
 import { remindReviewers } from '../../domain/reviews/inbox.ts';
 import { addFavourite, findStudent } from '../../domain/favourites/favourites.ts';
 import { sendInvitations } from '../../domain/agreements/online/invitations.ts';
@@ -94,6 +94,23 @@ test('X3 accepting after 应约截止时间 expires the invitation instead; the 
     () => assert.unreachable('declined an expired invitation'),
     (e: DomainError) => assert.is(e.code, 'illegal_transition'),
   );
+});
+
+test('X3 the expiry job runs its batches side by side in their own transactions (two runs at once as well): every due invitation expired once, with one event each', async () => {
+  const ids = (
+    await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
+      select 'online', 'invited', ${employer.employerId}, g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "并行单位"}'::jsonb, now() - interval '4 days', 3, now() - interval '1 hour', '联系人', '13800000000', '北京'
+        from graduates g where g.id not in (select graduate_id from agreements) order by g.id limit 40 returning id`
+  ).map((r) => Number(r.id));
+  assert.is(ids.length, 40);
+  const now = new Date();
+  const runs = await Promise.all([expireDueInvitationsSideBySide(d.db, now, 3, 4), expireDueInvitationsSideBySide(d.db, now, 2, 3)]);
+  assert.is(runs[0] + runs[1], 40, `expired ${runs.join(' + ')}`);
+  const states = await d.db.$client`select state, count(*)::int as n from agreements where id = any(${ids}) group by state`;
+  assert.equal(states.map((r) => [r.state, r.n]), [['expired', 40]]);
+  const [logged] = await d.db.$client`select count(*)::int as n, count(distinct subject_id)::int as distinct from events where action = 'agreement.expire' and subject_id = any(${ids.map(String)})`;
+  assert.equal([logged!.n, logged!.distinct], [40, 40], 'one event per invitation');
+  assert.is(await expireDueInvitationsSideBySide(d.db, now), 0, 'a second run finds nothing');
 });
 
 test('X3 the expiry job: due exactly at the deadline, not one millisecond before; idempotent', async () => {
