@@ -9,7 +9,22 @@ export const IDEMPOTENCY_FIELD = '_idem';
 
 /** Every POST form on a page gets a fresh key as its first field, so no template can forget it. */
 export function withIdempotencyKeys(html: string): string {
-  return html.replace(/<form\b[^>]*\bmethod="post"[^>]*>/g, (tag) => `${tag}<input type="hidden" name="${IDEMPOTENCY_FIELD}" value="${randomBytes(12).toString('base64url')}">`);
+  return html.replace(/<form\b[^>]*\bmethod="post"[^>]*>/g, (tag) => `${tag}<input type="hidden" name="${IDEMPOTENCY_FIELD}" value="${freshKey()}">`);
+}
+
+// Keys are cut from a pool of random bytes, 12 a key, refilled when used up: a list page carries a
+// form per row, and one call to the random source per key cost more than the rest of the keying.
+const KEY_BYTES = 12;
+let pool = Buffer.alloc(0);
+let used = 0;
+function freshKey(): string {
+  if (used + KEY_BYTES > pool.length) {
+    pool = randomBytes(KEY_BYTES * 256);
+    used = 0;
+  }
+  const key = pool.toString('base64url', used, used + KEY_BYTES);
+  used += KEY_BYTES;
+  return key;
 }
 
 /**
