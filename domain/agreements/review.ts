@@ -9,7 +9,6 @@ import { DECISION_LABELS, decisionForm, REVIEW_STAGES, reviewStageOf, withVerb, 
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { fire, offers } from '../workflow/kernel.ts';
 import { reviewAt, reviewsOfKind, statesInGroup, workflowOfKind } from './kinds.ts';
-import { lockAgreement } from './online/respond.ts';
 import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope, countScope } from './visibility.ts';
@@ -173,8 +172,9 @@ const NOT_YOUR_STAGE = '该签约不在你的审核环节，请刷新页面查�
 export async function decideReview(db: Db, source: Source, id: number, input: unknown): Promise<string> {
   reviewStageOf(source.actor);
   return db.transaction(async (tx) => {
-    await getForReview(tx, source.actor, id);
-    const locked = (await lockAgreement(tx, id))!;
+    // The reviewer's scope, checked as the row is locked: one read, not the review page's.
+    const [locked] = await tx.select().from(agreements).where(and(eq(agreements.id, id), agreementScope(source.actor))).for('update');
+    if (!locked) throw notFound('签约');
     const at = reviewAt(locked.kind, locked.state);
     const wf = workflowOfKind(locked.kind);
     if (!at || !offers(wf, locked.state, 'approve', source.actor.role)) throw new DomainError('illegal_transition', NOT_YOUR_STAGE);

@@ -146,6 +146,20 @@ test('inbox: each reviewer\'s 工作台 counts the items waiting at their own st
   assert.match(textOf(home.doc, '#inbox-online_signing')!, '等待院系审核');
 });
 
+test('boundaries: another school, and another department of the same school, deciding an agreement get 404 and change nothing; its own department decides', async () => {
+  const g = (await signable(t, '10001')).at(-2);
+  const { id } = await invite(await t.signInAs('employer'), g!, '示范大学');
+  await (await graduateClient(t, g!)).post(`/student/invitations/${id}/acceptance`, {});
+  const own = g!.departmentId === (await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId ? 'department' : 'department2';
+  const other = own === 'department' ? 'department2' : 'department';
+  for (const outsider of ['school2', other] as const) {
+    assert.is((await (await t.signInAs(outsider)).post(`/school/agreements/${id}/review`, { decision: 'approve' })).status, 404, outsider);
+  }
+  assert.is((await t.db.select().from(agreements).where(eq(agreements.id, id)))[0]!.state, 'department_review');
+  assert.is((await (await t.signInAs(own)).post(`/school/agreements/${id}/review`, { decision: 'approve' })).status, 303);
+  assert.is((await t.db.select().from(agreements).where(eq(agreements.id, id)))[0]!.state, 'school_review');
+});
+
 test('section 7: the demo unit\'s agreement has its contact rows for every party — the letter\'s 签约联系人, the unit\'s 手机 and 邮箱', async () => {
   const [, , , g] = await signable(t, '10001');
   const { id } = await invite(await t.signInAs('employer'), g!, '示范大学');
