@@ -11,7 +11,8 @@ import { best, onBenchDatabase, runAlone } from './standalone.ts';
 // each the best of three warm runs.
 const GRADUATES = 200_000;
 const BUDGET_PAGE_MS = 50;
-const BUDGET_SEARCH_MS = 300;
+// Issue 14, goal 2: a search of a list at scale within 100 ms (the destination issue had asked 300).
+const BUDGET_SEARCH_MS = 100;
 
 export async function measureDestinationList(serverUrl: string): Promise<{ rows: string[][]; over: number }> {
   return onBenchDatabase(serverUrl, 'bench_destinations', async (db) => {
@@ -42,7 +43,7 @@ export async function measureDestinationList(serverUrl: string): Promise<{ rows:
       ['  去向登记审核中 filtered by type', await best(() => listRegistrations(db, actor, { tab: 'review', page: 1, type: 'postgraduate' })), BUDGET_PAGE_MS],
       ['  search by name in 审核通过', await best(() => listRegistrations(db, actor, { tab: 'approved', page: 1, q: '压测5000' })), BUDGET_SEARCH_MS],
     ] as const) {
-      rows.push([label, `${ms.toFixed(1)} ms`, `≤ ${budget} ms`]);
+      rows.push([label, `${ms.toFixed(1)} ms`, `≤ ${budget} ms${ms > budget ? ' OVER' : ''}`]);
       over += Number(ms > budget);
     }
     return { rows, over };
