@@ -43,6 +43,11 @@ test.before(async () => {
   await sql`insert into destination_registrations (state, graduate_id, school_id, department_id, cohort, type, code, details, updated_at)
     select (case when k = 0 then 'approved' else (array['voided', 'rejected'])[1 + k % 2] end)::destination_state, g.id, g.school_id, g.department_id, 2026, 'freelance', '76', '{}'::jsonb, now() - random() * interval '300 days'
       from graduates g, generate_series(0, 4) k where g.id_number_index like 'P%'`;
+  // A school's size of roster beside them (no agreements): what makes the planner weigh the trigram
+  // indexes against reading the school's graduates, as it must at 50,000.
+  await sql`insert into graduates (school_id, department_id, cohort, name, sex, id_number_sealed, id_number_index, id_number_masked, ethnicity, political_status, birth_date, education_level, major_name, training_mode, origin_region, student_no, program_years, enrolled_on, graduates_on, phone)
+    select d.school_id, d.id, 2025, '名册' || g, '1', ${BENCH_SEALED_ID_NUMBER}, 'Q' || g, '110105********0011', '01', '03', '2003-01-01', '31', '软件工程', '1', '110105', 'Q' || g, '4', '2021-09', '2025-06', '13900000000'
+      from generate_series(3001, 50000) g, (select id, school_id from departments order by id limit 1) d`;
   await sql`analyze`;
 });
 test.after(async () => {
@@ -99,6 +104,14 @@ test('在线签约管理: a search by unit name goes through the trigram index',
   const plans = await plansOf(() => listForReview(traced, school, { kinds: ['online', 'offline'], page: 1, q: '越综合企业' }));
   assert.ok(uses(plans, 'agreements_unit_name_trgm_idx'), plans.join('\n---\n'));
   assert.equal(seqScans(plans, 'agreements'), []);
+});
+
+test('a search by a graduate\'s name or 学号 (去向登记管理, 在线签约管理) finds them through the trigram indexes, not by reading the school\'s graduates', async () => {
+  for (const run of [() => listRegistrations(traced, school, { tab: 'approved', page: 1, q: '名册1234' }), () => listForReview(traced, school, { kinds: ['online', 'offline'], page: 1, q: '名册1234' })]) {
+    const plans = await plansOf(run);
+    assert.ok(uses(plans, 'graduates_name_trgm_idx') && uses(plans, 'graduates_student_no_trgm_idx'), plans.join('\n---\n'));
+    assert.equal(seqScans(plans, 'graduates'), []);
+  }
 });
 
 test('在线签约管理: the matches of a search travel as one array, so a deep page (one branch per state) stays far below the parameter limit of PostgreSQL', async () => {

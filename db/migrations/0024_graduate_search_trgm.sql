@@ -1,0 +1,2 @@
+CREATE INDEX "graduates_name_trgm_idx" ON "graduates" USING gin ("name" gin_trgm_ops);--> statement-breakpoint
+CREATE INDEX "graduates_student_no_trgm_idx" ON "graduates" USING gin ("student_no" gin_trgm_ops);
