@@ -1,7 +1,5 @@
 import { basename } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
 import type { Db, DbOrTx, Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
 import { departments, graduates, rosterImportErrors, rosterImports, schools, users } from '../../db/schema/index.ts';
@@ -13,6 +11,7 @@ import { storedIdNumber } from '../../db/id-number-keys.ts';
 import { openUploadedIdNumber, sealUploadedIdNumber } from './id-numbers-at-rest.ts';
 import { describeRosterErrors, fieldOfHeader, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
 import { applyRosterChange, changedKeyFields } from './roster-change.ts';
+import { streamedWorkbook } from '../spreadsheets/streamed-workbook.ts';
 import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, OLD_XLS, spreadsheetKind, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 
 // 导入学生名单 (issue 3, rule S5). The upload is stored and queued; processing streams the sheet
@@ -449,10 +448,7 @@ export async function rosterImportErrorsWorkbook(db: DbOrTx, source: EventSource
   };
   const headers = keyRows.map((r) => r.header).sort((a, b) => position(a) - position(b) || a.localeCompare(b));
 
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+  const { workbook, bytes } = streamedWorkbook();
   const sheet = workbook.addWorksheet('错误数据', { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = [
     ...headers.map((h) => ({ header: h, width: 16, style: { numFmt: '@' } })),
@@ -476,5 +472,5 @@ export async function rosterImportErrorsWorkbook(db: DbOrTx, source: EventSource
   }
   sheet.commit();
   await workbook.commit();
-  return Buffer.concat(chunks);
+  return bytes;
 }

@@ -1,8 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
-import ExcelJS from 'exceljs';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
+import { streamedWorkbook } from '../spreadsheets/streamed-workbook.ts';
 import { openedIdNumber } from '../../db/id-number-keys.ts';
 import { ministryExports, schools, users } from '../../db/schema/index.ts';
 import { SIGNED_AGREEMENT_STATES } from '../agreements/states.ts';
@@ -208,11 +207,7 @@ export async function processMinistryExport(db: Db, storage: Storage, id: number
   try {
     const [{ total }] = (await db.$client`select count(*)::int as total from graduates where school_id = ${claimed.schoolId} and cohort = ${claimed.cohort} and removed_at is null`) as unknown as [{ total: number }];
     await db.update(ministryExports).set({ totalRows: total }).where(eq(ministryExports.id, id));
-    const out = new PassThrough();
-    const chunks: Buffer[] = [];
-    out.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const ended = new Promise<void>((resolve, reject) => out.on('end', resolve).on('error', reject));
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
+    const { workbook, bytes } = streamedWorkbook();
     const sheet = workbook.addWorksheet('Sheet1');
     // Every cell is text, so 考生号, 身份证号 and codes such as 01 keep their digits.
     sheet.columns = MINISTRY_COLUMNS.map((c) => ({ key: c.column, width: c.column === 'Sfzh' || c.column === 'Dwzzjgdm' ? 22 : 12, style: { numFmt: '@' } }));
@@ -231,8 +226,7 @@ export async function processMinistryExport(db: Db, storage: Storage, id: number
     notes.addRow(['格式来源', MINISTRY_FORMAT_SOURCE]).commit();
     notes.commit();
     await workbook.commit();
-    await ended;
-    const file = Buffer.concat(chunks);
+    const file = await bytes;
     storedAs = await storage.put(file, 'xlsx', { transient: true });
     await db.update(ministryExports).set({ status: 'done', processedRows: processed, storedAs, bytes: file.length, finishedAt: sql`now()`, heartbeatAt: sql`now()` }).where(eq(ministryExports.id, id));
   } catch (e) {
