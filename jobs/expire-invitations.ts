@@ -1,5 +1,5 @@
 import type { Db, Tx } from '../db/client.ts';
-import { expireDueInvitationsSideBySide, remindDueInvitations } from '../domain/agreements/online/expiry.ts';
+import { expireDueInvitations, remindDueInvitations } from '../domain/agreements/online/expiry.ts';
 import { remindReviewers } from '../domain/reviews/inbox.ts';
 import { remindSilentTerminations } from '../domain/terminations/terminate.ts';
 import type { Job } from './scheduler.ts';
@@ -13,7 +13,7 @@ export function expireInvitationsJob(db: Db): Job {
     schedule: '* * * * *',
     async run(tx: Tx) {
       const now = new Date();
-      const expired = await expireDueInvitationsSideBySide(db, now);
+      const expired = await expireDueInvitations(db, now);
       const reminded = await remindDueInvitations(tx, now);
       return { expired, reminded };
     },

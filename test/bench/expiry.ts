@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 import postgres from 'postgres';
 import { connect } from '../../db/client.ts';
-import { expireDueInvitationsSideBySide } from '../../domain/agreements/online/expiry.ts';
+import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
 import { runAlone } from './standalone.ts';
 
@@ -37,13 +37,13 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
     const due = Number(counted!.due);
     const t0 = performance.now();
     // As the job runs it: two loops of batches side by side.
-    const expired = await expireDueInvitationsSideBySide(db, new Date());
+    const expired = await expireDueInvitations(db, new Date());
     const busyMs = performance.now() - t0;
     // The run a minute later: the first scan after the batch marks the expired rows' index entries
     // dead (PostgreSQL's index hint), so the steady state is measured on the run after that.
-    await expireDueInvitationsSideBySide(db, new Date());
+    await expireDueInvitations(db, new Date());
     const t1 = performance.now();
-    await expireDueInvitationsSideBySide(db, new Date());
+    await expireDueInvitations(db, new Date());
     const idleMs = performance.now() - t1;
     if (expired !== due) throw new Error(`expired ${expired} of ${due} due`);
     return {

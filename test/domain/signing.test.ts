@@ -9,7 +9,7 @@ import { makeUscc } from '../../domain/codes/uscc.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { removeGraduate } from '../../domain/graduates/roster-admin.ts';
 import { formatShanghai, responseDeadline } from '../../domain/agreements/deadline.ts';
-import { expireDueInvitations, expireDueInvitationsSideBySide } from '../../domain/agreements/online/expiry.ts';
+import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
 import { remindReviewers } from '../../domain/reviews/inbox.ts';
 import { addFavourite, findStudent } from '../../domain/favourites/favourites.ts';
 import { sendInvitations } from '../../domain/agreements/online/invitations.ts';
@@ -104,22 +104,22 @@ test('X3 the expiry job runs its batches side by side in their own transactions 
   ).map((r) => Number(r.id));
   assert.is(ids.length, 40);
   const now = new Date();
-  const runs = await Promise.all([expireDueInvitationsSideBySide(d.db, now, 3, 4), expireDueInvitationsSideBySide(d.db, now, 2, 3)]);
+  const runs = await Promise.all([expireDueInvitations(d.db, now, 3, 4), expireDueInvitations(d.db, now, 2, 3)]);
   assert.is(runs[0] + runs[1], 40, `expired ${runs.join(' + ')}`);
   const states = await d.db.$client`select state, count(*)::int as n from agreements where id = any(${ids}) group by state`;
   assert.equal(states.map((r) => [r.state, r.n]), [['expired', 40]]);
   const [logged] = await d.db.$client`select count(*)::int as n, count(distinct subject_id)::int as distinct from events where action = 'agreement.expire' and subject_id = any(${ids.map(String)})`;
   assert.equal([logged!.n, logged!.distinct], [40, 40], 'one event per invitation');
-  assert.is(await expireDueInvitationsSideBySide(d.db, now), 0, 'a second run finds nothing');
+  assert.is(await expireDueInvitations(d.db, now), 0, 'a second run finds nothing');
 });
 
 test('X3 the expiry job: due exactly at the deadline, not one millisecond before; idempotent', async () => {
   const fav = (await d.db.select().from(favourites).where(eq(favourites.graduateId, graduate.id)))[0]!.id;
   const sent = await sendInvitations(d.db, src(employer), [fav], LETTER);
   const [row] = await d.db.select().from(agreements).where(eq(agreements.id, sent.invited[0]!.id));
-  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, new Date(row!.deadline!.getTime() - 1)), 0));
-  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline!), 1));
-  await d.db.transaction(async (tx) => assert.is(await expireDueInvitations(tx, row!.deadline!), 0));
+  assert.is(await expireDueInvitations(d.db, new Date(row!.deadline!.getTime() - 1)), 0);
+  assert.is(await expireDueInvitations(d.db, row!.deadline!), 1);
+  assert.is(await expireDueInvitations(d.db, row!.deadline!), 0);
   assert.is((await d.db.select().from(agreements).where(eq(agreements.id, row!.id)))[0]!.state, 'expired');
   const told = await d.db.select().from(notifications).where(and(eq(notifications.userId, employer.userId), eq(notifications.link, `/employer/agreements/${row!.id}`)));
   assert.equal(told.map((n) => n.title), ['签约邀请已逾期'], 'G11 the unit hears of the expiry');

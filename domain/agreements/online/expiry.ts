@@ -5,7 +5,7 @@ import { formatShanghai } from '../deadline.ts';
 import { notifyGraduate } from '../notify.ts';
 import { EXPIRY_NOTICE, onlineSigning } from './workflow.ts';
 
-export const EXPIRY_BATCH = 5000;
+export const EXPIRY_BATCH = 2500;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 // The table's expiry (X3), run for many rows at once: its only transition gives the states.
@@ -24,26 +24,13 @@ function stateLiteral(state: string) {
 /**
  * X3: due invitations become 学生逾期未回应, a batch at a time through the partial index on pending
  * deadlines, each batch one statement that also writes the event rows (X1) and tells the units'
- * users, as the table's expire event does for one row; rows another run holds are skipped, so two
- * runs never expire one twice.
+ * users, as the table's expire event does for one row. `workers` loops run side by side (issue 14,
+ * goal 6), each committing its batches in transactions of its own, so the expiry of a busy deadline
+ * hour uses more than one core of the database; nothing is half expired whichever batch fails.
+ * SKIP LOCKED keeps their batches apart, so two runs never expire one twice; a loop stops at a short
+ * batch, what it skipped being another loop's batch, expired by that loop.
  */
-export async function expireDueInvitations(tx: Tx, now: Date, batch = EXPIRY_BATCH): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const n = await expireBatch(tx, now, batch);
-    total += n;
-    if (n < batch) return total;
-  }
-}
-
-/**
- * The job's way (issue 14, goal 6): `workers` loops side by side, each committing its batches in
- * transactions of its own, so the expiry of a busy deadline hour uses more than one core of the
- * database. SKIP LOCKED keeps their batches apart; each batch is still one statement with its
- * events and notices, so nothing is half expired whichever batch fails. A loop stops at a short
- * batch: what it skipped is another loop's batch, expired by that loop.
- */
-export async function expireDueInvitationsSideBySide(db: Db, now: Date, workers = 2, batch = EXPIRY_BATCH / 2): Promise<number> {
+export async function expireDueInvitations(db: Db, now: Date, workers = 2, batch = EXPIRY_BATCH): Promise<number> {
   const done = await Promise.all(
     Array.from({ length: workers }, async () => {
       let total = 0;
