@@ -44,17 +44,17 @@ export async function runJobOnce(db: Db, job: Job, log: Logger, slot?: Date): Pr
 }
 
 /** The slot of a run: its due time to the second (cron's own), or for the run at start its minute, so processes started together run it once. */
-const slotOf = (date: Date, unit: 'second' | 'minute') => new Date(Math.floor(date.getTime() / (unit === 'second' ? 1000 : 60_000)) * (unit === 'second' ? 1000 : 60_000));
+const slotOf = (date: Date, ms: 1000 | 60_000) => new Date(Math.floor(date.getTime() / ms) * ms);
 
 export function startJobs(db: Db, jobs: Job[], log: Logger): { stop: () => Promise<void> } {
   const tasks: ScheduledTask[] = jobs.map((job) =>
     cron.schedule(
       job.schedule,
-      (ctx) => runJobOnce(db, job, log, slotOf(ctx.date, 'second')).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) })),
+      (ctx) => runJobOnce(db, job, log, slotOf(ctx.date, 1000)).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) })),
       { name: job.name, noOverlap: true },
     ),
   );
-  const started = slotOf(new Date(), 'minute');
+  const started = slotOf(new Date(), 60_000);
   for (const job of jobs.filter((j) => j.runAtStart)) runJobOnce(db, job, log, started).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) }));
   log.info('jobs started', { jobs: jobs.map((j) => j.name) });
   return {

@@ -1,4 +1,3 @@
-import { storageFor, type Storage } from '../db/storage.ts';
 import { Hono, type Context } from 'hono';
 import { compress } from 'hono/compress';
 import { getCookie } from 'hono/cookie';
@@ -8,6 +7,7 @@ import { NONCE, secureHeaders } from 'hono/secure-headers';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
+import { storageFor, type Storage } from '../db/storage.ts';
 import { signedInSession } from '../domain/auth/sessions.ts';
 import { DomainError, httpStatusOf } from '../domain/errors.ts';
 import { rosterRegistry, type StudentRegistry } from '../domain/graduates/registry.ts';

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { formatShanghai } from '../../domain/agreements/deadline.ts';
 import { statisticsScope } from '../../domain/statistics/school.ts';
