@@ -97,6 +97,9 @@ export async function pageByStates(
   return { ids, page, total: total.n, more: total.more, pages, cards: (row!.cards ?? []).map((n) => capped(Number(n))) };
 }
 
+/** A search box's text as an ILIKE pattern for "contains": its own %, _ and \\ taken literally. */
+export const containsPattern = (q: string) => `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+
 /** How many matching ids a search hands to the page's queries as a list; past it, the search runs as a subquery. */
 const MATCH_LIST_CAP = 5000;
 

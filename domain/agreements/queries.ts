@@ -12,7 +12,7 @@ import { eventLabel } from '../workflow/kernel.ts';
 import { withVerb } from '../reviews/chain.ts';
 import { EMPLOYER_TABS, type EmployerTab } from './employer-tabs.ts';
 import { agreementScope, unitAgreements } from './visibility.ts';
-import { pageTotal, windowTotal } from '../paging.ts';
+import { containsPattern, pageTotal, windowTotal } from '../paging.ts';
 
 // What each party reads about its agreements; every query goes through agreementScope.
 
@@ -126,7 +126,7 @@ const unitTabPage = builtOnce((db, tab: EmployerTab) =>
 /** E6: the unit's agreements of one tab and cohort, searchable by name; ID numbers masked. */
 export async function employerAgreements(db: DbOrTx, actor: Actor, query: { tab: EmployerTab; cohort: number; q?: string | undefined; page: number }) {
   const conditions: SQL[] = [agreementScope(actor), eq(agreements.cohort, query.cohort), EMPLOYER_TABS[query.tab].where];
-  if (query.q) conditions.push(or(ilike(graduates.name, `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`))!);
+  if (query.q) conditions.push(or(ilike(graduates.name, containsPattern(query.q)))!);
   const where = and(...conditions);
   const offset = (query.page - 1) * EMPLOYER_PAGE_SIZE;
   // agreementScope has vouched for the actor: a verified unit's user, whose scope is unitAgreements.

@@ -13,7 +13,8 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope, countScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
-import { amongIds, countsOf, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { amongIds, containsPattern, countsOf, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { graduateMatches } from '../graduates/roster.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
 // 补登管理. Which review an item is in, at which stage, and what may be decided there, is its kind's
@@ -57,10 +58,10 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
   if (query.id) conditions.push(eq(agreements.id, query.id));
   if (query.departmentId) conditions.push(eq(agreements.departmentId, query.departmentId));
   if (query.q) {
-    const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    const like = containsPattern(query.q);
     const schoolId = actor.schoolId!;
     const [byGraduate, byUnit] = await Promise.all([
-      amongIds(db, agreements.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))))),
+      amongIds(db, agreements.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), graduateMatches(like)))),
       amongIds(db, agreements.id, () => db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)))),
     ]);
     conditions.push(or(byGraduate, byUnit)!);

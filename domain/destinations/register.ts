@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { builtOnce, isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
@@ -10,7 +10,7 @@ import { NOT_SIGNABLE_TRAINING_MODES } from '../codes/tables.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
-import { amongIds, cappedCounts, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, containsPattern, pageByStates, stateIn, type StateList } from '../paging.ts';
 import type { SchoolSettings } from '../schools/switches.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { DECISION_LABELS, decisionForm, reviewStageOf } from '../reviews/chain.ts';
@@ -34,6 +34,7 @@ import {
   type Details,
 } from './types.ts';
 import { DESTINATION_REVIEW, destinationRegistration, G9_DIRECTED_ONLY, G9_NOT_DIRECTED, type DestinationRegistration, type NewDestinationRegistration } from './workflow.ts';
+import { graduateMatches } from '../graduates/roster.ts';
 
 // The use cases of 去向登记: the graduate's form (暂存, proofs, 提交, 撤回修改, 作废), the reviewers'
 // 去向登记管理 (the list, the review, the S9 change). Each loads what the actor may touch and fires
@@ -372,8 +373,8 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
   if (query.major) conditions.push(await amongIds(db, destinationRegistrations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), eq(graduates.majorName, query.major!)))));
   if (query.q) {
     // The school's matching graduates first (read once for the page and its count), then their registrations.
-    const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    conditions.push(await amongIds(db, destinationRegistrations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))))));
+    const like = containsPattern(query.q);
+    conditions.push(await amongIds(db, destinationRegistrations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), graduateMatches(like)))));
   }
   const { ids, total, more, pages, page } = await pageByStates(db, DESTINATION_LIST, and(...conditions), query.states ?? DESTINATION_TABS[query.tab].states, query.page, DESTINATION_PAGE_SIZE);
   const rows =

@@ -9,6 +9,7 @@ import { EMPLOYER_TYPES, INDUSTRIES, isCode } from '../codes/tables.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
+import { containsPattern } from '../paging.ts';
 
 // What a verified unit's users share: 户档信息管理 (E7), 账号管理 (E8), 单位信息 (E9, read-only for
 // them; platform staff edit it).
@@ -165,7 +166,7 @@ export async function updateUnitByAdmin(db: Db, source: Source, employerId: numb
 
 export async function listUnits(db: DbOrTx, actor: Actor, query: { q?: string | undefined; page: number }) {
   if (actor.role !== 'admin') throw forbidden();
-  const where = query.q ? or(ilike(employers.name, `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`), eq(employers.uscc, query.q.toUpperCase())) : undefined;
+  const where = query.q ? or(ilike(employers.name, containsPattern(query.q)), eq(employers.uscc, query.q.toUpperCase())) : undefined;
   const [rows, total] = await Promise.all([
     db.select().from(employers).where(where).orderBy(asc(employers.id)).limit(20).offset((query.page - 1) * 20),
     db.select({ n: count() }).from(employers).where(where).then((r) => r[0]?.n ?? 0),

@@ -5,6 +5,7 @@ import { destinationLabel } from '../destinations/types.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { notFound } from '../errors.ts';
 import { currentRoster, graduateScope } from '../tenancy/scope.ts';
+import { containsPattern } from '../paging.ts';
 
 export const PAGE_SIZE = 20;
 
@@ -71,6 +72,13 @@ const cohortPage = builtOnce((db, scope: 'school' | 'department') => rosterPage(
 const cohortCount = builtOnce((db, scope: 'school' | 'department') => db.select({ n: count() }).from(graduates).where(cohortWhere(scope)).prepare(`roster_cohort_count_${scope}`));
 
 /**
+ * The roster searched by name or 学号 (an ILIKE pattern; the trigram indexes on both serve it), for
+ * 学生名单管理 and the reviewers' lists. Not by ID number: a search lands in the URL, and ID numbers
+ * must not (DESIGN.md section 1).
+ */
+export const graduateMatches = (like: string) => or(ilike(graduates.name, like), ilike(graduates.studentNo, like))!;
+
+/**
  * One page of the roster the actor may see; ID numbers masked. `keptTotal` may answer the total of a
  * cohort without other filters from a cache (it changes only with what raises the school's cache
  * version, routes/school-cache.ts); it is handed the count to run when it has none.
@@ -80,9 +88,7 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
   if (query.cohort) conditions.push(eq(graduates.cohort, query.cohort));
   const q = query.q?.trim();
   if (q) {
-    const like = `%${q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-    // Not by ID number: a search lands in the URL, and ID numbers must not (DESIGN.md section 1).
-    conditions.push(or(ilike(graduates.name, like), ilike(graduates.studentNo, like))!);
+    conditions.push(graduateMatches(containsPattern(q)));
   }
   if (query.departmentId) conditions.push(eq(graduates.departmentId, query.departmentId));
   if (query.major) conditions.push(eq(graduates.majorName, query.major));

@@ -10,6 +10,7 @@ import { DomainError, forbidden, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
 import { AGREEMENT_TYPES } from './agreement-types.ts';
+import { containsPattern } from '../paging.ts';
 
 // The platform admin's tenants: provinces, schools, and each school's first account.
 type AdminSource = EventSource & { actor: Actor };
@@ -78,7 +79,7 @@ export async function listSchools(db: Db, actor: Actor, query: SchoolQuery) {
   requireAdmin(actor);
   const conditions: SQL[] = [];
   if (query.q) {
-    const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    const like = containsPattern(query.q);
     conditions.push(or(ilike(schools.name, like), ilike(schools.code, like))!);
   }
   if (query.provinceId) conditions.push(eq(schools.provinceId, query.provinceId));

@@ -4,7 +4,7 @@ import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/clien
 import type { Storage } from '../../db/storage.ts';
 import { agreements, departments, graduates, terminations, users } from '../../db/schema/index.ts';
 import { notifyUser } from '../notifications.ts';
-import { amongIds, cappedCounts, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { amongIds, cappedCounts, containsPattern, pageByStates, stateIn, type StateList } from '../paging.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { agreementScope } from '../agreements/visibility.ts';
 import type { Agreement } from '../agreements/rows.ts';
@@ -18,6 +18,7 @@ import type { UploadPurpose } from '../uploads/purposes.ts';
 import { availableActions, create, creationAvailability, fire, offers, type Availability } from '../workflow/kernel.ts';
 import type { TerminationState } from './states.ts';
 import { AGREED_REVIEW, LETTER_REVIEW, termination, terminationAllowance, type NewTermination, type Termination } from './workflow.ts';
+import { graduateMatches } from '../graduates/roster.ts';
 
 // The use cases of 解约: each loads what the actor may touch and fires the table (workflow.ts).
 type Source = EventSource & { actor: Actor };
@@ -227,10 +228,10 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
   if (query.q) {
     // The school's matching graduates and agreements first, then their terminations through the
     // graduate and agreement indexes: never a pass over the whole tab.
-    const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    const like = containsPattern(query.q);
     const schoolId = actor.schoolId!;
     const [byGraduate, byUnit] = await Promise.all([
-      amongIds(db, terminations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), or(ilike(graduates.name, like), ilike(graduates.studentNo, like))))),
+      amongIds(db, terminations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), graduateMatches(like)))),
       amongIds(db, terminations.agreementId, () => db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)))),
     ]);
     conditions.push(or(byGraduate, byUnit)!);

@@ -18,6 +18,7 @@ import { partySnapshots } from '../parties.ts';
 import { paperRegistration } from '../registered/workflow.ts';
 import type { Agreement } from '../rows.ts';
 import { applicationForm, draftOf, formValuesOf, termsOf, unitSnapshotOf } from './form.ts';
+import { containsPattern } from '../../paging.ts';
 
 // The graduate's applications: 未签就业协议申请签约 (offline) and 已签就业协议登记信息 (补登). The form
 // is kept on the server as typed (暂存); 提交 validates it, freezes the graduate's record and goes
@@ -145,7 +146,7 @@ export async function searchUnits(db: DbOrTx, q: string) {
   return db
     .select({ id: employers.id, name: employers.name, uscc: employers.uscc })
     .from(employers)
-    .where(and(eq(employers.verification, 'verified'), ilike(employers.name, `%${words.replace(/[\\%_]/g, (m) => '\\' + m)}%`)))
+    .where(and(eq(employers.verification, 'verified'), ilike(employers.name, containsPattern(words))))
     .orderBy(asc(employers.name))
     .limit(10);
 }

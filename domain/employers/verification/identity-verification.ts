@@ -16,6 +16,7 @@ import { recordUpload, stageFiles, type IncomingFile } from '../../uploads/store
 import { create, fire, statesFrom } from '../../workflow/kernel.ts';
 import { VERIFICATION_METHODS, type VerificationState } from './states.ts';
 import { employerVerification, VERIFICATION_DECISIONS, type Verification, type VerificationEvent } from './workflow.ts';
+import { containsPattern } from '../../paging.ts';
 
 // E2 身份认证: the employer user submits personal and unit information with evidence; platform
 // staff remit (对公账号汇款认证) and decide. E3: only a verified unit reaches signing features.
@@ -186,7 +187,7 @@ export async function listVerificationQueue(db: Db, actor: Actor, query: QueueQu
   const conditions: SQL[] = [query.state ? eq(employerVerifications.state, query.state) : inArray(employerVerifications.state, [...employerVerification.groups.open])];
   if (query.method) conditions.push(eq(employerVerifications.method, query.method));
   if (query.q) {
-    const like = `%${query.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+    const like = containsPattern(query.q);
     conditions.push(or(ilike(employerVerifications.unitName, like), ilike(employerVerifications.uscc, like))!);
   }
   const where = and(...conditions);
