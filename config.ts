@@ -43,6 +43,8 @@ const schema = z
     S3_ACCESS_KEY_ID: z.string().min(1).optional(),
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     S3_PREFIX: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, { error: '只能是以 / 结尾的路径，例如 wangqian/' }).default(''),
+    SIGNING_P12: z.string().min(1).optional(),
+    SIGNING_P12_PASSWORD: z.string().optional(),
     TERMINATION_ANSWER_DAYS: z.coerce.number({ error: '必须是 1 至 60 的整数' }).int({ error: '必须是 1 至 60 的整数' }).min(1, { error: '必须是 1 至 60 的整数' }).max(60, { error: '必须是 1 至 60 的整数' }).default(7),
   })
   .superRefine((c, ctx) => {
@@ -87,6 +89,8 @@ export type Config = {
   backupKeep: number;
   /** Object storage for files when STORAGE=s3; unset: DATA_DIR/uploads. */
   s3: S3Options | undefined;
+  /** The PKCS#12 file (and its password) agreements are signed with; unset: a platform CA generated into DATA_DIR/keys/. */
+  signingP12: { path: string; password: string } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -125,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devMailbox: c.SMS_TRANSPORT === 'dev' || c.MAIL_TRANSPORT === 'dev',
     backupDir: c.BACKUP_DIR === undefined ? undefined : resolve(c.BACKUP_DIR),
     backupKeep: c.BACKUP_KEEP,
+    signingP12: c.SIGNING_P12 === undefined ? undefined : { path: resolve(c.SIGNING_P12), password: c.SIGNING_P12_PASSWORD ?? '' },
     s3:
       c.STORAGE === 's3'
         ? {

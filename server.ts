@@ -6,7 +6,9 @@ import { DEMO_PASSWORDS, seedDemoData } from './db/demo.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
 import { installIdNumberKeys, loadIdNumberKeys } from './db/id-number-keys.ts';
 import { createLogger } from './db/log.ts';
+import { loadSigningIdentity } from './db/signing-identity.ts';
 import { storageFor } from './db/storage.ts';
+import { platformSigning } from './domain/agreements/sealing.ts';
 import { REQUEST_TIMEOUT_MS } from './domain/idempotency.ts';
 import { allJobs } from './jobs/index.ts';
 import { startJobs } from './jobs/scheduler.ts';
@@ -40,6 +42,19 @@ try {
   process.exit(1);
 }
 
+// Agreement PDFs are signed with this identity (issue 15): SIGNING_P12, or the platform's own CA in DATA_DIR/keys/.
+let signingIdentity;
+try {
+  signingIdentity = await loadSigningIdentity({
+    dataDir: config.dataDir,
+    p12: config.signingP12,
+    onCreated: (path) => log.warn(`!!! 已生成协议书签章根证书和签章证书 ${path}：请妥善备份此文件（它不在 npm run backup 的备份中）。正式部署可改用 SIGNING_P12 / SIGNING_P12_PASSWORD 配置机构证书。 !!!`),
+  });
+} catch (e) {
+  process.stderr.write(`协议书签章证书无法加载：${(e as Error).message}\n`);
+  process.exit(1);
+}
+
 let embedded: EmbeddedDatabase | undefined;
 let databaseUrl = config.databaseUrl;
 if (!databaseUrl) {
@@ -62,7 +77,7 @@ if (config.demo && (await seedDemoData(db))) log.info('demo data seeded');
 const pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log });
 // One storage for the pages and the jobs (DATA_DIR/uploads, or the S3 bucket of STORAGE=s3).
 const storage = storageFor(config);
-const app = createApp({ config, db, log, pdf, storage });
+const app = createApp({ config, db, log, pdf, storage, signing: platformSigning(async () => signingIdentity) });
 // A request gets REQUEST_TIMEOUT_MS to arrive (a 30 MB upload on a weak network); a form key still
 // in progress after that belongs to a request that is gone (domain/idempotency.ts).
 const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: { requestTimeout: REQUEST_TIMEOUT_MS } }, (info) => {

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { MAX_PAGES } from '../domain/agreements/applications/apply.ts';
 import { checkLink, openAssistLink, uploadViaAssistLink, usedJustNow } from '../domain/agreements/offline/assist.ts';
-import { printable } from '../views/pdf.ts';
+import { agreementPdf } from './agreement-documents.ts';
 import { clientIp } from './client-ip.ts';
 import { uploadLimit } from './body.ts';
 import type { AppEnv } from './context.ts';
@@ -23,16 +23,7 @@ async function assistPage(c: Context<AppEnv>, extra: { error?: string; fields?: 
 
 assistRoutes.get('/assist/:token', (c) => assistPage(c));
 
-assistRoutes.get('/assist/:token/document.pdf', async (c) => {
-  const { views, pdf } = c.get('app');
-  const doc = await openAssistLink(c.get('app').db, tokenOf(c), clientIp(c), publicOrigin(c));
-  const html = printable(views, 'agreement/document', { doc });
-  return c.body(new Uint8Array(await pdf.print(html)), 200, {
-    'Content-Type': 'application/pdf',
-    'Content-Disposition': `attachment; filename="agreement-${doc.number}.pdf"; filename*=UTF-8''${encodeURIComponent(`就业协议书-${doc.number}.pdf`)}`,
-    'Cache-Control': 'no-store',
-  });
-});
+assistRoutes.get('/assist/:token/document.pdf', async (c) => agreementPdf(c, await openAssistLink(c.get('app').db, tokenOf(c), clientIp(c), publicOrigin(c))));
 
 // The token is checked (and a wrong one counted) before the body is read: a stranger cannot make the
 // server read uploads; a repeat of an upload that went through is answered as done.

@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
 import type { Storage } from '../db/storage.ts';
+import type { PlatformSigning } from '../domain/agreements/sealing.ts';
 import type { Actor, SignedInSession } from '../domain/auth/sessions.ts';
 import type { StudentRegistry } from '../domain/graduates/registry.ts';
 import type { PdfPrinter } from '../views/pdf.ts';
@@ -24,6 +25,8 @@ export type AppContext = {
   schoolCache: SchoolCache;
   /** Where uploads, roster spreadsheets and exports are kept (DATA_DIR/uploads, or S3). */
   storage: Storage;
+  /** The key and certificate agreement PDFs are signed with (issue 15). */
+  signing: PlatformSigning;
 };
 
 export type AppEnv = {

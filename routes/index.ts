@@ -7,7 +7,9 @@ import { NONCE, secureHeaders } from 'hono/secure-headers';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
+import { loadSigningIdentity } from '../db/signing-identity.ts';
 import { storageFor, type Storage } from '../db/storage.ts';
+import { platformSigning, type PlatformSigning } from '../domain/agreements/sealing.ts';
 import { signedInSession } from '../domain/auth/sessions.ts';
 import { DomainError, httpStatusOf } from '../domain/errors.ts';
 import { rosterRegistry, type StudentRegistry } from '../domain/graduates/registry.ts';
@@ -37,12 +39,12 @@ import { studentRoutes } from './student/index.ts';
  * `pdf`: server.ts passes the printer it closes on shutdown; the default one launches Chromium only
  * when something is printed (tests that print pass their own, to close it).
  */
-export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry; pdf?: PdfPrinter; storage?: Storage };
+export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry; pdf?: PdfPrinter; storage?: Storage; signing?: PlatformSigning };
 
 /** Builds the whole HTTP app: middleware, then the public pages, then each portal behind its guard. */
-export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }), storage = storageFor(config) }: CreateAppOptions): Hono<AppEnv> {
+export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }), storage = storageFor(config), signing = platformSigning(() => loadSigningIdentity({ dataDir: config.dataDir, p12: config.signingP12 })) }: CreateAppOptions): Hono<AppEnv> {
   const { assets, routes: assetRoutes } = loadAssets();
-  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf, schoolCache: new SchoolCache(), storage };
+  const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf, schoolCache: new SchoolCache(), storage, signing };
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import QRCode from 'qrcode';
 import { z } from 'zod';
@@ -30,6 +30,7 @@ type Displayed<T> = { [K in keyof T]: string };
 
 export type AgreementDocument = {
   id: number;
+  kindCode: AgreementKind;
   number: string;
   verificationCode: string;
   /** The /verify page, and the address the QR code opens with this agreement's number and code. */
@@ -73,7 +74,18 @@ export type AgreementDocument = {
   stampBlock: boolean;
   /** 已解约: when, for the mark on the preview and the PDF. */
   terminatedOn: string | null;
+  /** In force or ended: every party's review is complete, so the PDF is issued signed (issue 15). */
+  sealed: boolean;
+  /** SHA-256 (hex) of what the parties agreed: every field above but the state, the same before and after a termination. */
+  contentDigest: string;
 };
+
+/** The agreed content in a fixed order, for its SHA-256: the state and the links are not content. */
+function contentDigestOf(doc: Omit<AgreementDocument, 'contentDigest'>): string {
+  const { number, agreementType, signing, letter, unit, archive, supplement, graduate, school, reviews, signedAt } = doc;
+  const { state: _state, ...terms } = signing;
+  return createHash('sha256').update(JSON.stringify({ number, agreementType, terms, letter, unit, archive, supplement, graduate, school, reviews, signedAt })).digest('hex');
+}
 
 const PLATFORM = '全国高校毕业生网上签约与毕业去向登记平台';
 
@@ -120,8 +132,9 @@ export async function agreementDocument(db: DbOrTx, source: EventSource, row: ty
   const verb = reviewVerb(school.agreementType);
   const verifyPage = `${origin}/verify`;
   const verifyUrl = `${verifyPage}?${new URLSearchParams({ no: number, code: verificationCode })}`;
-  return {
+  const doc: Omit<AgreementDocument, 'contentDigest'> = {
     id: row.id,
+    kindCode: row.kind,
     number,
     verificationCode,
     verifyPage,
@@ -208,7 +221,9 @@ export async function agreementDocument(db: DbOrTx, source: EventSource, row: ty
     awaitingStamp: !signed,
     stampBlock: isStampedOnPaper(row.kind),
     terminatedOn: terminated ? formatShanghai(row.updatedAt).slice(0, 10) : null,
+    sealed: signed,
   };
+  return { ...doc, contentDigest: contentDigestOf(doc) };
 }
 
 /** Pay and penalty are typed as amounts in 元 (the letter's fields); anything else is shown as written. */
@@ -248,18 +263,25 @@ export async function verifyAgreement(db: Db, input: unknown, ip: string | null)
     // Keyed by IP, not by number: a per-number limit would let anyone block an agreement's check.
     const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: `verify:${ip ?? 'unknown'}`, ip }, TOO_MANY_LOOKUPS, VERIFY_LIMITS);
     const [row] = await tx
-      .select({ kind: agreements.kind, state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, updatedAt: agreements.updatedAt, school: agreements.schoolSnapshot, unit: agreements.unitSnapshot })
+      .select({ kind: agreements.kind, state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, updatedAt: agreements.updatedAt, school: agreements.schoolSnapshot, unitSnapshot: agreements.unitSnapshot })
       .from(agreements)
       .where(eq(agreements.number, no));
     const known = !!row?.code && sameCode(row.code, code) && inAgreementGroup(row.kind, 'documented', row.state) && !!row.school;
     await attempt.record(known);
     if (!known) return { status: 'unknown' } as const;
-    const shown = { number: no, kind: AGREEMENT_KIND_LABELS[row!.kind], schoolName: row!.school!.name, unitName: row!.unit.name };
-    const signedOn = row!.signedAt ? formatShanghai(row!.signedAt).slice(0, 10) : '';
-    if (inAgreementGroup(row!.kind, 'terminated', row!.state)) return { status: 'terminated', ...shown, signedOn, terminatedOn: formatShanghai(row!.updatedAt).slice(0, 10) } as const;
-    if (!inAgreementGroup(row!.kind, 'signed', row!.state)) return { status: 'pending', ...shown } as const;
-    return { status: 'valid', ...shown, signedOn } as const;
+    return validityOf(no, { ...row!, schoolSnapshot: row!.school! });
   });
+}
+
+type ValidityRow = Pick<typeof agreements.$inferSelect, 'kind' | 'state' | 'signedAt' | 'updatedAt' | 'unitSnapshot'> & { schoolSnapshot: NonNullable<(typeof agreements.$inferSelect)['schoolSnapshot']> };
+
+/** What /verify says of a documented agreement, by number: 有效, 尚未生效 or 已解约. */
+export function validityOf(no: string, row: ValidityRow): AgreementValidity {
+  const shown = { number: no, kind: AGREEMENT_KIND_LABELS[row.kind], schoolName: row.schoolSnapshot.name, unitName: row.unitSnapshot.name };
+  const signedOn = row.signedAt ? formatShanghai(row.signedAt).slice(0, 10) : '';
+  if (inAgreementGroup(row.kind, 'terminated', row.state)) return { status: 'terminated', ...shown, signedOn, terminatedOn: formatShanghai(row.updatedAt).slice(0, 10) };
+  if (!inAgreementGroup(row.kind, 'signed', row.state)) return { status: 'pending', ...shown };
+  return { status: 'valid', ...shown, signedOn };
 }
 
 /** Codes are printed in upper case; people type them in either. Compared in constant time. */

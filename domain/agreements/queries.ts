@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, ilike, or, sql, type SQL } from 'drizzle-orm';
 import { builtOnce, type DbOrTx } from '../../db/client.ts';
-import { agreements, departments, events, graduates, provinces, schools, terminations } from '../../db/schema/index.ts';
+import { agreements, departments, events, graduates, provinces, schools, terminations, users } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
@@ -43,13 +43,43 @@ export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id
     .from(events)
     .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(a.id))))
     .orderBy(asc(events.id));
-  return rows.map((r) => ({
+  return rows.map((r) => timelineEntry(a, r));
+}
+
+type EventWords = { at: Date; action: string; role: string | null; fromState: string | null; toState: string | null; reason: string | null };
+
+function timelineEntry(a: Pick<LoadedAgreement, 'kind' | 'verb'>, r: EventWords) {
+  return {
     at: r.at,
     // A termination's events join its agreement's trail (one timeline), in the termination's words.
     what: r.action.startsWith(`${termination.action ?? termination.subject}.`) ? withVerb(eventLabel(termination, r.action, r.fromState, r.toState), a.verb) : agreementEventLabel(a.kind, r.action, r.fromState, r.toState, a.verb),
     who: r.role === 'link' ? '用人单位（协助回传）' : r.role && Object.hasOwn(ROLE_LABELS, r.role) ? ROLE_LABELS[r.role as Role] : '系统',
     reason: r.reason,
-  }));
+  };
+}
+
+/**
+ * The timeline for the 签约完成证明 (issue 15): each event with the account that made it and the
+ * network it came from as the platform saw it, shortened (an IPv4 address to its /24, IPv6 to its
+ * /48), since the certificate goes to all three parties.
+ */
+export async function agreementTrail(db: DbOrTx, a: Pick<LoadedAgreement, 'id' | 'kind' | 'verb'>) {
+  const rows = await db
+    .select({ at: events.occurredAt, action: events.action, role: events.actorRole, fromState: events.fromState, toState: events.toState, reason: events.reason, name: users.displayName, ip: events.ip })
+    .from(events)
+    .leftJoin(users, eq(users.id, events.actorUserId))
+    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(a.id))))
+    .orderBy(asc(events.id));
+  return rows.map((r) => ({ ...timelineEntry(a, r), account: r.name ?? '', network: networkOf(r.ip) }));
+}
+
+/** An address as the certificate shows it: 203.0.113.*, 2001:db8:85a3:*. */
+export function networkOf(ip: string | null): string {
+  if (!ip) return '';
+  if (ip === '::1') return '本机';
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+)\.\d+$/.exec(ip);
+  if (v4) return `${v4[1]}.*`;
+  return `${ip.split(':').slice(0, 3).join(':')}:*`;
 }
 
 /** The graduate's invitations and agreements, newest first, and the one active agreement if any (G4). */

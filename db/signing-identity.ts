@@ -1,0 +1,170 @@
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+// The key and certificate every issued agreement PDF is signed with (issue 15). Either a PKCS#12
+// file the operator configures (SIGNING_P12, SIGNING_P12_PASSWORD: a certificate from a real CA),
+// or, by default, the platform's own signing CA and a signing certificate it issues, generated into
+// DATA_DIR/keys/signing-identity.json on first start (mode 0600, like the ID-number keys).
+// The CA's certificate is published (/verify/ca) so a reader can trust it; key material is never
+// logged or served.
+
+export type SigningIdentity = {
+  /** The signer's private key (RSA). */
+  key: KeyObject;
+  /** The signer's certificate first, then its issuers as far as known. */
+  chain: X509Certificate[];
+  /** The certificate a reader trusts: the generated CA, or the top of the configured chain. */
+  anchor: X509Certificate;
+  source: 'generated' | 'p12';
+};
+
+/** The platform's name in the certificates and signatures. */
+export const SIGNING_PLATFORM = '全国高校毕业生网上签约与毕业去向登记平台';
+
+type IdentityFile = { version: 1; caKey: string; caCert: string; key: string; cert: string };
+
+const X509_DAY = 24 * 60 * 60 * 1000;
+
+function serial(): string {
+  // Positive (a leading byte below 0x80) and 128 bits of randomness, as CAs do.
+  return `01${randomBytes(16).toString('hex')}`;
+}
+
+function forgeKeys(modulusLength: number) {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength });
+  return {
+    privatePem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    forgePrivate: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
+    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
+  };
+}
+
+const utf8Name = (cn: string, unit: string) => [
+  { name: 'commonName', value: cn, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
+  { name: 'organizationName', value: SIGNING_PLATFORM, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
+  { name: 'organizationalUnitName', value: unit, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
+  { name: 'countryName', value: 'CN' },
+];
+
+/** A new signing CA (20 years) and a signing certificate it issues (10 years), as PEM. */
+export function generateSigningIdentity(now = new Date()): IdentityFile {
+  // The install's own tag in both names, so two platforms' certificates are never mistaken for each other.
+  const tag = randomBytes(4).toString('hex').toUpperCase();
+  const ca = forgeKeys(3072);
+  const caCert = forge.pki.createCertificate();
+  caCert.publicKey = ca.forgePublic;
+  caCert.serialNumber = serial();
+  caCert.validity.notBefore = new Date(now.getTime() - X509_DAY);
+  caCert.validity.notAfter = new Date(now.getTime() + 20 * 365 * X509_DAY);
+  caCert.setSubject(utf8Name(`网签平台签章根证书 ${tag}`, '电子签章'));
+  caCert.setIssuer(utf8Name(`网签平台签章根证书 ${tag}`, '电子签章'));
+  caCert.setExtensions([
+    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  caCert.sign(ca.forgePrivate, forge.md.sha256.create());
+
+  const signer = forgeKeys(2048);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = signer.forgePublic;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(now.getTime() - X509_DAY);
+  cert.validity.notAfter = new Date(now.getTime() + 10 * 365 * X509_DAY);
+  cert.setSubject(utf8Name(`网签平台电子签章 ${tag}`, '就业协议书签章'));
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
+    // emailProtection is what NSS (pdfsig) checks a document signer for; 1.3.6.1.4.1.311.10.3.12 is Adobe's "document signing".
+    { name: 'extKeyUsage', emailProtection: true, '1.3.6.1.4.1.311.10.3.12': true },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+  ]);
+  cert.sign(ca.forgePrivate, forge.md.sha256.create());
+  return { version: 1, caKey: ca.privatePem, caCert: forge.pki.certificateToPem(caCert), key: signer.privatePem, cert: forge.pki.certificateToPem(cert) };
+}
+
+function fromFile(file: IdentityFile): SigningIdentity {
+  const cert = new X509Certificate(file.cert);
+  const ca = new X509Certificate(file.caCert);
+  return { key: createPrivateKey(file.key), chain: [cert, ca], anchor: ca, source: 'generated' };
+}
+
+export class SigningIdentityError extends Error {}
+
+/** The identity in a PKCS#12 file: its key, the certificate of that key, and the issuers it carries. */
+export function identityFromP12(p12: Buffer, password: string): SigningIdentity {
+  let parsed: forge.pkcs12.Pkcs12Pfx;
+  try {
+    parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(p12.toString('binary')), false, password);
+  } catch {
+    // forge's own message may quote bytes of the file; say only what to check.
+    throw new SigningIdentityError('签章证书文件无法打开：请检查 SIGNING_P12 是否为 PKCS#12（.p12/.pfx）文件，以及 SIGNING_P12_PASSWORD 是否正确');
+  }
+  const bags = (type: string | undefined): forge.pkcs12.Bag[] => parsed.getBags({ bagType: type! })[type!] ?? [];
+  const keyBags = [...bags(forge.pki.oids.pkcs8ShroudedKeyBag), ...bags(forge.pki.oids.keyBag)];
+  const rsaKey = keyBags.find((b) => b.key)?.key as forge.pki.rsa.PrivateKey | undefined;
+  if (!rsaKey) throw new SigningIdentityError('签章证书文件中没有可用的 RSA 私钥（仅支持 RSA 密钥）');
+  const certs = bags(forge.pki.oids.certBag).flatMap((b) => (b.cert ? [b.cert] : []));
+  const own = certs.find((c) => {
+    const pub = c.publicKey as forge.pki.rsa.PublicKey;
+    return pub.n?.compareTo(rsaKey.n) === 0 && pub.e?.compareTo(rsaKey.e) === 0;
+  });
+  if (!own) throw new SigningIdentityError('签章证书文件中没有与私钥对应的证书');
+  const x509 = (c: forge.pki.Certificate) => new X509Certificate(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(c)).getBytes(), 'binary'));
+  const others = certs.filter((c) => c !== own).map(x509);
+  const chain = [x509(own)];
+  // Up the chain as far as the file's certificates go.
+  for (let top = chain[0]!; top.issuer !== top.subject; ) {
+    const issuer = others.find((o) => !chain.includes(o) && top.checkIssued(o) && top.verify(o.publicKey));
+    if (!issuer) break;
+    chain.push(issuer);
+    top = issuer;
+  }
+  return { key: createPrivateKey(forge.pki.privateKeyToPem(rsaKey)), chain, anchor: chain.at(-1)!, source: 'p12' };
+}
+
+/**
+ * The configured PKCS#12 identity, else the generated one from `DATA_DIR/keys/signing-identity.json`,
+ * created on first use (`onCreated` is told, so the start can say that a key file now needs keeping).
+ */
+export async function loadSigningIdentity(opts: { dataDir: string; p12?: { path: string; password: string } | undefined; onCreated?: (path: string) => void }): Promise<SigningIdentity> {
+  if (opts.p12) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(opts.p12.path);
+    } catch {
+      throw new SigningIdentityError(`无法读取签章证书文件 SIGNING_P12=${opts.p12.path}`);
+    }
+    return identityFromP12(bytes, opts.p12.password);
+  }
+  const dir = join(opts.dataDir, 'keys');
+  const path = join(dir, 'signing-identity.json');
+  if (!existsSync(path)) {
+    await mkdir(opts.dataDir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Written whole, then linked into place: a crash leaves no half file, and of two first starts one wins.
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify(generateSigningIdentity(), null, 2), { mode: 0o600, flag: 'wx' });
+    try {
+      await link(tmp, path);
+      opts.onCreated?.(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+  await chmod(path, 0o600);
+  return fromFile(JSON.parse(await readFile(path, 'utf8')) as IdentityFile);
+}
+
+/** A certificate's SHA-256 fingerprint as readers show it: upper-case hex pairs joined by colons. */
+export const fingerprint = (cert: X509Certificate) => cert.fingerprint256;
+
+/** SHA-256 of a certificate's DER, for matching without formatting. */
+export const certificateHash = (cert: X509Certificate) => createHash('sha256').update(cert.raw).digest();

@@ -1,0 +1,156 @@
+import { createHash, verify, X509Certificate } from 'node:crypto';
+import { children, content, DerError, expect, issuerAndSerial, oidText, read, TAG, whole, type Node } from './der.ts';
+import { OIDS } from './cades.ts';
+
+// Reading the signature of a PDF someone uploads to /verify: is the signature intact, does it cover
+// the whole file (nothing added after signing), and was it made with a certificate of this
+// platform. Written for the PDFs the platform signs (one PAdES signature, Chromium's plain
+// cross-reference table), and strict: anything it cannot read is "not verifiable", never "valid".
+
+export type PdfSignature =
+  | { status: 'unsigned' }
+  /** A signature whose bytes or certificates do not check out: the file was changed, or is not one we made. */
+  | { status: 'invalid'; why: string }
+  | {
+      status: 'intact';
+      /** Signed by a certificate of this platform (its signing certificate, or one its CA issued). */
+      ours: boolean;
+      /** The signer's certificate subject's common name. */
+      signer: string;
+      signedAt: Date | null;
+      reason: string;
+    };
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest();
+
+/** A PDF literal string's bytes: escapes resolved; UTF-16BE (with its BOM) or PDFDocEncoding read as Latin-1. */
+export function pdfString(literal: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < literal.length; i++) {
+    const ch = literal.charCodeAt(i);
+    if (literal[i] !== '\\') {
+      bytes.push(ch & 0xff);
+      continue;
+    }
+    const next = literal[++i] ?? '';
+    const simple: Record<string, number> = { n: 10, r: 13, t: 9, b: 8, f: 12, '(': 40, ')': 41, '\\': 92 };
+    if (next in simple) bytes.push(simple[next]!);
+    else if (/[0-7]/.test(next)) {
+      let octal = next;
+      while (octal.length < 3 && /[0-7]/.test(literal[i + 1] ?? '')) octal += literal[++i];
+      bytes.push(Number.parseInt(octal, 8) & 0xff);
+    } else if (next === '\r' && literal[i + 1] === '\n') i++; // a line continuation
+    else if (next !== '\n' && next !== '\r') bytes.push(next.charCodeAt(0) & 0xff);
+  }
+  const buf = Buffer.from(bytes);
+  if (buf[0] === 0xfe && buf[1] === 0xff) return buf.subarray(2).swap16().toString('utf16le');
+  return buf.toString('latin1');
+}
+
+/** A literal string value of `key` in a dictionary's text (balanced parentheses, escapes kept). */
+function literalOf(dict: string, key: string): string | null {
+  const at = dict.indexOf(`/${key}`);
+  if (at === -1) return null;
+  const open = dict.indexOf('(', at);
+  if (open === -1 || dict.slice(at + key.length + 1, open).trim() !== '') return null;
+  let depth = 0;
+  for (let i = open; i < dict.length; i++) {
+    if (dict[i] === '\\') i++;
+    else if (dict[i] === '(') depth++;
+    else if (dict[i] === ')' && --depth === 0) return pdfString(dict.slice(open + 1, i));
+  }
+  return null;
+}
+
+/** A PDF date (D:YYYYMMDDHHmmSS+HH'mm'). */
+function pdfDate(value: string | null): Date | null {
+  const m = value && /^D:(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(Z|([+-])(\d{2})'?(\d{2})'?)?/.exec(value);
+  if (!m) return null;
+  const offset = m[8] ? (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) : 0;
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]) - offset, Number(m[6])));
+}
+
+const commonName = (cert: X509Certificate) => /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? cert.subject;
+
+/**
+ * The last signature of `pdf`, checked against `trusted` (the platform's signing certificate first,
+ * then its issuers up to the CA a reader is told to trust).
+ */
+export function inspectPdfSignature(pdf: Buffer, trusted: readonly X509Certificate[]): PdfSignature {
+  const text = pdf.toString('latin1');
+  const at = text.lastIndexOf('/ByteRange');
+  if (at === -1) return { status: 'unsigned' };
+  const range = /^\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/.exec(text.slice(at, at + 100));
+  if (!range) return { status: 'invalid', why: '签名的字节范围无法识别' };
+  const [a, b, c, d] = range.slice(1).map(Number) as [number, number, number, number];
+  if (a !== 0 || b <= 0 || c <= b || c + d > pdf.length || text[b] !== '<' || text[c - 1] !== '>') return { status: 'invalid', why: '签名的字节范围无效' };
+  // Anything after the signed bytes (an incremental update) was added after signing.
+  if (text.slice(c + d).trim() !== '') return { status: 'invalid', why: '文件在签名后被修改过（签名之后追加了内容）' };
+
+  let cms: { signer: X509Certificate; certificates: X509Certificate[]; digest: Buffer; attributes: Buffer; signature: Buffer };
+  try {
+    const hex = text.slice(b + 1, c - 1);
+    if (!/^[0-9a-fA-F]*$/.test(hex)) throw new DerError('contents are not hex');
+    cms = readCms(Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex'));
+  } catch (e) {
+    if (e instanceof DerError || e instanceof TypeError) return { status: 'invalid', why: '签名数据无法识别' };
+    throw e;
+  }
+  if (!sha256(Buffer.concat([pdf.subarray(0, b), pdf.subarray(c, c + d)])).equals(cms.digest)) return { status: 'invalid', why: '文件内容与签名不符（签名后被修改过）' };
+  if (!safeVerify(cms.attributes, cms.signer, cms.signature)) return { status: 'invalid', why: '签名值无效' };
+
+  // The signature dictionary is inside the signed bytes: its /Reason and /M are what was signed.
+  const dictStart = text.lastIndexOf('<<', at);
+  const dict = text.slice(dictStart, text.indexOf('endobj', at));
+  return { status: 'intact', ours: issuedByPlatform(cms.signer, cms.certificates, trusted), signer: commonName(cms.signer), signedAt: pdfDate(literalOf(dict, 'M')), reason: literalOf(dict, 'Reason') ?? '' };
+}
+
+function safeVerify(data: Buffer, signer: X509Certificate, signature: Buffer): boolean {
+  try {
+    return verify('sha256', data, signer.publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** The signer's certificate is the platform's, or leads through the signature's certificates to one of them. */
+function issuedByPlatform(signer: X509Certificate, carried: readonly X509Certificate[], trusted: readonly X509Certificate[]): boolean {
+  const now = new Date();
+  let cert = signer;
+  for (let hops = 0; hops < 5; hops++) {
+    if (trusted.some((t) => t.raw.equals(cert.raw))) return true;
+    const issuer = [...trusted, ...carried].find((o) => !o.raw.equals(cert.raw) && cert.checkIssued(o) && cert.verify(o.publicKey));
+    if (!issuer || new Date(cert.validTo) < now) return false;
+    if (trusted.some((t) => t.raw.equals(issuer.raw))) return true;
+    cert = issuer;
+  }
+  return false;
+}
+
+/** The parts of a CMS ContentInfo (SignedData, one signer) that a check needs. */
+function readCms(der: Buffer) {
+  const [type, explicit] = children(expect(read(der), TAG.SEQUENCE));
+  if (oidText(content(expect(type, TAG.OID))) !== OIDS.signedData) throw new DerError('not SignedData');
+  const signedData = children(expect(children(expect(explicit, 0xa0))[0], TAG.SEQUENCE));
+  const certificates = children(expect(signedData.find((n) => n.tag === 0xa0), 0xa0)).map((n) => new X509Certificate(whole(n)));
+  const signerInfos = children(expect(signedData.at(-1), TAG.SET));
+  if (signerInfos.length !== 1) throw new DerError('one signer expected');
+  const info = children(expect(signerInfos[0], TAG.SEQUENCE));
+  const sid = info[1]!;
+  const signed = expect(info[3], 0xa0);
+  const signature = content(expect(info[5], TAG.OCTET_STRING));
+  const signer = certificates.find((cert) => {
+    const { issuer, serial } = issuerAndSerial(cert.raw);
+    return content(expect(sid, TAG.SEQUENCE)).equals(Buffer.concat([issuer, serial]));
+  });
+  if (!signer) throw new DerError('the signer\'s certificate is not in the signature');
+  let digest: Buffer | undefined;
+  for (const attribute of children(signed)) {
+    const [attrType, values] = children(expect(attribute, TAG.SEQUENCE)) as [Node, Node];
+    if (oidText(content(expect(attrType, TAG.OID))) === OIDS.messageDigest) digest = content(expect(children(expect(values, TAG.SET))[0], TAG.OCTET_STRING));
+  }
+  if (!digest) throw new DerError('no message digest');
+  // What was signed is the attributes with the SET tag in place of [0] IMPLICIT.
+  const attributes = Buffer.concat([Buffer.from([TAG.SET]), whole(signed).subarray(1)]);
+  return { signer, certificates, digest, attributes, signature };
+}
