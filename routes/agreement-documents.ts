@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { loadAgreementDocument, verifyAgreement, type AgreementDocument, type AgreementValidity } from '../domain/agreements/document.ts';
 import { agreementSeal, checkUploadedAgreement, completionCertificate, type UploadedAgreementCheck } from '../domain/agreements/sealing.ts';
+import { formatShanghai } from '../domain/agreements/deadline.ts';
 import { sealPdf } from '../domain/signing/seal.ts';
 import { printable } from '../views/pdf.ts';
 import { uploadLimit } from './body.ts';
@@ -93,13 +94,15 @@ verifyRoutes.post('/verify', uploadLimit(MAX_VERIFY_PDF_BYTES + 64 * 1024, '上�
 });
 
 // The certificate a reader trusts to check signed agreements offline, with its fingerprint.
+const onDay = (d: Date) => formatShanghai(d).slice(0, 10);
+
 verifyRoutes.get('/verify/ca', async (c) => {
   const { anchor, chain, source } = await c.get('app').signing.identity();
   const signer = chain[0]!;
   return render(c, 'agreement/ca', {
     title: '协议书签章证书',
-    ca: { subject: anchor.subject, fingerprint256: anchor.fingerprint256, fingerprint: anchor.fingerprint, validFrom: anchor.validFrom, validTo: anchor.validTo },
-    signer: { subject: signer.subject, fingerprint256: signer.fingerprint256, validTo: signer.validTo },
+    ca: { subject: anchor.subject, fingerprint256: anchor.fingerprint256, fingerprint: anchor.fingerprint, validFrom: onDay(anchor.validFromDate), validTo: onDay(anchor.validToDate) },
+    signer: { subject: signer.subject, fingerprint256: signer.fingerprint256, validTo: onDay(signer.validToDate) },
     generated: source === 'generated',
   });
 });

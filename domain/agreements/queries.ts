@@ -65,7 +65,17 @@ function timelineEntry(a: Pick<LoadedAgreement, 'kind' | 'verb'>, r: EventWords)
  */
 export async function agreementTrail(db: DbOrTx, a: Pick<LoadedAgreement, 'id' | 'kind' | 'verb'>) {
   const rows = await db
-    .select({ at: events.occurredAt, action: events.action, role: events.actorRole, fromState: events.fromState, toState: events.toState, reason: events.reason, name: users.displayName, ip: events.ip })
+    .select({
+      at: events.occurredAt,
+      action: events.action,
+      role: events.actorRole,
+      fromState: events.fromState,
+      toState: events.toState,
+      // A termination's reason is its row's, written when it was applied for or proposed.
+      reason: sql<string | null>`coalesce(${events.reason}, case when ${events.action} in ('termination.apply', 'termination.propose') then (select ${terminations.reason} from ${terminations} where ${terminations.id} = (${events.data}->>'termination')::int and ${terminations.agreementId} = ${a.id}) end)`,
+      name: users.displayName,
+      ip: events.ip,
+    })
     .from(events)
     .leftJoin(users, eq(users.id, events.actorUserId))
     .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(a.id))))

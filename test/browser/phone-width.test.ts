@@ -73,7 +73,7 @@ async function crawl(page: Page, entrances: string[], shots: string | undefined,
     if (shots) await page.screenshot({ path: `${shots}/${tag}${path.replaceAll('/', '_')}.png`, fullPage: true });
     const links = await page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')!));
     for (const href of links) {
-      if (/^\/(student|verify)(\/|$|\?)/.test(href) && !href.endsWith('.pdf') && !seen.has(href)) queue.push(href);
+      if (/^\/(student|verify)(\/|$|\?)/.test(href) && !/\.(pdf|crt)$/.test(href) && !seen.has(href)) queue.push(href);
     }
   }
   assert.ok(seen.size >= (tag === 'in' ? 8 : 3), `${tag}: visited ${[...seen].join(', ')}`);

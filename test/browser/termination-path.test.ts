@@ -11,6 +11,10 @@ import { launchChromium } from '../../views/chromium.ts';
 import { DESK, fits, go, PHONE, signedIn, text } from '../helpers/browser.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { pageTexts } from '../helpers/pdf-text.ts';
+import { pdfsig } from '../helpers/pdfsig.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serveApp } from '../helpers/server.ts';
 import { insertAgreement, type AgreementFixture } from '../helpers/signed-agreement.ts';
 
@@ -98,6 +102,28 @@ test('browser: 申请解约 on a phone → the unit 同意 → 院系 and 学校
   const pdfText = pageTexts(new Uint8Array(pdf)).join('');
   assert.ok(pdfText.includes(agreement.number), 'the PDF is still there');
   assert.ok(pdfText.includes('已解约'), 'the PDF is marked 已解约');
+  // Issue 15: a new signed revision, whose 签约完成证明 carries the termination's steps and reason.
+  const revision = Buffer.from(pdf);
+  assert.match(pdfsig(revision), 'Signature Validation: Signature is Valid.');
+  const last = pageTexts(new Uint8Array(pdf)).at(-1)!;
+  assert.ok(last.includes('签约完成证明') && last.includes('本件状态已解约'));
+  assert.ok(last.includes('已与单位协商一致，因考取研究生解约'), 'the graduate\'s reason is in the trail');
+  // Anyone holding the file checks it on /verify, in a browser, by uploading it.
+  const dir = mkdtempSync(join(tmpdir(), 'verify-upload-'));
+  writeFileSync(join(dir, 'agreement.pdf'), revision);
+  const checkerContext = await browser.createBrowserContext();
+  const checker = await checkerContext.newPage();
+  await checker.setViewport(PHONE);
+  await checker.goto(`${base}/verify`);
+  await (await checker.$('input#pdf'))!.uploadFile(join(dir, 'agreement.pdf'));
+  await go(checker, '#verify-file-form button[type=submit]');
+  assert.match(await text(checker, '#file-result h2'), '签名有效，文件未被修改');
+  assert.is(await text(checker, '#file-revision'), '已解约');
+  assert.match(await text(checker, '#file-now'), '已解约');
+  await fits(checker);
+  if (process.env.SCREENSHOTS) await checker.screenshot({ path: `${process.env.SCREENSHOTS}/verify-file.png`, fullPage: true });
+  await checkerContext.close();
+  rmSync(dir, { recursive: true, force: true });
   await student.page.goto(`${base}/student`);
   assert.match(await text(student.page, '#status-summary'), '待就业');
 

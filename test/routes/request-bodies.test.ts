@@ -70,6 +70,7 @@ test('every POST route refuses a form body over the form limit with 413 before r
     '/student/offline-signing',
     '/student/registration',
     '/student/terminations/1/resubmission',
+    '/verify',
   ]);
 });
 

@@ -29,7 +29,7 @@ test.after(async () => {
 /** Routes anyone may reach, each for a reason: sign-in and account recovery, assets, /verify, the unit's SMS link, health. */
 const PUBLIC = new Set([
   'GET /', 'GET /healthz', 'GET /favicon.ico', 'GET /assets/:name', 'GET /captcha/:file{[A-Za-z0-9_-]+\\.png}', 'GET /dev/mailbox',
-  'GET /verify', 'POST /logout', 'GET /assist/:token', 'POST /assist/:token', 'GET /assist/:token/document.pdf',
+  'GET /verify', 'POST /verify', 'GET /verify/ca', 'GET /verify/ca.crt', 'POST /logout', 'GET /assist/:token', 'POST /assist/:token', 'GET /assist/:token/document.pdf',
   ...['student', 'employer', 'school', 'province', 'admin'].flatMap((p) => [`GET /${p}/login`, `POST /${p}/login`]),
   'GET /student/activation', 'POST /student/activation', 'GET /student/password-reset', 'POST /student/password-reset',
   'GET /employer/register', 'POST /employer/register', 'GET /employer/password-reset', 'POST /employer/password-reset',
