@@ -92,9 +92,9 @@ export function inspectPdfSignature(pdf: Buffer, trusted: readonly X509Certifica
     const hex = text.slice(b + 1, c - 1);
     if (!/^[0-9a-fA-F]*$/.test(hex)) throw new DerError('contents are not hex');
     cms = readCms(Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex'));
-  } catch (e) {
-    if (e instanceof DerError || e instanceof TypeError) return { status: 'invalid', why: '签名数据无法识别' };
-    throw e;
+  } catch {
+    // Whatever the bytes are (a broken DER, a certificate OpenSSL refuses), they are not a signature we can read.
+    return { status: 'invalid', why: '签名数据无法识别' };
   }
   if (!sha256(Buffer.concat([pdf.subarray(0, b), pdf.subarray(c, c + d)])).equals(cms.digest)) return { status: 'invalid', why: '文件内容与签名不符（签名后被修改过）' };
   if (!safeVerify(cms.attributes, cms.signer, cms.signature)) return { status: 'invalid', why: '签名值无效' };

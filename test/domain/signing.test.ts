@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../config.ts';
@@ -93,6 +94,22 @@ test('15: one changed byte of the signed content makes pdfsig and the platform\'
   const appended = Buffer.concat([signed, Buffer.from('\n6 0 obj\n<< >>\nendobj\n')]);
   assert.equal(inspectPdfSignature(appended, identity.chain), { status: 'invalid', why: '文件在签名后被修改过（签名之后追加了内容）' });
   assert.equal(inspectPdfSignature(tinyPdf(), identity.chain), { status: 'unsigned' });
+});
+
+test('15: the reader of uploaded PDFs never throws on mangled bytes, and never calls a file changed outside its signature value intact', async () => {
+  const signed = await seal(tinyPdf());
+  const text = signed.toString('latin1');
+  const [, , b, c] = (/\/ByteRange \[(\d+) (\d+) (\d+) (\d+)\]/.exec(text) ?? []).map(Number) as number[];
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(signed.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(signed.length), (flips, cut) => {
+      const mangled = Buffer.from(signed.subarray(0, Math.max(cut, signed.length - 64)));
+      for (const [at, xor] of flips) if (at < mangled.length) mangled[at]! ^= xor;
+      const report = inspectPdfSignature(mangled, identity.chain);
+      const outside = mangled.length !== signed.length || flips.some(([at]) => at < b! || at >= c!);
+      if (outside) assert.is.not(report.status, 'intact', `flips ${JSON.stringify(flips)}, length ${mangled.length}`);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('15: a signature by another install\'s CA is intact but not this platform\'s', async () => {
