@@ -77,7 +77,7 @@ if (config.demo && (await seedDemoData(db))) log.info('demo data seeded');
 const pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log });
 // One storage for the pages and the jobs (DATA_DIR/uploads, or the S3 bucket of STORAGE=s3).
 const storage = storageFor(config);
-const app = createApp({ config, db, log, pdf, storage, signing: platformSigning(async () => signingIdentity) });
+const app = createApp({ config, db, log, pdf, storage, signing: platformSigning(db, async () => signingIdentity) });
 // A request gets REQUEST_TIMEOUT_MS to arrive (a 30 MB upload on a weak network); a form key still
 // in progress after that belongs to a request that is gone (domain/idempotency.ts).
 const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: { requestTimeout: REQUEST_TIMEOUT_MS } }, (info) => {

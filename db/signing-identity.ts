@@ -24,7 +24,8 @@ export type SigningIdentity = {
 /** The platform's name in the certificates and signatures. */
 export const SIGNING_PLATFORM = '全国高校毕业生网上签约与毕业去向登记平台';
 
-type IdentityFile = { version: 1; caKey: string; caCert: string; key: string; cert: string };
+/** The generated identity as kept in DATA_DIR/keys: the signing key and certificate, and the CA's certificate (not its key). */
+type IdentityFile = { version: 1; caCert: string; key: string; cert: string };
 
 const X509_DAY = 24 * 60 * 60 * 1000;
 
@@ -49,10 +50,8 @@ const utf8Name = (cn: string, unit: string) => [
   { name: 'countryName', value: 'CN' },
 ];
 
-/** A new signing CA (20 years) and a signing certificate it issues (10 years), as PEM. */
-export function generateSigningIdentity(now = new Date()): IdentityFile {
-  // The install's own tag in both names, so two platforms' certificates are never mistaken for each other.
-  const tag = randomBytes(4).toString('hex').toUpperCase();
+/** A signing CA (20 years) as PEM, with its key: the key is only for issuing, and the platform does not keep it. */
+export function generateSigningCa(tag: string, now = new Date()): { caKey: string; caCert: string } {
   const ca = forgeKeys(3072);
   const caCert = forge.pki.createCertificate();
   caCert.publicKey = ca.forgePublic;
@@ -67,7 +66,12 @@ export function generateSigningIdentity(now = new Date()): IdentityFile {
     { name: 'subjectKeyIdentifier' },
   ]);
   caCert.sign(ca.forgePrivate, forge.md.sha256.create());
+  return { caKey: ca.privatePem, caCert: forge.pki.certificateToPem(caCert) };
+}
 
+/** A document-signing certificate (10 years) the CA issues, with its new key, as PEM. */
+export function issueSigningCertificate(ca: { caKey: string; caCert: string }, tag: string, now = new Date()): { key: string; cert: string } {
+  const caCert = forge.pki.certificateFromPem(ca.caCert);
   const signer = forgeKeys(2048);
   const cert = forge.pki.createCertificate();
   cert.publicKey = signer.forgePublic;
@@ -75,7 +79,8 @@ export function generateSigningIdentity(now = new Date()): IdentityFile {
   cert.validity.notBefore = new Date(now.getTime() - X509_DAY);
   cert.validity.notAfter = new Date(now.getTime() + 10 * 365 * X509_DAY);
   cert.setSubject(utf8Name(`网签平台电子签章 ${tag}`, '就业协议书签章'));
-  cert.setIssuer(caCert.subject.attributes);
+  // forge reads a UTF8String name as its UTF-8 bytes and would encode them again when writing it.
+  cert.setIssuer(caCert.subject.attributes.map((a) => (a.valueTagClass === (forge.asn1.Type.UTF8 as unknown) ? { ...a, value: forge.util.decodeUtf8(a.value as string) } : a)));
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
     { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
@@ -84,8 +89,20 @@ export function generateSigningIdentity(now = new Date()): IdentityFile {
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
-  cert.sign(ca.forgePrivate, forge.md.sha256.create());
-  return { version: 1, caKey: ca.privatePem, caCert: forge.pki.certificateToPem(caCert), key: signer.privatePem, cert: forge.pki.certificateToPem(cert) };
+  cert.sign(forge.pki.privateKeyFromPem(ca.caKey), forge.md.sha256.create());
+  return { key: signer.privatePem, cert: forge.pki.certificateToPem(cert) };
+}
+
+/**
+ * A new identity: a CA, the signing certificate it issues, and the CA's key thrown away, so that
+ * the server that signs holds nothing that could issue another certificate under the CA.
+ */
+export function generateSigningIdentity(now = new Date()): IdentityFile {
+  // The install's own tag in both names, so two platforms' certificates are never mistaken for each other.
+  const tag = randomBytes(4).toString('hex').toUpperCase();
+  const ca = generateSigningCa(tag, now);
+  const { key, cert } = issueSigningCertificate(ca, tag, now);
+  return { version: 1, caCert: ca.caCert, key, cert };
 }
 
 function fromFile(file: IdentityFile): SigningIdentity {
@@ -163,8 +180,5 @@ export async function loadSigningIdentity(opts: { dataDir: string; p12?: { path:
   return fromFile(JSON.parse(await readFile(path, 'utf8')) as IdentityFile);
 }
 
-/** A certificate's SHA-256 fingerprint as readers show it: upper-case hex pairs joined by colons. */
-export const fingerprint = (cert: X509Certificate) => cert.fingerprint256;
-
-/** SHA-256 of a certificate's DER, for matching without formatting. */
-export const certificateHash = (cert: X509Certificate) => createHash('sha256').update(cert.raw).digest();
+/** SHA-256 of a certificate's DER in hex: how the platform's signing certificates are known (signing_certificates). */
+export const certificateSha256 = (der: Buffer) => createHash('sha256').update(der).digest('hex');

@@ -76,21 +76,25 @@ verifyRoutes.get('/verify', async (c) => {
   }
 });
 
-/** The largest PDF /verify reads: a signed agreement is well under 1 MB. */
-export const MAX_VERIFY_PDF_BYTES = 10 * 1024 * 1024;
+/** The largest PDF /verify reads: a signed agreement is about 300 KB. */
+export const MAX_VERIFY_PDF_BYTES = 5 * 1024 * 1024;
 
 // 协议查验 with the file itself: the PDF's own signature says whether it is intact and ours, and for
 // which agreement; nothing is stored.
-verifyRoutes.post('/verify', uploadLimit(MAX_VERIFY_PDF_BYTES + 64 * 1024, '上传的协议书文件不能超过 10MB。'), async (c) => {
+verifyRoutes.post('/verify', uploadLimit(MAX_VERIFY_PDF_BYTES + 64 * 1024, '上传的协议书文件不能超过 5MB。'), async (c) => {
   const values = { no: '', code: '' };
   const body = await c.req.parseBody();
   const file = body.pdf;
   if (!(file instanceof File) || file.size === 0) return verifyPage(c, values, { fields: { pdf: '请选择要查验的协议书 PDF 文件' } }, 422);
-  if (file.size > MAX_VERIFY_PDF_BYTES) return verifyPage(c, values, { fields: { pdf: '上传的协议书文件不能超过 10MB' } }, 413);
+  if (file.size > MAX_VERIFY_PDF_BYTES) return verifyPage(c, values, { fields: { pdf: '上传的协议书文件不能超过 5MB' } }, 413);
   const bytes = Buffer.from(await file.arrayBuffer());
   if (bytes.subarray(0, 5).toString('latin1') !== '%PDF-') return verifyPage(c, values, { fields: { pdf: '该文件不是 PDF 文件，请上传从平台下载的协议书 PDF' } }, 422);
-  const { db, signing } = c.get('app');
-  return verifyPage(c, values, { file: await checkUploadedAgreement(db, bytes, (await signing.identity()).chain) });
+  try {
+    return verifyPage(c, values, { file: await checkUploadedAgreement(c.get('app').db, bytes, clientIp(c)) });
+  } catch (e) {
+    const refusal = refusalOf(e);
+    return verifyPage(c, values, refusal, refusal.status);
+  }
 });
 
 // The certificate a reader trusts to check signed agreements offline, with its fingerprint.

@@ -42,7 +42,7 @@ import { studentRoutes } from './student/index.ts';
 export type CreateAppOptions = { config: Config; db: Db; log: Logger; registry?: StudentRegistry; pdf?: PdfPrinter; storage?: Storage; signing?: PlatformSigning };
 
 /** Builds the whole HTTP app: middleware, then the public pages, then each portal behind its guard. */
-export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }), storage = storageFor(config), signing = platformSigning(() => loadSigningIdentity({ dataDir: config.dataDir, p12: config.signingP12 })) }: CreateAppOptions): Hono<AppEnv> {
+export function createApp({ config, db, log, registry = rosterRegistry(db), pdf = createPdfPrinter({ chromiumPath: config.chromiumPath, log }), storage = storageFor(config), signing = platformSigning(db, () => loadSigningIdentity({ dataDir: config.dataDir, p12: config.signingP12 })) }: CreateAppOptions): Hono<AppEnv> {
   const { assets, routes: assetRoutes } = loadAssets();
   const ctx: AppContext = { config, db, log, assets, views: createViews({ cache: true }), registry, pdf, schoolCache: new SchoolCache(), storage, signing };
   const app = new Hono<AppEnv>();

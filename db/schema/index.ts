@@ -14,3 +14,4 @@ export * from './terminations.ts';
 export * from './destinations.ts';
 export * from './statistics.ts';
 export * from './jobs.ts';
+export * from './signing.ts';

@@ -89,7 +89,11 @@ export function networkOf(ip: string | null): string {
   if (ip === '::1') return '本机';
   const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+)\.\d+$/.exec(ip);
   if (v4) return `${v4[1]}.*`;
-  return `${ip.split(':').slice(0, 3).join(':')}:*`;
+  // IPv6: the first three groups of the written-out address (the /48), whatever '::' stood for.
+  const [head = '', tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - (tail ? tail.split(':').length : 0)).fill('0'), ...(tail ? tail.split(':') : [])];
+  return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}:*`;
 }
 
 /** The graduate's invitations and agreements, newest first, and the one active agreement if any (G4). */

@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { X509Certificate } from 'node:crypto';
-import type { DbOrTx } from '../../db/client.ts';
-import { agreements } from '../../db/schema/index.ts';
-import { SIGNING_PLATFORM, type SigningIdentity } from '../../db/signing-identity.ts';
+import type { Db, DbOrTx } from '../../db/client.ts';
+import { agreements, signingCertificates } from '../../db/schema/index.ts';
+import { certificateSha256, SIGNING_PLATFORM, type SigningIdentity } from '../../db/signing-identity.ts';
+import { guardAttempts } from '../auth/sign-in.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { CadesSigner } from '../signing/cades.ts';
 import { inspectPdfSignature, type PdfSignature } from '../signing/inspect.ts';
@@ -10,7 +11,7 @@ import type { Seal } from '../signing/seal.ts';
 import { formatShanghai } from './deadline.ts';
 import { inAgreementGroup } from './kinds.ts';
 import { agreementTrail } from './queries.ts';
-import { validityOf, type AgreementDocument, type AgreementValidity } from './document.ts';
+import { validityOf, VERIFY_LIMITS, type AgreementDocument, type AgreementValidity } from './document.ts';
 
 // Sealed agreements (issue 15): every agreement PDF issued once every party's review is complete is
 // signed by the platform (PAdES), with a 签约完成证明 as its last page. A terminated agreement's PDF
@@ -23,11 +24,18 @@ export type PlatformSigning = {
   signer(): Promise<CadesSigner>;
 };
 
-export function platformSigning(load: () => Promise<SigningIdentity>): PlatformSigning {
+/**
+ * The identity `load` gives, loaded on first use; its signing certificate is recorded in
+ * signing_certificates then, before anything is signed with it, so /verify knows it as the platform's.
+ */
+export function platformSigning(db: DbOrTx, load: () => Promise<SigningIdentity>): PlatformSigning {
   let loading: Promise<{ identity: SigningIdentity; signer: CadesSigner }> | undefined;
   const loaded = () => {
     loading ??= load().then(
-      (identity) => ({ identity, signer: new CadesSigner(identity) }),
+      async (identity) => {
+        await recordSigningCertificate(db, identity.chain[0]!);
+        return { identity, signer: new CadesSigner(identity) };
+      },
       (e: unknown) => {
         loading = undefined; // a failed load is tried again on the next print
         throw e;
@@ -36,6 +44,16 @@ export function platformSigning(load: () => Promise<SigningIdentity>): PlatformS
     return loading;
   };
   return { identity: async () => (await loaded()).identity, signer: async () => (await loaded()).signer };
+}
+
+export async function recordSigningCertificate(db: DbOrTx, cert: X509Certificate): Promise<void> {
+  await db.insert(signingCertificates).values({ sha256: certificateSha256(cert.raw), pem: cert.toString(), subject: cert.subject }).onConflictDoNothing();
+}
+
+/** Whether a certificate (SHA-256 of its DER, hex) is one this platform has signed with. */
+export async function isPlatformCertificate(db: DbOrTx, sha256: string): Promise<boolean> {
+  const [row] = await db.select({ sha256: signingCertificates.sha256 }).from(signingCertificates).where(eq(signingCertificates.sha256, sha256));
+  return !!row;
 }
 
 /** The revision's words: the state the signed copy records. */
@@ -89,9 +107,24 @@ export type UploadedAgreementCheck = {
   agreement: { number: string; revision: string; signedAt: string; now: AgreementValidity } | null;
 };
 
-/** /verify with a file: is its signature intact and this platform's, and which agreement is it. */
-export async function checkUploadedAgreement(db: DbOrTx, pdf: Buffer, trusted: readonly X509Certificate[]): Promise<UploadedAgreementCheck> {
-  const signature = inspectPdfSignature(pdf, trusted);
+/** Wrong files an address may check in the window: the same budget as wrong numbers and codes (VERIFY_LIMITS). */
+const TOO_MANY_CHECKS = '查验次数过多，请 15 分钟后再试';
+
+/**
+ * /verify with a file: is its signature intact and this platform's, and which agreement is it.
+ * A file that is not an intact agreement of ours counts against the address like a wrong code.
+ */
+export async function checkUploadedAgreement(db: Db, pdf: Buffer, ip: string | null): Promise<UploadedAgreementCheck> {
+  return db.transaction(async (tx) => {
+    const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: `verify:${ip ?? 'unknown'}`, ip }, TOO_MANY_CHECKS, VERIFY_LIMITS);
+    const result = await readUploadedAgreement(tx, pdf);
+    await attempt.record(result.agreement !== null);
+    return result;
+  });
+}
+
+async function readUploadedAgreement(db: DbOrTx, pdf: Buffer): Promise<UploadedAgreementCheck> {
+  const signature = await inspectPdfSignature(pdf, (sha256) => isPlatformCertificate(db, sha256));
   if (signature.status !== 'intact' || !signature.ours) return { signature, agreement: null };
   const named = REASON.exec(signature.reason);
   if (!named) return { signature, agreement: null };

@@ -13,7 +13,7 @@ export type PdfSignature =
   | { status: 'invalid'; why: string }
   | {
       status: 'intact';
-      /** Signed by a certificate of this platform (its signing certificate, or one its CA issued). */
+      /** Signed with one of this platform's own signing certificates (not merely one its CA vouches for). */
       ours: boolean;
       /** The signer's certificate subject's common name. */
       signer: string;
@@ -72,11 +72,18 @@ function pdfDate(value: string | null): Date | null {
 
 const commonName = (cert: X509Certificate) => /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? cert.subject;
 
+/** Whether a certificate (by the SHA-256 of its DER, hex) is one the platform signs with. */
+export type OwnCertificates = (sha256: string) => boolean | Promise<boolean>;
+
+/** Certificates a signature may carry: ours carries two; the rest is not read. */
+const MAX_CERTIFICATES = 8;
+
 /**
- * The last signature of `pdf`, checked against `trusted` (the platform's signing certificate first,
- * then its issuers up to the CA a reader is told to trust).
+ * The last signature of `pdf`, and whether its signer's certificate is one of the platform's own.
+ * The cheap checks come first (the byte ranges, the digest), the key is bounded before the one RSA
+ * verification: a public upload must not make the server do unbounded work.
  */
-export function inspectPdfSignature(pdf: Buffer, trusted: readonly X509Certificate[]): PdfSignature {
+export async function inspectPdfSignature(pdf: Buffer, isOurs: OwnCertificates): Promise<PdfSignature> {
   const text = pdf.toString('latin1');
   const at = text.lastIndexOf('/ByteRange');
   if (at === -1) return { status: 'unsigned' };
@@ -87,7 +94,7 @@ export function inspectPdfSignature(pdf: Buffer, trusted: readonly X509Certifica
   // Anything after the signed bytes (an incremental update) was added after signing.
   if (text.slice(c + d).trim() !== '') return { status: 'invalid', why: '文件在签名后被修改过（签名之后追加了内容）' };
 
-  let cms: { signer: X509Certificate; certificates: X509Certificate[]; digest: Buffer; attributes: Buffer; signature: Buffer };
+  let cms: ReturnType<typeof readCms>;
   try {
     const hex = text.slice(b + 1, c - 1);
     if (!/^[0-9a-fA-F]*$/.test(hex)) throw new DerError('contents are not hex');
@@ -97,12 +104,24 @@ export function inspectPdfSignature(pdf: Buffer, trusted: readonly X509Certifica
     return { status: 'invalid', why: '签名数据无法识别' };
   }
   if (!sha256(Buffer.concat([pdf.subarray(0, b), pdf.subarray(c, c + d)])).equals(cms.digest)) return { status: 'invalid', why: '文件内容与签名不符（签名后被修改过）' };
+  // The certificate the signed attributes name (signing-certificate-v2) must be the one that verifies.
+  if (cms.certHash && !cms.certHash.equals(sha256(cms.signer.raw))) return { status: 'invalid', why: '签名证书与签名记录不符' };
+  const key = cms.signer.publicKey.asymmetricKeyDetails;
+  if (cms.signer.publicKey.asymmetricKeyType !== 'rsa' || !key?.modulusLength || key.modulusLength > 4096 || (key.publicExponent ?? 0n) > 0x7fffffffn) {
+    return { status: 'invalid', why: '签名证书的密钥类型不受支持' };
+  }
   if (!safeVerify(cms.attributes, cms.signer, cms.signature)) return { status: 'invalid', why: '签名值无效' };
 
   // The signature dictionary is inside the signed bytes: its /Reason and /M are what was signed.
   const dictStart = text.lastIndexOf('<<', at);
   const dict = text.slice(dictStart, text.indexOf('endobj', at));
-  return { status: 'intact', ours: issuedByPlatform(cms.signer, cms.certificates, trusted), signer: commonName(cms.signer), signedAt: pdfDate(literalOf(dict, 'M')), reason: literalOf(dict, 'Reason') ?? '' };
+  return {
+    status: 'intact',
+    ours: await isOurs(createHash('sha256').update(cms.signer.raw).digest('hex')),
+    signer: commonName(cms.signer),
+    signedAt: pdfDate(literalOf(dict, 'M')),
+    reason: literalOf(dict, 'Reason') ?? '',
+  };
 }
 
 function safeVerify(data: Buffer, signer: X509Certificate, signature: Buffer): boolean {
@@ -113,26 +132,14 @@ function safeVerify(data: Buffer, signer: X509Certificate, signature: Buffer): b
   }
 }
 
-/** The signer's certificate is the platform's, or leads through the signature's certificates to one of them. */
-function issuedByPlatform(signer: X509Certificate, carried: readonly X509Certificate[], trusted: readonly X509Certificate[]): boolean {
-  const now = new Date();
-  let cert = signer;
-  for (let hops = 0; hops < 5; hops++) {
-    if (trusted.some((t) => t.raw.equals(cert.raw))) return true;
-    const issuer = [...trusted, ...carried].find((o) => !o.raw.equals(cert.raw) && cert.checkIssued(o) && cert.verify(o.publicKey));
-    if (!issuer || new Date(cert.validTo) < now) return false;
-    if (trusted.some((t) => t.raw.equals(issuer.raw))) return true;
-    cert = issuer;
-  }
-  return false;
-}
-
 /** The parts of a CMS ContentInfo (SignedData, one signer) that a check needs. */
 function readCms(der: Buffer) {
   const [type, explicit] = children(expect(read(der), TAG.SEQUENCE));
   if (oidText(content(expect(type, TAG.OID))) !== OIDS.signedData) throw new DerError('not SignedData');
   const signedData = children(expect(children(expect(explicit, 0xa0))[0], TAG.SEQUENCE));
-  const certificates = children(expect(signedData.find((n) => n.tag === 0xa0), 0xa0)).map((n) => new X509Certificate(whole(n)));
+  const carried = children(expect(signedData.find((n) => n.tag === 0xa0), 0xa0));
+  if (carried.length > MAX_CERTIFICATES) throw new DerError('too many certificates');
+  const certificates = carried.map((n) => new X509Certificate(whole(n)));
   const signerInfos = children(expect(signedData.at(-1), TAG.SET));
   if (signerInfos.length !== 1) throw new DerError('one signer expected');
   const info = children(expect(signerInfos[0], TAG.SEQUENCE));
@@ -145,12 +152,21 @@ function readCms(der: Buffer) {
   });
   if (!signer) throw new DerError('the signer\'s certificate is not in the signature');
   let digest: Buffer | undefined;
+  let certHash: Buffer | undefined;
   for (const attribute of children(signed)) {
     const [attrType, values] = children(expect(attribute, TAG.SEQUENCE)) as [Node, Node];
-    if (oidText(content(expect(attrType, TAG.OID))) === OIDS.messageDigest) digest = content(expect(children(expect(values, TAG.SET))[0], TAG.OCTET_STRING));
+    const type = oidText(content(expect(attrType, TAG.OID)));
+    const value = children(expect(values, TAG.SET))[0];
+    if (type === OIDS.messageDigest) digest = content(expect(value, TAG.OCTET_STRING));
+    // SigningCertificateV2 → certs → the first ESSCertIDv2 → its certHash (SHA-256, the default, when no algorithm is named).
+    if (type === OIDS.signingCertificateV2) {
+      const essCertId = children(expect(children(expect(children(expect(value, TAG.SEQUENCE))[0], TAG.SEQUENCE))[0], TAG.SEQUENCE));
+      if (essCertId[0]?.tag !== TAG.OCTET_STRING) throw new DerError('only SHA-256 certificate hashes are read');
+      certHash = content(essCertId[0]);
+    }
   }
   if (!digest) throw new DerError('no message digest');
   // What was signed is the attributes with the SET tag in place of [0] IMPLICIT.
   const attributes = Buffer.concat([Buffer.from([TAG.SET]), whole(signed).subarray(1)]);
-  return { signer, certificates, digest, attributes, signature };
+  return { signer, digest, certHash, attributes, signature };
 }

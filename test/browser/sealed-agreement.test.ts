@@ -9,12 +9,16 @@ import { loadConfig } from '../../config.ts';
 import { DEMO_PASSWORDS } from '../../db/demo.ts';
 import { silentLogger } from '../../db/log.ts';
 import { agreements, events, users } from '../../db/schema/index.ts';
+import { certificateSha256, loadSigningIdentity } from '../../db/signing-identity.ts';
+import { isPlatformCertificate, sealReason } from '../../domain/agreements/sealing.ts';
+import { CadesSigner } from '../../domain/signing/cades.ts';
 import { inspectPdfSignature } from '../../domain/signing/inspect.ts';
+import { sealPdf } from '../../domain/signing/seal.ts';
 import { createApp } from '../../routes/index.ts';
 import { createPdfPrinter } from '../../views/pdf.ts';
 import { Client, firstStudentLogin } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
-import { makeP12 } from '../helpers/p12.ts';
+import { makeP12, ownedBy } from '../helpers/p12.ts';
 import { pageTexts } from '../helpers/pdf-text.ts';
 import { pdfsig } from '../helpers/pdfsig.ts';
 import { insertAgreement, type AgreementFixture } from '../helpers/signed-agreement.ts';
@@ -64,6 +68,7 @@ async function verifyFile(bytes: Uint8Array, name = 'agreement.pdf') {
 }
 
 let signedCopy: Buffer;
+const platformCertificate = (sha256: string) => isPlatformCertificate(database.db, sha256);
 
 test('15: the signed agreement\'s PDF carries a valid PAdES signature over the whole file, naming the platform and the agreement, with the 签约完成证明 as its last page', async () => {
   signedCopy = await download(graduate, `/student/agreements/${agreement.id}/document.pdf`);
@@ -71,7 +76,7 @@ test('15: the signed agreement\'s PDF carries a valid PAdES signature over the w
   assert.match(report, 'Signature Type: ETSI.CAdES.detached');
   assert.match(report, 'Signature Validation: Signature is Valid.');
   assert.match(report, 'Total document signed');
-  const signature = inspectPdfSignature(signedCopy, [(await ca()).cert]);
+  const signature = await inspectPdfSignature(signedCopy, platformCertificate);
   assert.ok(signature.status === 'intact' && signature.ours);
   assert.is(signature.status === 'intact' && signature.reason, `全国高校毕业生网上签约与毕业去向登记平台签发：就业协议书 ${agreement.number}（已签约）`);
 
@@ -158,7 +163,7 @@ test('15: a terminated agreement\'s PDF is a new signed revision marked 已解�
   await database.db.update(agreements).set({ state: 'terminated', updatedAt: new Date('2026-07-01T04:00:00Z') }).where(eq(agreements.id, agreement.id));
   const revision = await download(graduate, `/student/agreements/${agreement.id}/document.pdf`);
   assert.match(pdfsig(revision), 'Signature is Valid.');
-  const signature = inspectPdfSignature(revision, [(await ca()).cert]);
+  const signature = await inspectPdfSignature(revision, platformCertificate);
   assert.is(signature.status === 'intact' && signature.reason, `全国高校毕业生网上签约与毕业去向登记平台签发：就业协议书 ${agreement.number}（已解约）`);
   const pages = pageTexts(revision);
   assert.ok(pages[0]!.includes('已解约：本协议已于 2026-07-01 解约'), 'marked on its first page');
@@ -187,14 +192,38 @@ test('15: with SIGNING_P12 configured, PDFs are signed with that certificate and
   const pdf = await download(school, `/school/agreements/${agreement.id}/document.pdf`);
   assert.match(pdfsig(pdf), 'Signature is Valid.');
   const orgCa = new X509Certificate(made.caPem);
-  const signature = inspectPdfSignature(pdf, [new X509Certificate(made.certPem), orgCa]);
+  const signature = await inspectPdfSignature(pdf, ownedBy(new X509Certificate(made.certPem)));
   assert.ok(signature.status === 'intact' && signature.ours, 'signed by the configured certificate');
   assert.ok(signature.status === 'intact' && signature.signer === /CN=([^\n]*)/.exec(new X509Certificate(made.certPem).subject)![1]);
   const page = await new Client(configured).get('/verify/ca');
   assert.is(page.doc.querySelector('#ca-fingerprint256')?.textContent, orgCa.fingerprint256);
-  // The default app's generated CA does not vouch for it.
-  const elsewhere = await verifyFile(pdf);
-  assert.match(elsewhere.doc.querySelector('#file-result h2')?.textContent ?? '', '非本平台签名');
+  // Both certificates have signed for this platform (signing_certificates): /verify on either knows both,
+  // as it will after a renewal, or with processes that each have their own.
+  const either = await verifyFile(pdf);
+  assert.match(either.doc.querySelector('#file-result h2')?.textContent ?? '', '签名有效，文件未被修改');
+  assert.ok(await isPlatformCertificate(database.db, certificateSha256(new X509Certificate(made.certPem).raw)));
+  // A certificate that never signed here, even one the same CA issued, is not the platform's.
+  const stranger = await loadSigningIdentity({ dataDir: join(dataDir, 'stranger') });
+  const forged = await sealPdf(Buffer.from(pdf.subarray(0, pdf.lastIndexOf('%%EOF') + 5)), { reason: sealReason(agreement.number, 'signed'), name: 'x', location: 'x', contactInfo: 'x', signingTime: new Date() }, new CadesSigner(stranger));
+  const refused = await verifyFile(forged);
+  assert.match(refused.doc.querySelector('#file-result h2')?.textContent ?? '', '非本平台签名');
+  assert.is(refused.doc.querySelector('#file-number'), null);
+});
+
+test('15: /verify with files counts the ones that are not intact agreements of ours against the address, like wrong codes: the eleventh is refused', async () => {
+  const unsigned = await printer.print('<!doctype html><html><body><p>x</p></body></html>');
+  const from = new Client(app, '198.51.100.99');
+  const form = () => {
+    const f = new FormData();
+    f.set('pdf', new File([new Uint8Array(unsigned)], 'x.pdf', { type: 'application/pdf' }));
+    return f;
+  };
+  for (let i = 0; i < 10; i++) assert.is((await from.request('POST', '/verify', { multipart: form() })).status, 200);
+  const refused = await from.request('POST', '/verify', { multipart: form() });
+  assert.is(refused.status, 429);
+  assert.match(refused.doc.querySelector('#form-error')?.textContent ?? '', '查验次数过多');
+  // Another address is not held up by it.
+  assert.is((await verifyFile(signedCopy)).status, 200);
 });
 
 test.run();

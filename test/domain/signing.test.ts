@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +8,13 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../config.ts';
-import { identityFromP12, loadSigningIdentity, SigningIdentityError, type SigningIdentity } from '../../db/signing-identity.ts';
+import { generateSigningCa, identityFromP12, issueSigningCertificate, loadSigningIdentity, SigningIdentityError, type SigningIdentity } from '../../db/signing-identity.ts';
+import { networkOf } from '../../domain/agreements/queries.ts';
 import { sealReason } from '../../domain/agreements/sealing.ts';
 import { CadesSigner } from '../../domain/signing/cades.ts';
 import { inspectPdfSignature } from '../../domain/signing/inspect.ts';
 import { sealPdf } from '../../domain/signing/seal.ts';
-import { makeP12 } from '../helpers/p12.ts';
+import { makeP12, ownedBy } from '../helpers/p12.ts';
 import { pdfsig } from '../helpers/pdfsig.ts';
 import { tinyPdf } from '../helpers/tiny-pdf.ts';
 
@@ -75,7 +77,7 @@ test('15: a sealed PDF is ETSI.CAdES.detached over the whole file; pdfsig says v
     rmSync(work, { recursive: true, force: true });
   }
 
-  const own = inspectPdfSignature(signed, identity.chain);
+  const own = (await inspectPdfSignature(signed, ownedBy(identity.chain[0]!)));
   assert.is(own.status, 'intact');
   if (own.status === 'intact') {
     assert.ok(own.ours);
@@ -90,21 +92,21 @@ test('15: one changed byte of the signed content makes pdfsig and the platform\'
   const at = changed.indexOf('(hello)');
   changed[at + 1] = 'j'.charCodeAt(0);
   assert.not.match(pdfsig(changed), 'Signature is Valid.');
-  assert.equal(inspectPdfSignature(changed, identity.chain), { status: 'invalid', why: '文件内容与签名不符（签名后被修改过）' });
+  assert.equal((await inspectPdfSignature(changed, ownedBy(identity.chain[0]!))), { status: 'invalid', why: '文件内容与签名不符（签名后被修改过）' });
   const appended = Buffer.concat([signed, Buffer.from('\n6 0 obj\n<< >>\nendobj\n')]);
-  assert.equal(inspectPdfSignature(appended, identity.chain), { status: 'invalid', why: '文件在签名后被修改过（签名之后追加了内容）' });
-  assert.equal(inspectPdfSignature(tinyPdf(), identity.chain), { status: 'unsigned' });
+  assert.equal((await inspectPdfSignature(appended, ownedBy(identity.chain[0]!))), { status: 'invalid', why: '文件在签名后被修改过（签名之后追加了内容）' });
+  assert.equal((await inspectPdfSignature(tinyPdf(), ownedBy(identity.chain[0]!))), { status: 'unsigned' });
 });
 
 test('15: the reader of uploaded PDFs never throws on mangled bytes, and never calls a file changed outside its signature value intact', async () => {
   const signed = await seal(tinyPdf());
   const text = signed.toString('latin1');
   const [, , b, c] = (/\/ByteRange \[(\d+) (\d+) (\d+) (\d+)\]/.exec(text) ?? []).map(Number) as number[];
-  fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(signed.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(signed.length), (flips, cut) => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.tuple(fc.nat(signed.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat(signed.length), async (flips, cut) => {
       const mangled = Buffer.from(signed.subarray(0, Math.max(cut, signed.length - 64)));
       for (const [at, xor] of flips) if (at < mangled.length) mangled[at]! ^= xor;
-      const report = inspectPdfSignature(mangled, identity.chain);
+      const report = (await inspectPdfSignature(mangled, ownedBy(identity.chain[0]!)));
       const outside = mangled.length !== signed.length || flips.some(([at]) => at < b! || at >= c!);
       if (outside) assert.is.not(report.status, 'intact', `flips ${JSON.stringify(flips)}, length ${mangled.length}`);
     }),
@@ -114,9 +116,46 @@ test('15: the reader of uploaded PDFs never throws on mangled bytes, and never c
 
 test('15: a signature by another install\'s CA is intact but not this platform\'s', async () => {
   const stranger = await loadSigningIdentity({ dataDir: join(dir, 'stranger') });
-  const report = inspectPdfSignature(await seal(tinyPdf(), stranger), identity.chain);
+  const report = await inspectPdfSignature(await seal(tinyPdf(), stranger), ownedBy(identity.chain[0]!));
   assert.is(report.status, 'intact');
   assert.is(report.status === 'intact' && report.ours, false);
+});
+
+test('15: "ours" is the platform\'s own signing certificate, not any certificate its CA issued: another holder of a certificate from the same CA cannot pass as the platform', async () => {
+  // With SIGNING_P12 a commercial CA issues the platform's certificate, and other customers' too.
+  const ca = generateSigningCa('SHARED');
+  const platform = issueSigningCertificate(ca, 'PLATFORM');
+  const mallory = issueSigningCertificate(ca, 'MALLORY');
+  const asIdentity = (made: { key: string; cert: string }): SigningIdentity => {
+    const anchor = new X509Certificate(ca.caCert);
+    return { key: createPrivateKey(made.key), chain: [new X509Certificate(made.cert), anchor], anchor, source: 'p12' };
+  };
+  const ours = ownedBy(asIdentity(platform).chain[0]!);
+  const forged = await inspectPdfSignature(await seal(tinyPdf('forged terms'), asIdentity(mallory)), ours);
+  assert.is(forged.status, 'intact');
+  assert.is(forged.status === 'intact' && forged.ours, false, 'a sibling certificate is not the platform');
+  const real = await inspectPdfSignature(await seal(tinyPdf(), asIdentity(platform)), ours);
+  assert.ok(real.status === 'intact' && real.ours);
+});
+
+test('15: the public reader bounds its work: a signature carrying many certificates, or a signer key it would spend long on, is refused before any RSA work', async () => {
+  const crowded: SigningIdentity = { ...identity, chain: [identity.chain[0]!, ...Array.from({ length: 9 }, () => identity.anchor)] };
+  assert.equal(await inspectPdfSignature(await seal(tinyPdf(), crowded), ownedBy(identity.chain[0]!)), { status: 'invalid', why: '签名数据无法识别' });
+
+  // A signer whose RSA exponent is above 2^31 (65537 is usual): exponents near the modulus cost a full exponentiation.
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0xffffffff });
+  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(forge.pki.privateKeyFromPem(keyPem).n, forge.pki.privateKeyFromPem(keyPem).e);
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date('2026-01-01');
+  cert.validity.notAfter = new Date('2036-01-01');
+  cert.setSubject([{ name: 'commonName', value: 'heavy' }]);
+  cert.setIssuer([{ name: 'commonName', value: 'heavy' }]);
+  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
+  const heavy = new X509Certificate(forge.pki.certificateToPem(cert));
+  const report = await inspectPdfSignature(await seal(tinyPdf(), { key: privateKey, chain: [heavy], anchor: heavy, source: 'p12' }), () => true);
+  assert.equal(report, { status: 'invalid', why: '签名证书的密钥类型不受支持' });
 });
 
 test('15: a configured PKCS#12 (SIGNING_P12, SIGNING_P12_PASSWORD) is used instead of the generated identity; a wrong password is a clear error that does not echo it', async () => {
@@ -130,9 +169,10 @@ test('15: a configured PKCS#12 (SIGNING_P12, SIGNING_P12_PASSWORD) is used inste
   assert.is(configured.anchor.fingerprint256, new X509Certificate(made.caPem).fingerprint256);
   const signed = await seal(tinyPdf(), configured);
   assert.match(pdfsig(signed), 'Signature is Valid.');
-  const report = inspectPdfSignature(signed, configured.chain);
+  const report = await inspectPdfSignature(signed, ownedBy(configured.chain[0]!));
   assert.ok(report.status === 'intact' && report.ours);
-  assert.ok(inspectPdfSignature(signed, identity.chain).status === 'intact' && !(inspectPdfSignature(signed, identity.chain) as { ours: boolean }).ours, 'the generated CA does not vouch for it');
+  const elsewhere = await inspectPdfSignature(signed, ownedBy(identity.chain[0]!));
+  assert.ok(elsewhere.status === 'intact' && !elsewhere.ours, 'not the generated identity\'s');
 
   const wrong = (() => {
     try {
@@ -158,6 +198,15 @@ test('15: one signer signs document after document with signatures of one size, 
   const b = signer.signDigest(Buffer.alloc(32, 2));
   assert.is(a.length, b.length, 'fixed-size signatures: the placeholder is sized once');
   assert.ok(signer.signatureLength > a.length);
+});
+
+test('15: the 签约完成证明 shows where each step came from as a network, never a whole address (IPv4 /24, IPv6 /48 however it is written)', () => {
+  assert.is(networkOf('203.0.113.45'), '203.0.113.*');
+  assert.is(networkOf('::ffff:10.1.2.3'), '10.1.2.*');
+  assert.is(networkOf('2001:db8:85a3::8a2e:370:7334'), '2001:db8:85a3:*');
+  assert.is(networkOf('2001::5'), '2001:0:0:*', 'the groups "::" stands for are written out before three are kept');
+  assert.is(networkOf('::1'), '本机');
+  assert.is(networkOf(null), '');
 });
 
 test.run();
