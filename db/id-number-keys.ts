@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maskIdNumber } from '../domain/codes/id-number.ts';
+import { keyFileOnce } from './key-files.ts';
 
 // 身份证号 at rest: AES-256-GCM under a key with
 // an id, so keys can rotate (new numbers under the current key, old ones still open under theirs),
@@ -54,29 +54,11 @@ export async function loadIdNumberKeys(opts: { dataDir: string; env?: Record<str
     const keys = Object.fromEntries(env.ID_NUMBER_KEYS.split(',').map((pair) => pair.split(':') as [string, string]));
     return parse({ current: env.ID_NUMBER_KEY_CURRENT ?? Object.keys(keys).at(-1)!, keys, hmac: env.ID_NUMBER_HMAC_KEY ?? '' });
   }
-  const dir = join(opts.dataDir, 'keys');
-  const path = join(dir, 'id-number-keys.json');
-  if (!existsSync(path)) {
-    // DATA_DIR itself keeps the usual mode (the embedded database's postgres user must enter it); only keys/ is private.
-    await mkdir(opts.dataDir, { recursive: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+  const make = (): KeyFile => {
     const id = newKeyId(new Date());
-    const file: KeyFile = { current: id, keys: { [id]: randomBytes(32).toString('base64') }, hmac: randomBytes(32).toString('base64') };
-    // Written whole, then linked into place: a crash leaves no empty key file, and of two first starts one file wins.
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(file, null, 2), { mode: 0o600, flag: 'wx' });
-    try {
-      await link(tmp, path);
-      opts.onCreated?.(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      await rm(tmp, { force: true });
-    }
-  }
-  await chmod(dir, 0o700);
-  await chmod(path, 0o600);
-  return parse(JSON.parse(await readFile(path, 'utf8')) as KeyFile);
+    return { current: id, keys: { [id]: randomBytes(32).toString('base64') }, hmac: randomBytes(32).toString('base64') };
+  };
+  return parse((await keyFileOnce({ dataDir: opts.dataDir, name: 'id-number-keys.json', make, onCreated: opts.onCreated })) as KeyFile);
 }
 
 /**

@@ -1,8 +1,7 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import forge from 'node-forge';
+import { keyFileOnce } from './key-files.ts';
 
 // The key and certificate every issued agreement PDF is signed with (issue 15). Either a PKCS#12
 // file the operator configures (SIGNING_P12, SIGNING_P12_PASSWORD: a certificate from a real CA),
@@ -159,25 +158,7 @@ export async function loadSigningIdentity(opts: { dataDir: string; p12?: { path:
     }
     return identityFromP12(bytes, opts.p12.password);
   }
-  const dir = join(opts.dataDir, 'keys');
-  const path = join(dir, 'signing-identity.json');
-  if (!existsSync(path)) {
-    await mkdir(opts.dataDir, { recursive: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    // Written whole, then linked into place: a crash leaves no half file, and of two first starts one wins.
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(generateSigningIdentity(), null, 2), { mode: 0o600, flag: 'wx' });
-    try {
-      await link(tmp, path);
-      opts.onCreated?.(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      await rm(tmp, { force: true });
-    }
-  }
-  await chmod(path, 0o600);
-  return fromFile(JSON.parse(await readFile(path, 'utf8')) as IdentityFile);
+  return fromFile((await keyFileOnce({ dataDir: opts.dataDir, name: 'signing-identity.json', make: generateSigningIdentity, onCreated: opts.onCreated })) as IdentityFile);
 }
 
 /** SHA-256 of a certificate's DER in hex: how the platform's signing certificates are known (signing_certificates). */

@@ -17,9 +17,11 @@ function ensure(command: string, versionArg: string, aptPackage: string): void {
       throw new Error(`${command} is missing: install ${aptPackage} (apt-get install ${aptPackage}) to run the signature tests`);
     }
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', aptPackage], { stdio: 'ignore', env }).status === 0;
+    // Test files run side by side: one install at a time (flock), each waiting for dpkg's own lock too.
+    const apt = (...args: string[]) => spawnSync('flock', [join(tmpdir(), 'wangqian-apt.lock'), 'apt-get', '-o', 'DPkg::Lock::Timeout=300', ...args], { stdio: 'ignore', env }).status === 0;
+    const install = () => present() || apt('install', '-y', '--no-install-recommends', aptPackage);
     if (!install()) {
-      spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
+      apt('update');
       if (!install()) throw new Error(`apt-get install ${aptPackage} failed`);
     }
     if (!present()) throw new Error(`${command} still missing after installing ${aptPackage}`);
