@@ -25,7 +25,7 @@ export function dispatchOutboxJob(transports: Record<'sms' | 'email' | 'wechat',
       const due = await tx
         .select()
         .from(outbox)
-        .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, new Date())))
+        .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, sql`now()`)))
         .orderBy(asc(outbox.nextAttemptAt))
         .limit(BATCH)
         .for('update', { skipLocked: true });
