@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import forge from 'node-forge';
 import { keyFileOnce } from './key-files.ts';
 
@@ -158,7 +159,16 @@ export async function loadSigningIdentity(opts: { dataDir: string; p12?: { path:
     }
     return identityFromP12(bytes, opts.p12.password);
   }
-  return fromFile((await keyFileOnce({ dataDir: opts.dataDir, name: 'signing-identity.json', make: generateSigningIdentity, onCreated: opts.onCreated })) as IdentityFile);
+  const file = (await keyFileOnce({ dataDir: opts.dataDir, name: 'signing-identity.json', make: generateSigningIdentity, onCreated: opts.onCreated })) as IdentityFile & { caKey?: string };
+  if (file.caKey !== undefined) {
+    // A file written before the CA's key stopped being kept: rewritten without it.
+    const { caKey: _dropped, ...kept } = file;
+    const path = join(opts.dataDir, 'keys', 'signing-identity.json');
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify(kept, null, 2), { mode: 0o600, flag: 'wx' });
+    await rename(tmp, path);
+  }
+  return fromFile(file);
 }
 
 /** SHA-256 of a certificate's DER in hex: how the platform's signing certificates are known (signing_certificates). */

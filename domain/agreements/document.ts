@@ -246,6 +246,19 @@ export type AgreementValidity =
   | { status: 'terminated'; number: string; kind: string; signedOn: string; terminatedOn: string; schoolName: string; unitName: string }
   | { status: 'unknown' };
 
+/**
+ * Whom /verify's limit counts: an IPv4 address, or an IPv6 address's /64 (one subscriber's network,
+ * whose addresses its holder can rotate at will).
+ */
+export function verifierKey(ip: string | null): string {
+  if (!ip || !ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/.test(ip)) return `verify:${ip ?? 'unknown'}`;
+  const [head = '', tail] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `verify:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':')}::/64`;
+}
+
 /** Wrong number/code pairs an IP may try in a sliding window, counted in PostgreSQL for all processes. */
 export const VERIFY_LIMITS = { windowMs: 15 * 60 * 1000, perAccount: 10, perIp: 10 } as const;
 const TOO_MANY_LOOKUPS = '查验次数过多，请 15 分钟后再试';
@@ -261,7 +274,7 @@ export async function verifyAgreement(db: Db, input: unknown, ip: string | null)
   const { no, code } = parseForm(verifyForm, input);
   return db.transaction(async (tx) => {
     // Keyed by IP, not by number: a per-number limit would let anyone block an agreement's check.
-    const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: `verify:${ip ?? 'unknown'}`, ip }, TOO_MANY_LOOKUPS, VERIFY_LIMITS);
+    const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: verifierKey(ip), ip }, TOO_MANY_LOOKUPS, VERIFY_LIMITS);
     const [row] = await tx
       .select({ kind: agreements.kind, state: agreements.state, code: agreements.verificationCode, signedAt: agreements.signedAt, updatedAt: agreements.updatedAt, school: agreements.schoolSnapshot, unitSnapshot: agreements.unitSnapshot })
       .from(agreements)

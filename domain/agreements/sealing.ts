@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { X509Certificate } from 'node:crypto';
 import type { Db, DbOrTx } from '../../db/client.ts';
-import { agreements, signingCertificates } from '../../db/schema/index.ts';
+import { agreements, loginAttempts, signingCertificates } from '../../db/schema/index.ts';
 import { certificateSha256, SIGNING_PLATFORM, type SigningIdentity } from '../../db/signing-identity.ts';
 import { guardAttempts } from '../auth/sign-in.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
@@ -11,7 +11,7 @@ import type { Seal } from '../signing/seal.ts';
 import { formatShanghai } from './deadline.ts';
 import { inAgreementGroup } from './kinds.ts';
 import { agreementTrail } from './queries.ts';
-import { validityOf, VERIFY_LIMITS, type AgreementDocument, type AgreementValidity } from './document.ts';
+import { validityOf, verifierKey, VERIFY_LIMITS, type AgreementDocument, type AgreementValidity } from './document.ts';
 
 // Sealed agreements (issue 15): every agreement PDF issued once every party's review is complete is
 // signed by the platform (PAdES), with a 签约完成证明 as its last page. A terminated agreement's PDF
@@ -31,16 +31,15 @@ export type PlatformSigning = {
 export function platformSigning(db: DbOrTx, load: () => Promise<SigningIdentity>): PlatformSigning {
   let loading: Promise<{ identity: SigningIdentity; signer: CadesSigner }> | undefined;
   const loaded = () => {
-    loading ??= load().then(
-      async (identity) => {
+    loading ??= load()
+      .then(async (identity) => {
         await recordSigningCertificate(db, identity.chain[0]!);
         return { identity, signer: new CadesSigner(identity) };
-      },
-      (e: unknown) => {
-        loading = undefined; // a failed load is tried again on the next print
+      })
+      .catch((e: unknown) => {
+        loading = undefined; // a failed load or record (the database away a moment) is tried again on the next print
         throw e;
-      },
-    );
+      });
     return loading;
   };
   return { identity: async () => (await loaded()).identity, signer: async () => (await loaded()).signer };
@@ -115,12 +114,17 @@ const TOO_MANY_CHECKS = '查验次数过多，请 15 分钟后再试';
  * A file that is not an intact agreement of ours counts against the address like a wrong code.
  */
 export async function checkUploadedAgreement(db: Db, pdf: Buffer, ip: string | null): Promise<UploadedAgreementCheck> {
-  return db.transaction(async (tx) => {
-    const attempt = await guardAttempts(tx, { purpose: 'agreement_verify', portal: null, accountKey: `verify:${ip ?? 'unknown'}`, ip }, TOO_MANY_CHECKS, VERIFY_LIMITS);
-    const result = await readUploadedAgreement(tx, pdf);
-    await attempt.record(result.agreement !== null);
-    return result;
+  // The limit is checked and the check counted as a failure in a short transaction; the file is read
+  // outside it (hashing and the RSA check hold no connection), and the count turned into a success after.
+  const attemptId = await db.transaction(async (tx) => {
+    const key = { purpose: 'agreement_verify' as const, portal: null, accountKey: verifierKey(ip), ip };
+    await guardAttempts(tx, key, TOO_MANY_CHECKS, VERIFY_LIMITS);
+    const [row] = await tx.insert(loginAttempts).values({ ...key, succeeded: false }).returning({ id: loginAttempts.id });
+    return row!.id;
   });
+  const result = await readUploadedAgreement(db, pdf);
+  if (result.agreement) await db.update(loginAttempts).set({ succeeded: true }).where(eq(loginAttempts.id, attemptId));
+  return result;
 }
 
 async function readUploadedAgreement(db: DbOrTx, pdf: Buffer): Promise<UploadedAgreementCheck> {

@@ -105,7 +105,7 @@ export async function inspectPdfSignature(pdf: Buffer, isOurs: OwnCertificates):
   }
   if (!sha256(Buffer.concat([pdf.subarray(0, b), pdf.subarray(c, c + d)])).equals(cms.digest)) return { status: 'invalid', why: '文件内容与签名不符（签名后被修改过）' };
   // The certificate the signed attributes name (signing-certificate-v2) must be the one that verifies.
-  if (cms.certHash && !cms.certHash.equals(sha256(cms.signer.raw))) return { status: 'invalid', why: '签名证书与签名记录不符' };
+  if (cms.certHash && !cms.certHash.value.equals(createHash(cms.certHash.algorithm).update(cms.signer.raw).digest())) return { status: 'invalid', why: '签名证书与签名记录不符' };
   const key = cms.signer.publicKey.asymmetricKeyDetails;
   if (cms.signer.publicKey.asymmetricKeyType !== 'rsa' || !key?.modulusLength || key.modulusLength > 4096 || (key.publicExponent ?? 0n) > 0x7fffffffn) {
     return { status: 'invalid', why: '签名证书的密钥类型不受支持' };
@@ -132,6 +132,9 @@ function safeVerify(data: Buffer, signer: X509Certificate, signature: Buffer): b
   }
 }
 
+/** The hashes a signing-certificate-v2 entry may name, by OID. */
+const ESS_HASHES: Record<string, string> = { [OIDS.sha256]: 'sha256', '2.16.840.1.101.3.4.2.2': 'sha384', '2.16.840.1.101.3.4.2.3': 'sha512' };
+
 /** The parts of a CMS ContentInfo (SignedData, one signer) that a check needs. */
 function readCms(der: Buffer) {
   const [type, explicit] = children(expect(read(der), TAG.SEQUENCE));
@@ -152,17 +155,19 @@ function readCms(der: Buffer) {
   });
   if (!signer) throw new DerError('the signer\'s certificate is not in the signature');
   let digest: Buffer | undefined;
-  let certHash: Buffer | undefined;
+  let certHash: { algorithm: string; value: Buffer } | undefined;
   for (const attribute of children(signed)) {
     const [attrType, values] = children(expect(attribute, TAG.SEQUENCE)) as [Node, Node];
     const type = oidText(content(expect(attrType, TAG.OID)));
     const value = children(expect(values, TAG.SET))[0];
     if (type === OIDS.messageDigest) digest = content(expect(value, TAG.OCTET_STRING));
-    // SigningCertificateV2 → certs → the first ESSCertIDv2 → its certHash (SHA-256, the default, when no algorithm is named).
+    // SigningCertificateV2 → certs → the first ESSCertIDv2: [hashAlgorithm (SHA-256 when left out)], certHash.
     if (type === OIDS.signingCertificateV2) {
       const essCertId = children(expect(children(expect(children(expect(value, TAG.SEQUENCE))[0], TAG.SEQUENCE))[0], TAG.SEQUENCE));
-      if (essCertId[0]?.tag !== TAG.OCTET_STRING) throw new DerError('only SHA-256 certificate hashes are read');
-      certHash = content(essCertId[0]);
+      const named = essCertId[0]?.tag === TAG.SEQUENCE ? oidText(content(expect(children(essCertId[0])[0], TAG.OID))) : OIDS.sha256;
+      const algorithm = ESS_HASHES[named];
+      // A hash this reader does not know is left unchecked: such a file can still never read as the platform's.
+      if (algorithm) certHash = { algorithm, value: content(expect(essCertId[essCertId[0]?.tag === TAG.SEQUENCE ? 1 : 0], TAG.OCTET_STRING)) };
     }
   }
   if (!digest) throw new DerError('no message digest');

@@ -1,16 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadConfig } from '../../config.ts';
-import { generateSigningCa, identityFromP12, issueSigningCertificate, loadSigningIdentity, SigningIdentityError, type SigningIdentity } from '../../db/signing-identity.ts';
+import { generateSigningCa, generateSigningIdentity, identityFromP12, issueSigningCertificate, loadSigningIdentity, SigningIdentityError, type SigningIdentity } from '../../db/signing-identity.ts';
 import { networkOf } from '../../domain/agreements/queries.ts';
-import { sealReason } from '../../domain/agreements/sealing.ts';
+import { platformSigning, sealReason } from '../../domain/agreements/sealing.ts';
+import { verifierKey } from '../../domain/agreements/document.ts';
 import { CadesSigner } from '../../domain/signing/cades.ts';
 import { inspectPdfSignature } from '../../domain/signing/inspect.ts';
 import { sealPdf } from '../../domain/signing/seal.ts';
@@ -207,6 +208,46 @@ test('15: the 签约完成证明 shows where each step came from as a network, n
   assert.is(networkOf('2001::5'), '2001:0:0:*', 'the groups "::" stands for are written out before three are kept');
   assert.is(networkOf('::1'), '本机');
   assert.is(networkOf(null), '');
+});
+
+test('15: a signing certificate the database could not record a moment ago is recorded on the next print; signing is not stuck until a restart', async () => {
+  let fail = true;
+  const recorded: unknown[] = [];
+  const db = {
+    insert: () => ({
+      values: (v: unknown) => ({
+        onConflictDoNothing: async () => {
+          if (fail) throw new Error('database away');
+          recorded.push(v);
+        },
+      }),
+    }),
+  };
+  const signing = platformSigning(db as never, async () => identity);
+  await signing.signer().then(() => assert.unreachable(), (e: unknown) => assert.match(String(e), 'database away'));
+  fail = false;
+  assert.ok(await signing.signer());
+  assert.is(recorded.length, 1);
+});
+
+test('15: an identity file that still holds the CA\'s key (written before it stopped being kept) is rewritten without it', async () => {
+  const old = join(dir, 'old');
+  mkdirSync(join(old, 'keys'), { recursive: true });
+  const made = generateSigningIdentity();
+  writeFileSync(join(old, 'keys', 'signing-identity.json'), JSON.stringify({ ...made, caKey: generateSigningCa('OLD').caKey }), { mode: 0o600 });
+  const loaded = await loadSigningIdentity({ dataDir: old });
+  assert.is(loaded.chain[0]!.fingerprint256, new X509Certificate(made.cert).fingerprint256);
+  const kept = JSON.parse(readFileSync(join(old, 'keys', 'signing-identity.json'), 'utf8')) as Record<string, unknown>;
+  assert.not.ok('caKey' in kept);
+  assert.is(statSync(join(old, 'keys', 'signing-identity.json')).mode & 0o777, 0o600);
+});
+
+test('15: /verify\'s limit counts an IPv6 holder by its /64, however the address is written; IPv4 by its address', () => {
+  assert.is(verifierKey('2001:db8:1:2:aaaa::1'), verifierKey('2001:0db8:0001:0002:ffff:ffff:ffff:fffe'));
+  assert.is(verifierKey('2001:db8:1:2::5'), 'verify:2001:db8:1:2::/64');
+  assert.is.not(verifierKey('2001:db8:1:3::5'), verifierKey('2001:db8:1:2::5'));
+  assert.is(verifierKey('203.0.113.7'), 'verify:203.0.113.7');
+  assert.is(verifierKey(null), 'verify:unknown');
 });
 
 test.run();
