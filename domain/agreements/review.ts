@@ -74,7 +74,7 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
   const total$ = query.q || query.departmentId ? undefined : counted$(actor, kinds, states);
   const { ids, total, more, pages, page, cards: counted } = query.id
     ? { ids: [query.id], total: 1, more: false, pages: 1, page: 1, cards: [] }
-    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE, { cards: shown.map((c) => counted$(actor, query.kinds, c.states)), total: total$ });
+    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE, { cards: shown.map((c) => counted$(actor, query.kinds, c.states)), total: total$ }, query.q ? undefined : reuseKey(actor, query, kinds, states, shown));
   const rows =
     ids.length === 0
       ? []
@@ -123,6 +123,13 @@ function cardStates(kinds: readonly AgreementKind[], signedLabel: string) {
     { label: '{verb}不通过', states: rejected },
   ];
 }
+
+/**
+ * Everything a list statement without a search is made of: the reviewer's scope, the kinds, the
+ * states, the department filter and the count cards (pageByStates adds the page).
+ */
+const reuseKey = (actor: Actor, query: ReviewQuery, kinds: readonly AgreementKind[], states: readonly string[], shown: Array<{ states: readonly string[] }>) =>
+  JSON.stringify(['review', actor.role, actor.schoolId, actor.departmentId, actor.employerId, actor.graduateId, query.kinds, kinds, states, query.departmentId ?? null, shown.map((c) => c.states)]);
 
 /** How many of the reviewer's agreements of these kinds are in these states, from the counters (a scalar expression). */
 const counted$ = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) =>

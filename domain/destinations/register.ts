@@ -376,7 +376,10 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
     const like = containsPattern(query.q);
     conditions.push(await amongIds(db, destinationRegistrations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), graduateMatches(like)))));
   }
-  const { ids, total, more, pages, page } = await pageByStates(db, DESTINATION_LIST, and(...conditions), query.states ?? DESTINATION_TABS[query.tab].states, query.page, DESTINATION_PAGE_SIZE);
+  const states = query.states ?? DESTINATION_TABS[query.tab].states;
+  // Without a search, a major (a list of ids) or an id, the statement is made of plain values only: built once per key (domain/paging.ts).
+  const reuse = query.q || query.major || query.id ? undefined : JSON.stringify(['registrations', actor.role, actor.schoolId, actor.departmentId, actor.employerId, actor.graduateId, states, query.departmentId ?? null, query.type ?? null]);
+  const { ids, total, more, pages, page } = await pageByStates(db, DESTINATION_LIST, and(...conditions), states, query.page, DESTINATION_PAGE_SIZE, {}, reuse);
   const rows =
     ids.length === 0
       ? []

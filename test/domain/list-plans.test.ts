@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { test } from 'uvu';
@@ -135,6 +135,26 @@ test('解约管理 and 去向登记管理: their pages read their (school, state
   const registrations = await plansOf(() => listRegistrations(traced, school, { tab: 'approved', page: 2 }));
   assert.ok(uses(registrations, 'destination_registrations_school_state_updated_idx'), registrations.join('\n---\n'));
   assert.equal(seqScans(registrations, 'destination_registrations'), []);
+});
+
+test('a list statement kept for reuse (issue 14) is keyed by everything it is made of: each reviewer keeps to its own school and department, and a search is never kept', async () => {
+  const other = actorOf((await d.db.select().from(users).where(eq(users.login, '10002-admin')))[0]!, 'plans', false);
+  const department = actorOf((await d.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!, 'plans', false);
+  const list = (actor: Actor) => listForReview(traced, actor, { kinds: ['online', 'offline'], page: 1 });
+  const schoolOf = async (ids: number[]) => new Set((await d.db.select({ s: schema.agreements.schoolId, dep: schema.agreements.departmentId }).from(schema.agreements).where(inArray(schema.agreements.id, ids))).map((r) => `${r.s}/${r.dep}`));
+  const first = await list(school);
+  const theirs = await list(other);
+  const dept = await list(department);
+  const again = await list(school);
+  assert.equal(again.rows.map((r) => r.id), first.rows.map((r) => r.id));
+  assert.ok(theirs.rows.length > 0 && dept.rows.length > 0);
+  for (const s of await schoolOf(theirs.rows.map((r) => r.id))) assert.ok(s.startsWith(`${other.schoolId}/`), s);
+  for (const s of await schoolOf(dept.rows.map((r) => r.id))) assert.is(s, `${department.schoolId}/${department.departmentId}`);
+  for (const s of await schoolOf(first.rows.map((r) => r.id))) assert.ok(s.startsWith(`${school.schoolId}/`), s);
+  assert.is.not(theirs.total, 0);
+  const terms = await listTerminations(traced, other, { tab: 'failed', page: 1 });
+  const mine = await listTerminations(traced, school, { tab: 'failed', page: 1 });
+  assert.not.equal(terms.rows.map((r) => r.id), mine.rows.map((r) => r.id));
 });
 
 test.run();
