@@ -171,5 +171,8 @@ export async function loadSigningIdentity(opts: { dataDir: string; p12?: { path:
   return fromFile(file);
 }
 
+/** A certificate's subject common name, as readers show the signer. */
+export const commonName = (cert: X509Certificate) => /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? cert.subject;
+
 /** SHA-256 of a certificate's DER in hex: how the platform's signing certificates are known (signing_certificates). */
 export const certificateSha256 = (der: Buffer) => createHash('sha256').update(der).digest('hex');

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { X509Certificate } from 'node:crypto';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import { agreements, loginAttempts, signingCertificates } from '../../db/schema/index.ts';
-import { certificateSha256, SIGNING_PLATFORM, type SigningIdentity } from '../../db/signing-identity.ts';
+import { certificateSha256, commonName, SIGNING_PLATFORM, type SigningIdentity } from '../../db/signing-identity.ts';
 import { guardAttempts } from '../auth/sign-in.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { CadesSigner } from '../signing/cades.ts';
@@ -94,7 +94,7 @@ export async function completionCertificate(db: DbOrTx, doc: AgreementDocument, 
     revision: REVISION_LABELS[revisionOf(doc)],
     issuedAt: formatShanghai(issuedAt),
     contentDigest: doc.contentDigest,
-    signer: /(?:^|\n)CN=([^\n]*)/.exec(signer.subject)?.[1] ?? signer.subject,
+    signer: commonName(signer),
     fingerprint: identity.anchor.fingerprint256,
     trail: trail.map((e) => ({ at: formatShanghai(e.at), who: e.who, account: e.account, network: e.network, what: e.what, reason: e.reason ?? '' })),
   };

@@ -1,5 +1,6 @@
 import { createHash, verify, X509Certificate } from 'node:crypto';
 import { children, content, DerError, expect, issuerAndSerial, oidText, read, TAG, whole, type Node } from './der.ts';
+import { certificateSha256, commonName } from '../../db/signing-identity.ts';
 import { OIDS } from './cades.ts';
 
 // Reading the signature of a PDF someone uploads to /verify: is the signature intact, does it cover
@@ -70,7 +71,6 @@ function pdfDate(value: string | null): Date | null {
   return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]) - offset, Number(m[6])));
 }
 
-const commonName = (cert: X509Certificate) => /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? cert.subject;
 
 /** Whether a certificate (by the SHA-256 of its DER, hex) is one the platform signs with. */
 export type OwnCertificates = (sha256: string) => boolean | Promise<boolean>;
@@ -117,7 +117,7 @@ export async function inspectPdfSignature(pdf: Buffer, isOurs: OwnCertificates):
   const dict = text.slice(dictStart, text.indexOf('endobj', at));
   return {
     status: 'intact',
-    ours: await isOurs(createHash('sha256').update(cms.signer.raw).digest('hex')),
+    ours: await isOurs(certificateSha256(cms.signer.raw)),
     signer: commonName(cms.signer),
     signedAt: pdfDate(literalOf(dict, 'M')),
     reason: literalOf(dict, 'Reason') ?? '',
