@@ -10,6 +10,7 @@ import { regionName } from '../codes/regions.ts';
 import { EDUCATION_LEVEL_SHORT, EMPLOYER_TYPES, ETHNICITIES, INDUSTRIES, labelOf, POLITICAL_STATUSES, POSITION_CATEGORIES, SEXES, TRAINING_MODES } from '../codes/tables.ts';
 import { ARCHIVE_LABELS } from '../employers/unit.ts';
 import { guardAttempts } from '../auth/sign-in.ts';
+import { ipv6Groups } from '../addresses.ts';
 import { DomainError, notFound } from '../errors.ts';
 import { writeEvent, type EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
@@ -252,11 +253,7 @@ export type AgreementValidity =
  */
 export function verifierKey(ip: string | null): string {
   if (!ip || !ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/.test(ip)) return `verify:${ip ?? 'unknown'}`;
-  const [head = '', tail] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `verify:${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '').toLowerCase()).join(':')}::/64`;
+  return `verify:${ipv6Groups(ip).slice(0, 4).join(':')}::/64`;
 }
 
 /** Wrong number/code pairs an IP may try in a sliding window, counted in PostgreSQL for all processes. */

@@ -4,6 +4,7 @@ import { agreements, departments, events, graduates, provinces, schools, termina
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
+import { ipv6Groups } from '../addresses.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { agreementEventLabel, agreementStateLabel, inAgreementGroup } from './kinds.ts';
@@ -90,10 +91,7 @@ export function networkOf(ip: string | null): string {
   const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+)\.\d+$/.exec(ip);
   if (v4) return `${v4[1]}.*`;
   // IPv6: the first three groups of the written-out address (the /48), whatever '::' stood for.
-  const [head = '', tail] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - (tail ? tail.split(':').length : 0)).fill('0'), ...(tail ? tail.split(':') : [])];
-  return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}:*`;
+  return `${ipv6Groups(ip).slice(0, 3).join(':')}:*`;
 }
 
 /** The graduate's invitations and agreements, newest first, and the one active agreement if any (G4). */
