@@ -1,8 +1,8 @@
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, randomFillSync, type KeyObject } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maskIdNumber } from '../domain/codes/id-number.ts';
-import { keyFileOnce } from './key-files.ts';
+import { keyFileOnce, rewriteKeyFile } from './key-files.ts';
 
 // 身份证号 at rest: AES-256-GCM under a key with
 // an id, so keys can rotate (new numbers under the current key, old ones still open under theirs),
@@ -72,9 +72,7 @@ export async function addIdNumberKeyToFile(dataDir: string, now = new Date()): P
   while (id in file.keys) id = newKeyId(now);
   const next: KeyFile = { current: id, keys: { ...file.keys, [id]: randomBytes(32).toString('base64') }, hmac: file.hmac };
   parse(next);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(next, null, 2), { mode: 0o600, flag: 'wx' });
-  await rename(tmp, path);
+  await rewriteKeyFile(dataDir, 'id-number-keys.json', next);
   return id;
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -29,4 +29,12 @@ export async function keyFileOnce(opts: { dataDir: string; name: string; make: (
   await chmod(dir, 0o700);
   await chmod(path, 0o600);
   return JSON.parse(await readFile(path, 'utf8'));
+}
+
+/** A key file in DATA_DIR/keys/ replaced whole (mode 0600): written beside it, then renamed over it, so a reader sees the old or the new. */
+export async function rewriteKeyFile(dataDir: string, name: string, contents: unknown): Promise<void> {
+  const path = join(dataDir, 'keys', name);
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, JSON.stringify(contents, null, 2), { mode: 0o600, flag: 'wx' });
+  await rename(tmp, path);
 }

@@ -1,8 +1,7 @@
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import forge from 'node-forge';
-import { keyFileOnce } from './key-files.ts';
+import { keyFileOnce, rewriteKeyFile } from './key-files.ts';
 
 // The key and certificate every issued agreement PDF is signed with (issue 15). Either a PKCS#12
 // file the operator configures (SIGNING_P12, SIGNING_P12_PASSWORD: a certificate from a real CA),
@@ -163,10 +162,7 @@ export async function loadSigningIdentity(opts: { dataDir: string; p12?: { path:
   if (file.caKey !== undefined) {
     // A file written before the CA's key stopped being kept: rewritten without it.
     const { caKey: _dropped, ...kept } = file;
-    const path = join(opts.dataDir, 'keys', 'signing-identity.json');
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(kept, null, 2), { mode: 0o600, flag: 'wx' });
-    await rename(tmp, path);
+    await rewriteKeyFile(opts.dataDir, 'signing-identity.json', kept);
   }
   return fromFile(file);
 }
