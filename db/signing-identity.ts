@@ -35,11 +35,18 @@ function serial(): string {
 
 function forgeKeys(modulusLength: number) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength });
-  return {
-    privatePem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-    forgePrivate: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
-    forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
-  };
+  const privatePem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  return { privatePem, forgePrivate: forge.pki.privateKeyFromPem(privatePem), forgePublic: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()) };
+}
+
+/** A certificate for `publicKey`, valid from a day before `now` for `years`, with a fresh serial; names and extensions to be set. */
+function newCertificate(publicKey: forge.pki.PublicKey, years: number, now: Date): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = new Date(now.getTime() - X509_DAY);
+  cert.validity.notAfter = new Date(now.getTime() + years * 365 * X509_DAY);
+  return cert;
 }
 
 const utf8Name = (cn: string, unit: string) => [
@@ -52,11 +59,7 @@ const utf8Name = (cn: string, unit: string) => [
 /** A signing CA (20 years) as PEM, with its key: the key is only for issuing, and the platform does not keep it. */
 export function generateSigningCa(tag: string, now = new Date()): { caKey: string; caCert: string } {
   const ca = forgeKeys(3072);
-  const caCert = forge.pki.createCertificate();
-  caCert.publicKey = ca.forgePublic;
-  caCert.serialNumber = serial();
-  caCert.validity.notBefore = new Date(now.getTime() - X509_DAY);
-  caCert.validity.notAfter = new Date(now.getTime() + 20 * 365 * X509_DAY);
+  const caCert = newCertificate(ca.forgePublic, 20, now);
   caCert.setSubject(utf8Name(`网签平台签章根证书 ${tag}`, '电子签章'));
   caCert.setIssuer(utf8Name(`网签平台签章根证书 ${tag}`, '电子签章'));
   caCert.setExtensions([
@@ -72,11 +75,7 @@ export function generateSigningCa(tag: string, now = new Date()): { caKey: strin
 export function issueSigningCertificate(ca: { caKey: string; caCert: string }, tag: string, now = new Date()): { key: string; cert: string } {
   const caCert = forge.pki.certificateFromPem(ca.caCert);
   const signer = forgeKeys(2048);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = signer.forgePublic;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(now.getTime() - X509_DAY);
-  cert.validity.notAfter = new Date(now.getTime() + 10 * 365 * X509_DAY);
+  const cert = newCertificate(signer.forgePublic, 10, now);
   cert.setSubject(utf8Name(`网签平台电子签章 ${tag}`, '就业协议书签章'));
   // forge reads a UTF8String name as its UTF-8 bytes and would encode them again when writing it.
   cert.setIssuer(caCert.subject.attributes.map((a) => (a.valueTagClass === (forge.asn1.Type.UTF8 as unknown) ? { ...a, value: forge.util.decodeUtf8(a.value as string) } : a)));
