@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { DbOrTx, Tx } from '../../db/client.ts';
+import { pipelined, type DbOrTx, type Tx } from '../../db/client.ts';
 import { graduateDestinations } from '../../db/schema/index.ts';
 import { SIGNED_AGREEMENT_STATES, TERMINATED_AGREEMENT_STATES } from '../agreements/states.ts';
 import type { Effect } from '../workflow/kernel.ts';
@@ -36,25 +36,29 @@ export function deriveDestination(rows: DestinationInputs, groups: { signed: rea
 // (the order is always: an agreement's row, then this lock, then a registration's row).
 const LOCK_SPACE = 1101;
 
-export async function lockDestination(tx: Tx, graduateId: number): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_SPACE}, ${graduateId})`);
+/** The statement itself (not yet sent), so that refreshDestination can send it with its statement. */
+export function lockDestination(tx: Tx, graduateId: number): PromiseLike<unknown> {
+  return tx.execute(sql`select pg_advisory_xact_lock(${LOCK_SPACE}, ${graduateId})`);
 }
 
 const list = (states: readonly string[]) => sql.join(states.map((s) => sql`${s}`), sql`, `);
 
 /** Recomputes the projection from the rows (under the lock, so a concurrent change is seen once it commits). */
 export async function refreshDestination(tx: Tx, graduateId: number, now: Date): Promise<void> {
-  await lockDestination(tx, graduateId);
   const derived = sql`case
     when exists (select 1 from agreements a where a.graduate_id = ${graduateId} and a.state in (${list(SIGNED_AGREEMENT_STATES)})) then ${SIGNED_DESTINATION}
     else coalesce(
       (select r.code from destination_registrations r where r.graduate_id = ${graduateId} and r.state in (${list(APPROVED_DESTINATION_STATES)}) limit 1),
       case when exists (select 1 from agreements a where a.graduate_id = ${graduateId} and a.state in (${list(TERMINATED_AGREEMENT_STATES)})) then ${TERMINATED_DESTINATION} end)
     end`;
-  await tx.execute(sql`insert into graduate_destinations (graduate_id, school_id, code, updated_at)
+  // The lock and the statement go out together: PostgreSQL runs the statement once it holds the lock.
+  await pipelined(
+    lockDestination(tx, graduateId),
+    tx.execute(sql`insert into graduate_destinations (graduate_id, school_id, code, updated_at)
     select g.id, g.school_id, ${derived}, ${now.toISOString()}::timestamptz from graduates g where g.id = ${graduateId}
     on conflict (graduate_id) do update set code = excluded.code, updated_at = excluded.updated_at
-    where graduate_destinations.code is distinct from excluded.code`);
+    where graduate_destinations.code is distinct from excluded.code`),
+  );
 }
 
 /** The graduate's current destination code as the projection holds it (null: 未登记). */

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { DbOrTx, Tx } from '../../db/client.ts';
+import { pipelined, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { DomainError } from '../errors.ts';
@@ -202,12 +202,15 @@ export async function fire<S extends string, E extends string, C extends string,
   if (refused?.otherwise) return fire(tx, wf, { actor: null, ip: source.ip }, row, refused.otherwise as E, { now });
   if (refused) throw new DomainError(refused.code ?? 'illegal_transition', await refusalOf(refused, ctx));
   const to = await resolve(transition.to, ctx);
-  await tx
-    .update(wf.table)
-    .set({ ...opts.changes, state: to, updatedAt: now } as never)
-    .where(eq(wf.id, row.id));
   const reason = opts.reason ?? null;
-  await writeEvent(tx, by === 'link' ? { ...source, role: 'link' } : source, { ...trail(wf, row, row.id, opts.data), schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason });
+  // The new state and its event row go out together (one round trip).
+  await pipelined(
+    tx
+      .update(wf.table)
+      .set({ ...opts.changes, state: to, updatedAt: now } as never)
+      .where(eq(wf.id, row.id)),
+    writeEvent(tx, by === 'link' ? { ...source, role: 'link' } : source, { ...trail(wf, row, row.id, opts.data), schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason }),
+  );
   const effectCtx = { ...ctx, tx, source, id: row.id, event, from: row.state as S, to, reason };
   for (const effect of spec.effects ?? []) await effect(effectCtx);
   for (const effect of wf.afterEach ?? []) await effect(effectCtx);

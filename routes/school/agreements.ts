@@ -103,11 +103,12 @@ function roomRoutes(room: Room, list: (c: Context<AppEnv>) => Promise<Response>)
       () => c.redirect(`${room.base}/${id}?done=1`, 303),
       async () => {
         const verb = await cachedVerb(c);
-        const [row] = (await listForReview(db, actor, { id, kinds: room.kinds, page: 1 })).rows;
+        const [list, counts] = await Promise.all([listForReview(db, actor, { id, kinds: room.kinds, page: 1 }), reviewCounts(db, actor, verb, room.kinds, room.signedLabel)]);
+        const [row] = list.rows;
         return row
           ? [
               { view: 'school/agreements/_row', data: { r: rowView(row, verb), verb, base: room.base } },
-              { view: 'school/agreements/_counts', data: { counts: await reviewCounts(db, actor, verb, room.kinds, room.signedLabel), oob: true } },
+              { view: 'school/agreements/_counts', data: { counts, oob: true } },
             ]
           : [];
       },

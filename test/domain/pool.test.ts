@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { sql as sqlTag } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { connect, type Db } from '../../db/client.ts';
+import { connect, pipelined, type Db } from '../../db/client.ts';
 import * as schema from '../../db/schema/index.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -62,6 +62,32 @@ test('transactions on a busy, pipelining pool each run on a connection of their 
   } finally {
     await sql.end();
   }
+});
+
+test('pipelined statements of a transaction reach PostgreSQL together and in the order given, and a failure rolls the whole back after every one settled', async () => {
+  const db = d.db;
+  await db.$client`create table if not exists pipelined_probe (n int)`;
+  await db.$client`create sequence if not exists pipelined_seq`;
+  // The order refreshDestination relies on (its advisory lock, then its statement): statements of one
+  // kind start in the order given. nextval numbers them as PostgreSQL ran them.
+  const numbers = await db.transaction((tx) => pipelined(...Array.from({ length: 8 }, () => tx.execute(sqlTag`select nextval('pipelined_seq')::int as n`))));
+  const ran = numbers.map((r) => (r as unknown as Array<{ n: number }>)[0]!.n);
+  assert.equal(ran, [...ran].sort((a, b) => a - b));
+  // One transaction: every statement sees the same transaction id, and BEGIN went out with the first.
+  const ids = await db.transaction((tx) => pipelined(tx.execute(sqlTag`select txid_current()::text as x`), tx.execute(sqlTag`select txid_current()::text as x`)));
+  assert.is((ids[0] as unknown as Array<{ x: string }>)[0]!.x, (ids[1] as unknown as Array<{ x: string }>)[0]!.x);
+  // A failing statement among them: the error is thrown once all settled, and nothing is kept.
+  let failed: unknown;
+  try {
+    await db.transaction((tx) => pipelined(tx.execute(sqlTag`insert into pipelined_probe values (1)`), tx.execute(sqlTag`select 1 / 0`), tx.execute(sqlTag`insert into pipelined_probe values (2)`)));
+  } catch (e) {
+    failed = e;
+  }
+  assert.match(String((failed as { cause?: unknown }).cause ?? failed), /division by zero/);
+  const [{ n }] = (await db.$client`select count(*)::int as n from pipelined_probe`) as unknown as [{ n: number }];
+  assert.is(n, 0, 'rolled back');
+  const [{ open }] = (await db.$client`select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ open: number }];
+  assert.is(open, 0);
 });
 
 test.run();
