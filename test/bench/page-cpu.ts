@@ -18,10 +18,15 @@ export type BenchServer = { base: string; hello: string; floor: string; pid: num
 
 /** The bench's server process (server.ts) on a clone of the demo database of the cluster at `serverUrl`. */
 export async function spawnBenchServer(serverUrl: string, database?: string): Promise<BenchServer> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./server.ts', import.meta.url))], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), fileURLToPath(new URL('./server.ts', import.meta.url))], {
     env: { ...process.env, TEST_PG_SERVER: serverUrl, ...(database ? { BENCH_DATABASE: database } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
+    // Its own session, as the app runs in production apart from its clients: where Linux groups a
+    // session's processes for the scheduler (autogroups), the generator does not share the app's group.
+    detached: true,
   });
+  // Detached, it would outlive a bench that fails: it ends with the bench process.
+  process.once('exit', () => child.kill());
   const ports = await new Promise<{ hello: number; floor: number; app: number; database: string }>((resolve) => child.stdout!.once('data', (d) => resolve(JSON.parse(String(d)))));
   const at = (port: number) => `http://127.0.0.1:${port}`;
   return { base: at(ports.app), hello: `${at(ports.hello)}/`, floor: `${at(ports.floor)}/`, pid: child.pid!, child, database: ports.database };

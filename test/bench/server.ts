@@ -3,6 +3,7 @@ import { Eta } from 'eta';
 import { Hono } from 'hono';
 import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../config.ts';
 import { connect } from '../../db/client.ts';
 import { createLogger } from '../../db/log.ts';
@@ -22,7 +23,20 @@ if (!process.env.BENCH_DATABASE) {
 }
 const db = connect(`${server}/${name}`);
 
-const hello = new Hono().get('/', (c) => c.text('hello'));
+// The app's event-loop delay since the last reading (the mixed load's detail): how long a ready callback waited.
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+// And the app's own time per request, from the handler's start to its response (the detail compares it with what the generator saw).
+const served = createHistogram();
+const hello = new Hono()
+  .get('/', (c) => c.text('hello'))
+  .get('/loop-delay', (c) => {
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    const reading = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), served: { p50: ms(served.percentile(50)), p99: ms(served.percentile(99)), max: ms(served.max) } };
+    loopDelay.reset();
+    served.reset();
+    return c.json(reading);
+  });
 const floorSql = postgres(`${server}/${name}`, { max: 10, onnotice: () => {} });
 const eta = new Eta({ autoEscape: true });
 const floorPage = eta.compile('<!doctype html><title>学校</title><ul><% for (const s of it.rows) { %><li><%= s.name %> <%= s.code %></li><% } %></ul>');
@@ -34,7 +48,13 @@ const floor = new Hono().get('/', async (c) => {
 const app = createApp({ config: loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' }), db, log: createLogger('error', (line) => process.stderr.write(line + '\n')) });
 
 const ports: number[] = [];
-for (const fetch of [hello.fetch, floor.fetch, app.fetch]) {
+const timedApp = async (req: Request, env: unknown) => {
+  const t0 = process.hrtime.bigint();
+  const res = await app.fetch(req, env as never);
+  served.record(process.hrtime.bigint() - t0 || 1n);
+  return res;
+};
+for (const fetch of [hello.fetch, floor.fetch, timedApp]) {
   await new Promise<void>((resolve) =>
     serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
       ports.push(info.port);
@@ -43,3 +63,5 @@ for (const fetch of [hello.fetch, floor.fetch, app.fetch]) {
   );
 }
 process.stdout.write(JSON.stringify({ hello: ports[0], floor: ports[1], app: ports[2], database: name }) + '\n');
+// A profile asked for with BENCH_CPU_PROF is written on a normal exit only.
+if (process.env.BENCH_CPU_PROF) process.on('SIGTERM', () => process.exit(0));
