@@ -59,7 +59,7 @@ let embedded: EmbeddedDatabase | undefined;
 let databaseUrl = config.databaseUrl;
 if (!databaseUrl) {
   embedded = await startEmbeddedPostgres(join(config.dataDir, 'pg'), log);
-  databaseUrl = embedded.url;
+  databaseUrl = embedded.appUrl;
 }
 const db = connect(databaseUrl);
 try {

@@ -90,8 +90,21 @@ Object.assign(PostgresJsSession.prototype, {
  * server at rest keeps no PostgreSQL backends of ours; reopening one costs a few milliseconds).
  */
 export function connect(url: string, max = 10, idleSeconds = 60): Db {
-  const sql = postgres(url, { max, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian' } });
+  const { url: address, path } = unixSocketOf(url);
+  const sql = postgres(address, { max, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian' }, ...(path ? { path } : {}) });
   return drizzle(sql, { schema }) as Db;
+}
+
+/**
+ * libpq's way of naming a Unix socket in a URL, `?host=/directory` (the embedded database's appUrl, or
+ * a DATABASE_URL written so), which postgres.js does not read from the URL: it takes the socket's path.
+ */
+export function unixSocketOf(url: string): { url: string; path?: string } {
+  const u = new URL(url);
+  const host = u.searchParams.get('host');
+  if (!host?.startsWith('/')) return { url };
+  u.searchParams.delete('host');
+  return { url: u.toString(), path: `${host.replace(/\/+$/, '')}/.s.PGSQL.${u.port || 5432}` };
 }
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));

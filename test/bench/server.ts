@@ -5,7 +5,7 @@ import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../config.ts';
-import { connect } from '../../db/client.ts';
+import { connect, unixSocketOf } from '../../db/client.ts';
 import { createLogger } from '../../db/log.ts';
 import { createApp } from '../../routes/index.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
@@ -16,12 +16,13 @@ import { TEMPLATE_DB } from '../helpers/cluster.ts';
 // With BENCH_DATABASE, a further app process on that database (the scale-out bench's second one).
 const server = process.env.TEST_PG_SERVER!;
 const name = process.env.BENCH_DATABASE ?? `bench_${randomBytes(4).toString('hex')}`;
-if (!process.env.BENCH_DATABASE) {
-  const admin = postgres(`${server}/postgres`, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
-  await admin.end();
-}
-const db = connect(`${server}/${name}`);
+const admin = postgres(`${server}/postgres`, { max: 1, onnotice: () => {} });
+if (!process.env.BENCH_DATABASE) await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
+// The app and the floor connect as npm start's app does: through the embedded server's Unix socket.
+const [{ unix_socket_directories: socketDir }] = (await admin`show unix_socket_directories`) as unknown as [{ unix_socket_directories: string }];
+await admin.end();
+const address = socketDir ? `${server}/${name}?host=${encodeURIComponent(String(socketDir))}` : `${server}/${name}`;
+const db = connect(address);
 
 // The app's event-loop delay since the last reading (the mixed load's detail): how long a ready callback waited.
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
@@ -37,7 +38,8 @@ const hello = new Hono()
     served.reset();
     return c.json(reading);
   });
-const floorSql = postgres(`${server}/${name}`, { max: 10, onnotice: () => {} });
+const floorSocket = unixSocketOf(address);
+const floorSql = postgres(floorSocket.url, { max: 10, onnotice: () => {}, ...(floorSocket.path ? { path: floorSocket.path } : {}) });
 const eta = new Eta({ autoEscape: true });
 const floorPage = eta.compile('<!doctype html><title>学校</title><ul><% for (const s of it.rows) { %><li><%= s.name %> <%= s.code %></li><% } %></ul>');
 const floor = new Hono().get('/', async (c) => {

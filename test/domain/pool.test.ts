@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { sql as sqlTag } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { connect, pipelined, type Db } from '../../db/client.ts';
+import { connect, pipelined, unixSocketOf, type Db } from '../../db/client.ts';
 import * as schema from '../../db/schema/index.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -88,6 +88,12 @@ test('pipelined statements of a transaction reach PostgreSQL together and in the
   assert.is(n, 0, 'rolled back');
   const [{ open }] = (await db.$client`select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ open: number }];
   assert.is(open, 0);
+});
+
+test('a URL names a Unix socket as libpq does (?host=/directory); postgres.js is given its path', () => {
+  assert.equal(unixSocketOf('postgres://u:p%40w@localhost:5433/db?host=%2Fvar%2Frun%2Fpostgresql'), { url: 'postgres://u:p%40w@localhost:5433/db', path: '/var/run/postgresql/.s.PGSQL.5433' });
+  assert.equal(unixSocketOf('postgres://u:p@db.example:5432/db?sslmode=require&host=/run/pg/'), { url: 'postgres://u:p@db.example:5432/db?sslmode=require', path: '/run/pg/.s.PGSQL.5432' });
+  assert.equal(unixSocketOf('postgres://u:p@localhost/db'), { url: 'postgres://u:p@localhost/db' });
 });
 
 test.run();

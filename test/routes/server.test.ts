@@ -4,7 +4,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alive, freePort, postmasterPid } from '../../db/embedded.ts';
+import postgres from 'postgres';
+import { alive, freePort, postmasterPid, runningEmbeddedUrl } from '../../db/embedded.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -57,6 +58,17 @@ test('npm start: embedded database, migrations, demo data, /healthz; SIGTERM sto
     const home = await fetch(`http://127.0.0.1:${port}/`);
     assert.match(await home.text(), '学生登录');
     assert.ok(existsSync(join(dataDir, 'pg', 'cluster', 'postmaster.pid')));
+    // Issue 14: the app's pool comes through the Unix socket in DATA_DIR/pg/socket (owner-only); TCP on
+    // 127.0.0.1 stays for maintenance, and this look is made over it.
+    assert.is(statSync(join(dataDir, 'pg', 'socket')).mode & 0o777, 0o700);
+    const maintenance = postgres(runningEmbeddedUrl(join(dataDir, 'pg'))!, { max: 1, onnotice: () => {} });
+    try {
+      const ours = await maintenance`select client_port from pg_stat_activity where application_name = 'wangqian'`;
+      assert.ok(ours.length > 0, 'the app has connections open');
+      assert.equal(ours.map((r) => r.client_port), ours.map(() => -1), 'every one through the Unix socket');
+    } finally {
+      await maintenance.end();
+    }
     first.child.kill('SIGTERM');
     assert.is(await first.exited, 0);
     assert.match(first.output(), '"msg":"stopped"');
