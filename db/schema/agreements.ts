@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, check, date, index, integer, jsonb, pgEnum, pgTable, primaryKey, serial, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { GraduateSnapshot, SchoolSnapshot, UnitSnapshot } from '../../domain/agreements/snapshots.ts';
 import { ACTIVE_AGREEMENT_STATES, AGREEMENT_KINDS, IN_REVIEW_AGREEMENT_STATES, AGREEMENT_STATES, ARCHIVE_MODES, PENDING_INVITATION_STATES } from '../../domain/agreements/states.ts';
 import { employers } from './employers.ts';
@@ -16,7 +16,7 @@ export const archiveModeEnum = pgEnum('archive_mode', ARCHIVE_MODES);
  * changes: the count cards and tab totals of 在线签约管理 and 补登管理 sum these few rows instead of
  * counting thousands of agreements on every view. Statement triggers on agreements (migration 0022)
  * append each statement's net change, so no code path can forget them and no writer waits on another
- * (an upsert of one counter row would lock it until commit); a job folds the rows every minute.
+ * (an upsert of one counter row would lock it until commit); a job folds the changed keys every 10 seconds.
  */
 export const agreementCounts = pgTable(
   'agreement_counts',
@@ -26,8 +26,15 @@ export const agreementCounts = pgTable(
     kind: agreementKindEnum('kind').notNull(),
     state: agreementStateEnum('state').notNull(),
     n: integer('n').notNull(),
+    /** A key's folded sum (false: a change appended since), so that a fold touches only the keys that changed. */
+    folded: boolean('folded').notNull().default(false),
   },
-  (t) => [index('agreement_counts_key_idx').on(t.schoolId, t.departmentId, t.kind, t.state)],
+  (t) => [
+    index('agreement_counts_key_idx').on(t.schoolId, t.departmentId, t.kind, t.state),
+    index('agreement_counts_unfolded_idx')
+      .on(t.schoolId, t.departmentId, t.kind, t.state)
+      .where(sql`not ${t.folded}`),
+  ],
 );
 
 // 学生收藏夹 (E4): graduates an employer added by exact name + ID number + school; locked once added.

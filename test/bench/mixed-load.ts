@@ -196,11 +196,12 @@ async function atRate(cpuMs: () => number, steps: Step[], rate: number, appPids:
 
 export async function measureMixedLoad(serverUrl: string, postmaster: number, opts: { processes?: number; rates?: number[] } = {}): Promise<{ rows: string[][]; over: number }> {
   const processes = opts.processes ?? PROCESSES;
-  const first = await spawnBenchServer(serverUrl);
+  // With the jobs on, as in production: the outbox sends the decisions' SMS, the counters are folded.
+  const first = await spawnBenchServer(serverUrl, undefined, { jobs: true });
   const others: BenchServer[] = [];
   let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
   try {
-    for (let i = 1; i < processes; i++) others.push(await spawnBenchServer(serverUrl, first.database));
+    for (let i = 1; i < processes; i++) others.push(await spawnBenchServer(serverUrl, first.database, { jobs: true }));
     const servers = [first, ...others];
     if (others.length) proxy = await startProxy(servers.map((s) => s.base));
     // The generator sends everything to the proxy when there is one; the CPU counted is every app process's and PostgreSQL's.

@@ -17,9 +17,10 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 export type BenchServer = { base: string; hello: string; floor: string; pid: number; child: ChildProcess; database: string };
 
 /** The bench's server process (server.ts) on a clone of the demo database of the cluster at `serverUrl`. */
-export async function spawnBenchServer(serverUrl: string, database?: string): Promise<BenchServer> {
+/** `jobs`: the app's jobs run in it as under npm start (the mixed load: the outbox sends, the counters fold). */
+export async function spawnBenchServer(serverUrl: string, database?: string, opts: { jobs?: boolean } = {}): Promise<BenchServer> {
   const child = spawn(process.execPath, [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), fileURLToPath(new URL('./server.ts', import.meta.url))], {
-    env: { ...process.env, TEST_PG_SERVER: serverUrl, ...(database ? { BENCH_DATABASE: database } : {}) },
+    env: { ...process.env, TEST_PG_SERVER: serverUrl, ...(database ? { BENCH_DATABASE: database } : {}), ...(opts.jobs ? { BENCH_JOBS: 'on' } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
     // Its own session, as the app runs in production apart from its clients: where Linux groups a
     // session's processes for the scheduler (autogroups), the generator does not share the app's group.

@@ -5,6 +5,9 @@ import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../config.ts';
+import { storageFor } from '../../db/storage.ts';
+import { allJobs } from '../../jobs/index.ts';
+import { startJobs } from '../../jobs/scheduler.ts';
 import { connect, unixSocketOf } from '../../db/client.ts';
 import { createLogger } from '../../db/log.ts';
 import { createApp } from '../../routes/index.ts';
@@ -47,7 +50,11 @@ const floor = new Hono().get('/', async (c) => {
   return c.html(eta.render(floorPage, { rows }));
 });
 // Errors only, on stderr: a 5xx under load shows its cause.
-const app = createApp({ config: loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' }), db, log: createLogger('error', (line) => process.stderr.write(line + '\n')) });
+const config = loadConfig({ CAPTCHA: 'off', JOBS: 'off', DEMO: 'on' });
+const log = createLogger('error', (line) => process.stderr.write(line + '\n'));
+const storage = storageFor(config);
+const app = createApp({ config, db, log, storage });
+if (process.env.BENCH_JOBS) startJobs(db, allJobs(config, db, log, storage), log);
 
 const ports: number[] = [];
 const timedApp = async (req: Request, env: unknown) => {

@@ -89,4 +89,22 @@ test('issue 14: folding the counters keeps every sum, leaves one row a key, and 
   assert.ok(keys < before, `${keys} rows after folding, ${before} before`);
 });
 
+test('issue 14: a fold rewrites only the keys changed since the last one, and a fold with nothing changed rewrites nothing', async () => {
+  await foldAgreementCounts(t.db);
+  const snapshot = async () => new Map((await t.db.$client`select school_id || '/' || department_id || '/' || kind || '/' || state as key, ctid::text as at from agreement_counts`).map((r) => [String(r.key), String(r.at)]));
+  const before = await snapshot();
+  assert.is(await foldAgreementCounts(t.db), 0);
+  assert.equal(await snapshot(), before, 'nothing changed, nothing rewritten');
+  // One agreement moves: its two keys are folded again, every other key's row stays where it was.
+  const [moved] = await t.db.$client`update agreements set state = 'signed' where id = (select id from agreements where state = 'school_review' order by id limit 1) returning school_id, department_id, kind`;
+  await foldAgreementCounts(t.db);
+  const after = await snapshot();
+  const touched = [...after.keys()].filter((k) => before.get(k) !== after.get(k)).sort();
+  const prefix = `${moved!.school_id}/${moved!.department_id}/${moved!.kind}/`;
+  assert.equal(touched, [`${prefix}school_review`, `${prefix}signed`].filter((k) => after.has(k)).sort());
+  assert.equal(await drift(), []);
+  const [{ unfolded }] = (await t.db.$client`select count(*)::int as unfolded from agreement_counts where not folded`) as unknown as [{ unfolded: number }];
+  assert.is(unfolded, 0);
+});
+
 test.run();
