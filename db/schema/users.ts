@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { boolean, index, inet, integer, pgEnum, pgTable, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { ATTEMPT_PURPOSES } from '../../domain/auth/attempt-purposes.ts';
 import { PORTALS, ROLES } from '../../domain/auth/roles.ts';
@@ -33,6 +34,20 @@ export const users = pgTable(
   (t) => [
     uniqueIndex('users_portal_login_key').on(t.portal, t.login),
     index('users_portal_phone_idx').on(t.portal, t.phone),
+    // Who hears of a change (notify.ts, the expiry): a graduate's account, a unit's, a department's
+    // or a school's reviewers. Without these every notice read every account (issue 14).
+    index('users_graduate_idx')
+      .on(t.graduateId)
+      .where(sql`${t.graduateId} is not null`),
+    index('users_employer_idx')
+      .on(t.employerId)
+      .where(sql`${t.employerId} is not null`),
+    index('users_school_role_idx')
+      .on(t.schoolId, t.role)
+      .where(sql`${t.schoolId} is not null`),
+    index('users_department_role_idx')
+      .on(t.departmentId, t.role)
+      .where(sql`${t.departmentId} is not null`),
   ],
 );
 
