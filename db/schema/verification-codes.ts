@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { VERIFICATION_PURPOSES } from '../../domain/auth/verification-purposes.ts';
 import { bigserial, index, inet, pgEnum, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -19,5 +20,12 @@ export const verificationCodes = pgTable(
     consumedAt: timestamp('consumed_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('verification_codes_phone_idx').on(t.purpose, t.phone, t.createdAt), index('verification_codes_ip_idx').on(t.ip, t.createdAt)],
+  (t) => [
+    index('verification_codes_phone_idx').on(t.purpose, t.phone, t.createdAt),
+    index('verification_codes_ip_idx').on(t.ip, t.createdAt),
+    // A new code retires the subject's open ones (issue 14: that had read every code of two days).
+    index('verification_codes_open_subject_idx')
+      .on(t.purpose, t.subject)
+      .where(sql`consumed_at is null`),
+  ],
 );

@@ -9,6 +9,9 @@ import { users } from '../../db/schema/index.ts';
 import { notifyGraduate, notifyReviewers, notifyUnit } from '../../domain/agreements/notify.ts';
 import { expireDueInvitations } from '../../domain/agreements/online/expiry.ts';
 import { listForReview, reviewCounts } from '../../domain/agreements/review.ts';
+import { searchUnits } from '../../domain/agreements/applications/apply.ts';
+import { listUnits } from '../../domain/employers/unit.ts';
+import { issueVerificationCode } from '../../domain/auth/verification-codes.ts';
 import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { listRegistrations } from '../../domain/destinations/register.ts';
 import { listTerminations } from '../../domain/terminations/terminate.ts';
@@ -178,6 +181,19 @@ test('the notices of a decision and of the expiry find their readers through ind
   assert.is(plans.length, 4);
   assert.equal([...plans, ...expiry].filter((p) => /Seq Scan on users\b/.test(p)), []);
   for (const index of ['users_graduate_idx', 'users_employer_idx', 'users_department_role_idx', 'users_school_role_idx']) assert.ok(uses([...plans, ...expiry], index), `${index}:\n${plans.join('\n---\n')}`);
+});
+
+test('a graduate\'s 点击搜索 and the platform\'s unit list find unit names through the trigram index; a new SMS code retires the open ones through its index', async () => {
+  const search = await plansOf(() => searchUnits(traced, '越综合'));
+  assert.ok(uses(search, 'employers_name_trgm_idx'), search.join('\n---\n'));
+  const admin = actorOf((await d.db.select().from(users).where(eq(users.role, 'admin')).limit(1))[0]!, 'plans', false);
+  const list = await plansOf(() => listUnits(traced, admin, { q: '综合', page: 1 }));
+  assert.ok(uses(list, 'employers_name_trgm_idx'), list.join('\n---\n'));
+  const codes = await plansOf(() =>
+    traced.transaction((tx) => issueVerificationCode(tx, { purpose: 'change_phone', phone: '13900000001', subject: 'graduate:1', ip: '127.0.0.1', message: (code) => code }).then(() => Promise.reject(new Error('rolled back')))).catch(() => undefined),
+  );
+  assert.equal(codes.filter((p) => /Seq Scan on verification_codes\b/.test(p)), [], codes.join('\n---\n'));
+  assert.ok(uses(codes, 'verification_codes_open_subject_idx'), codes.join('\n---\n'));
 });
 
 test.run();
