@@ -91,7 +91,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
  * where the socket's address would be longer than an address may be (107 bytes) or the path has
  * characters the setting would need quoted.
  */
-function socketDirFor(dir: string, port: number): string | null {
+export function socketDirFor(dir: string, port: number): string | null {
   const socketDir = join(dir, 'socket');
   if (!/^[\w/.-]+$/.test(socketDir) || Buffer.byteLength(join(socketDir, `.s.PGSQL.${port}.lock`)) > 107) return null;
   return socketDir;

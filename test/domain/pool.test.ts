@@ -4,6 +4,7 @@ import { sql as sqlTag } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { connect, pipelined, unixSocketOf, type Db } from '../../db/client.ts';
+import { socketDirFor } from '../../db/embedded.ts';
 import * as schema from '../../db/schema/index.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 
@@ -94,6 +95,12 @@ test('a URL names a Unix socket as libpq does (?host=/directory); postgres.js is
   assert.equal(unixSocketOf('postgres://u:p%40w@localhost:5433/db?host=%2Fvar%2Frun%2Fpostgresql'), { url: 'postgres://u:p%40w@localhost:5433/db', path: '/var/run/postgresql/.s.PGSQL.5433' });
   assert.equal(unixSocketOf('postgres://u:p@db.example:5432/db?sslmode=require&host=/run/pg/'), { url: 'postgres://u:p@db.example:5432/db?sslmode=require', path: '/run/pg/.s.PGSQL.5432' });
   assert.equal(unixSocketOf('postgres://u:p@localhost/db'), { url: 'postgres://u:p@localhost/db' });
+});
+
+test('the embedded server\'s socket sits in DATA_DIR/pg/socket, unless its address would be too long or the path needs quoting (then TCP alone)', () => {
+  assert.is(socketDirFor('/srv/wangqian/data/pg', 54321), '/srv/wangqian/data/pg/socket');
+  assert.is(socketDirFor(`/srv/${'a'.repeat(80)}/pg`, 54321), null, 'over the 107 bytes of a socket address');
+  assert.is(socketDirFor('/srv/my data,1/pg', 54321), null, 'a space or comma would need quoting in unix_socket_directories');
 });
 
 test.run();
