@@ -104,6 +104,11 @@ const latestRegistrations = builtOnce((db) =>
   db.select().from(destinationRegistrations).where(eq(destinationRegistrations.graduateId, sql.placeholder('graduateId'))).orderBy(desc(destinationRegistrations.id)).limit(6).prepare('latest_registrations'),
 );
 
+/** The graduate's latest registrations, newest first: what destinationEntry reads, for the home to read beside the rest. */
+export function latestRegistrationsOf(db: DbOrTx, graduateId: number) {
+  return latestRegistrations(db).execute({ graduateId });
+}
+
 /**
  * The graduate home's 毕业去向 card: the entrance (无需就业协议去向登记, or for 定向/委培 graduates
  * their 补充登记) when it is open or something is in hand, and the standing registration.
@@ -111,13 +116,19 @@ const latestRegistrations = builtOnce((db) =>
 export async function destinationEntry(
   db: DbOrTx,
   actor: Actor,
-  known: { graduate?: { id: number; schoolId: number; departmentId: number; cohort: number; trainingMode: string; removedAt: Date | null }; activeAgreementState?: string | null; school?: SchoolSettings } = {},
+  known: {
+    graduate?: { id: number; schoolId: number; departmentId: number; cohort: number; trainingMode: string; removedAt: Date | null };
+    activeAgreementState?: string | null;
+    school?: SchoolSettings;
+    /** latestRegistrationsOf the graduate, when the caller has read them. */
+    latest?: Awaited<ReturnType<typeof latestRegistrationsOf>>;
+  } = {},
 ) {
   const { graduate } = known;
   const g = graduate ?? (await graduateRow(db, graduateOf(actor)));
   const directed = directedOnly(g.trainingMode);
   // One read of the latest registrations: the standing one (G10: at most one) and the record.
-  const latest = await latestRegistrations(db).execute({ graduateId: g.id });
+  const latest = known.latest ?? (await latestRegistrationsOf(db, g.id));
   const current = latest.find((r) => inGroup(wf.groups.live, r.state)) ?? null;
   const past = latest.filter((r) => inGroup(wf.groups.terminal, r.state)).slice(0, 5);
   // With a registration standing, another cannot be started (G10): only that one is followed or edited.

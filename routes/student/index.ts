@@ -7,7 +7,7 @@ import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { formatShanghai } from '../../domain/agreements/deadline.ts';
 import { graduateAgreements } from '../../domain/agreements/queries.ts';
-import { applicationEntries } from '../../domain/agreements/applications/apply.ts';
+import { applicationEntries, graduateDraftKinds } from '../../domain/agreements/applications/apply.ts';
 import { rosterCheckRoutes } from './check.ts';
 import { contactRoutes } from './contact.ts';
 import { invitationRoutes } from './invitations.ts';
@@ -16,7 +16,7 @@ import { studentTerminationRoutes } from '../terminations.ts';
 import { serveUpload } from '../files.ts';
 import { homeRecordRows } from './record.ts';
 import { destinationRoutes } from './destinations.ts';
-import { destinationEntry } from '../../domain/destinations/register.ts';
+import { destinationEntry, latestRegistrationsOf } from '../../domain/destinations/register.ts';
 import { destinationLabel } from '../../domain/destinations/types.ts';
 import { cachedSchoolSettings } from '../school-cache.ts';
 
@@ -48,12 +48,18 @@ studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const { db } = c.get('app');
   // Issue 14: the session has read the G1 gate and the unread count, the school's settings are
-  // cached; the rest is read in two parallel rounds and answers the entrances' guards (G2, G9, G4, S4).
-  const [graduate, { active, rows, states }, school] = await Promise.all([getGraduate(db, actor, actor.graduateId!), graduateAgreements(db, actor), cachedSchoolSettings(c)]);
+  // cached; the rest is read in one parallel round and answers the entrances' guards (G2, G9, G4, S4).
+  const [graduate, { active, rows, states }, school, drafts, latest] = await Promise.all([
+    getGraduate(db, actor, actor.graduateId!),
+    graduateAgreements(db, actor),
+    cachedSchoolSettings(c),
+    graduateDraftKinds(db, actor),
+    latestRegistrationsOf(db, actor.graduateId!),
+  ]);
   const activeAgreementState = active?.state ?? null;
   const [entries, destination] = await Promise.all([
-    applicationEntries(db, actor, { graduate, agreements: states, activeAgreementState, school }),
-    destinationEntry(db, actor, { graduate, activeAgreementState, school }),
+    applicationEntries(db, actor, { graduate, agreements: states, activeAgreementState, school, drafts }),
+    destinationEntry(db, actor, { graduate, activeAgreementState, school, latest }),
   ]);
   const destinationCode = graduate.destinationCode;
   return render(c, 'student/home', {
