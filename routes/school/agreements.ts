@@ -49,7 +49,13 @@ async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: strin
   const unit = a.unitSnapshot;
   const reviewTitle = review ? withVerb(review.chain.title, review.chain.fixedVerb ?? verb) : `签约${verb}`;
   // Uploaded pages are checked against the generated agreement, side by side (school guide 5.2 ②).
-  const generated = pages.length && inAgreementGroup(a.kind, 'documented', a.state) ? await loadAgreementDocument(db, { actor, ip: clientIp(c) }, a.id, c.get('app').config.linkOrigin) : null;
+  // The rest reads beside each other (issue 14: one round, not three; a review page is a tenth of the peak's mix).
+  const [generated, warning, flags, timeline] = await Promise.all([
+    pages.length && inAgreementGroup(a.kind, 'documented', a.state) ? loadAgreementDocument(db, { actor, ip: clientIp(c) }, a.id, c.get('app').config.linkOrigin) : null,
+    a.employerId === null ? null : warningFor(db, actor.schoolId, a.employerId),
+    agreementFlags(db, a, verb),
+    agreementTimeline(db, { id: a.id, kind: a.kind, verb }),
+  ]);
   return render(c, 'school/agreements/show', {
     title: reviewTitle,
     room,
@@ -70,12 +76,12 @@ async function reviewPage(c: Context<AppEnv>, room: Room, extra: { error?: strin
     decisions,
     reasonRequiredFor: decisions.filter((d) => d.value !== 'approve').map((d) => d.label).join('、'),
     documentReady: inAgreementGroup(a.kind, 'documented', a.state),
-    warning: a.employerId === null ? null : await warningFor(db, actor.schoolId, a.employerId),
-    flags: await agreementFlags(db, a, verb),
+    warning,
+    flags,
     flagVerb: verb,
     verb,
     steps: progressSteps(a.kind, a.state, verb),
-    timeline: await agreementTimeline(db, { id: a.id, kind: a.kind, verb }),
+    timeline,
     archiveLabels: ARCHIVE_LABELS,
     fields: {},
     notice: c.req.query('done') === '1' ? '已提交。' : undefined,
