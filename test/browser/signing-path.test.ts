@@ -92,6 +92,11 @@ test('browser: favourite → 签约邀请函 → 接受 → 院系审核 → 学
   const school = await signedIn('school', '10001-admin', DEMO_PASSWORDS.school);
   await school.page.goto(`${base}/school/agreements?state=school_review`);
   await go(school.page, '#agreements tbody tr a');
+  // SCREENSHOTS=dir: the school's review page at a reviewer's width, for a person to look at.
+  if (process.env.SCREENSHOTS) {
+    await school.page.setViewport({ width: 1366, height: 900 });
+    await school.page.screenshot({ path: `${process.env.SCREENSHOTS}/school-review-page.png`, fullPage: true });
+  }
   await school.page.click('input[name=decision][value=approve]');
   await go(school.page, '#submit-review');
   assert.is(await school.page.$eval('#agreement-state', (e) => e.textContent), '已签约');
