@@ -91,8 +91,29 @@ Object.assign(PostgresJsSession.prototype, {
  */
 export function connect(url: string, max = 10, idleSeconds = 60): Db {
   const { url: address, path } = unixSocketOf(url);
-  const sql = postgres(address, { max, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian' }, ...(path ? { path } : {}) });
-  return drizzle(sql, { schema }) as Db;
+  const pool = (size: number, settings: Record<string, string> = {}) =>
+    postgres(address, { max: size, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian', ...settings }, ...(path ? { path } : {}) });
+  const sql = pool(max);
+  const db = drizzle(sql, { schema }) as Db;
+  // A few connections more for the statements that must keep one plan (genericPlans); they close with the pool.
+  const generic = pool(Math.max(1, Math.ceil(max / 3)), { plan_cache_mode: 'force_generic_plan' });
+  const end = sql.end.bind(sql);
+  sql.end = ((options?: { timeout?: number }) => Promise.all([generic.end(options), end(options)]).then(() => undefined)) as typeof sql.end;
+  return Object.assign(db, { [GENERIC]: drizzle(generic, { schema }) as Db });
+}
+
+const GENERIC = Symbol('generic plans');
+
+/**
+ * The handle for the few statements whose plan does not depend on their parameters' values, run on
+ * connections where PostgreSQL keeps one generic plan per statement (issue 14): the reviewers' kept
+ * list statements and the roster's cohort pages. Left to choose, PostgreSQL kept planning those
+ * afresh on every view at a busy school (custom plans looked cheaper than the generic one it would
+ * run just as fast), 0.2–0.4 ms of its CPU a page. The plan tests (test/domain/list-plans.test.ts)
+ * hold their generic plans to their indexes. A transaction, or a handle made elsewhere, is its own.
+ */
+export function genericPlans<D extends DbOrTx>(db: D): D {
+  return ((db as unknown as Record<symbol, D | undefined>)[GENERIC] ?? db) as D;
 }
 
 /**

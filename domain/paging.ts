@@ -1,6 +1,6 @@
 import { and, count, eq, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { DbOrTx } from '../db/client.ts';
+import { genericPlans, type DbOrTx } from '../db/client.ts';
 
 /**
  * Counts of a reviewer's lists stop at COUNT_CAP (shown as “10000+”): past it a reviewer searches
@@ -114,7 +114,9 @@ type Client = { unsafe: (text: string, params: unknown[], options: { prepare: bo
  * `statement()` run as `db.execute` would, or, with a key and on the pool (not inside a transaction),
  * built once per key and run as a named prepared statement: PostgreSQL parses it once per connection.
  */
-async function executeReused<T>(db: DbOrTx, statement: () => SQL, key: string | undefined): Promise<T[]> {
+async function executeReused<T>(pool: DbOrTx, statement: () => SQL, key: string | undefined): Promise<T[]> {
+  // Kept statements run with one generic plan (genericPlans): their parameters are the key's own.
+  const db = key === undefined ? pool : genericPlans(pool);
   const client = (db as { $client?: Client }).$client;
   if (key === undefined || typeof client?.unsafe !== 'function') return (await db.execute(statement())) as unknown as T[];
   let kept = reused.get(db);

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { builtOnce, type DbOrTx } from '../../db/client.ts';
+import { builtOnce, genericPlans, type DbOrTx } from '../../db/client.ts';
 import { departments, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
 import { destinationLabel } from '../destinations/types.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -102,8 +102,9 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
   const [rows, total] =
     plain && (actor.role === 'school' || actor.role === 'department')
       ? await Promise.all([
-          cohortPage(db, actor.role).execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort, offset }),
-          keptTotal(() => cohortCount(db, actor.role as 'school' | 'department').execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort }).then((r) => r[0]?.n ?? 0)),
+          // One generic plan each (genericPlans): the planner kept re-planning them for every view.
+          cohortPage(genericPlans(db), actor.role).execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort, offset }),
+          keptTotal(() => cohortCount(genericPlans(db), actor.role as 'school' | 'department').execute({ schoolId: actor.schoolId!, departmentId: actor.departmentId, cohort: query.cohort }).then((r) => r[0]?.n ?? 0)),
         ])
       : await Promise.all([rosterPage(db, where).offset(offset), db.select({ n: count() }).from(graduates).where(where).then((r) => r[0]?.n ?? 0)]);
   return {

@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Db } from '../../db/client.ts';
+import { connect, genericPlans, type Db } from '../../db/client.ts';
 import * as schema from '../../db/schema/index.ts';
 import { users } from '../../db/schema/index.ts';
 import { notifyGraduate, notifyReviewers, notifyUnit } from '../../domain/agreements/notify.ts';
@@ -14,6 +14,7 @@ import { listUnits } from '../../domain/employers/unit.ts';
 import { issueVerificationCode } from '../../domain/auth/verification-codes.ts';
 import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { listRegistrations } from '../../domain/destinations/register.ts';
+import { listGraduates } from '../../domain/graduates/roster.ts';
 import { listTerminations } from '../../domain/terminations/terminate.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
@@ -194,6 +195,35 @@ test('a graduate\'s 点击搜索 and the platform\'s unit list find unit names t
   );
   assert.equal(codes.filter((p) => /Seq Scan on verification_codes\b/.test(p)), [], codes.join('\n---\n'));
   assert.ok(uses(codes, 'verification_codes_open_subject_idx'), codes.join('\n---\n'));
+});
+
+test('学生名单管理: the cohort page and its count keep one generic plan that reads the school\'s cohort through an index', async () => {
+  const plans = await plansOf(() => listGraduates(traced, school, { cohort: 2025, page: 3 }), true);
+  assert.is(plans.length, 2);
+  assert.ok(uses(plans, 'graduates_school_cohort_department_idx'), plans.join('\n---\n'));
+  for (const plan of plans) assert.match(plan, /Index Cond: \(\(school_id = \$1\) AND \(cohort = \$2\)/);
+  assert.equal(seqScans(plans, 'graduates'), []);
+});
+
+test('the app\'s pool runs the kept list statements and the roster\'s cohort pages with generic plans, planned once, not on every view', async () => {
+  const db = connect(d.url, 3);
+  try {
+    for (let i = 0; i < 8; i++) {
+      await listForReview(db, school, { kinds: ['online', 'offline'], page: 1 });
+      await listGraduates(db, school, { cohort: 2025, page: 1 });
+    }
+    const kept = await genericPlans(db).$client`select statement, generic_plans, custom_plans from pg_prepared_statements`;
+    const of = (text: RegExp) => kept.filter((r) => text.test(String(r.statement)));
+    for (const [what, rows] of [['在线签约管理', of(/^select array\(select id from/)], ['学生名单管理', of(/from "graduates"/)]] as const) {
+      assert.ok(rows.length > 0, `${what}: on the generic connections`);
+      for (const r of rows) {
+        assert.is(Number(r.custom_plans), 0, `${what}: ${String(r.statement).slice(0, 80)}`);
+        assert.ok(Number(r.generic_plans) >= 8);
+      }
+    }
+  } finally {
+    await db.$client.end();
+  }
 });
 
 test.run();
