@@ -42,14 +42,20 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
     // The run a minute later: the first scan after the batch marks the expired rows' index entries
     // dead (PostgreSQL's index hint), so the steady state is measured on the run after that.
     await expireDueInvitations(db, new Date());
-    const t1 = performance.now();
-    await expireDueInvitations(db, new Date());
-    const idleMs = performance.now() - t1;
+    // Nothing due, seven times: the median, with min and max (one run was as likely to meet a checkpoint or a neighbour's burst).
+    const idle: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t1 = performance.now();
+      await expireDueInvitations(db, new Date());
+      idle.push(performance.now() - t1);
+    }
+    idle.sort((a, b) => a - b);
+    const idleMs = idle[3]!;
     if (expired !== due) throw new Error(`expired ${expired} of ${due} due`);
     return {
       rows: [
         [`expiry: ${expired.toLocaleString('en')} due of 1,000,000 (seeded in ${seeded} s)`, `${busyMs.toFixed(0)} ms`, `≤ ${BUDGET_MS} ms${busyMs > BUDGET_MS ? ' OVER' : ''}`],
-        ['expiry: nothing due', `${idleMs.toFixed(1)} ms`, '≤ 5 ms'],
+        ['expiry: nothing due, median of 7', `${idleMs.toFixed(1)} ms (min ${idle[0]!.toFixed(1)}, max ${idle[6]!.toFixed(1)})`, `≤ 5 ms${idleMs > 5 ? ' OVER' : ''}`],
       ],
       over: Number(busyMs > BUDGET_MS) + Number(idleMs > 5),
     };
