@@ -61,10 +61,15 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
 
 /**
  * Statements of one transaction sent at once (issue 14): postgres.js writes them to the transaction's
- * connection together and PostgreSQL runs them in the order given, so they cost one round trip
+ * connection together and PostgreSQL runs them one after another, so they cost one round trip
  * instead of one each; under load every round trip waits its turn for the CPU twice. Only for
  * statements that do not need each other's results. Each is awaited before the first failure is
  * thrown, so none is still under way when the caller's transaction rolls back.
+ *
+ * The order: drizzle statements of one kind (builders not yet sent, as `tx.execute(sql…)` returns)
+ * go out in the order given, which refreshDestination relies on (its lock, then its statement). A
+ * call of an async function has sent its statement before pipelined sees it, so it goes out first:
+ * mix the two only where the order does not matter.
  */
 export async function pipelined<T extends readonly unknown[]>(...statements: { readonly [K in keyof T]: PromiseLike<T[K]> }): Promise<T> {
   const settled = await Promise.allSettled(statements);
@@ -121,6 +126,8 @@ export function genericPlans<D extends DbOrTx>(db: D): D {
  * a DATABASE_URL written so), which postgres.js does not read from the URL: it takes the socket's path.
  */
 export function unixSocketOf(url: string): { url: string; path?: string } {
+  // Only a URL naming a socket is rewritten; others (postgres.js also takes h1:5432,h2:5433) go as given.
+  if (!/[?&]host=/.test(url)) return { url };
   const u = new URL(url);
   const host = u.searchParams.get('host');
   if (!host?.startsWith('/')) return { url };

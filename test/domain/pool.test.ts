@@ -95,6 +95,8 @@ test('a URL names a Unix socket as libpq does (?host=/directory); postgres.js is
   assert.equal(unixSocketOf('postgres://u:p%40w@localhost:5433/db?host=%2Fvar%2Frun%2Fpostgresql'), { url: 'postgres://u:p%40w@localhost:5433/db', path: '/var/run/postgresql/.s.PGSQL.5433' });
   assert.equal(unixSocketOf('postgres://u:p@db.example:5432/db?sslmode=require&host=/run/pg/'), { url: 'postgres://u:p@db.example:5432/db?sslmode=require', path: '/run/pg/.s.PGSQL.5432' });
   assert.equal(unixSocketOf('postgres://u:p@localhost/db'), { url: 'postgres://u:p@localhost/db' });
+  // Several hosts, as postgres.js takes them (not a URL to node), pass unchanged.
+  assert.equal(unixSocketOf('postgres://u:p@h1:5432,h2:5433/db'), { url: 'postgres://u:p@h1:5432,h2:5433/db' });
 });
 
 test('the embedded server\'s socket sits in DATA_DIR/pg/socket, unless its address would be too long or the path needs quoting (then TCP alone)', () => {
