@@ -135,6 +135,9 @@ export function unixSocketOf(url: string): { url: string; path?: string } {
   return { url: u.toString(), path: `${host.replace(/\/+$/, '')}/.s.PGSQL.${u.port || 5432}` };
 }
 
+/** `url` naming the Unix socket in `dir` as libpq does (what unixSocketOf reads back). */
+export const withUnixSocket = (url: string, dir: string) => `${url}?host=${encodeURIComponent(dir)}`;
+
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** The advisory lock that makes the processes starting on one database migrate it one after another. */

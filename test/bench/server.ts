@@ -8,7 +8,7 @@ import { loadConfig } from '../../config.ts';
 import { storageFor } from '../../db/storage.ts';
 import { allJobs } from '../../jobs/index.ts';
 import { startJobs } from '../../jobs/scheduler.ts';
-import { connect, unixSocketOf } from '../../db/client.ts';
+import { connect, unixSocketOf, withUnixSocket } from '../../db/client.ts';
 import { createLogger } from '../../db/log.ts';
 import { createApp } from '../../routes/index.ts';
 import { TEMPLATE_DB } from '../helpers/cluster.ts';
@@ -24,7 +24,7 @@ if (!process.env.BENCH_DATABASE) await admin.unsafe(`create database ${name} tem
 // The app and the floor connect as npm start's app does: through the embedded server's Unix socket.
 const [{ unix_socket_directories: socketDir }] = (await admin`show unix_socket_directories`) as unknown as [{ unix_socket_directories: string }];
 await admin.end();
-const address = socketDir ? `${server}/${name}?host=${encodeURIComponent(String(socketDir))}` : `${server}/${name}`;
+const address = socketDir ? withUnixSocket(`${server}/${name}`, socketDir) : `${server}/${name}`;
 const db = connect(address);
 
 // The app's event-loop delay since the last reading (the mixed load's detail): how long a ready callback waited.
