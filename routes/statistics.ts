@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { DbOrTx } from '../db/client.ts';
+import { apart, type DbOrTx } from '../db/client.ts';
 import { PIPELINE_STAGES, PLACEMENT_DEFINITION, percent } from '../domain/statistics/definitions.ts';
 import { schoolStatistics, statisticsCohorts, type Scope } from '../domain/statistics/school.ts';
 import { destinationTable, schoolTables, type StatTable } from '../domain/statistics/tables.ts';
@@ -41,7 +41,7 @@ async function loadSchool(c: Context<AppEnv>, db: DbOrTx, page: SchoolPage) {
 
 /** One school's (or department's) 数据统计 page, for its own users or for those who oversee it. */
 export async function schoolStatisticsPage(c: Context<AppEnv>, page: SchoolPage) {
-  const { cohorts, cohort, stats } = await loadSchool(c, c.get('app').db, page);
+  const { cohorts, cohort, stats } = await loadSchool(c, apart(c.get('app').db), page);
   return render(c, 'statistics/school', {
     title: '数据统计',
     ...page,
@@ -58,7 +58,7 @@ export async function schoolStatisticsPage(c: Context<AppEnv>, page: SchoolPage)
 }
 
 export async function schoolStatisticsWorkbook(c: Context<AppEnv>, page: SchoolPage) {
-  const { cohort, stats } = await loadSchool(c, c.get('app').db, page);
+  const { cohort, stats } = await loadSchool(c, apart(c.get('app').db), page);
   return xlsxResponse(c, await tablesWorkbook(`${page.scopeName} ${cohort} 届数据统计`, schoolTables(stats)), `${page.scopeName}-${cohort}届数据统计.xlsx`);
 }
 

@@ -206,7 +206,8 @@ test('学生名单管理: the cohort page and its count keep one generic plan th
 });
 
 test('the app\'s pool runs the kept list statements and the roster\'s cohort pages with generic plans, planned once, not on every view', async () => {
-  const db = connect(d.url, 3);
+  // One lane, so every view's statements and the look-up below meet on one connection.
+  const db = connect(d.url, 3, 60, 1);
   try {
     for (let i = 0; i < 8; i++) {
       await listForReview(db, school, { kinds: ['online', 'offline'], page: 1 });

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { sql as sqlTag } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { connect, pipelined, unixSocketOf, type Db } from '../../db/client.ts';
+import { apart, connect, pipelined, unixSocketOf, type Db } from '../../db/client.ts';
 import { socketDirFor } from '../../db/embedded.ts';
 import * as schema from '../../db/schema/index.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -89,6 +89,30 @@ test('pipelined statements of a transaction reach PostgreSQL together and in the
   assert.is(n, 0, 'rolled back');
   const [{ open }] = (await db.$client`select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ open: number }];
   assert.is(open, 0);
+});
+
+test('statements outside a transaction share the lanes and go out together; transactions, $client and apart(db) take connections of the pool, so a transaction that reads outside itself never waits for itself', async () => {
+  const db = connect(d.url, 1, 60, 1);
+  const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
+  try {
+    // Ten statements sent at once: one lane, one backend, and a failing one fails alone.
+    const sent = await Promise.allSettled([...Array.from({ length: 9 }, () => pid(db)), db.execute(sqlTag`select 1 / 0`)]);
+    const lanePids = new Set(sent.slice(0, 9).map((r) => (r as PromiseFulfilledResult<number>).value));
+    assert.is(lanePids.size, 1);
+    assert.is(sent[9]!.status, 'rejected');
+    const [lane] = [...lanePids];
+    assert.is(await pid(db), lane, 'the lane is still usable');
+    // The pool's one connection, held by a transaction that reads outside it: with one pool this
+    // would wait for itself; the read goes to the lane.
+    const inside = await db.transaction(async (tx) => ({ tx: await pid(tx), outside: await pid(db) }));
+    assert.is.not(inside.tx, lane);
+    assert.is(inside.outside, lane);
+    assert.is.not(await pid(apart(db)), lane);
+    const [row] = await db.$client`select pg_backend_pid() as pid`;
+    assert.is.not(Number(row!.pid), lane);
+  } finally {
+    await db.$client.end();
+  }
 });
 
 test('a URL names a Unix socket as libpq does (?host=/directory); postgres.js is given its path', () => {
