@@ -103,9 +103,11 @@ Object.assign(PostgresJsSession.prototype, {
  * 400 req/s halved. No statement on a lane holds its connection, so a lane never waits for a lane.
  * Transactions, reservations and cursors (`db.$client`) take connections of the pool and keep them
  * as long as they need; so does a long read sent through `apart(db)`, to hold up no page behind it.
- * One lane per core (the database's work on a lane runs on one core), at least two.
+ * One lane per core (the database's work on a lane runs on one core), two to four: one Node process
+ * keeps at most about one database core busy (a page's database work is a third of its CPU), and
+ * a process per core on a large machine would otherwise open dozens of connections each.
  */
-export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.min(max, Math.max(2, availableParallelism()))): Db {
+export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.min(max, Math.max(2, Math.min(4, availableParallelism())))): Db {
   const { url: address, path } = unixSocketOf(url);
   const pool = (size: number, settings: Record<string, string> = {}) =>
     postgres(address, { max: size, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian', ...settings }, ...(path ? { path } : {}) });
