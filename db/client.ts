@@ -23,11 +23,28 @@ export type DbOrTx = Db | Tx;
  */
 const PREPARED_PARAMS_UP_TO = 64;
 const prepareQuery = PostgresJsSession.prototype.prepareQuery as (...args: unknown[]) => unknown;
+type Session = PostgresJsSession<postgres.Sql, Record<string, never>, never>;
 Object.assign(PostgresJsSession.prototype, {
-  prepareQuery(this: PostgresJsSession<postgres.Sql, Record<string, never>, never>, query: { params: unknown[] }, fields: unknown, name: string | undefined, ...rest: unknown[]) {
-    return prepareQuery.call(this, query, fields, name ?? (query.params.length <= PREPARED_PARAMS_UP_TO ? '' : undefined), ...rest);
+  prepareQuery(this: Session, query: { sql: string; params: unknown[] }, fields: unknown, name: string | undefined, ...rest: unknown[]) {
+    // On a lane (see connect) only what cannot wait for a lock: a write goes to the pool.
+    const pool = HOLDING.get(this.client);
+    const session = pool === undefined || LANE_READ.test(query.sql) ? this : onPool(this, pool);
+    return prepareQuery.call(session, query, fields, name ?? (query.params.length <= PREPARED_PARAMS_UP_TO ? '' : undefined), ...rest);
   },
 });
+
+/**
+ * A plain read, which waits for no row lock. Anything else sent outside a transaction (an insert, an
+ * update, a delete, a WITH, a locking read) may wait for a transaction's lock, and on a lane what
+ * was sent after it would wait too: among it, perhaps a statement that transaction is waiting for.
+ */
+const LANE_READ = /^\s*select\b(?![^]*\bfor\s+(?:no\s+key\s+update|update|key\s+share|share)\b)(?![^]*advisory)/i;
+const sessionsOnPool = new WeakMap<Session, Session>();
+function onPool(session: Session, pool: postgres.Sql): Session {
+  let other = sessionsOnPool.get(session);
+  if (other === undefined) sessionsOnPool.set(session, (other = Object.create(session, { client: { value: pool } }) as Session));
+  return other;
+}
 
 /**
  * `run` in a transaction on a connection reserved first, then BEGIN on it. postgres.js's sql.begin
@@ -101,8 +118,10 @@ Object.assign(PostgresJsSession.prototype, {
  * PostgreSQL backend of their own and cost a write and a read each side: on this 2-core machine the
  * five signed-in pages of goal 1 cost 25–45% less CPU on two lanes, and the mixed load's p50 at
  * 400 req/s halved. No statement on a lane holds its connection, so a lane never waits for a lane.
- * Transactions, reservations and cursors (`db.$client`) take connections of the pool and keep them
- * as long as they need; so does a long read sent through `apart(db)`, to hold up no page behind it.
+ * Only plain reads go on a lane: a write outside a transaction may wait for a transaction's lock
+ * (LANE_READ). Transactions, writes, reservations and cursors (`db.$client`) take connections of the
+ * pool and keep them as long as they need; so does a long read sent through `apart(db)`, to hold up
+ * no page behind it.
  * One lane per core (the database's work on a lane runs on one core), two to four: one Node process
  * keeps at most about one database core busy (a page's database work is a third of its CPU), and
  * a process per core on a large machine would otherwise open dozens of connections each.

@@ -115,6 +115,38 @@ test('statements outside a transaction share the lanes and go out together; tran
   }
 });
 
+test('a write outside a transaction goes to the pool, not a lane: waiting for a transaction\'s row lock there, it holds up nothing that transaction then reads', async () => {
+  await d.db.$client`create table if not exists lane_probe (id int primary key, n int)`;
+  await d.db.$client`insert into lane_probe values (1, 0) on conflict do nothing`;
+  const db = connect(d.url, 2, 60, 1);
+  const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
+  try {
+    const lane = await pid(db);
+    const [written] = (await db.execute(sqlTag`update lane_probe set n = n + 1 where id = 1 returning pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>;
+    assert.is.not(Number(written!.pid), lane, 'the update ran on the pool');
+    // A transaction locks the row; an update outside it waits for the lock; the transaction then
+    // reads outside itself (on the lane) before it commits. Had the update gone to the lane, the read
+    // would have queued behind it and neither would ever finish.
+    let waiting: Promise<unknown> | undefined;
+    await db.transaction(async (tx) => {
+      await tx.execute(sqlTag`update lane_probe set n = n + 1 where id = 1`);
+      waiting = Promise.resolve(db.execute(sqlTag`update lane_probe set n = n + 1 where id = 1`)); // sent now (drizzle's statements wait to be awaited)
+      for (let i = 0; ; i++) {
+        const [row] = await d.db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update lane_probe%'`;
+        if (row!.n > 0) break;
+        if (i > 3000) throw new Error('the update never waited for the lock');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.is(await pid(db), lane);
+    });
+    await waiting;
+    const [row] = await d.db.$client`select n from lane_probe where id = 1`;
+    assert.is(row!.n, 3);
+  } finally {
+    await db.$client.end();
+  }
+});
+
 test('a URL names a Unix socket as libpq does (?host=/directory); postgres.js is given its path', () => {
   assert.equal(unixSocketOf('postgres://u:p%40w@localhost:5433/db?host=%2Fvar%2Frun%2Fpostgresql'), { url: 'postgres://u:p%40w@localhost:5433/db', path: '/var/run/postgresql/.s.PGSQL.5433' });
   assert.equal(unixSocketOf('postgres://u:p@db.example:5432/db?sslmode=require&host=/run/pg/'), { url: 'postgres://u:p@db.example:5432/db?sslmode=require', path: '/run/pg/.s.PGSQL.5432' });
