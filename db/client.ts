@@ -37,8 +37,9 @@ Object.assign(PostgresJsSession.prototype, {
  * A plain read, which waits for no row lock. Anything else sent outside a transaction (an insert, an
  * update, a delete, a WITH, a locking read) may wait for a transaction's lock, and on a lane what
  * was sent after it would wait too: among it, perhaps a statement that transaction is waiting for.
+ * A select that sleeps, sets session state or writes (set_config, nextval, SELECT INTO) is no plain read either.
  */
-const LANE_READ = /^\s*select\b(?![^]*\bfor\s+(?:no\s+key\s+update|update|key\s+share|share)\b)(?![^]*advisory)/i;
+const LANE_READ = /^\s*select\b(?![^]*\bfor\s+(?:no\s+key\s+update|update|key\s+share|share)\b)(?![^]*(?:advisory|\b(?:set_config|pg_sleep|nextval|setval|lo_\w+|into)\b))/i;
 const sessionsOnPool = new WeakMap<Session, Session>();
 function onPool(session: Session, pool: postgres.Sql): Session {
   let other = sessionsOnPool.get(session);
@@ -136,6 +137,7 @@ export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.mi
   const db = drizzle(lane, { schema }) as Db;
   // Lanes too for the statements that must keep one plan (genericPlans); they close with the pool.
   const generic = pool(lanes, { plan_cache_mode: 'force_generic_plan' });
+  HOLDING.set(generic, sql);
   const end = sql.end.bind(sql);
   sql.end = ((options?: { timeout?: number }) => Promise.all([generic.end(options), lane.end(options), end(options)]).then(() => undefined)) as typeof sql.end;
   return Object.assign(db, { $client: sql, [GENERIC]: drizzle(generic, { schema }) as Db, [APART]: drizzle(sql, { schema }) as Db });
