@@ -113,16 +113,16 @@ Object.assign(PostgresJsSession.prototype, {
  * The pool: up to `max` connections, each closed after `idleSeconds` unused (issue 14: a campus
  * server at rest keeps no PostgreSQL backends of ours; reopening one costs a few milliseconds).
  *
- * drizzle's statements outside a transaction go through `lanes` connections of their own, a few,
- * where postgres.js sends what arrives while a connection is busy behind what it is running, in one
- * write (issue 14). Spread over ten connections, a page's statements and its neighbours' each woke a
- * PostgreSQL backend of their own and cost a write and a read each side: on this 2-core machine the
- * five signed-in pages of goal 1 cost 25–45% less CPU on two lanes, and the mixed load's p50 at
- * 400 req/s halved. No statement on a lane holds its connection, so a lane never waits for a lane.
- * Only plain reads go on a lane: a write outside a transaction may wait for a transaction's lock
- * (LANE_READ). Transactions, writes, reservations and cursors (`db.$client`) take connections of the
- * pool and keep them as long as they need; so does a long read sent through `apart(db)`, to hold up
- * no page behind it.
+ * drizzle's short reads outside a transaction go through `lanes` connections of their own, a few,
+ * one statement sent behind another while a lane is busy, in one write (issue 14; laneSet). Spread
+ * over ten connections, a page's statements and its neighbours' each woke a PostgreSQL backend of
+ * their own and cost a write and a read each side: on this 2-core machine the five signed-in pages
+ * of goal 1 cost 25–45% less CPU on two lanes, and the mixed load's p50 at 400 req/s halved.
+ * Only plain reads go on a lane (LANE_READ): a write outside a transaction may wait for a
+ * transaction's lock, and what was sent behind it would wait too. Reads known to be long, reads
+ * when every lane is busy, and `apart(db)` go to a pool of reads no transaction holds (at most
+ * half of `max`). Transactions, writes, reservations and cursors (`db.$client`) take connections
+ * of the pool of `max` and keep them as long as they need.
  * One lane per core (the database's work on a lane runs on one core), two to four: one Node process
  * keeps at most about one database core busy (a page's database work is a third of its CPU), and
  * a process per core on a large machine would otherwise open dozens of connections each.
@@ -132,15 +132,90 @@ export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.mi
   const pool = (size: number, settings: Record<string, string> = {}) =>
     postgres(address, { max: size, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian', ...settings }, ...(path ? { path } : {}) });
   const sql = pool(max);
-  const lane = pool(lanes);
+  // drizzle sets each client's date parsers as it wraps it: the pool's too (transactions run there).
+  drizzle(sql);
+  // Long reads, and short ones when every lane is busy: connections no transaction holds, so a
+  // transaction never waits for a read that waits for its connection.
+  const reads = pool(Math.max(2, Math.ceil(max / 2)));
+  const apartDb = drizzle(reads, { schema }) as Db;
+  const lanePools = Array.from({ length: lanes }, () => pool(1));
+  for (const one of lanePools) drizzle(one);
+  const lane = laneSet(lanePools, reads, idleSeconds);
   HOLDING.set(lane, sql);
+  HOLDING.set(reads, sql);
   const db = drizzle(lane, { schema }) as Db;
-  // Lanes too for the statements that must keep one plan (genericPlans); they close with the pool.
-  const generic = pool(lanes, { plan_cache_mode: 'force_generic_plan' });
+  // A few connections more for the statements that must keep one plan (genericPlans); they close with the pool.
+  const generic = pool(Math.max(1, Math.ceil(max / 3)), { plan_cache_mode: 'force_generic_plan' });
   HOLDING.set(generic, sql);
   const end = sql.end.bind(sql);
-  sql.end = ((options?: { timeout?: number }) => Promise.all([generic.end(options), lane.end(options), end(options)]).then(() => undefined)) as typeof sql.end;
-  return Object.assign(db, { $client: sql, [GENERIC]: drizzle(generic, { schema }) as Db, [APART]: drizzle(sql, { schema }) as Db });
+  sql.end = ((options?: { timeout?: number }) => Promise.all([generic.end(options), reads.end(options), ...lanePools.map((one) => one.end(options)), end(options)]).then(() => undefined)) as typeof sql.end;
+  return Object.assign(db, { $client: sql, [GENERIC]: drizzle(generic, { schema }) as Db, [APART]: apartDb });
+}
+
+/**
+ * Lanes are for short statements: one that has taken longer than this (its average over its recent
+ * runs, per statement text) goes to the pool, where it holds up nothing sent behind it. A page's reads
+ * take 0.05–0.5 ms; a deep page or a search at a million rows 20–60 ms. A scratch test beside 60 ms
+ * reads on the lanes measured short statements' p99 at 52–60 ms, against 9–10 ms on ten connections.
+ */
+const LANE_SHORT_MS = 5;
+/** A busy lane's current statement younger than this may be followed; an older one may be long. */
+const LANE_YOUNG_MS = 2;
+const COSTS_KEPT = 2000;
+
+/**
+ * The lanes as one client for drizzle (it calls `unsafe`): each a connection of its own. A statement
+ * known to be long goes to the pool; any other to an idle lane, else behind the least loaded lane
+ * whose current statement is young, else to the pool. Each lane answers in order, so its statements
+ * in flight are a count, the one now running began when the one before it answered, and its time
+ * is from then to its answer.
+ */
+function laneSet(pools: postgres.Sql[], overflow: postgres.Sql, idleSeconds: number): postgres.Sql {
+  const lanes = pools.map((sql) => ({ sql, inFlight: 0, headSince: 0, answeredAt: -Infinity }));
+  // A lane unused for most of the idle time may have closed: its next statement also opens a
+  // connection (several milliseconds), which says nothing of the statement.
+  const mayReopen = idleSeconds * 900;
+  const costs = new Map<string, number>();
+  const learn = (text: string, ms: number) => {
+    const before = costs.get(text);
+    if (before === undefined && costs.size >= COSTS_KEPT) costs.clear();
+    costs.set(text, before === undefined ? ms : before * 0.7 + ms * 0.3);
+  };
+  const toPool = (text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+    const sent = performance.now();
+    const query = overflow.unsafe(text, params as never, options);
+    const answered = () => learn(text, performance.now() - sent);
+    query.then(answered, answered);
+    return query;
+  };
+  const unsafe = (text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+    if ((costs.get(text) ?? 0) > LANE_SHORT_MS) return toPool(text, params, options);
+    const now = performance.now();
+    let chosen: (typeof lanes)[number] | undefined;
+    for (const lane of lanes) {
+      if (lane.inFlight === 0) {
+        chosen = lane;
+        break;
+      }
+      if (now - lane.headSince < LANE_YOUNG_MS && (chosen === undefined || lane.inFlight < chosen.inFlight)) chosen = lane;
+    }
+    if (chosen === undefined) return toPool(text, params, options);
+    const lane = chosen;
+    if (lane.inFlight++ === 0) lane.headSince = now;
+    const query = lane.sql.unsafe(text, params as never, options);
+    // postgres.js sends a statement a microtask after it is first awaited, so what the caller sets on
+    // it now (drizzle's .values()) still applies.
+    const fresh = now - lane.answeredAt > mayReopen;
+    const answered = () => {
+      const at = performance.now();
+      if (!fresh) learn(text, at - lane.headSince);
+      lane.inFlight--;
+      lane.headSince = lane.answeredAt = at;
+    };
+    query.then(answered, answered);
+    return query;
+  };
+  return { unsafe, options: pools[0]!.options } as unknown as postgres.Sql;
 }
 
 /** A lane's pool, where the transactions begun on its drizzle handle reserve their connection. */
@@ -149,8 +224,8 @@ const APART = Symbol('apart from the lanes');
 
 /**
  * The handle for a read that may take long (a school's live 数据统计, the reviewer flags over a
- * year of decisions): on a connection of the pool, not a lane, where the statements of other pages
- * would wait behind it. A transaction, or a handle made elsewhere, is its own.
+ * year of decisions): on the pool of reads from its first run, not a lane, where the statements of
+ * other pages would wait behind it. A transaction, or a handle made elsewhere, is its own.
  */
 export function apart<D extends DbOrTx>(db: D): D {
   return ((db as unknown as Record<symbol, D | undefined>)[APART] ?? db) as D;

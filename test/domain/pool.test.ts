@@ -115,6 +115,21 @@ test('statements outside a transaction share the lanes and go out together; tran
   }
 });
 
+test('a read that took long is sent to connections of its own next time, not a lane, where what is sent behind it would wait', async () => {
+  const db = connect(d.url, 2, 60, 1);
+  const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
+  // Long whatever the machine: a few million rows counted (well over the lanes' 5 ms).
+  const long = async () => Number(((await db.execute(sqlTag`select count(*) as n, pg_backend_pid() as pid from generate_series(1, 3000000)`)) as unknown as Array<{ pid: number }>)[0]!.pid);
+  try {
+    const lane = await pid(db);
+    assert.is(await long(), lane, 'unknown, it went to the lane');
+    assert.is.not(await long(), lane, 'known long, it went elsewhere');
+    assert.is(await pid(db), lane, 'short statements stay on the lane');
+  } finally {
+    await db.$client.end();
+  }
+});
+
 test('a write outside a transaction goes to the pool, not a lane: waiting for a transaction\'s row lock there, it holds up nothing that transaction then reads', async () => {
   await d.db.$client`create table if not exists lane_probe (id int primary key, n int)`;
   await d.db.$client`insert into lane_probe values (1, 0) on conflict do nothing`;
