@@ -130,7 +130,7 @@ Object.assign(PostgresJsSession.prototype, {
 export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.min(max, Math.max(2, Math.min(4, availableParallelism())))): Db {
   const { url: address, path } = unixSocketOf(url);
   const pool = (size: number, settings: Record<string, string> = {}) =>
-    postgres(address, { max: size, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian', ...settings }, ...(path ? { path } : {}) });
+    guarded(postgres(address, { max: size, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian', ...settings }, ...(path ? { path } : {}) }));
   const sql = pool(max);
   // drizzle sets each client's date parsers as it wraps it: the pool's too (transactions run there).
   drizzle(sql);
@@ -184,8 +184,10 @@ function laneSet(pools: postgres.Sql[], overflow: postgres.Sql, idleSeconds: num
   const toPool = (text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
     const sent = performance.now();
     const query = overflow.unsafe(text, params as never, options);
-    const answered = () => learn(text, performance.now() - sent);
-    query.then(answered, answered);
+    query.then(
+      () => learn(text, performance.now() - sent),
+      () => undefined,
+    );
     return query;
   };
   const unsafe = (text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
@@ -206,16 +208,43 @@ function laneSet(pools: postgres.Sql[], overflow: postgres.Sql, idleSeconds: num
     // postgres.js sends a statement a microtask after it is first awaited, so what the caller sets on
     // it now (drizzle's .values()) still applies.
     const fresh = now - lane.answeredAt > mayReopen;
-    const answered = () => {
+    // A failed statement teaches nothing: it may have failed before it was sent, out of turn.
+    const answered = (ok: boolean) => {
       const at = performance.now();
-      if (!fresh) learn(text, at - lane.headSince);
+      if (ok && !fresh) learn(text, at - lane.headSince);
       lane.inFlight--;
       lane.headSince = lane.answeredAt = at;
     };
-    query.then(answered, answered);
+    query.then(
+      () => answered(true),
+      () => answered(false),
+    );
     return query;
   };
   return { unsafe, options: pools[0]!.options } as unknown as postgres.Sql;
+}
+
+/**
+ * A statement postgres.js cannot encode (a parameter left undefined; 65,534 parameters or more) is
+ * refused here, before postgres.js sees it. postgres.js 3.4.9 queues a statement on its connection
+ * before encoding it, and when encoding throws, it fails the statement then running instead and
+ * leaves the unsent one queued: every later answer on that connection then goes to the statement
+ * before it (found in review and reproduced). Where statements are sent behind others (the lanes,
+ * `pipelined`), that would hand one request another's rows. Also for the connections a pool reserves.
+ */
+function guarded<S extends postgres.Sql | postgres.ReservedSql>(sql: S): S {
+  const unsafe = sql.unsafe.bind(sql);
+  sql.unsafe = ((text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+    if (params !== undefined && (params.length >= 65534 || params.includes(undefined))) {
+      throw new Error(`refused before sending: ${params.length >= 65534 ? `${params.length} parameters` : `parameter $${params.indexOf(undefined) + 1} is undefined`} in: ${text.slice(0, 120)}`);
+    }
+    return unsafe(text, params as never, options);
+  }) as S['unsafe'];
+  if ('reserve' in sql) {
+    const reserve = (sql as postgres.Sql).reserve.bind(sql);
+    (sql as postgres.Sql).reserve = (async () => guarded(await reserve())) as postgres.Sql['reserve'];
+  }
+  return sql;
 }
 
 /** A lane's pool, where the transactions begun on its drizzle handle reserve their connection. */

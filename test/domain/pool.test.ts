@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sql as sqlTag } from 'drizzle-orm';
+import { eq, sql as sqlTag } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { apart, connect, pipelined, unixSocketOf, type Db } from '../../db/client.ts';
@@ -125,6 +125,31 @@ test('a read that took long is sent to connections of its own next time, not a l
     assert.is(await long(), lane, 'unknown, it went to the lane');
     assert.is.not(await long(), lane, 'known long, it went elsewhere');
     assert.is(await pid(db), lane, 'short statements stay on the lane');
+  } finally {
+    await db.$client.end();
+  }
+});
+
+test('a statement postgres.js cannot encode (an undefined parameter) is refused before it is queued, so the statements around it on a lane keep their own answers', async () => {
+  const db = connect(d.url, 2, 60, 1);
+  const numbered = (n: number) => db.execute(sqlTag`select ${n}::int as n, count(*) as c from generate_series(1, 200000)`);
+  try {
+    // eq(column, undefined), an optional filter left unset, is sent by drizzle as an undefined parameter.
+    const settled = await Promise.allSettled([numbered(1), db.select({ id: schema.schools.id }).from(schema.schools).where(eq(schema.schools.id, undefined as never)), numbered(3)]);
+    assert.is(settled[1]!.status, 'rejected');
+    assert.match(String((settled[1] as PromiseRejectedResult).reason?.cause ?? (settled[1] as PromiseRejectedResult).reason), /undefined/);
+    const rowsOf = (r: PromiseSettledResult<unknown>) => (r as PromiseFulfilledResult<unknown>).value as Array<{ n: number }>;
+    assert.is(rowsOf(settled[0]!)[0]!.n, 1);
+    assert.is(rowsOf(settled[2]!)[0]!.n, 3);
+    // Later statements on the lane are answered, and with their own rows.
+    const [after] = (await numbered(4)) as unknown as Array<{ n: number }>;
+    assert.is(after!.n, 4);
+    // In a transaction too (a reserved connection).
+    const refused = await db.transaction((tx) => pipelined(tx.execute(sqlTag`select 1`), tx.select({ id: schema.schools.id }).from(schema.schools).where(eq(schema.schools.id, undefined as never)))).then(
+      () => null,
+      (e: { cause?: unknown }) => String(e.cause ?? e),
+    );
+    assert.match(String(refused), /undefined/);
   } finally {
     await db.$client.end();
   }
