@@ -129,17 +129,19 @@ Object.assign(PostgresJsSession.prototype, {
  */
 export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.min(max, Math.max(2, Math.min(4, availableParallelism())))): Db {
   const { url: address, path } = unixSocketOf(url);
-  const pool = (size: number, settings: Record<string, string> = {}) =>
-    guarded(postgres(address, { max: size, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian', ...settings }, ...(path ? { path } : {}) }));
+  const pool = (size: number, settings: Record<string, string> = {}) => {
+    const opened = guarded(postgres(address, { max: size, idle_timeout: idleSeconds, onnotice: () => {}, connection: { application_name: 'wangqian', ...settings }, ...(path ? { path } : {}) }));
+    // drizzle sets a client's date parsers as it wraps it; every pool needs them, those that run
+    // drizzle's statements unwrapped too (the transactions' pool, each lane behind laneSet).
+    drizzle(opened);
+    return opened;
+  };
   const sql = pool(max);
-  // drizzle sets each client's date parsers as it wraps it: the pool's too (transactions run there).
-  drizzle(sql);
   // Long reads, and short ones when every lane is busy: connections no transaction holds, so a
   // transaction never waits for a read that waits for its connection.
   const reads = pool(Math.max(2, Math.ceil(max / 2)));
   const apartDb = drizzle(reads, { schema }) as Db;
   const lanePools = Array.from({ length: lanes }, () => pool(1));
-  for (const one of lanePools) drizzle(one);
   const lane = laneSet(lanePools, reads, idleSeconds);
   HOLDING.set(lane, sql);
   HOLDING.set(reads, sql);
@@ -257,7 +259,12 @@ const APART = Symbol('apart from the lanes');
  * other pages would wait behind it. A transaction, or a handle made elsewhere, is its own.
  */
 export function apart<D extends DbOrTx>(db: D): D {
-  return ((db as unknown as Record<symbol, D | undefined>)[APART] ?? db) as D;
+  return sibling(db, APART);
+}
+
+/** The handle connect made beside `db` under `key`; `db` itself when it has none (a transaction). */
+function sibling<D extends DbOrTx>(db: D, key: symbol): D {
+  return ((db as unknown as Record<symbol, D | undefined>)[key] ?? db) as D;
 }
 
 const GENERIC = Symbol('generic plans');
@@ -271,7 +278,7 @@ const GENERIC = Symbol('generic plans');
  * hold their generic plans to their indexes. A transaction, or a handle made elsewhere, is its own.
  */
 export function genericPlans<D extends DbOrTx>(db: D): D {
-  return ((db as unknown as Record<symbol, D | undefined>)[GENERIC] ?? db) as D;
+  return sibling(db, GENERIC);
 }
 
 /**

@@ -18,6 +18,9 @@ test.after(async () => {
   await d.drop();
 });
 
+/** The backend a statement sent through `on` ran on. */
+const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
+
 test('an idle pool closes its connections, and opens one again on the next query', async () => {
   const pool = connect(d.url, 4, 1);
   const ours = async () => {
@@ -93,7 +96,6 @@ test('pipelined statements of a transaction reach PostgreSQL together and in the
 
 test('statements outside a transaction share the lanes and go out together; transactions, $client and apart(db) take connections of the pool, so a transaction that reads outside itself never waits for itself', async () => {
   const db = connect(d.url, 1, 60, 1);
-  const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
   try {
     // Ten statements sent at once: one lane, one backend, and a failing one fails alone.
     const sent = await Promise.allSettled([...Array.from({ length: 9 }, () => pid(db)), db.execute(sqlTag`select 1 / 0`)]);
@@ -117,7 +119,6 @@ test('statements outside a transaction share the lanes and go out together; tran
 
 test('a read that took long is sent to connections of its own next time, not a lane, where what is sent behind it would wait', async () => {
   const db = connect(d.url, 2, 60, 1);
-  const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
   // Long whatever the machine: a few million rows counted (well over the lanes' 5 ms).
   const long = async () => Number(((await db.execute(sqlTag`select count(*) as n, pg_backend_pid() as pid from generate_series(1, 3000000)`)) as unknown as Array<{ pid: number }>)[0]!.pid);
   try {
@@ -159,7 +160,6 @@ test('a write outside a transaction goes to the pool, not a lane: waiting for a 
   await d.db.$client`create table if not exists lane_probe (id int primary key, n int)`;
   await d.db.$client`insert into lane_probe values (1, 0) on conflict do nothing`;
   const db = connect(d.url, 2, 60, 1);
-  const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
   try {
     const lane = await pid(db);
     const [written] = (await db.execute(sqlTag`update lane_probe set n = n + 1 where id = 1 returning pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>;
