@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Context, Next } from 'hono';
 import { claimIdempotencyKey, settleIdempotencyKey } from '../domain/idempotency.ts';
 import { PORTALS } from '../domain/auth/roles.ts';
 import type { AppEnv } from './context.ts';
+import { pooledRandom } from './random-pool.ts';
 import { render } from './render.ts';
 
 export const IDEMPOTENCY_FIELD = '_idem';
@@ -12,20 +12,8 @@ export function withIdempotencyKeys(html: string): string {
   return html.replace(/<form\b[^>]*\bmethod="post"[^>]*>/g, (tag) => `${tag}<input type="hidden" name="${IDEMPOTENCY_FIELD}" value="${freshKey()}">`);
 }
 
-// Keys are cut from a pool of random bytes, 12 a key, refilled when used up: a list page carries a
-// form per row, and one call to the random source per key cost more than the rest of the keying.
-const KEY_BYTES = 12;
-let pool = Buffer.alloc(0);
-let used = 0;
-function freshKey(): string {
-  if (used + KEY_BYTES > pool.length) {
-    pool = randomBytes(KEY_BYTES * 256);
-    used = 0;
-  }
-  const key = pool.toString('base64url', used, used + KEY_BYTES);
-  used += KEY_BYTES;
-  return key;
-}
+// Cut from a pool of random bytes: a list page carries a form per row (routes/random-pool.ts).
+const freshKey = () => pooledRandom(12, 'base64url');
 
 /**
  * X2 for signed-in users: the first submission of a key runs; a repeat while it runs gets 409, a

@@ -3,7 +3,7 @@ import { compress } from 'hono/compress';
 import { getCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
-import { NONCE, secureHeaders } from 'hono/secure-headers';
+import { secureHeaders } from 'hono/secure-headers';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
@@ -28,6 +28,7 @@ import { idempotentForms } from './idempotency.ts';
 import { publicRoutes } from './public.ts';
 import { verifyRoutes } from './agreement-documents.ts';
 import { assistRoutes } from './assist.ts';
+import { pooledRandom } from './random-pool.ts';
 import { render } from './render.ts';
 import { SchoolCache } from './school-cache.ts';
 import { schoolRoutes } from './school/index.ts';
@@ -64,7 +65,7 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
-        scriptSrc: [NONCE],
+        scriptSrc: [pageNonce],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         fontSrc: ["'self'"],
@@ -161,4 +162,11 @@ function csrfProtection(config: Config) {
     }
     return check(c, next);
   };
+}
+
+/** A fresh CSP nonce per response (as hono's NONCE, 16 random bytes), read by the layout from the context. */
+function pageNonce(c: Context<AppEnv>): string {
+  const nonce = pooledRandom(16, 'base64');
+  c.set('secureHeadersNonce', nonce);
+  return `'nonce-${nonce}'`;
 }

@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
-import { gzipSync } from 'node:zlib';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { PORTAL_INFO, ROLE_LABELS, type Portal } from '../domain/auth/roles.ts';
 import type { Actor } from '../domain/auth/sessions.ts';
 import { unreadCount } from '../domain/notifications.ts';
 import type { AppEnv } from './context.ts';
+import { gzipPage } from './gzip.ts';
 import { withIdempotencyKeys } from './idempotency.ts';
 import { navFor } from './nav.ts';
 
@@ -19,12 +19,6 @@ const ACCEPTS_GZIP = /\bgzip\b(?!\s*;\s*q=0(?:\.0*)?(?:[\s,]|$))/i;
 /** Below this a page is sent as it is (as hono's compress does). */
 const COMPRESS_FROM_BYTES = 1024;
 /**
- * zlib's level 6 (its default) took 0.9 ms for a 30 KB page here, level 4 0.25 ms for 5% more bytes
- * (7.9 KB against 7.5 KB): the CPU matters more to a page's cost than 400 bytes to a weak network.
- */
-const GZIP_LEVEL = 4;
-
-/**
  * A rendered page, gzipped here in one synchronous call when the browser takes gzip (issue 14):
  * hono's compress middleware pipes every response through a CompressionStream, which cost about
  * 0.6 ms of CPU a page against 0.05 ms for zlib on the string; it still serves what is not rendered
@@ -35,7 +29,7 @@ function html(c: Context<AppEnv>, page: string, status: ContentfulStatusCode = 2
     // With its length, hono's compress leaves a small page alone too (it streams any response without one).
     return c.html(page, status, { Vary: 'Accept-Encoding', 'Content-Length': String(Buffer.byteLength(page)) });
   }
-  return c.body(gzipSync(page, { level: GZIP_LEVEL }), status, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+  return c.body(gzipPage(page), status, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
 }
 
 /** Renders a full page in the portal layout, or for an htmx request, the template alone when asked. */

@@ -1,11 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Db } from '../../db/client.ts';
 import * as schema from '../../db/schema/index.ts';
+import { gzipPage } from '../../routes/gzip.ts';
 import { graduates, provinces, schools } from '../../db/schema/index.ts';
 import { appOnDb, DEMO_ACCOUNTS, firstStudentLogin, type Client, type DemoAccount } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -86,6 +87,17 @@ test('issue 14: a rendered page is gzipped when the browser takes gzip, and sent
     const plain = await get(refused);
     assert.is(plain.headers.get('content-encoding'), null, refused);
     assert.match(await plain.text(), '学生名单管理');
+  }
+});
+
+test('issue 14: the kept deflate state gives each page its own whole gzip member, as gzipSync at the same level would', () => {
+  // One state serves every page, reset between them: a page must not carry the one before it, and
+  // one longer than the 64 KB output chunk (an export preview, a long list) comes out whole.
+  const long = Array.from({ length: 40_000 }, (_, i) => `<tr><td>${(i * 7919) % 100_003}</td><td>学生${i}</td></tr>`).join('');
+  for (const page of ['<p>短页</p>'.repeat(200), long, '', '甲', long.slice(0, 70_000)]) {
+    const zipped = gzipPage(page);
+    assert.is(gunzipSync(zipped).toString(), page, `${page.length} characters`);
+    assert.ok(Buffer.from(zipped).equals(gzipSync(page, { level: 1 })), `${page.length} characters: as gzipSync`);
   }
 });
 
