@@ -69,13 +69,30 @@ export async function validateSessionToken(db: DbOrTx, token: string, now = new 
  */
 export type SignedInSession = { actor: Actor; unread: number; rosterConfirmed: boolean; schoolCacheVersion: number | null };
 
+/** The user's columns an Actor is made of (and `disabled`, which ends a session). */
+const ACTOR_COLUMNS = {
+  id: users.id,
+  role: users.role,
+  portal: users.portal,
+  displayName: users.displayName,
+  provinceId: users.provinceId,
+  schoolId: users.schoolId,
+  departmentId: users.departmentId,
+  employerId: users.employerId,
+  graduateId: users.graduateId,
+  disabled: users.disabled,
+};
+type ActorColumns = { [K in keyof typeof ACTOR_COLUMNS]: (typeof users.$inferSelect)[K] };
+
 /** The look-up, built once per database handle: every signed-in request runs it (issue 14). */
 const sessionLookup = builtOnce((db) =>
   db
     .select({
       lastSeenAt: sessions.lastSeenAt,
       expiresAt: sessions.expiresAt,
-      user: users,
+      // What an actor is made of: not the password hash, the contacts or the dates (issue 14: each
+      // column is parsed and mapped on every signed-in request; the hash has no business there).
+      user: ACTOR_COLUMNS,
       employerVerification: employers.verification,
       unread: sql<number>`(select count(*) from ${notifications} where ${and(eq(notifications.userId, users.id), isNull(notifications.readAt))})`.mapWith(Number),
       rosterConfirmed: sql<boolean>`(${graduates.confirmedAt} is not null and ${graduates.removedAt} is null)`,
@@ -108,7 +125,7 @@ export async function signedInSession(db: DbOrTx, token: string, now = new Date(
 }
 
 /** The actor of a user row, for a session or for work done on the user's behalf outside one (sessionId ''). */
-export function actorOf(user: typeof users.$inferSelect, sessionId: string, employerVerified: boolean): Actor {
+export function actorOf(user: Omit<ActorColumns, 'disabled'>, sessionId: string, employerVerified: boolean): Actor {
   return {
     userId: user.id,
     sessionId,
