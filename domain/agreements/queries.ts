@@ -94,30 +94,21 @@ export function networkOf(ip: string | null): string {
   return `${ipv6Groups(ip).slice(0, 3).join(':')}:*`;
 }
 
-/** The graduate's invitations and agreements, newest first, and the one active agreement if any (G4). */
-const ownAgreements = builtOnce((db) =>
-  db
-    .select()
-    .from(agreements)
-    .where(eq(agreements.graduateId, sql.placeholder('graduateId')))
-    .orderBy(desc(agreements.createdAt), desc(agreements.id))
-    .prepare('own_agreements'),
-);
+/** An agreement as the graduate home lists it (graduateHome reads them, newest first, with the record). */
+export type OwnAgreementRow = { id: number; kind: LoadedAgreement['kind']; state: LoadedAgreement['state']; unitName: string; positionName: string; deadline: Date | null };
 
-export async function graduateAgreements(db: DbOrTx, actor: Actor) {
-  // A graduate's own agreements (agreementScope's for a graduate), the query built once (issue 14).
-  if (actor.role !== 'student' || actor.graduateId === null) throw forbidden();
-  const rows = await ownAgreements(db).execute({ graduateId: actor.graduateId });
-  const active = rows.find((r) => inAgreementGroup(r.kind, 'active', r.state));
+/** The graduate's invitations and agreements as the home lists them, and the one active agreement if any (G4). */
+export function graduateAgreementList(own: readonly OwnAgreementRow[]) {
+  const active = own.find((r) => inAgreementGroup(r.kind, 'active', r.state));
   return {
-    active: active ? { ...active, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
+    active: active ? { state: active.state, summary: agreementStateLabel(active.kind, 'summary', active.state) } : null,
     /** Every agreement's kind and state, for the entrances' guards. */
-    states: rows.map((r) => ({ kind: r.kind, state: r.state })),
-    rows: rows.map((r) => ({
+    states: own.map((r) => ({ kind: r.kind, state: r.state })),
+    rows: own.map((r) => ({
       id: r.id,
       // An invitation is answered on its letter's page; an application is followed on its own.
       href: r.kind === 'online' ? `/student/invitations/${r.id}` : `/student/applications/${r.id}`,
-      unit: r.unitSnapshot.name,
+      unit: r.unitName,
       positionName: r.positionName,
       stateLabel: agreementStateLabel(r.kind, 'graduate', r.state),
       next: nextStep(r.kind, r.state),

@@ -99,16 +99,6 @@ function newRegistration(g: { id: number; schoolId: number; departmentId: number
   return { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId, cohort: g.cohort, type, code: codeOfType(type), details };
 }
 
-/** A graduate's latest registrations, the query built once (issue 14): the graduate home reads them on every view. */
-const latestRegistrations = builtOnce((db) =>
-  db.select().from(destinationRegistrations).where(eq(destinationRegistrations.graduateId, sql.placeholder('graduateId'))).orderBy(desc(destinationRegistrations.id)).limit(6).prepare('latest_registrations'),
-);
-
-/** The graduate's latest registrations, newest first: what destinationEntry reads, for the home to read beside the rest. */
-export function latestRegistrationsOf(db: DbOrTx, graduateId: number) {
-  return latestRegistrations(db).execute({ graduateId });
-}
-
 /**
  * The graduate home's 毕业去向 card: the entrance (无需就业协议去向登记, or for 定向/委培 graduates
  * their 补充登记) when it is open or something is in hand, and the standing registration.
@@ -117,24 +107,22 @@ export async function destinationEntry(
   db: DbOrTx,
   actor: Actor,
   known: {
-    graduate?: { id: number; schoolId: number; departmentId: number; cohort: number; trainingMode: string; removedAt: Date | null };
-    activeAgreementState?: string | null;
-    school?: SchoolSettings;
-    /** latestRegistrationsOf the graduate, when the caller has read them. */
-    latest?: Awaited<ReturnType<typeof latestRegistrationsOf>>;
-  } = {},
+    graduate: { id: number; schoolId: number; departmentId: number; cohort: number; trainingMode: string; removedAt: Date | null };
+    activeAgreementState: string | null;
+    school: SchoolSettings;
+    /** The graduate's latest registrations, newest first (graduateHome reads them with the record). */
+    latest: ReadonlyArray<Pick<DestinationRegistration, 'id' | 'state' | 'type'>>;
+  },
 ) {
-  const { graduate } = known;
-  const g = graduate ?? (await graduateRow(db, graduateOf(actor)));
+  const { graduate: g, latest } = known;
   const directed = directedOnly(g.trainingMode);
-  // One read of the latest registrations: the standing one (G10: at most one) and the record.
-  const latest = known.latest ?? (await latestRegistrationsOf(db, g.id));
+  // The standing one (G10: at most one) and the record.
   const current = latest.find((r) => inGroup(wf.groups.live, r.state)) ?? null;
   const past = latest.filter((r) => inGroup(wf.groups.terminal, r.state)).slice(0, 5);
   // With a registration standing, another cannot be started (G10): only that one is followed or edited.
   const availability: Availability | null = current
     ? null
-    : await creationAvailability(db, wf, 'submit', newRegistration(g, typeChoices(directed)[0]!.options[0]!.value, {}), actor, new Date(), { [KNOWN.roster]: g, [KNOWN.standing]: null, ...(known.activeAgreementState === undefined ? {} : { [KNOWN.activeAgreement]: known.activeAgreementState }), ...(known.school ? { [KNOWN.school]: known.school } : {}) });
+    : await creationAvailability(db, wf, 'submit', newRegistration(g, typeChoices(directed)[0]!.options[0]!.value, {}), actor, new Date(), { [KNOWN.roster]: g, [KNOWN.standing]: null, [KNOWN.activeAgreement]: known.activeAgreementState, [KNOWN.school]: known.school });
   return {
     title: directed ? '定向/委培毕业去向补充登记' : '无需就业协议去向登记',
     open: availability?.allowed === true || (current !== null && inGroup(wf.groups.editable, current.state)),

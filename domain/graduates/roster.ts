@@ -1,9 +1,9 @@
 import { and, asc, count, desc, eq, ilike, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { builtOnce, genericPlans, type DbOrTx } from '../../db/client.ts';
-import { departments, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
+import { agreementDrafts, agreements, departments, destinationRegistrations, graduateDestinations, graduates, schools } from '../../db/schema/index.ts';
 import { destinationLabel } from '../destinations/types.ts';
 import type { Actor } from '../auth/sessions.ts';
-import { notFound } from '../errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 import { currentRoster, graduateScope } from '../tenancy/scope.ts';
 import { containsPattern } from '../paging.ts';
 
@@ -129,6 +129,44 @@ const ownRecord = builtOnce((db) =>
     .where(eq(graduates.id, sql.placeholder('id')))
     .prepare('own_graduate_record'),
 );
+
+/**
+ * The graduate home's one statement (issue 14, at most 3 queries a page): the own record, and beside
+ * it, as JSON, what the home lists and its entrances' guards read: the agreements newest first, the
+ * kinds of the drafts (暂存) and the latest six destination registrations. Only the columns the home
+ * shows are read.
+ */
+const ownHome = builtOnce((db) =>
+  db
+    .select({
+      graduate: graduates,
+      school: schools.name,
+      department: departments.name,
+      destinationCode: graduateDestinations.code,
+      agreements: sql<Array<[number, string, string, string, string, string | null]>>`(select coalesce(json_agg(json_build_array(${agreements.id}, ${agreements.kind}, ${agreements.state}, ${agreements.unitSnapshot}->>'name', ${agreements.positionName}, ${agreements.deadline}) order by ${agreements.createdAt} desc, ${agreements.id} desc), '[]') from ${agreements} where ${agreements.graduateId} = ${graduates.id})`,
+      drafts: sql<string[]>`(select coalesce(json_agg(${agreementDrafts.kind}), '[]') from ${agreementDrafts} where ${agreementDrafts.graduateId} = ${graduates.id})`,
+      latest: sql<Array<[number, string, string]>>`(select coalesce(json_agg(json_build_array(r.id, r.state, r.type) order by r.id desc), '[]') from (select id, state, type from ${destinationRegistrations} where ${destinationRegistrations.graduateId} = ${graduates.id} order by id desc limit 6) r)`,
+    })
+    .from(graduates)
+    .innerJoin(schools, eq(schools.id, graduates.schoolId))
+    .innerJoin(departments, eq(departments.id, graduates.departmentId))
+    .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
+    .where(eq(graduates.id, sql.placeholder('id')))
+    .prepare('own_graduate_home'),
+);
+
+/** What the graduate home reads, in one statement: the record as getGraduate gives it, the agreements, the draft kinds and the latest registrations. */
+export async function graduateHome(db: DbOrTx, actor: Actor) {
+  if (actor.role !== 'student' || actor.graduateId === null) throw forbidden();
+  const [row] = await ownHome(db).execute({ id: actor.graduateId });
+  if (!row) throw notFound('毕业生');
+  return {
+    graduate: { ...row.graduate, school: row.school, department: row.department, destinationCode: row.destinationCode },
+    agreements: row.agreements.map(([id, kind, state, unitName, positionName, deadline]) => ({ id, kind: kind as (typeof agreements.$inferSelect)['kind'], state: state as (typeof agreements.$inferSelect)['state'], unitName, positionName, deadline: deadline === null ? null : new Date(deadline) })),
+    drafts: row.drafts.map((kind) => ({ kind })),
+    latest: row.latest.map(([id, state, type]) => ({ id, state: state as (typeof destinationRegistrations.$inferSelect)['state'], type })),
+  };
+}
 
 /** One roster record the actor may see, with school and department names; another tenant's is not found. */
 export async function getGraduate(db: DbOrTx, actor: Actor, id: number) {

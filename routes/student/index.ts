@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { isSignableTrainingMode } from '../../domain/codes/tables.ts';
-import { getGraduate } from '../../domain/graduates/roster.ts';
+import { graduateHome } from '../../domain/graduates/roster.ts';
 import type { AppEnv } from '../context.ts';
 import { notificationRoutes } from '../notifications.ts';
 import { agreementDocumentRoutes } from '../agreement-documents.ts';
 import { render } from '../render.ts';
 import { formatShanghai } from '../../domain/agreements/deadline.ts';
-import { graduateAgreements } from '../../domain/agreements/queries.ts';
-import { applicationEntries, graduateDraftKinds } from '../../domain/agreements/applications/apply.ts';
+import { graduateAgreementList } from '../../domain/agreements/queries.ts';
+import { applicationEntries } from '../../domain/agreements/applications/apply.ts';
 import { rosterCheckRoutes } from './check.ts';
 import { contactRoutes } from './contact.ts';
 import { invitationRoutes } from './invitations.ts';
@@ -16,7 +16,7 @@ import { studentTerminationRoutes } from '../terminations.ts';
 import { serveUpload } from '../files.ts';
 import { homeRecordRows } from './record.ts';
 import { destinationRoutes } from './destinations.ts';
-import { destinationEntry, latestRegistrationsOf } from '../../domain/destinations/register.ts';
+import { destinationEntry } from '../../domain/destinations/register.ts';
 import { destinationLabel } from '../../domain/destinations/types.ts';
 import { cachedSchoolSettings } from '../school-cache.ts';
 
@@ -48,14 +48,10 @@ studentRoutes.get('/', async (c) => {
   const actor = c.get('actor')!;
   const { db } = c.get('app');
   // Issue 14: the session has read the G1 gate and the unread count, the school's settings are
-  // cached; the rest is read in one parallel round and answers the entrances' guards (G2, G9, G4, S4).
-  const [graduate, { active, rows, states }, school, drafts, latest] = await Promise.all([
-    getGraduate(db, actor, actor.graduateId!),
-    graduateAgreements(db, actor),
-    cachedSchoolSettings(c),
-    graduateDraftKinds(db, actor),
-    latestRegistrationsOf(db, actor.graduateId!),
-  ]);
+  // cached; the rest is one statement (graduateHome) and answers the entrances' guards (G2, G9, G4, S4).
+  const [home, school] = await Promise.all([graduateHome(db, actor), cachedSchoolSettings(c)]);
+  const { graduate, drafts, latest } = home;
+  const { active, rows, states } = graduateAgreementList(home.agreements);
   const activeAgreementState = active?.state ?? null;
   const [entries, destination] = await Promise.all([
     applicationEntries(db, actor, { graduate, agreements: states, activeAgreementState, school, drafts }),

@@ -75,13 +75,6 @@ export async function mayApply(db: DbOrTx, actor: Actor, kind: ApplicationKind, 
   return creationAvailability(db, APPLICATION_KINDS[kind].workflow, 'submit', { graduateId: g.id, schoolId: g.schoolId, departmentId: g.departmentId } as never, actor, new Date(), known?.facts);
 }
 
-const draftKinds = builtOnce((db) => db.select({ kind: agreementDrafts.kind }).from(agreementDrafts).where(eq(agreementDrafts.graduateId, sql.placeholder('graduateId'))).prepare('draft_kinds'));
-
-/** The kinds of the graduate's drafts (暂存): what the home reads beside the rest, in one round (issue 14). */
-export function graduateDraftKinds(db: DbOrTx, actor: Actor): Promise<Array<{ kind: ApplicationKind }>> {
-  return draftKinds(db).execute({ graduateId: graduateOf(actor) }) as Promise<Array<{ kind: ApplicationKind }>>;
-}
-
 /**
  * The entrances on the graduate home: each application the graduate may start now, or has in hand (a
  * draft, one to edit). The home has read the roster row, the agreements, the active one's state and
@@ -91,10 +84,10 @@ export function graduateDraftKinds(db: DbOrTx, actor: Actor): Promise<Array<{ ki
 export async function applicationEntries(
   db: DbOrTx,
   actor: Actor,
-  known: { graduate: KnownGraduate; agreements: ReadonlyArray<Pick<Agreement, 'kind' | 'state'>>; activeAgreementState: string | null; school: SchoolSettings; drafts?: ReadonlyArray<{ kind: string }> },
+  known: { graduate: KnownGraduate; agreements: ReadonlyArray<Pick<Agreement, 'kind' | 'state'>>; activeAgreementState: string | null; school: SchoolSettings; drafts: ReadonlyArray<{ kind: string }> },
 ): Promise<ApplicationKind[]> {
   const { graduate: g } = known;
-  const drafts = known.drafts ?? (await graduateDraftKinds(db, actor));
+  const { drafts } = known;
   const facts = { [KNOWN.roster]: { trainingMode: g.trainingMode, removedAt: g.removedAt }, [KNOWN.activeAgreement]: known.activeAgreementState, [KNOWN.school]: known.school };
   const kinds: ApplicationKind[] = ['offline', 'registered'];
   const open = await Promise.all(
