@@ -11,7 +11,7 @@ import { storedIdNumber } from '../../db/id-number-keys.ts';
 import { openUploadedIdNumber, sealUploadedIdNumber } from './id-numbers-at-rest.ts';
 import { describeRosterErrors, fieldOfHeader, ROSTER_FIELDS, validateRosterRecord, type FieldKey, type NormalizedRecord, type RosterInput } from './record.ts';
 import { applyRosterChange, changedKeyFields } from './roster-change.ts';
-import { streamedWorkbook } from '../spreadsheets/streamed-workbook.ts';
+import { compressed, streamedWorkbook } from '../spreadsheets/streamed-workbook.ts';
 import { ID_NUMBER_STORED_AS_NUMBER, idNumberStoredAsNumber, OLD_XLS, spreadsheetKind, spreadsheetRows, UnreadableSheet } from '../spreadsheets/sheet-rows.ts';
 
 // 导入学生名单 (issue 3, rule S5). The upload is stored and queued; processing streams the sheet
@@ -467,6 +467,7 @@ export async function rosterImportErrorsWorkbook(db: DbOrTx, source: EventSource
       const values = openUploadedIdNumber(r.values);
       sheet.addRow([...headers.map((h) => values[h] ?? ''), r.reasons, r.rowNumber]).commit();
     }
+    await compressed(sheet);
     if (page.length < ERRORS_PAGE) break;
     after = page.at(-1)!.rowNumber;
   }

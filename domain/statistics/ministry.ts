@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
-import { streamedWorkbook } from '../spreadsheets/streamed-workbook.ts';
+import { compressed, streamedWorkbook } from '../spreadsheets/streamed-workbook.ts';
 import { openedIdNumber } from '../../db/id-number-keys.ts';
 import { ministryExports, schools, users } from '../../db/schema/index.ts';
 import { SIGNED_AGREEMENT_STATES } from '../agreements/states.ts';
@@ -216,6 +216,8 @@ export async function processMinistryExport(db: Db, storage: Storage, id: number
     for await (const rows of sourceRows(db, claimed.schoolId, claimed.cohort, opts.batch ?? 2000)) {
       for (const r of rows) sheet.addRow(MINISTRY_COLUMNS.map((c) => c.value(r))).commit();
       processed += rows.length;
+      // Each batch's XML compressed before the next is made: the sheet is never all in memory.
+      await compressed(sheet);
       await db.update(ministryExports).set({ processedRows: processed, heartbeatAt: sql`now()` }).where(eq(ministryExports.id, id));
     }
     sheet.commit();
