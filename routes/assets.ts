@@ -4,11 +4,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { favicon } from './favicon.ts';
+import { acceptsGzip } from './gzip.ts';
+import { gzipSync } from 'node:zlib';
 
 // Static files under content-hashed names, cached for a year: a changed file gets a new URL.
 export type Assets = { css: string; htmx: string; htmxConfig: string };
 
-type Asset = { body: Buffer; type: string };
+/** A static file, and gzipped once (at the highest level: it is done once, and sent for a year) when it is text. */
+type Asset = { body: Buffer; gzipped: Buffer | null; type: string };
 
 // htmx under our CSP: no eval, no injected <style>, no inline scripts, no history snapshots of
 // personal data in localStorage on shared PCs, and 422 form errors are swapped in like a 200.
@@ -33,7 +36,7 @@ export function loadAssets(): { assets: Assets; routes: Hono } {
   const add = (stem: string, ext: string, path: string, type: string) => {
     const body = readFileSync(path);
     const name = `${stem}.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.${ext}`;
-    files.set(name, { body, type });
+    files.set(name, { body, gzipped: type.startsWith('text/') ? gzipSync(body, { level: 9 }) : null, type });
     return `/assets/${name}`;
   };
   const htmxVersion = (require('htmx.org/package.json') as { version: string }).version;
@@ -46,10 +49,13 @@ export function loadAssets(): { assets: Assets; routes: Hono } {
   routes.get('/assets/:name', (c) => {
     const file = files.get(c.req.param('name'));
     if (!file) return c.notFound();
-    return c.body(new Uint8Array(file.body), 200, {
+    const gzipped = file.gzipped && acceptsGzip(c.req.header('accept-encoding')) ? file.gzipped : null;
+    return c.body(new Uint8Array(gzipped ?? file.body), 200, {
       'Content-Type': file.type,
       'Cache-Control': 'public, max-age=31536000, immutable',
       'X-Content-Type-Options': 'nosniff',
+      ...(file.gzipped ? { Vary: 'Accept-Encoding' } : {}),
+      ...(gzipped ? { 'Content-Encoding': 'gzip' } : {}),
     });
   });
   const icon = new Uint8Array(favicon());

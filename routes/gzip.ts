@@ -54,6 +54,12 @@ const deflate = kept();
 const INPUT_BYTES = 256 * 1024;
 const input = Buffer.allocUnsafe(INPUT_BYTES);
 
+/** gzip in Accept-Encoding, unless refused by q=0. */
+const ACCEPTS_GZIP = /\bgzip\b(?!\s*;\s*q=0(?:\.0*)?(?:[\s,]|$))/i;
+
+/** Whether a request's Accept-Encoding takes gzip. */
+export const acceptsGzip = (acceptEncoding: string | undefined) => ACCEPTS_GZIP.test(acceptEncoding ?? '');
+
 /** The page as one gzip member, at level 1. */
 export function gzipPage(page: string): Uint8Array<ArrayBuffer> {
   if (!deflate) return gzipSync(page, { level: LEVEL });

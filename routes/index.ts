@@ -1,5 +1,4 @@
 import { Hono, type Context } from 'hono';
-import { compress } from 'hono/compress';
 import { getCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
@@ -59,7 +58,6 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
       ms: Math.round(performance.now() - started),
     });
   });
-  app.use(compress());
   app.route('/', assetRoutes);
   app.use(
     secureHeaders({

@@ -18,7 +18,7 @@ import type { AppEnv } from '../context.ts';
 import { cachedCohorts } from '../school-cache.ts';
 import { formProblems, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
-import { render } from '../render.ts';
+import { fragment, render } from '../render.ts';
 
 // 导入学生名单: upload, background processing with visible progress, the result and its error file.
 export const rosterImportRoutes = new Hono<AppEnv>();
@@ -98,7 +98,7 @@ rosterImportRoutes.get('/:id{[0-9]+}', async (c) => {
 });
 
 // The htmx poll: only the progress region, which stops polling once the import has finished.
-rosterImportRoutes.get('/:id{[0-9]+}/progress', async (c) => c.html(c.get('app').views.render('school/roster-imports/_progress', await importView(c))));
+rosterImportRoutes.get('/:id{[0-9]+}/progress', async (c) => fragment(c, 'school/roster-imports/_progress', await importView(c)));
 
 rosterImportRoutes.get('/:id{[0-9]+}/errors.xlsx', async (c) => {
   const id = idParam(c);

@@ -17,7 +17,7 @@ import { clientIp } from '../client-ip.ts';
 import type { AppEnv } from '../context.ts';
 import { formProblems, formValues } from '../forms.ts';
 import { idParam } from '../params.ts';
-import { render } from '../render.ts';
+import { fragment, render } from '../render.ts';
 import { schoolStatisticsPage, schoolStatisticsWorkbook } from '../statistics.ts';
 
 // 数据统计 (school guide 10, S11): the school's figures, or a department user's own 院系; and for
@@ -78,7 +78,7 @@ statisticsRoutes.get('/ministry-exports/:id{[0-9]+}', async (c) => {
   const view = await exportView(c);
   return render(c, 'statistics/ministry-export', { ...view, refreshSeconds: view.finished ? undefined : 2 });
 });
-statisticsRoutes.get('/ministry-exports/:id{[0-9]+}/progress', async (c) => c.html(c.get('app').views.render('statistics/_ministry-progress', await exportView(c))));
+statisticsRoutes.get('/ministry-exports/:id{[0-9]+}/progress', async (c) => fragment(c, 'statistics/_ministry-progress', await exportView(c)));
 
 statisticsRoutes.get('/ministry-exports/:id{[0-9]+}/download', async (c) => {
   const file = await downloadMinistryExport(c.get('app').db, c.get('app').storage, source(c), idParam(c));

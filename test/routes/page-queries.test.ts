@@ -90,6 +90,26 @@ test('issue 14: a rendered page is gzipped when the browser takes gzip, and sent
   }
 });
 
+test('issue 14: the static files are gzipped once, when loaded, and sent gzipped or plain as the browser takes them', async () => {
+  const page = await (await app.app.request('/school/login')).text();
+  for (const href of [/href="(\/assets\/app\.[0-9a-f]+\.css)"/.exec(page)![1]!, /src="(\/assets\/htmx-[^"]+\.js)"/.exec(page)![1]!]) {
+    const plain = await app.app.request(href, { headers: { 'accept-encoding': 'identity' } });
+    assert.is(plain.headers.get('content-encoding'), null, href);
+    const body = Buffer.from(await plain.arrayBuffer());
+    const zipped = await app.app.request(href, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.is(zipped.headers.get('content-encoding'), 'gzip', href);
+    assert.match(zipped.headers.get('vary') ?? '', 'Accept-Encoding');
+    assert.match(zipped.headers.get('cache-control') ?? '', 'immutable');
+    const bytes = Buffer.from(await zipped.arrayBuffer());
+    assert.ok(bytes.length < body.length / 2, `${href}: ${bytes.length} of ${body.length} bytes`);
+    assert.ok(gunzipSync(bytes).equals(body), href);
+  }
+  // Nothing else is streamed through a compressor: /healthz is a few bytes, sent as they are.
+  const health = await app.app.request('/healthz', { headers: { 'accept-encoding': 'gzip' } });
+  assert.is(health.headers.get('content-encoding'), null);
+  assert.equal(await health.json(), { status: 'ok', database: 'reachable' });
+});
+
 test('issue 14: the kept deflate state gives each page its own whole gzip member, as gzipSync at the same level would', () => {
   // One state serves every page, reset between them: a page must not carry the one before it, and
   // one longer than the 64 KB output chunk (an export preview, a long list) comes out whole.
