@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 export type Assets = { css: string; htmx: string; htmxConfig: string };
 
 /** A static file, and gzipped once (at the highest level: it is done once, and sent for a year) when it is text. */
-type Asset = { body: Buffer; gzipped: Buffer | null; type: string };
+type Asset = { body: Uint8Array<ArrayBuffer>; gzipped: Uint8Array<ArrayBuffer> | null; type: string };
 
 // htmx under our CSP: no eval, no injected <style>, no inline scripts, no history snapshots of
 // personal data in localStorage on shared PCs, and 422 form errors are swapped in like a 200.
@@ -36,7 +36,8 @@ export function loadAssets(): { assets: Assets; routes: Hono } {
   const add = (stem: string, ext: string, path: string, type: string) => {
     const body = readFileSync(path);
     const name = `${stem}.${createHash('sha256').update(body).digest('hex').slice(0, 12)}.${ext}`;
-    files.set(name, { body, gzipped: type.startsWith('text/') ? gzipSync(body, { level: 9 }) : null, type });
+    // Each held as its own Uint8Array, sent as it is (not copied for every response).
+    files.set(name, { body: new Uint8Array(body), gzipped: type.startsWith('text/') ? new Uint8Array(gzipSync(body, { level: 9 })) : null, type });
     return `/assets/${name}`;
   };
   const htmxVersion = (require('htmx.org/package.json') as { version: string }).version;
@@ -50,7 +51,7 @@ export function loadAssets(): { assets: Assets; routes: Hono } {
     const file = files.get(c.req.param('name'));
     if (!file) return c.notFound();
     const gzipped = file.gzipped && acceptsGzip(c.req.header('accept-encoding')) ? file.gzipped : null;
-    return c.body(new Uint8Array(gzipped ?? file.body), 200, {
+    return c.body(gzipped ?? file.body, 200, {
       'Content-Type': file.type,
       'Cache-Control': 'public, max-age=31536000, immutable',
       'X-Content-Type-Options': 'nosniff',

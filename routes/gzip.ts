@@ -54,11 +54,17 @@ const deflate = kept();
 const INPUT_BYTES = 256 * 1024;
 const input = Buffer.allocUnsafe(INPUT_BYTES);
 
-/** gzip in Accept-Encoding, unless refused by q=0. */
-const ACCEPTS_GZIP = /\bgzip\b(?!\s*;\s*q=0(?:\.0*)?(?:[\s,]|$))/i;
-
-/** Whether a request's Accept-Encoding takes gzip. */
-export const acceptsGzip = (acceptEncoding: string | undefined) => ACCEPTS_GZIP.test(acceptEncoding ?? '');
+/** Whether a request's Accept-Encoding names gzip (not x-gzip) with a weight above 0. */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (!acceptEncoding) return false;
+  for (const coding of acceptEncoding.split(',')) {
+    const [name, ...params] = coding.split(';');
+    if (name!.trim().toLowerCase() !== 'gzip') continue;
+    const q = params.find((p) => /^\s*q\s*=/i.test(p));
+    return q === undefined || Number(q.slice(q.indexOf('=') + 1).trim()) > 0;
+  }
+  return false;
+}
 
 /** The page as one gzip member, at level 1. */
 export function gzipPage(page: string): Uint8Array<ArrayBuffer> {

@@ -143,7 +143,7 @@ const ownHome = builtOnce((db) =>
       school: schools.name,
       department: departments.name,
       destinationCode: graduateDestinations.code,
-      agreements: sql<Array<[number, string, string, string, string, string | null]>>`(select coalesce(json_agg(json_build_array(${agreements.id}, ${agreements.kind}, ${agreements.state}, ${agreements.unitSnapshot}->>'name', ${agreements.positionName}, ${agreements.deadline}) order by ${agreements.createdAt} desc, ${agreements.id} desc), '[]') from ${agreements} where ${agreements.graduateId} = ${graduates.id})`,
+      agreements: sql<Array<[number, string, string, string | null, string, string | null]>>`(select coalesce(json_agg(json_build_array(${agreements.id}, ${agreements.kind}, ${agreements.state}, ${agreements.unitSnapshot}->>'name', ${agreements.positionName}, ${agreements.deadline}) order by ${agreements.createdAt} desc, ${agreements.id} desc), '[]') from ${agreements} where ${agreements.graduateId} = ${graduates.id})`,
       drafts: sql<string[]>`(select coalesce(json_agg(${agreementDrafts.kind}), '[]') from ${agreementDrafts} where ${agreementDrafts.graduateId} = ${graduates.id})`,
       latest: sql<Array<[number, string, string]>>`(select coalesce(json_agg(json_build_array(r.id, r.state, r.type) order by r.id desc), '[]') from (select id, state, type from ${destinationRegistrations} where ${destinationRegistrations.graduateId} = ${graduates.id} order by id desc limit 6) r)`,
     })
@@ -162,7 +162,7 @@ export async function graduateHome(db: DbOrTx, actor: Actor) {
   if (!row) throw notFound('毕业生');
   return {
     graduate: { ...row.graduate, school: row.school, department: row.department, destinationCode: row.destinationCode },
-    agreements: row.agreements.map(([id, kind, state, unitName, positionName, deadline]) => ({ id, kind: kind as (typeof agreements.$inferSelect)['kind'], state: state as (typeof agreements.$inferSelect)['state'], unitName, positionName, deadline: deadline === null ? null : new Date(deadline) })),
+    agreements: row.agreements.map(([id, kind, state, unitName, positionName, deadline]) => ({ id, kind: kind as (typeof agreements.$inferSelect)['kind'], state: state as (typeof agreements.$inferSelect)['state'], unitName: unitName ?? '', positionName, deadline: deadline === null ? null : new Date(deadline) })),
     drafts: row.drafts.map((kind) => ({ kind })),
     latest: row.latest.map(([id, state, type]) => ({ id, state: state as (typeof destinationRegistrations.$inferSelect)['state'], type })),
   };

@@ -79,11 +79,12 @@ test('issue 14: a rendered page is gzipped when the browser takes gzip, and sent
   const c = await signIn(app, 'school');
   const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   const get = (encoding: string) => app.app.request('/school/graduates', { headers: { cookie, 'accept-encoding': encoding } });
+  for (const taken of ['deflate, GZIP;q=0.5', 'gzip']) assert.is((await get(taken)).headers.get('content-encoding'), 'gzip', taken);
   const zipped = await get('gzip, deflate, br');
   assert.is(zipped.headers.get('content-encoding'), 'gzip');
   assert.match(zipped.headers.get('vary') ?? '', 'Accept-Encoding');
   assert.match(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString(), '学生名单管理');
-  for (const refused of ['identity', 'gzip;q=0, identity']) {
+  for (const refused of ['identity', 'gzip;q=0, identity', 'x-gzip, gzip; q=0.0', 'deflate, br']) {
     const plain = await get(refused);
     assert.is(plain.headers.get('content-encoding'), null, refused);
     assert.match(await plain.text(), '学生名单管理');
