@@ -4,6 +4,7 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js/session';
 import postgres from 'postgres';
+import type { SQL } from 'drizzle-orm';
 import { checkIdNumberKeys, sealIdNumbersAtRest } from '../domain/graduates/id-numbers-at-rest.ts';
 import * as schema from './schema/index.ts';
 
@@ -35,11 +36,13 @@ Object.assign(PostgresJsSession.prototype, {
 
 /**
  * A plain read, which waits for no row lock. Anything else sent outside a transaction (an insert, an
- * update, a delete, a WITH, a locking read) may wait for a transaction's lock, and on a lane what
- * was sent after it would wait too: among it, perhaps a statement that transaction is waiting for.
- * A select that sleeps, sets session state or writes (set_config, nextval, SELECT INTO) is no plain read either.
+ * update, a delete, a WITH that writes, a locking read) may wait for a transaction's lock, and on a
+ * lane what was sent after it would wait too: among it, perhaps a statement that transaction is
+ * waiting for. A select that sleeps, sets session state or writes (set_config, nextval, SELECT INTO)
+ * is no plain read either. A WITH that only reads is one (the review page's flags): any of the words
+ * insert, update, delete or merge in it sends it to the pool, as a locking clause does.
  */
-const LANE_READ = /^\s*select\b(?![^]*\bfor\s+(?:no\s+key\s+update|update|key\s+share|share)\b)(?![^]*(?:advisory|\b(?:set_config|pg_sleep|nextval|setval|lo_\w+|into)\b))/i;
+const LANE_READ = /^\s*(?:select|with)\b(?![^]*\b(?:insert|update|delete|merge|for\s+(?:key\s+)?share)\b)(?![^]*(?:advisory|\b(?:set_config|pg_sleep|nextval|setval|lo_\w+|into)\b))/i;
 const sessionsOnPool = new WeakMap<Session, Session>();
 function onPool(session: Session, pool: postgres.Sql): Session {
   let other = sessionsOnPool.get(session);
@@ -333,6 +336,23 @@ export function isUniqueViolation(e: unknown): boolean {
     if ((err as { code?: unknown }).code === '23505') return true;
   }
   return false;
+}
+
+/**
+ * A raw statement built once per database handle and shape, with `sql.placeholder` for what varies,
+ * and run as drizzle's prepared queries are: rows as objects, as `db.execute` gives them (issue 14:
+ * the review page's flag statements were rebuilt from their templates on every view, most of its
+ * node time). `shape` names one of a few fixed forms of the statement.
+ */
+export function statementOnce<R, K extends string = ''>(build: (shape: K) => SQL): (db: DbOrTx, values: Record<string, unknown>, shape?: K) => Promise<R[]> {
+  const prepared = builtOnce((db, shape: K) => {
+    const { session, dialect } = db as unknown as {
+      session: { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string | undefined, arrayMode: boolean): { execute(values: Record<string, unknown>): Promise<unknown> } };
+      dialect: { sqlToQuery(statement: SQL): { sql: string; params: unknown[] } };
+    };
+    return session.prepareQuery(dialect.sqlToQuery(build(shape)), undefined, undefined, false);
+  });
+  return (db, values, shape) => prepared(db, shape).execute(values) as Promise<R[]>;
 }
 
 /**

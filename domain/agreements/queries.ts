@@ -37,13 +37,19 @@ export async function getAgreement(db: DbOrTx, actor: Actor, id: number) {
 
 export type LoadedAgreement = Awaited<ReturnType<typeof getAgreement>>;
 
-/** X1: the agreement's timeline, the same for the unit, the graduate and the school; call with an agreement the actor may see. */
-export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id' | 'kind' | 'verb'>) {
-  const rows = await db
+/** An agreement's events in order, the query built once: every page showing an agreement reads them (issue 14). */
+const timelineRows = builtOnce((db) =>
+  db
     .select({ at: events.occurredAt, action: events.action, role: events.actorRole, fromState: events.fromState, toState: events.toState, reason: events.reason })
     .from(events)
-    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, String(a.id))))
-    .orderBy(asc(events.id));
+    .where(and(eq(events.subjectType, 'agreement'), eq(events.subjectId, sql.placeholder('subjectId'))))
+    .orderBy(asc(events.id))
+    .prepare('agreement_timeline'),
+);
+
+/** X1: the agreement's timeline, the same for the unit, the graduate and the school; call with an agreement the actor may see. */
+export async function agreementTimeline(db: DbOrTx, a: Pick<LoadedAgreement, 'id' | 'kind' | 'verb'>) {
+  const rows = await timelineRows(db).execute({ subjectId: String(a.id) });
   return rows.map((r) => timelineEntry(a, r));
 }
 

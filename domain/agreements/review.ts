@@ -1,5 +1,5 @@
 import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../../db/client.ts';
+import { builtOnce, type Db, type DbOrTx } from '../../db/client.ts';
 import { agreementCounts, agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { DomainError, notFound } from '../errors.ts';
@@ -143,10 +143,9 @@ export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: 
   return cards.map((c, i) => ({ label: withVerb(c.label, verb), ...counts[i]! }));
 }
 
-/** One agreement as its reviewer sees it (S6): the agreement, unit and graduate, the pages uploaded, the review it is in, and what the reviewer may decide. */
-export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
-  reviewStageOf(actor);
-  const [row] = await db
+/** The review page's read, built once per scope (issue 14: a review page is a tenth of the peak's mix). */
+const reviewedOne = builtOnce((db, stage: 'school' | 'department') =>
+  db
     .select({ agreement: agreements, graduate: graduates, department: departments.name, unitVerification: employers.verification, agreementType: provinces.agreementType })
     .from(agreements)
     .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
@@ -154,7 +153,21 @@ export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
     .innerJoin(schools, eq(schools.id, agreements.schoolId))
     .innerJoin(provinces, eq(provinces.id, schools.provinceId))
     .leftJoin(employers, eq(employers.id, agreements.employerId))
-    .where(and(eq(agreements.id, id), agreementScope(actor)));
+    .where(
+      and(
+        eq(agreements.id, sql.placeholder('id')),
+        eq(agreements.schoolId, sql.placeholder('schoolId')),
+        stage === 'department' ? eq(agreements.departmentId, sql.placeholder('departmentId')) : undefined,
+      ),
+    )
+    .prepare(`reviewed_one_${stage}`),
+);
+
+/** One agreement as its reviewer sees it (S6): the agreement, unit and graduate, the pages uploaded, the review it is in, and what the reviewer may decide. */
+export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
+  const stage = reviewStageOf(actor);
+  // The reviewer's scope (agreementScope's for a school or a department), as placeholders.
+  const [row] = await reviewedOne(db, stage).execute({ id, schoolId: actor.schoolId, departmentId: actor.departmentId });
   if (!row) throw notFound('签约');
   const { agreementType, ...rest } = row;
   const a = row.agreement;

@@ -1,6 +1,6 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
+import { builtOnce, isUniqueViolation, type Db, type DbOrTx } from '../../db/client.ts';
 import { employers, users, warningMarks } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { DomainError, forbidden, notFound } from '../errors.ts';
@@ -60,9 +60,14 @@ export async function listWarningUnits(db: DbOrTx, actor: Actor) {
     .orderBy(asc(warningMarks.id));
 }
 
+/** A unit's marks, the query built once: every review page and invitation reads them (issue 14). */
+const unitMarks = builtOnce((db) =>
+  db.select({ schoolId: warningMarks.schoolId, category: warningMarks.category }).from(warningMarks).where(eq(warningMarks.employerId, sql.placeholder('employerId'))).prepare('unit_marks'),
+);
+
 /** The warning a viewer sees for a unit: its own school's mark, or the nationwide one (≥ 5 schools); else null. */
 export async function warningFor(db: DbOrTx, viewerSchoolId: number | null, employerId: number): Promise<string | null> {
-  const marks = await db.select({ schoolId: warningMarks.schoolId, category: warningMarks.category }).from(warningMarks).where(eq(warningMarks.employerId, employerId));
+  const marks = await unitMarks(db).execute({ employerId });
   const own = marks.find((m) => m.schoolId === viewerSchoolId);
   if (own) return WARNING_CATEGORY_LABELS[own.category];
   if (new Set(marks.map((m) => m.schoolId)).size < NATIONWIDE_AFTER_SCHOOLS) return null;

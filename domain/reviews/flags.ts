@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import type { DbOrTx } from '../../db/client.ts';
+import { sql, type SQL } from 'drizzle-orm';
+import { statementOnce, type DbOrTx } from '../../db/client.ts';
 import { REVIEW_DECISION_ACTIONS } from '../../db/schema/events.ts';
 import { ACTIVE_AGREEMENT_STATES, IN_REVIEW_AGREEMENT_STATES } from '../agreements/states.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -52,18 +52,14 @@ const days = (seconds: number) => Math.max(1, Math.round(seconds / 86400));
 const agreementHref = (id: number) => `/school/agreements/${id}`;
 const destinationHref = (id: number) => `/school/destinations/${id}`;
 
-/** Units many of the school's graduates signed with, that are new, marked, or hire from no other school. */
-export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<Flag[]> {
-  // The count reads the partial index (school, credit code, graduate) alone. The name comes from one
-  // of the counted graduates' agreements, found by graduate (the planner, asked for "any agreement of
-  // this school and unit", may walk another index across every school). Whether the unit hires
-  // elsewhere reads two ranges of (credit code, school) on either side of this school, so neither
-  // walks through our own agreements.
-  const rows = await db.execute<{ uscc: string; name: string; n: number; verified_at: string | null; own_mark: boolean; marks: number; elsewhere: boolean }>(sql`
+/** unitFlags' statement: every unit of the school ('all'), or the one of a review page ('unit'). */
+const unitStatement = statementOnce<{ uscc: string; name: string; n: number; verified_at: string | null; own_mark: boolean; marks: number; elsewhere: boolean }, 'all' | 'unit'>((shape) => {
+  const schoolId = sql.placeholder('schoolId');
+  return sql`
     with u as (
       select a.unit_uscc as uscc, count(distinct a.graduate_id)::int as n, max(a.graduate_id) as graduate_id
         from agreements a
-       where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)})${uscc ? sql` and a.unit_uscc = ${uscc}` : sql``}
+       where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)})${shape === 'unit' ? sql` and a.unit_uscc = ${sql.placeholder('uscc')}` : sql``}
        group by 1 having count(distinct a.graduate_id) >= ${FLAG_RULES.unitGraduates})
     select u.uscc, u.n, e.verified_at,
            (select a1.unit_snapshot->>'name' from agreements a1 where a1.graduate_id = u.graduate_id and a1.unit_uscc = u.uscc and a1.state in (${inList(ACTIVE)}) limit 1) as name,
@@ -72,7 +68,17 @@ export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Pr
            ((select a2.school_id from agreements a2 where a2.unit_uscc = u.uscc and a2.school_id < ${schoolId} and a2.state in (${inList(ACTIVE)}) order by a2.unit_uscc, a2.school_id limit 1) is not null
             or (select a2.school_id from agreements a2 where a2.unit_uscc = u.uscc and a2.school_id > ${schoolId} and a2.state in (${inList(ACTIVE)}) order by a2.unit_uscc, a2.school_id limit 1) is not null) as elsewhere
       from u left join employers e on e.uscc = u.uscc
-     order by u.n desc`);
+     order by u.n desc`;
+});
+
+/** Units many of the school's graduates signed with, that are new, marked, or hire from no other school. */
+export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Promise<Flag[]> {
+  // The count reads the partial index (school, credit code, graduate) alone. The name comes from one
+  // of the counted graduates' agreements, found by graduate (the planner, asked for "any agreement of
+  // this school and unit", may walk another index across every school). Whether the unit hires
+  // elsewhere reads two ranges of (credit code, school) on either side of this school, so neither
+  // walks through our own agreements.
+  const rows = await unitStatement(db, { schoolId, uscc: uscc ?? null }, uscc ? 'unit' : 'all');
   const now = Date.now();
   const flags: Flag[] = [];
   for (const r of rows) {
@@ -87,20 +93,24 @@ export async function unitFlags(db: DbOrTx, schoolId: number, uscc?: string): Pr
   return flags;
 }
 
-/** Reviewers who approved many items within seconds of their reaching the review. */
-export async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): Promise<Flag[]> {
-  // Each decision's event carries how long the item had waited for it, so this reads the school's
-  // decisions index alone.
-  const rows = await db.execute<{ name: string; role: string; fast: number; approvals: number }>(sql`
+const reviewerStatement = statementOnce<{ name: string; role: string; fast: number; approvals: number }>(
+  () => sql`
     with d as (
       select e.actor_user_id, (count(*) filter (where e.seconds_since_previous < ${FLAG_RULES.fastSeconds}))::int as fast, count(*)::int as approvals
         from events e
-       where e.school_id = ${schoolId} and e.occurred_at > now() - make_interval(days => ${FLAG_RULES.windowDays}) and e.action in (${inList(APPROVALS)})
+       where e.school_id = ${sql.placeholder('schoolId')} and e.occurred_at > now() - make_interval(days => ${FLAG_RULES.windowDays}) and e.action in (${inList(APPROVALS)})
        group by 1
       having count(*) filter (where e.seconds_since_previous < ${FLAG_RULES.fastSeconds}) >= ${FLAG_RULES.fastApprovals})
     select u.display_name as name, u.role::text as role, d.fast, d.approvals
       from d join users u on u.id = d.actor_user_id
-     order by d.fast desc`);
+     order by d.fast desc`,
+);
+
+/** Reviewers who approved many items within seconds of their reaching the review. */
+export async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): Promise<Flag[]> {
+  // Each decision's event carries how long the item had waited for it, so this reads the school's
+  // decisions index alone.
+  const rows = await reviewerStatement(db, { schoolId });
   return rows.map((r) => ({
     kind: 'reviewer',
     sentence: `${verb}人“${r.name}”近 ${FLAG_RULES.windowDays} 天有 ${r.fast} 份（共${verb}通过 ${r.approvals} 份）在提交后 ${FLAG_RULES.fastSeconds} 秒内即${verb}通过，请确认是否逐份核对了材料。`,
@@ -110,17 +120,20 @@ export async function reviewerFlags(db: DbOrTx, schoolId: number, verb: Verb): P
 
 type ProofRow = { subject: 'agreement' | 'destination'; id: number; name: string; other_subject: 'agreement' | 'destination'; other_id: number; other_name: string; other_school: number; other_school_name: string };
 
-/** Proofs and agreement pages that are the same file as another graduate's. */
-export async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
-  const rows = await db.execute<ProofRow>(sql`
+/** One subject's own rows ('agreement' or 'destination', by id) or the whole school's ('all'). */
+type Only = 'all' | 'agreement' | 'destination';
+const onlyOf = (shape: Only, subject: 'agreement' | 'destination', column: SQL) => (shape === 'all' ? sql`` : shape === subject ? sql` and ${column} = ${sql.placeholder('id')}` : sql` and false`);
+
+const proofStatement = statementOnce<ProofRow, Only>(
+  (shape) => sql`
     with mine as (
       select 'destination' as subject, r.id, r.graduate_id, u.id as upload_id, u.sha256
         from destination_registrations r join uploads u on u.destination_id = r.id
-       where r.school_id = ${schoolId} and r.state not in ('rejected', 'voided') and u.sha256 is not null${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}
+       where r.school_id = ${sql.placeholder('schoolId')} and r.state not in ('rejected', 'voided') and u.sha256 is not null${onlyOf(shape, 'destination', sql`r.id`)}
       union all
       select 'agreement', a.id, a.graduate_id, u.id, u.sha256
         from agreements a join uploads u on u.agreement_id = a.id
-       where a.school_id = ${schoolId} and a.state in (${inList(ACTIVE)}) and u.sha256 is not null${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``})
+       where a.school_id = ${sql.placeholder('schoolId')} and a.state in (${inList(ACTIVE)}) and u.sha256 is not null${onlyOf(shape, 'agreement', sql`a.id`)})
     select distinct on (m.subject, m.id) m.subject, m.id, g.name,
            case when o.destination_id is not null then 'destination' else 'agreement' end as other_subject, coalesce(o.destination_id, o.agreement_id) as other_id,
            og.name as other_name, og.school_id as other_school, os.name as other_school_name
@@ -132,7 +145,12 @@ export async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject:
       join graduates og on og.id = coalesce(orr.graduate_id, oa.graduate_id)
       join schools os on os.id = og.school_id
      where og.id <> m.graduate_id
-     order by m.subject, m.id, o.created_at`);
+     order by m.subject, m.id, o.created_at`,
+);
+
+/** Proofs and agreement pages that are the same file as another graduate's. */
+export async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
+  const rows = await proofStatement(db, { schoolId, id: only?.id ?? null }, only?.subject ?? 'all');
   return rows.map((r) => {
     const what = r.subject === 'destination' ? '去向登记的证明材料' : '协议书扫描件';
     const other = r.other_school === schoolId ? `本校毕业生${r.other_name}` : `${r.other_school_name}的一名毕业生`;
@@ -140,25 +158,33 @@ export async function proofFlags(db: DbOrTx, schoolId: number, only?: { subject:
   });
 }
 
+const waitStatement = statementOnce<{ subject: 'agreement' | 'destination'; id: number; name: string; waited: number }, Only>(
+  (shape) => sql`
+    select * from (
+      select 'agreement' as subject, a.id, g.name, extract(epoch from now() - a.updated_at)::float8 as waited
+        from agreements a join graduates g on g.id = a.graduate_id
+       where a.school_id = ${sql.placeholder('schoolId')} and a.state in (${inList(REVIEW_STATES)}) and a.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${onlyOf(shape, 'agreement', sql`a.id`)}
+      union all
+      select 'destination', r.id, g.name, extract(epoch from now() - r.updated_at)::float8
+        from destination_registrations r join graduates g on g.id = r.graduate_id
+       where r.school_id = ${sql.placeholder('schoolId')} and r.state in (${inList(DESTINATION_REVIEW)}) and r.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${onlyOf(shape, 'destination', sql`r.id`)}) w
+     order by waited desc limit 1000`,
+);
+
+const usualStatement = statementOnce<{ median: number | null }>(
+  () => sql`
+    select percentile_cont(0.5) within group (order by e.seconds_since_previous)::float8 as median
+      from events e
+     where e.school_id = ${sql.placeholder('schoolId')} and e.occurred_at > now() - make_interval(days => 90) and e.action in (${inList(DECISIONS)}) and e.seconds_since_previous is not null`,
+);
+
 /** Items waiting far longer than this school's reviews usually take. */
 export async function waitFlags(db: DbOrTx, schoolId: number, verb: Verb, only?: { subject: 'agreement' | 'destination'; id: number }): Promise<Flag[]> {
   // Items past the minimum first (usually none, and on a review page one row at most); the school's
   // usual review time is only worked out when there is something to compare with it.
-  const rows = await db.execute<{ subject: 'agreement' | 'destination'; id: number; name: string; waited: number }>(sql`
-    select * from (
-      select 'agreement' as subject, a.id, g.name, extract(epoch from now() - a.updated_at)::float8 as waited
-        from agreements a join graduates g on g.id = a.graduate_id
-       where a.school_id = ${schoolId} and a.state in (${inList(REVIEW_STATES)}) and a.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'agreement' ? sql` and a.id = ${only.id}` : sql` and false`) : sql``}
-      union all
-      select 'destination', r.id, g.name, extract(epoch from now() - r.updated_at)::float8
-        from destination_registrations r join graduates g on g.id = r.graduate_id
-       where r.school_id = ${schoolId} and r.state in (${inList(DESTINATION_REVIEW)}) and r.updated_at < now() - make_interval(days => ${FLAG_RULES.minWaitDays})${only ? (only.subject === 'destination' ? sql` and r.id = ${only.id}` : sql` and false`) : sql``}) w
-     order by waited desc limit 1000`);
+  const rows = await waitStatement(db, { schoolId, id: only?.id ?? null }, only?.subject ?? 'all');
   if (rows.length === 0) return [];
-  const [usual] = await db.execute<{ median: number | null }>(sql`
-    select percentile_cont(0.5) within group (order by e.seconds_since_previous)::float8 as median
-      from events e
-     where e.school_id = ${schoolId} and e.occurred_at > now() - make_interval(days => 90) and e.action in (${inList(DECISIONS)}) and e.seconds_since_previous is not null`);
+  const [usual] = await usualStatement(db, { schoolId });
   const usualSeconds = usual?.median ?? FLAG_RULES.defaultUsualDays * 86400;
   const threshold = Math.max(FLAG_RULES.minWaitDays * 86400, FLAG_RULES.waitFactor * usualSeconds);
   const usualText = usualSeconds < 86400 ? `${Math.max(1, Math.round(usualSeconds / 3600))} 小时` : `${days(usualSeconds)} 天`;

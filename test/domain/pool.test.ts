@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { eq, sql as sqlTag } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { apart, connect, pipelined, unixSocketOf, type Db } from '../../db/client.ts';
+import { apart, connect, pipelined, statementOnce, unixSocketOf, type Db } from '../../db/client.ts';
 import { socketDirFor } from '../../db/embedded.ts';
 import * as schema from '../../db/schema/index.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -164,6 +164,13 @@ test('a write outside a transaction goes to the pool, not a lane: waiting for a 
     const lane = await pid(db);
     const [written] = (await db.execute(sqlTag`update lane_probe set n = n + 1 where id = 1 returning pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>;
     assert.is.not(Number(written!.pid), lane, 'the update ran on the pool');
+    // A WITH that writes goes to the pool too, and so does a locking read; a WITH that only reads takes the lane.
+    const [cte] = (await db.execute(sqlTag`with w as (update lane_probe set n = n where id = 1 returning id) select pg_backend_pid() as pid from w`)) as unknown as Array<{ pid: number }>;
+    assert.is.not(Number(cte!.pid), lane, 'a writing WITH ran on the pool');
+    const [locking] = (await db.execute(sqlTag`select pg_backend_pid() as pid from lane_probe where id = 1 for key share`)) as unknown as Array<{ pid: number }>;
+    assert.is.not(Number(locking!.pid), lane, 'a locking read ran on the pool');
+    const [read] = (await db.execute(sqlTag`with r as (select n from lane_probe where id = 1) select pg_backend_pid() as pid, (select updated from (select 1 as updated) u) from r`)) as unknown as Array<{ pid: number }>;
+    assert.is(Number(read!.pid), lane, 'a WITH that only reads (a column named updated_at or updated is no write) took the lane');
     // A transaction locks the row; an update outside it waits for the lock; the transaction then
     // reads outside itself (on the lane) before it commits. Had the update gone to the lane, the read
     // would have queued behind it and neither would ever finish.
@@ -185,6 +192,23 @@ test('a write outside a transaction goes to the pool, not a lane: waiting for a 
   } finally {
     await db.$client.end();
   }
+});
+
+test('issue 14: statementOnce builds a raw statement once per handle and shape, and runs it with each call\'s values, in a transaction too', async () => {
+  let built = 0;
+  const squares = statementOnce<{ n: number; doubled: number | null }, 'plain' | 'doubled'>((shape) => {
+    built++;
+    return sqlTag`with s as (select g::int as n from generate_series(1, ${sqlTag.placeholder('upTo')}::int) g) select n, ${shape === 'doubled' ? sqlTag`n * ${sqlTag.placeholder('factor')}::int` : sqlTag`null::int`} as doubled from s order by n`;
+  });
+  assert.equal([...(await squares(d.db, { upTo: 2 }, 'plain'))], [{ n: 1, doubled: null }, { n: 2, doubled: null }]);
+  assert.equal([...(await squares(d.db, { upTo: 3 }, 'plain'))].map((r) => r.n), [1, 2, 3]);
+  assert.equal([...(await squares(d.db, { upTo: 2, factor: 10 }, 'doubled'))], [{ n: 1, doubled: 10 }, { n: 2, doubled: 20 }]);
+  assert.is(built, 2, 'one build per shape on the handle');
+  await d.db.transaction(async (tx) => assert.equal([...(await squares(tx, { upTo: 1 }, 'plain'))], [{ n: 1, doubled: null }]));
+  assert.is(built, 3, 'a transaction builds its own');
+  // A value left out is refused, not sent as null.
+  const refused = await squares(d.db, { upTo: 2 }, 'doubled').then(() => null, (e: unknown) => String(e));
+  assert.match(refused ?? 'answered', 'factor');
 });
 
 test('a URL names a Unix socket as libpq does (?host=/directory); postgres.js is given its path', () => {
