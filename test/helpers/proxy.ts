@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
  * listens (`setTargets`), so its address can be their ORIGIN.
  */
 export async function startProxy(targets: string[] = []): Promise<{ url: string; served: number[]; setTargets: (to: string[]) => void; close: () => Promise<void> }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // An idle upstream socket is closed after 3 s, before the app's keep-alive timeout (5 s) would close
+  // it under a request sent meanwhile (a reset, answered 502: the two-process mixed load met one), as
+  // nginx's keepalive_timeout below the upstream's avoids it.
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: 3000 });
   const served = targets.map(() => 0);
   const setTargets = (to: string[]) => {
     targets = to;
