@@ -7,7 +7,7 @@ import { agreements, destinationRegistrations, employers, graduates, schools, us
 import { acceptInvitation } from '../../domain/agreements/online/respond.ts';
 import { onlineSigning } from '../../domain/agreements/online/workflow.ts';
 import { decideReview } from '../../domain/agreements/review.ts';
-import type { Actor } from '../../domain/auth/sessions.ts';
+import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { currentDestination, deriveDestination } from '../../domain/destinations/current.ts';
 import { decideRegistration, saveDraft, submitRegistration, voidRegistration, withdrawRegistration } from '../../domain/destinations/register.ts';
 import { LIVE_DESTINATION_STATES } from '../../domain/destinations/states.ts';
@@ -29,16 +29,15 @@ let serial = 0;
 test.before(async () => {
   t = await setupApp();
   const [u] = await t.db.select().from(users).where(eq(users.login, '10002-admin'));
-  school = actorOf(u!);
+  school = actorFor(u!);
   employerId = (await t.db.select().from(employers).where(eq(employers.name, '越综合企业')))[0]!.id;
 });
 test.after(async () => {
   await t.close();
 });
 
-function actorOf(u: typeof users.$inferSelect): Actor {
-  return { userId: u.id, sessionId: 'test', role: u.role, portal: u.portal, displayName: u.displayName, provinceId: null, schoolId: u.schoolId, departmentId: u.departmentId, employerId: u.employerId, employerVerified: u.employerId !== null, graduateId: u.graduateId };
-}
+/** The actor of a user, as a session makes it (a unit's account counts as verified here). */
+const actorFor = (u: typeof users.$inferSelect): Actor => actorOf(u, 'test', u.employerId !== null);
 
 /** A fresh graduate of 示例理工大学 (school only review) with an account: a copy of a roster row. */
 async function freshGraduate(): Promise<{ g: Graduate; actor: Actor }> {
@@ -48,7 +47,7 @@ async function freshGraduate(): Promise<{ g: Graduate; actor: Actor }> {
   const [row] = await t.db.insert(graduates).values(withStoredIdNumber({ ...rest, idNumber: `PROP${String(serial).padStart(14, '0')}`, studentNo: `P${serial}`, phone: `1370000${String(serial).padStart(4, '0')}` })).returning();
   const g = opened(row!);
   const [u] = await t.db.insert(users).values({ role: 'student', portal: 'student', login: idNumberLookup(idOf(g!)), phone: g!.phone, displayName: g!.name, passwordHash: 'x', graduateId: g!.id, schoolId: g!.schoolId, departmentId: g!.departmentId }).returning();
-  return { g: g!, actor: actorOf(u!) };
+  return { g: g!, actor: actorFor(u!) };
 }
 
 /** An invitation of 越综合企业, as the unit's letter leaves it (its state does not move a destination); the pending one if there is one (G6). */
