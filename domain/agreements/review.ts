@@ -2,12 +2,13 @@ import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { builtOnce, type Db, type DbOrTx } from '../../db/client.ts';
 import { agreementCounts, agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
+import type { SchoolSettings } from '../schools/switches.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
 import { DECISION_LABELS, decisionForm, REVIEW_STAGES, reviewStageOf, withVerb, type Verb } from '../reviews/chain.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
-import { fire, offers } from '../workflow/kernel.ts';
+import { fire, KNOWN, offers } from '../workflow/kernel.ts';
 import { reviewAt, reviewsOfKind, statesInGroup, workflowOfKind } from './kinds.ts';
 import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
@@ -190,7 +191,7 @@ const NOT_YOUR_STAGE = '该签约不在你的审核环节，请刷新页面查�
  * A reviewer's decision at the item's current stage, with that review's form: 通过 moves it on (the
  * school's stage, or where the review leads); 退回修改 and 不通过 need the reason shown to the graduate.
  */
-export async function decideReview(db: Db, source: Source, id: number, input: unknown): Promise<string> {
+export async function decideReview(db: Db, source: Source, id: number, input: unknown, known: { school?: SchoolSettings } = {}): Promise<string> {
   reviewStageOf(source.actor);
   return db.transaction(async (tx) => {
     // The reviewer's scope, checked as the row is locked: one read, not the review page's.
@@ -203,6 +204,8 @@ export async function decideReview(db: Db, source: Source, id: number, input: un
     return fire(tx, wf, source, locked, decision, {
       changes: decision === 'approve' ? {} : { reviewReason: reason ?? null },
       reason: reason ?? null,
+      // The reviewer's school is the agreement's (the scope above): its settings, when the caller has them.
+      ...(known.school && locked.schoolId === source.actor.schoolId ? { facts: { [KNOWN.school]: known.school } } : {}),
     });
   });
 }

@@ -175,6 +175,11 @@ type FireOptions = {
   reaction?: boolean;
   /** Fired through a capability link by someone without an account (no actor). */
   viaLink?: boolean;
+  /**
+   * What the caller already knows, by KNOWN key, for the guards and effects to read instead of
+   * querying (issue 14: the school's settings a request has cached answer a decision's effects).
+   */
+  facts?: Record<string, unknown>;
 };
 
 /**
@@ -197,9 +202,9 @@ export async function fire<S extends string, E extends string, C extends string,
   const transition = spec.transitions.find((t) => t.from === row.state && t.by === by);
   if (!transition) throw new DomainError('illegal_transition', wf.refusal);
   const now = opts.now ?? new Date();
-  const ctx = context(tx, row, source.actor, now);
+  const ctx = context(tx, row, source.actor, now, opts.facts);
   const refused = await refusingGuard(spec.guards, ctx);
-  if (refused?.otherwise) return fire(tx, wf, { actor: null, ip: source.ip }, row, refused.otherwise as E, { now });
+  if (refused?.otherwise) return fire(tx, wf, { actor: null, ip: source.ip }, row, refused.otherwise as E, { now, ...(opts.facts ? { facts: opts.facts } : {}) });
   if (refused) throw new DomainError(refused.code ?? 'illegal_transition', await refusalOf(refused, ctx));
   const to = await resolve(transition.to, ctx);
   const reason = opts.reason ?? null;

@@ -16,7 +16,7 @@ import { letterView } from '../agreement-view.ts';
 import { clientIp } from '../client-ip.ts';
 import { agreementFlags } from '../../domain/reviews/flags.ts';
 import type { AppEnv } from '../context.ts';
-import { cachedVerb, cachedFilterOptions } from '../school-cache.ts';
+import { cachedFilterOptions, cachedSchoolSettings, cachedVerb } from '../school-cache.ts';
 import { formProblems, formValues, type PageStatus } from '../forms.ts';
 import { idParam } from '../params.ts';
 import { pageOrFragments, render } from '../render.ts';
@@ -98,7 +98,8 @@ function roomRoutes(room: Room, list: (c: Context<AppEnv>) => Promise<Response>)
     const actor = c.get('actor')!;
     const id = idParam(c);
     try {
-      await decideReview(db, { actor, ip: clientIp(c) }, id, formValues(await c.req.parseBody()));
+      // The school's settings as this request has them cached (S3's verb, S4's review mode), not read again.
+      await decideReview(db, { actor, ip: clientIp(c) }, id, formValues(await c.req.parseBody()), { school: await cachedSchoolSettings(c) });
     } catch (e) {
       const refusal = formProblems(e);
       return reviewPage(c, room, refusal, refusal.status);

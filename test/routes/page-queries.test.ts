@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import type { Db } from '../../db/client.ts';
 import * as schema from '../../db/schema/index.ts';
 import { gzipPage } from '../../routes/gzip.ts';
-import { graduates, provinces, schools } from '../../db/schema/index.ts';
+import { agreements, graduates, notifications, provinces, schools } from '../../db/schema/index.ts';
 import { appOnDb, DEMO_ACCOUNTS, firstStudentLogin, type Client, type DemoAccount } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { textOf } from '../helpers/html.ts';
@@ -204,6 +204,25 @@ test('S4 the graduate home follows the school settings changed through another p
   const admin = await signIn(other, 'school');
   assert.is((await admin.post('/school/settings', { reviewMode: 'school_only', maxTerminations: '3', handlerName: '李老师', handlerPhone: '010-62750002', address: '北京市海淀区示范路 1 号', postcode: '100871' })).status, 303);
   assert.not.ok(await entrance(), 'online signing off: no 申请签约 entrance');
+});
+
+test('S3 a decision reads the school\'s settings from the request\'s cache, which follows the province: the notice says 鉴证 once it switched', async () => {
+  const [pending] = await d.db.select().from(agreements).where(and(eq(agreements.state, 'school_review'), eq(agreements.positionName, '工程师')));
+  assert.ok(pending, 'an agreement waits for the school');
+  const c = await signIn(app, 'school');
+  assert.match(textOf((await c.get('/school/agreements')).doc, '#review-counts') ?? '', '等待学校审核'); // the cache holds 审核 now
+  const [school] = await d.db.select().from(schools).where(eq(schools.id, pending!.schoolId));
+  await d.db.update(provinces).set({ agreementType: 'two_party' }).where(eq(provinces.id, school!.provinceId));
+  try {
+    sent = [];
+    assert.is((await c.request('POST', `/school/agreements/${pending!.id}/review`, { form: { decision: 'approve' }, headers: { 'hx-request': 'true' } })).status, 200);
+    // Read once, for the cache (its version moved with the province), and not again in the transaction.
+    assert.is(sent.filter((q) => /from "schools" inner join "provinces"/.test(q)).length, 1, 'the settings read once');
+    const [notice] = await d.db.select().from(notifications).where(eq(notifications.graduateId, pending!.graduateId)).orderBy(desc(notifications.id)).limit(1);
+    assert.match(notice?.body ?? '', '学校鉴证通过');
+  } finally {
+    await d.db.update(provinces).set({ agreementType: 'three_party' }).where(eq(provinces.id, school!.provinceId));
+  }
 });
 
 test.run();
