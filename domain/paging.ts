@@ -9,7 +9,8 @@ import { genericPlans, type DbOrTx } from '../db/client.ts';
 export const COUNT_CAP = 10000;
 
 const cappedSql = (table: PgTable, where: SQL | undefined) => sql`(select count(*) from (select 1 from ${table} where ${where ?? sql`true`} limit ${COUNT_CAP + 1}) capped)`;
-const capped = (n: number) => ({ n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP });
+/** A count as the lists show it: at most COUNT_CAP, and whether there are more. */
+export const capped = (n: number) => ({ n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP });
 
 /** Counts given as scalar expressions, read as one int[] column. */
 const countArray = (counts: SQL[]) => sql`array[${sql.join(counts, sql`, `)}]::int[]`;

@@ -1,12 +1,12 @@
 import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
-import { builtOnce, type Db, type DbOrTx } from '../../db/client.ts';
+import { builtOnce, statementOnce, type Db, type DbOrTx } from '../../db/client.ts';
 import { agreementCounts, agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
 import type { SchoolSettings } from '../schools/switches.ts';
 import { DomainError, notFound } from '../errors.ts';
 import type { EventSource } from '../events.ts';
 import { parseForm } from '../forms.ts';
-import { DECISION_LABELS, decisionForm, REVIEW_STAGES, reviewStageOf, withVerb, type Verb } from '../reviews/chain.ts';
+import { DECISION_LABELS, decisionForm, REVIEW_STAGES, reviewStageOf, withVerb, type ReviewStage, type Verb } from '../reviews/chain.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { fire, KNOWN, offers } from '../workflow/kernel.ts';
 import { reviewAt, reviewsOfKind, statesInGroup, workflowOfKind } from './kinds.ts';
@@ -14,7 +14,7 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope, countScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
-import { amongIds, containsPattern, countsOf, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { amongIds, capped, containsPattern, pageByStates, stateIn, type StateList } from '../paging.ts';
 import { graduateMatches } from '../graduates/roster.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
@@ -140,9 +140,21 @@ const counted$ = (actor: Actor, kinds: readonly AgreementKind[], states: readonl
 export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {
   // Each card counted on its own, capped like the lists (“10000+”): 已签约 grows with every cohort.
   const cards = cardStates(kinds, signedLabel);
-  const counts = await countsOf(db, cards.map((c) => counted$(actor, kinds, c.states)));
-  return cards.map((c, i) => ({ label: withVerb(c.label, verb), ...counts[i]! }));
+  const [row] = await cardCounts(db, { schoolId: actor.schoolId, departmentId: actor.departmentId }, JSON.stringify([reviewStageOf(actor), kinds, signedLabel]));
+  return cards.map((c, i) => ({ label: withVerb(c.label, verb), ...capped(Number(row!.n[i])) }));
 }
+
+/**
+ * The count cards' statement, built once per reviewer scope, room and label (issue 14: a decision's
+ * htmx answer re-renders them; building their four sums was most of its drizzle time). The shape is
+ * the JSON of [stage, kinds, signed label]: a few fixed values from the routes.
+ */
+const cardCounts = statementOnce<{ n: number[] }, string>((shape) => {
+  const [stage, kinds, signedLabel] = JSON.parse(shape) as [ReviewStage, AgreementKind[], string];
+  const scope = and(eq(agreementCounts.schoolId, sql.placeholder('schoolId')), stage === 'department' ? eq(agreementCounts.departmentId, sql.placeholder('departmentId')) : undefined);
+  const sums = cardStates(kinds, signedLabel).map((c) => sql`(select coalesce(sum(${agreementCounts.n}), 0) from ${agreementCounts} where ${and(scope, stateIn(agreementCounts.kind, kinds), stateIn(agreementCounts.state, c.states))})`);
+  return sql`select array[${sql.join(sums, sql`, `)}]::int[] as n`;
+});
 
 /** The review page's read, built once per scope (issue 14: a review page is a tenth of the peak's mix). */
 const reviewedOne = builtOnce((db, stage: 'school' | 'department') =>

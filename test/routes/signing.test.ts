@@ -103,6 +103,10 @@ test('S6/S7 在线签约管理: the department approves with htmx (row and count
   const fragment = parseHtml(`<table>${swapped.text}</table>`);
   assert.match(textOf(fragment, `#agreement-${agreementId}-row .state`)!, '等待学校审核');
   assert.match(swapped.text, /<ul class="counts" id="review-counts" hx-swap-oob="true">/);
+  // The swapped cards (their statement built once per scope) say what the department's list says.
+  const swappedCards = textOf(parseHtml(swapped.text.slice(swapped.text.indexOf('<ul class="counts"'))), '#review-counts');
+  assert.ok(swappedCards && /\d/.test(swappedCards));
+  assert.is(swappedCards, textOf((await dept.get('/school/agreements')).doc, '#review-counts'));
   const school = await t.signInAs('school');
   const page = await school.get(`/school/agreements/${agreementId}`);
   assert.ok(page.doc.querySelector('#graduate-info') && page.doc.querySelector('#unit-info') && page.doc.querySelector('#letter'), 'S6');
