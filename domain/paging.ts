@@ -13,7 +13,7 @@ const cappedSql = (table: PgTable, where: SQL | undefined) => sql`(select count(
 export const capped = (n: number) => ({ n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP });
 
 /** Counts given as scalar expressions, read as one int[] column. */
-const countArray = (counts: SQL[]) => sql`array[${sql.join(counts, sql`, `)}]::int[]`;
+export const countArray = (counts: SQL[]) => sql`array[${sql.join(counts, sql`, `)}]::int[]`;
 
 /** Counts given as scalar expressions (the count cards above a list), in one statement, each capped. */
 export async function countsOf(db: DbOrTx, counts: SQL[]): Promise<Array<{ n: number; more: boolean }>> {

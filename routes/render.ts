@@ -13,7 +13,6 @@ export type PageData = { title: string; portal?: Portal } & Record<string, unkno
 /** Where each portal mounts its 消息通知 (G11). */
 export const notificationsPath = (portal: Portal) => `${PORTAL_INFO[portal].path}/notifications`;
 
-
 /** Below this a page is sent as it is (as hono's compress does). */
 const COMPRESS_FROM_BYTES = 1024;
 /**

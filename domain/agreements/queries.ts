@@ -5,7 +5,7 @@ import { ROLE_LABELS, type Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { EDUCATION_LEVEL_SHORT, labelOf } from '../codes/tables.ts';
 import { ipv6Groups } from '../addresses.ts';
-import { forbidden, notFound } from '../errors.ts';
+import { notFound } from '../errors.ts';
 import { reviewVerb } from '../tenancy/agreement-types.ts';
 import { agreementEventLabel, agreementStateLabel, inAgreementGroup } from './kinds.ts';
 import { termination } from '../terminations/workflow.ts';

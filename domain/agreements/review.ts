@@ -14,7 +14,7 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope, countScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
-import { amongIds, capped, containsPattern, pageByStates, stateIn, type StateList } from '../paging.ts';
+import { amongIds, capped, containsPattern, countArray, pageByStates, stateIn, type StateList } from '../paging.ts';
 import { graduateMatches } from '../graduates/roster.ts';
 
 // The reviewers' side of every kind of agreement: 在线签约管理 (S6, S7: 签约发起方 单位 or 学生) and
@@ -133,8 +133,11 @@ const reuseKey = (actor: Actor, query: ReviewQuery, kinds: readonly AgreementKin
   JSON.stringify(['review', actor.role, actor.schoolId, actor.departmentId, actor.employerId, actor.graduateId, query.kinds, kinds, states, query.departmentId ?? null, shown.map((c) => c.states)]);
 
 /** How many of the reviewer's agreements of these kinds are in these states, from the counters (a scalar expression). */
-const counted$ = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) =>
-  sql`(select coalesce(sum(${agreementCounts.n}), 0) from ${agreementCounts} where ${and(countScope(actor), stateIn(agreementCounts.kind, kinds), stateIn(agreementCounts.state, states))})`;
+const counted$ = (actor: Actor, kinds: readonly AgreementKind[], states: readonly string[]) => countedIn(countScope(actor), kinds, states);
+
+/** The same sum over the counters within `scope` (the actor's, or placeholders for it). */
+const countedIn = (scope: SQL, kinds: readonly AgreementKind[], states: readonly string[]) =>
+  sql`(select coalesce(sum(${agreementCounts.n}), 0) from ${agreementCounts} where ${and(scope, stateIn(agreementCounts.kind, kinds), stateIn(agreementCounts.state, states))})`;
 
 /** How many of the reviewer's items of these kinds wait at each stage, are signed or were rejected. */
 export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: readonly AgreementKind[], signedLabel = '已签约') {
@@ -151,9 +154,9 @@ export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: 
  */
 const cardCounts = statementOnce<{ n: number[] }, string>((shape) => {
   const [stage, kinds, signedLabel] = JSON.parse(shape) as [ReviewStage, AgreementKind[], string];
-  const scope = and(eq(agreementCounts.schoolId, sql.placeholder('schoolId')), stage === 'department' ? eq(agreementCounts.departmentId, sql.placeholder('departmentId')) : undefined);
-  const sums = cardStates(kinds, signedLabel).map((c) => sql`(select coalesce(sum(${agreementCounts.n}), 0) from ${agreementCounts} where ${and(scope, stateIn(agreementCounts.kind, kinds), stateIn(agreementCounts.state, c.states))})`);
-  return sql`select array[${sql.join(sums, sql`, `)}]::int[] as n`;
+  // countScope's, as placeholders.
+  const scope = and(eq(agreementCounts.schoolId, sql.placeholder('schoolId')), stage === 'department' ? eq(agreementCounts.departmentId, sql.placeholder('departmentId')) : undefined)!;
+  return sql`select ${countArray(cardStates(kinds, signedLabel).map((c) => countedIn(scope, kinds, c.states)))} as n`;
 });
 
 /** The review page's read, built once per scope (issue 14: a review page is a tenth of the peak's mix). */

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { builtOnce, isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
+import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
 import { departments, destinationDrafts, destinationRegistrations, events, graduates, uploads } from '../../db/schema/index.ts';
 import { ROLE_LABELS, type Role } from '../auth/roles.ts';

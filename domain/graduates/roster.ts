@@ -115,9 +115,10 @@ export async function listGraduates(db: DbOrTx, actor: Actor, query: RosterQuery
   };
 }
 
-const graduateRecord = (db: DbOrTx) =>
+/** A roster record with its school, department and current destination; `extra` fields read beside them. */
+const graduateRecord = <X extends Record<string, SQL.Aliased | SQL>>(db: DbOrTx, extra: X = {} as X) =>
   db
-    .select({ graduate: graduates, school: schools.name, department: departments.name, destinationCode: graduateDestinations.code })
+    .select({ graduate: graduates, school: schools.name, department: departments.name, destinationCode: graduateDestinations.code, ...extra })
     .from(graduates)
     .innerJoin(schools, eq(schools.id, graduates.schoolId))
     .innerJoin(departments, eq(departments.id, graduates.departmentId))
@@ -137,20 +138,11 @@ const ownRecord = builtOnce((db) =>
  * shows are read.
  */
 const ownHome = builtOnce((db) =>
-  db
-    .select({
-      graduate: graduates,
-      school: schools.name,
-      department: departments.name,
-      destinationCode: graduateDestinations.code,
-      agreements: sql<Array<[number, string, string, string | null, string, string | null]>>`(select coalesce(json_agg(json_build_array(${agreements.id}, ${agreements.kind}, ${agreements.state}, ${agreements.unitSnapshot}->>'name', ${agreements.positionName}, ${agreements.deadline}) order by ${agreements.createdAt} desc, ${agreements.id} desc), '[]') from ${agreements} where ${agreements.graduateId} = ${graduates.id})`,
-      drafts: sql<string[]>`(select coalesce(json_agg(${agreementDrafts.kind}), '[]') from ${agreementDrafts} where ${agreementDrafts.graduateId} = ${graduates.id})`,
-      latest: sql<Array<[number, string, string]>>`(select coalesce(json_agg(json_build_array(r.id, r.state, r.type) order by r.id desc), '[]') from (select id, state, type from ${destinationRegistrations} where ${destinationRegistrations.graduateId} = ${graduates.id} order by id desc limit 6) r)`,
-    })
-    .from(graduates)
-    .innerJoin(schools, eq(schools.id, graduates.schoolId))
-    .innerJoin(departments, eq(departments.id, graduates.departmentId))
-    .leftJoin(graduateDestinations, eq(graduateDestinations.graduateId, graduates.id))
+  graduateRecord(db, {
+    agreements: sql<Array<[number, string, string, string | null, string, string | null]>>`(select coalesce(json_agg(json_build_array(${agreements.id}, ${agreements.kind}, ${agreements.state}, ${agreements.unitSnapshot}->>'name', ${agreements.positionName}, ${agreements.deadline}) order by ${agreements.createdAt} desc, ${agreements.id} desc), '[]') from ${agreements} where ${agreements.graduateId} = ${graduates.id})`,
+    drafts: sql<string[]>`(select coalesce(json_agg(${agreementDrafts.kind}), '[]') from ${agreementDrafts} where ${agreementDrafts.graduateId} = ${graduates.id})`,
+    latest: sql<Array<[number, string, string]>>`(select coalesce(json_agg(json_build_array(r.id, r.state, r.type) order by r.id desc), '[]') from (select id, state, type from ${destinationRegistrations} where ${destinationRegistrations.graduateId} = ${graduates.id} order by id desc limit 6) r)`,
+  })
     .where(eq(graduates.id, sql.placeholder('id')))
     .prepare('own_graduate_home'),
 );
@@ -161,18 +153,20 @@ export async function graduateHome(db: DbOrTx, actor: Actor) {
   const [row] = await ownHome(db).execute({ id: actor.graduateId });
   if (!row) throw notFound('毕业生');
   return {
-    graduate: { ...row.graduate, school: row.school, department: row.department, destinationCode: row.destinationCode },
+    graduate: recordOf(row),
     agreements: row.agreements.map(([id, kind, state, unitName, positionName, deadline]) => ({ id, kind: kind as (typeof agreements.$inferSelect)['kind'], state: state as (typeof agreements.$inferSelect)['state'], unitName: unitName ?? '', positionName, deadline: deadline === null ? null : new Date(deadline) })),
     drafts: row.drafts.map((kind) => ({ kind })),
     latest: row.latest.map(([id, state, type]) => ({ id, state: state as (typeof destinationRegistrations.$inferSelect)['state'], type })),
   };
 }
 
+/** A graduateRecord row as the callers take it; destinationCode: the current destination, the projection (domain/destinations/current.ts). */
+const recordOf = <R extends { graduate: typeof graduates.$inferSelect; school: string; department: string; destinationCode: string | null }>(row: R) => ({ ...row.graduate, school: row.school, department: row.department, destinationCode: row.destinationCode });
+
 /** One roster record the actor may see, with school and department names; another tenant's is not found. */
 export async function getGraduate(db: DbOrTx, actor: Actor, id: number) {
   // A graduate's scope is the graduate's own id (graduateScope).
   const [row] = actor.role === 'student' && actor.graduateId === id ? await ownRecord(db).execute({ id }) : await graduateRecord(db).where(and(eq(graduates.id, id), graduateScope(actor)));
   if (!row) throw notFound('毕业生');
-  // destinationCode: the current destination, the projection (domain/destinations/current.ts).
-  return { ...row.graduate, school: row.school, department: row.department, destinationCode: row.destinationCode };
+  return recordOf(row);
 }

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, ilike, inArray, isNull, sql } from 'drizzle-orm';
-import { builtOnce, isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../../db/client.ts';
+import { and, asc, desc, eq, ilike, inArray, isNull } from 'drizzle-orm';
+import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../../db/client.ts';
 import { agreementDrafts, agreements, assistLinks, employers, graduates, uploads } from '../../../db/schema/index.ts';
 import type { Storage } from '../../../db/storage.ts';
 import type { Actor } from '../../auth/sessions.ts';
