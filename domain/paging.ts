@@ -63,15 +63,16 @@ export type StateList = { table: PgTable; id: PgColumn; state: PgColumn; updated
 export async function pageByStates(
   db: DbOrTx,
   list: StateList,
-  where: SQL | undefined,
+  /**
+   * The statement's parts, made only when it is built: `where`, the tab's filter; counts read in the
+   * same statement, as scalar expressions: `cards`, the count cards above the list; `total`, the
+   * tab's total when something cheaper than counting its rows knows it. A kept statement (`reuse`)
+   * never makes them (issue 14: making the count cards' sums was a sixth of 在线签约管理's node time).
+   */
+  parts: () => { where: SQL | undefined; cards?: SQL[]; total?: SQL | undefined },
   states: readonly string[],
   requested: number,
   size: number,
-  /**
-   * Counts read in the same statement, as scalar expressions: `cards`, the count cards above the
-   * list; `total`, the tab's total when something cheaper than counting its rows knows it.
-   */
-  counts: { cards?: SQL[]; total?: SQL | undefined } = {},
   /**
    * What the statement is made of when it is nothing but plain values (no search): the same key,
    * the same statement. It is then built once, kept as its text and parameters, and run as a named
@@ -82,26 +83,26 @@ export async function pageByStates(
   // No page lies past the capped count: a hand-edited page=40000 reads as far as the last one, not 800,000 rows.
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
-  const cards = counts.cards ?? [];
-  if (states.length === 0) return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: await countsOf(db, cards) };
-  const order = sql`order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
-  const merged = () =>
+  if (states.length === 0) return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: await countsOf(db, parts().cards ?? []) };
+  const statement = () => {
+    const { where, cards = [], total } = parts();
+    const order = sql`order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
+    const merged =
     offset + size <= SHALLOW_RUNS_UP_TO
       ? sql`(select r.id, r.at from unnest(${stateArray(list.state, states)}) s(state) cross join lateral (select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, sql`${list.state} = s.state`)} ${order}) r)`
       : sql`(${sql.join(
           states.map((state) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} ${order})`),
           sql` union all `,
         )})`;
-  const statement = () => {
     const counted = cards.length ? sql`, ${countArray(cards)} as cards` : sql``;
-    return sql`select array(select id from ${merged()} merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${counts.total ?? cappedSql(list.table, and(where, stateIn(list.state, states)))}::int as total${counted}`;
+    return sql`select array(select id from ${merged} merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${total ?? cappedSql(list.table, and(where, stateIn(list.state, states)))}::int as total${counted}`;
   };
   const [row] = await executeReused<{ ids: number[]; total: number; cards?: number[] }>(db, statement, reuse === undefined ? undefined : `${reuse}|${page}|${size}`);
   const ids = row!.ids.map(Number);
   const total = capped(Number(row!.total));
   const pages = Math.max(1, Math.ceil(total.n / size));
   // A page past the tab's end (a stale link, a typed number) shows the last page instead of an empty one.
-  if (ids.length === 0 && page > pages) return pageByStates(db, list, where, states, pages, size, counts, reuse);
+  if (ids.length === 0 && page > pages) return pageByStates(db, list, parts, states, pages, size, reuse);
   return { ids, page, total: total.n, more: total.more, pages, cards: (row!.cards ?? []).map((n) => capped(Number(n))) };
 }
 

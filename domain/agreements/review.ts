@@ -53,11 +53,9 @@ const AGREEMENT_LIST: StateList = { table: agreements, id: agreements.id, state:
  * counts the school's whole history, at a million agreements as at ten.
  */
 export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery, cards?: { verb: Verb; signedLabel: string }) {
-  reviewStageOf(actor);
+  const stage = reviewStageOf(actor);
   const kinds = query.initiator ? query.kinds.filter((k) => k === INITIATOR_KINDS[query.initiator!]) : query.kinds;
-  const conditions: SQL[] = [agreementScope(actor), inArray(agreements.kind, [...kinds])];
-  if (query.id) conditions.push(eq(agreements.id, query.id));
-  if (query.departmentId) conditions.push(eq(agreements.departmentId, query.departmentId));
+  let search: SQL | undefined;
   if (query.q) {
     const like = containsPattern(query.q);
     const schoolId = actor.schoolId!;
@@ -65,39 +63,21 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
       amongIds(db, agreements.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), graduateMatches(like)))),
       amongIds(db, agreements.id, () => db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)))),
     ]);
-    conditions.push(or(byGraduate, byUnit)!);
+    search = or(byGraduate, byUnit)!;
   }
+  const where = () => and(agreementScope(actor), inArray(agreements.kind, [...kinds]), query.id ? eq(agreements.id, query.id) : undefined, query.departmentId ? eq(agreements.departmentId, query.departmentId) : undefined, search);
   const states = query.states?.length ? query.states : [...new Set(kinds.flatMap((k) => workflowOfKind(k).states as readonly string[]))];
-  // One row by id (the row a decision re-renders) needs no paging.
   // The count cards above the list, when asked, come with the page in its statement.
   const shown = cards ? cardStates(query.kinds, cards.signedLabel) : [];
-  // Without a search or a department filter, the tab's total is the counters' too.
-  const total$ = query.q || query.departmentId ? undefined : counted$(actor, kinds, states);
+  // Without a search or a department filter, the tab's total is the counters' too. The parts are
+  // made only when the statement is built: without a search it is kept, and they never are.
+  const parts = () => ({ where: where(), cards: shown.map((c) => counted$(actor, query.kinds, c.states)), total: query.q || query.departmentId ? undefined : counted$(actor, kinds, states) });
+  // One row by id (the row a decision re-renders) needs no paging: its read alone applies the filter.
   const { ids, total, more, pages, page, cards: counted } = query.id
     ? { ids: [query.id], total: 1, more: false, pages: 1, page: 1, cards: [] }
-    : await pageByStates(db, AGREEMENT_LIST, and(...conditions), states, query.page, REVIEW_PAGE_SIZE, { cards: shown.map((c) => counted$(actor, query.kinds, c.states)), total: total$ }, query.q ? undefined : reuseKey(actor, query, kinds, states, shown));
-  const rows =
-    ids.length === 0
-      ? []
-      : await db
-          .select({
-            id: agreements.id,
-            kind: agreements.kind,
-            state: agreements.state,
-            number: agreements.number,
-            name: graduates.name,
-            idNumber: graduates.idNumberMasked,
-            studentNo: graduates.studentNo,
-            department: departments.name,
-            unit: unitName,
-            positionName: agreements.positionName,
-            updatedAt: agreements.updatedAt,
-          })
-          .from(agreements)
-          .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
-          .innerJoin(departments, eq(departments.id, agreements.departmentId))
-          .where(and(inArray(agreements.id, ids), ...conditions))
-          .orderBy(desc(agreements.updatedAt), desc(agreements.id));
+    : await pageByStates(db, AGREEMENT_LIST, parts, states, query.page, REVIEW_PAGE_SIZE, query.q ? undefined : reuseKey(actor, query, kinds, states, shown));
+  // A page's ids came from its scoped statement; its rows are read within the reviewer's scope again.
+  const rows = ids.length === 0 ? [] : query.id ? await reviewRows(db, where()) : await pageRows(db, stage).execute({ ids: `{${ids.join(',')}}`, schoolId: actor.schoolId, departmentId: actor.departmentId });
   return {
     rows: rows.map((r) => {
       const at = reviewAt(r.kind, r.state);
@@ -112,6 +92,42 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
     counts: shown.map((c, i) => ({ label: withVerb(c.label, cards!.verb), ...counted[i]! })),
   };
 }
+
+const reviewRowFields = {
+  id: agreements.id,
+  kind: agreements.kind,
+  state: agreements.state,
+  number: agreements.number,
+  name: graduates.name,
+  idNumber: graduates.idNumberMasked,
+  studentNo: graduates.studentNo,
+  department: departments.name,
+  unit: unitName,
+  positionName: agreements.positionName,
+  updatedAt: agreements.updatedAt,
+};
+
+/** A list's rows under `where`, newest activity first. */
+const reviewRows = (db: DbOrTx, where: SQL | undefined) =>
+  db
+    .select(reviewRowFields)
+    .from(agreements)
+    .innerJoin(graduates, eq(graduates.id, agreements.graduateId))
+    .innerJoin(departments, eq(departments.id, agreements.departmentId))
+    .where(where)
+    .orderBy(desc(agreements.updatedAt), desc(agreements.id));
+
+/** A page's rows by their ids, within the reviewer's scope (agreementScope's, as placeholders): built once per stage (issue 14). */
+const pageRows = builtOnce((db, stage: ReviewStage) =>
+  reviewRows(
+    db,
+    and(
+      sql`${agreements.id} = any(${sql.placeholder('ids')}::int[])`,
+      eq(agreements.schoolId, sql.placeholder('schoolId')),
+      stage === 'department' ? eq(agreements.departmentId, sql.placeholder('departmentId')) : undefined,
+    ),
+  ).prepare(`review_rows_${stage}`),
+);
 
 /** The states of the given kinds' review stages, signed and rejected: the count cards above a list. */
 function cardStates(kinds: readonly AgreementKind[], signedLabel: string) {

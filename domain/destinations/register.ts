@@ -380,7 +380,7 @@ export async function listRegistrations(db: DbOrTx, actor: Actor, query: Destina
   // and run with one generic plan (domain/paging.ts). A type is left out: how many registrations have it varies too much
   // for one plan (at a million registrations the generic plan took 110 ms where the planner's own for the type takes 25).
   const reuse = query.q || query.major || query.id || query.type ? undefined : JSON.stringify(['registrations', actor.role, actor.schoolId, actor.departmentId, actor.employerId, actor.graduateId, states, query.departmentId ?? null]);
-  const { ids, total, more, pages, page } = await pageByStates(db, DESTINATION_LIST, and(...conditions), states, query.page, DESTINATION_PAGE_SIZE, {}, reuse);
+  const { ids, total, more, pages, page } = await pageByStates(db, DESTINATION_LIST, () => ({ where: and(...conditions) }), states, query.page, DESTINATION_PAGE_SIZE, reuse);
   const rows =
     ids.length === 0
       ? []

@@ -240,7 +240,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
   const order = [desc(terminations.updatedAt), desc(terminations.id)];
   // Without a search (or an id) the statement is made of plain values only: built once per key (domain/paging.ts).
   const reuse = query.q || query.id ? undefined : JSON.stringify(['terminations', actor.role, actor.schoolId, actor.departmentId, actor.employerId, actor.graduateId, states, query.departmentId ?? null]);
-  const { ids, total, more, pages, page } = await pageByStates(db, TERMINATION_LIST, where, states, query.page, TERMINATION_PAGE_SIZE, {}, reuse);
+  const { ids, total, more, pages, page } = await pageByStates(db, TERMINATION_LIST, () => ({ where }), states, query.page, TERMINATION_PAGE_SIZE, reuse);
   const rows =
     ids.length === 0
       ? []
