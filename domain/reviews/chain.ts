@@ -66,6 +66,8 @@ export type ReviewEffects<S extends string, R> = {
   /** 通过 at the department: the item moves on to the school's stage. */
   advanced?: Effect<S, R>;
   approved?: Effect<S, R>;
+  /** Columns written with the state when the item passes the chain (通过 at its last stage), in the state's own update. */
+  passWrites?: (now: Date) => Record<string, unknown>;
   returned?: Effect<S, R>;
   rejected?: Effect<S, R>;
 };
@@ -82,6 +84,7 @@ export function reviewEvents<S extends string, R>(chain: ReviewChain<S>, effects
     approve: {
       transitions: atEachStage((stage) => (stage === 'department' ? chain.stages.school : chain.passTo)),
       effects: ours(async (ctx) => (ctx.to === chain.stages.school ? effects.advanced?.(ctx) : effects.approved?.(ctx))),
+      changes: effects.passWrites ? [({ from, to, now }) => (stageOfState(chain, from) === 'school' && to === chain.passTo ? effects.passWrites!(now) : undefined)] : [],
     },
     return: { transitions: chain.returnTo ? atEachStage(() => chain.returnTo!) : [], effects: ours(effects.returned) },
     reject: { transitions: atEachStage(() => chain.rejectTo), effects: ours(effects.rejected) },
@@ -90,7 +93,7 @@ export function reviewEvents<S extends string, R>(chain: ReviewChain<S>, effects
 
 /** One event made of several chains' same decision: their transitions and their effects. */
 export function mergeEvents<S extends string, R>(...specs: Array<EventSpec<S, R>>): EventSpec<S, R> {
-  return { transitions: specs.flatMap((s) => s.transitions), effects: specs.flatMap((s) => s.effects ?? []) };
+  return { transitions: specs.flatMap((s) => s.transitions), effects: specs.flatMap((s) => s.effects ?? []), changes: specs.flatMap((s) => s.changes ?? []) };
 }
 
 type DecisionChain = Pick<ReviewChain<string>, 'decisions' | 'messages'>;

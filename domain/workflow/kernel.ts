@@ -55,6 +55,11 @@ export type EventSpec<S extends string, R> = {
   effects?: ReadonlyArray<Effect<S, R>>;
   /** States in which firing the event again is answered as done: a repeated submission (X2). */
   settledIn?: readonly S[];
+  /**
+   * Columns the event writes with the new state, in the same statement (a review's pass stamps
+   * signed_at): each answers for the transitions it knows, undefined for the rest.
+   */
+  changes?: ReadonlyArray<(t: { from: S; to: S; now: Date }) => Record<string, unknown> | undefined>;
 };
 
 export type CreationSpec<S extends string, I> = {
@@ -212,7 +217,7 @@ export async function fire<S extends string, E extends string, C extends string,
   await pipelined(
     tx
       .update(wf.table)
-      .set({ ...opts.changes, state: to, updatedAt: now } as never)
+      .set(Object.assign({}, opts.changes, ...(spec.changes ?? []).map((f) => f({ from: row.state as S, to, now })), { state: to, updatedAt: now }) as never)
       .where(eq(wf.id, row.id)),
     writeEvent(tx, by === 'link' ? { ...source, role: 'link' } : source, { ...trail(wf, row, row.id, opts.data), schoolId: wf.schoolOf?.(row) ?? null, action: `${wf.action ?? wf.subject}.${event}`, fromState: row.state, toState: to, reason }),
   );

@@ -254,6 +254,32 @@ for (const [name, wf] of WORKFLOWS) {
   });
 }
 
+test("S6 a review's pass stamps signed_at in the state's own update; a department's approval and the offline agreement review's pass do not", async () => {
+  const actors = await actorsByRole();
+  const now = new Date('2026-06-01T02:03:04Z');
+  const seen: string[] = [];
+  for (const [wf] of AGREEMENT_TABLES) {
+    for (const t of wf.events.approve!.transitions) {
+      const after = await d.db
+        .transaction(async (tx) => {
+          const row = await FACTORIES[wf.name]!(tx, t.from, 'approve');
+          const to = await fire(tx, wf as AnyWorkflow, { actor: actors[t.by], ip: null }, row, 'approve', { now });
+          const [a] = await tx.select({ signedAt: agreements.signedAt, updatedAt: agreements.updatedAt }).from(agreements).where(eq(agreements.id, row.id));
+          throw Object.assign(ROLLBACK, { outcome: { to, ...a! } });
+        })
+        .catch((e: { outcome?: { to: string; signedAt: Date | null; updatedAt: Date } }) => {
+          if (!e.outcome) throw e;
+          return e.outcome;
+        });
+      seen.push(`${wf.name} ${t.from} → ${after.to}`);
+      assert.equal(after.updatedAt, now);
+      if (after.to === 'signed') assert.equal(after.signedAt, now, `${wf.name}: ${t.from} → signed`);
+      else assert.is(after.signedAt, null, `${wf.name}: ${t.from} → ${after.to}`);
+    }
+  }
+  assert.ok(seen.filter((s) => s.endsWith('→ signed')).length >= 3 && seen.some((s) => !s.endsWith('→ signed')), seen.join('; '));
+});
+
 // ---------------------------------------------------------------------------------------------
 // The kernel's own promises, on a table of the real schema.
 

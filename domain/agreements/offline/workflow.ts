@@ -89,9 +89,9 @@ const agreementReview = reviewEvents<S, Agreement>(AGREEMENT_REVIEW, {
 
 const signingReview = reviewEvents<S, Agreement>(SIGNING_REVIEW, {
   advanced: (ctx) => tellReviewers(ctx, SIGNING_REVIEW, '的签约已通过院系审核。'),
+  passWrites: (now) => ({ signedAt: now }),
   approved: async (ctx) => {
     const { verb } = await schoolSettingsOf(ctx);
-    await ctx.tx.update(agreements).set({ signedAt: ctx.now }).where(eq(agreements.id, ctx.id));
     await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '签约完成', body: `学校${verb}通过，可在线预览、下载就业协议书。`, link: link(ctx.id) }, `【网签平台】你的就业协议已${verb}通过，签约完成。`);
     await notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${name(ctx)}签约完成`, body: '可在“已签约”中查看、下载就业协议书。', link: `/employer/agreements/${ctx.id}` });
   },

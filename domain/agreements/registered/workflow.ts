@@ -43,10 +43,10 @@ async function tellReviewers(ctx: EffectContext<S, Agreement | NewAgreement>, wh
 
 const review = reviewEvents<S, Agreement>(REGISTRATION_REVIEW, {
   advanced: (ctx) => tellReviewers(ctx, '的补登信息已通过院系审核。'),
+  passWrites: (now) => ({ signedAt: now }),
   approved: async (ctx) => {
     const { verb } = await schoolSettingsOf(ctx);
     await numberAgreement(ctx.tx, ctx.row);
-    await ctx.tx.update(agreements).set({ signedAt: ctx.now }).where(eq(agreements.id, ctx.id));
     await notifyGraduate(ctx.tx, ctx.row.graduateId, { title: `签约${verb}通过`, body: '你登记的就业协议信息已完成补登。', link: link(ctx.id) }, `【网签平台】你登记的就业协议信息已${verb}通过。`);
     await notifyUnit(ctx.tx, ctx.row.employerId, { title: `${ctx.row.graduateSnapshot?.name ?? ''}登记的就业协议已${verb}通过`, body: '可在“已签约”中查看。', link: `/employer/agreements/${ctx.id}` });
   },
