@@ -13,7 +13,7 @@ const cappedSql = (table: PgTable, where: SQL | undefined) => sql`(select count(
 export const capped = (n: number) => ({ n: Math.min(n, COUNT_CAP), more: n > COUNT_CAP });
 
 /** Counts given as scalar expressions, read as one int[] column. */
-export const countArray = (counts: SQL[]) => sql`array[${sql.join(counts, sql`, `)}]::int[]`;
+const countArray = (counts: SQL[]) => sql`array[${sql.join(counts, sql`, `)}]::int[]`;
 
 /** Counts given as scalar expressions (the count cards above a list), in one statement, each capped. */
 export async function countsOf(db: DbOrTx, counts: SQL[]): Promise<Array<{ n: number; more: boolean }>> {
@@ -65,11 +65,11 @@ export async function pageByStates(
   list: StateList,
   /**
    * The statement's parts, made only when it is built: `where`, the tab's filter; counts read in the
-   * same statement, as scalar expressions: `cards`, the count cards above the list; `total`, the
-   * tab's total when something cheaper than counting its rows knows it. A kept statement (`reuse`)
+   * same statement: `cards`, the count cards above the list, as one int[] expression; `total`, the
+   * tab's total when something cheaper than counting its rows knows it, as a scalar one. A kept statement (`reuse`)
    * never makes them (issue 14: making the count cards' sums was a sixth of 在线签约管理's node time).
    */
-  parts: () => { where: SQL | undefined; cards?: SQL[]; total?: SQL | undefined },
+  parts: () => { where: SQL | undefined; cards?: SQL | undefined; total?: SQL | undefined },
   states: readonly string[],
   requested: number,
   size: number,
@@ -83,9 +83,13 @@ export async function pageByStates(
   // No page lies past the capped count: a hand-edited page=40000 reads as far as the last one, not 800,000 rows.
   const page = Math.min(requested, Math.ceil(COUNT_CAP / size));
   const offset = (page - 1) * size;
-  if (states.length === 0) return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: await countsOf(db, parts().cards ?? []) };
+  if (states.length === 0) {
+    const cards = parts().cards;
+    const [row] = cards ? await db.execute<{ n: number[] }>(sql`select ${cards} as n`) : [];
+    return { ids: [], page: 1, total: 0, more: false, pages: 1, cards: (row?.n ?? []).map((n) => capped(Number(n))) };
+  }
   const statement = () => {
-    const { where, cards = [], total } = parts();
+    const { where, cards, total } = parts();
     const order = sql`order by ${list.updatedAt} desc, ${list.id} desc limit ${offset + size}`;
     const merged =
     offset + size <= SHALLOW_RUNS_UP_TO
@@ -94,7 +98,7 @@ export async function pageByStates(
           states.map((state) => sql`(select ${list.id} as id, ${list.updatedAt} as at from ${list.table} where ${and(where, eq(list.state, state))} ${order})`),
           sql` union all `,
         )})`;
-    const counted = cards.length ? sql`, ${countArray(cards)} as cards` : sql``;
+    const counted = cards ? sql`, ${cards} as cards` : sql``;
     return sql`select array(select id from ${merged} merged order by at desc, id desc offset ${offset} limit ${size})::int[] as ids, ${total ?? cappedSql(list.table, and(where, stateIn(list.state, states)))}::int as total${counted}`;
   };
   const [row] = await executeReused<{ ids: number[]; total: number; cards?: number[] }>(db, statement, reuse === undefined ? undefined : `${reuse}|${page}|${size}`);
