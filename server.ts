@@ -1,6 +1,8 @@
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { ConfigError, loadConfig } from './config.ts';
+import { exposedGc, releaseMemoryAtRest, watchRequests } from './db/at-rest.ts';
 import { connect, migrateDatabase, serverMajorVersion } from './db/client.ts';
 import { DEMO_PASSWORDS, seedDemoData } from './db/demo.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts';
@@ -87,6 +89,9 @@ const server: ServerType = serve({ fetch: app.fetch, port: config.port, hostname
   if (config.devMailbox && config.demo) log.warn(`!!! 开发邮箱公开: http://localhost:${info.port}/dev/mailbox 向任何访问者显示所有激活码和重置码（DEMO 模式，短信/邮件未接网关）。正式部署请设置 DEMO=off 并配置 SMS_TRANSPORT/MAIL_TRANSPORT=webhook。 !!!`);
   else if (config.devMailbox) log.warn('短信/邮件使用开发传输：消息不会发出，也不在任何页面显示（/dev/mailbox 仅在 DEMO 模式开放）。请配置 SMS_TRANSPORT/MAIL_TRANSPORT=webhook。');
 });
+// Once quiet, the heap's unused pages go back to the system (npm start passes --expose-gc for it).
+const atRest = releaseMemoryAtRest({ collect: exposedGc(), log });
+watchRequests(server as Server, atRest);
 const jobs = config.jobs ? startJobs(db, allJobs(config, db, log, storage), log) : undefined;
 
 let stopping = false;
@@ -96,6 +101,7 @@ async function shutdown(signal: string) {
   log.info('shutting down', { signal });
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();
+  atRest.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await pdf.close();
   await jobs?.stop();

@@ -72,7 +72,7 @@ export async function measureMemoryAtRest(): Promise<{ rows: string[][]; over: n
   await chmod(parent, 0o755);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--max-semi-space-size=16', SERVER], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', '--expose-gc', SERVER], {
     env: { ...process.env, DATA_DIR: join(parent, 'data'), PORT: String(port), HOST: '127.0.0.1', CAPTCHA: 'off', DATABASE_URL: '', DEMO: '', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
