@@ -6,6 +6,9 @@ import { FAVOURITES_IMPORT_MAX_BYTES } from '../../domain/favourites/favourites-
 import { FORM_BODY_LIMIT } from '../../routes/body.ts';
 import { concretePath, portalAccountOf } from '../helpers/routes.ts';
 import { ORIGIN, setupApp, type TestApp } from '../helpers/app.ts';
+import { parseHtml } from '../helpers/html.ts';
+import { serveApp } from '../helpers/server.ts';
+import { request as httpRequest } from 'node:http';
 
 // Issue 13, defects 1 and 8: every route has a body limit, enforced before or while the body is
 // read, with a clear 413 page; a body the parser cannot read and a NUL byte are 400, never 500.
@@ -140,4 +143,35 @@ test('a NUL byte in a form field or the query string is 400 with a message, anon
   assert.match(query.text, '控制字符');
 });
 
+test('over real HTTP a form is read from node\'s request itself: UTF-8, + and escapes as a browser sends them; a NUL is 400; a declared length over the limit is 413 before a byte is read', async () => {
+  const served = await serveApp(t.db);
+  try {
+    const post = (body: string) =>
+      fetch(`${served.base}/school/login`, { method: 'POST', redirect: 'manual', headers: { origin: served.base, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' }, body });
+    // A refused sign-in shows the typed login again: what the form parsed.
+    const refused = await post(`login=${encodeURIComponent('张三')}+%26+a%2Bb&password=nope&login=last`);
+    assert.ok(refused.status === 401 || refused.status === 422, String(refused.status));
+    assert.is((parseHtml(await refused.text()).querySelector('#login') as unknown as { value: string }).value, 'last', 'the last of a repeated field, as hono\'s parser gives it');
+    const typed = await post(`login=${encodeURIComponent('张三')}+%26+a%2Bb&password=nope`);
+    assert.is((parseHtml(await typed.text()).querySelector('#login') as unknown as { value: string }).value, '张三 & a+b');
+    const nul = await post('login=a%00b&password=nope');
+    assert.is(nul.status, 400);
+    assert.match(await nul.text(), '无法保存的控制字符');
+    // Headers only: the body door answers before any of the declared bytes arrives.
+    const early = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(`${served.base}/school/login`, { method: 'POST', headers: { origin: served.base, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(FORM_BODY_LIMIT + 1) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode!, text }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    assert.is(early.status, 413);
+    assert.match(early.text, '提交的内容过长');
+  } finally {
+    await served.close();
+  }
+});
+
 test.run();
+
