@@ -339,7 +339,7 @@ export function isUniqueViolation(e: unknown): boolean {
 }
 
 /**
- * A raw statement built once per database handle and shape, with `sql.placeholder` for what varies,
+ * A raw statement built once per shape (builtOnce), with `sql.placeholder` for what varies,
  * and run as drizzle's prepared queries are: rows as objects, as `db.execute` gives them (issue 14:
  * the review page's flag statements were rebuilt from their templates on every view, most of its
  * node time). `shape` names one of a few fixed forms of the statement.
@@ -356,18 +356,48 @@ export function statementOnce<R, K extends string = ''>(build: (shape: K) => SQL
 }
 
 /**
- * A drizzle query built once per database handle and run with placeholders (`sql.placeholder`):
- * building a query's text is most of what a page spends in node (issue 14), and a hot query whose
- * shape never changes need not be built on every request. `shape` names one of a few fixed shapes
- * (a tab, a flag). A transaction handle builds its own.
+ * A drizzle query built once and run with placeholders (`sql.placeholder`): building a query's text
+ * is most of what a page spends in node (issue 14), and a hot query whose shape never changes need
+ * not be built on every request. `shape` names one of a few fixed shapes (a tab, a flag).
+ *
+ * A prepared query (`.prepare(name)`, statementOnce's) is built once for every handle, a
+ * transaction's too: each handle runs it on its own connection, as drizzle would have sent it there
+ * (a read on a lane, anything else on the pool; a transaction's on its reserved connection). Before,
+ * each transaction built its own, so a review decision rebuilt every statement it sends. Anything
+ * else is built once per handle.
  */
 export function builtOnce<Q, K extends string = ''>(build: (db: DbOrTx, shape: K) => Q): (db: DbOrTx, shape?: K) => Q {
-  const built = new WeakMap<DbOrTx, Map<K, Q>>();
+  const prepared = new Map<K, Q>();
+  const perHandle = new WeakMap<DbOrTx, Map<K, Q>>();
   return (db, shape = '' as K) => {
-    let shapes = built.get(db);
-    if (shapes === undefined) built.set(db, (shapes = new Map()));
+    const kept = prepared.get(shape);
+    if (kept !== undefined) return onHandle(kept, db);
+    let shapes = perHandle.get(db);
+    if (shapes === undefined) perHandle.set(db, (shapes = new Map()));
     let query = shapes.get(shape);
-    if (query === undefined) shapes.set(shape, (query = build(db, shape)));
+    if (query === undefined) {
+      query = build(db, shape);
+      if (clientOfQuery(query) !== undefined) prepared.set(shape, query);
+      else shapes.set(shape, query);
+    }
     return query;
   };
+}
+
+type PreparedParts = { client: postgres.Sql; queryString: string };
+
+/** A prepared query's connection, when it is one of drizzle's postgres.js prepared queries. */
+function clientOfQuery(query: unknown): postgres.Sql | undefined {
+  const q = query as Partial<PreparedParts> | null;
+  return q && typeof q === 'object' && typeof q.queryString === 'string' && q.client && typeof q.client.unsafe === 'function' ? q.client : undefined;
+}
+
+/** `query` run on `db`'s connection, routed as prepareQuery routes it (a write or a locking read of a lane's handle goes to its pool). */
+function onHandle<Q>(query: Q, db: DbOrTx): Q {
+  const own = (db as unknown as { session?: { client?: postgres.Sql } }).session?.client;
+  if (own === undefined) return query;
+  const q = query as unknown as PreparedParts;
+  const pool = HOLDING.get(own);
+  const client = pool !== undefined && !LANE_READ.test(q.queryString) ? pool : own;
+  return client === q.client ? query : (Object.create(query as object, { client: { value: client } }) as Q);
 }

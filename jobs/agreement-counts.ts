@@ -20,10 +20,15 @@ export async function foldAgreementCounts(db: DbOrTx): Promise<number> {
   return row?.folded ?? 0;
 }
 
-/** Every 10 seconds: a peak's decisions leave the cards a few hundred rows to sum, not a minute's thousands. */
+/**
+ * Every 2 seconds: the count cards a decision re-renders sum the rows appended since the last fold,
+ * so their cost grows with the decisions between two folds. At 150 decisions a second, folding every
+ * 10 s left the cards' statement 0.54 ms of the database's CPU a decision; every 2 s, 0.22 ms. A fold
+ * with nothing to do is one index look-up.
+ */
 export const foldAgreementCountsJob: Job = {
   name: 'fold-agreement-counts',
-  schedule: '*/10 * * * * *',
+  schedule: '*/2 * * * * *',
   async run(tx) {
     return { folded: await foldAgreementCounts(tx) };
   },

@@ -101,6 +101,14 @@ test('prepared statements: the generic plans of a first page, a deep page and th
   }
 });
 
+test('在线签约管理: the generic plan of a page\'s rows (a decision\'s row too) reads them by primary key, whatever the school', async () => {
+  const plans = await plansOf(() => listForReview(traced, school, { kinds: ['online', 'offline'], page: 1 }), true);
+  const rows = plans.filter((p) => p.includes('graduates'));
+  assert.is(rows.length, 1, plans.join('\n---\n'));
+  assert.ok(uses(rows, 'agreements_pkey'), rows.join('\n---\n'));
+  assert.equal(seqScans(rows, 'agreements'), []);
+});
+
 test('在线签约管理: the count cards read the counters (agreement_counts), not the agreements', async () => {
   const plans = await plansOf(() => reviewCounts(traced, school, '审核', ['online', 'offline']));
   assert.ok(plans.every((p) => p.includes('agreement_counts_key_idx')), plans.join('\n---\n'));
@@ -215,7 +223,7 @@ test('the app\'s pool runs the kept list statements and the roster\'s cohort pag
     }
     const kept = await genericPlans(db).$client`select statement, generic_plans, custom_plans from pg_prepared_statements`;
     const of = (text: RegExp) => kept.filter((r) => text.test(String(r.statement)));
-    for (const [what, rows] of [['在线签约管理', of(/^select array\(select id from/)], ['学生名单管理', of(/from "graduates"/)]] as const) {
+    for (const [what, rows] of [['在线签约管理', of(/^select array\(select id from/)], ['在线签约管理 rows', of(/"agreements"."id" = any\(\$1::int\[\]\)/)], ['学生名单管理', of(/from "graduates"/)]] as const) {
       assert.ok(rows.length > 0, `${what}: on the generic connections`);
       for (const r of rows) {
         assert.is(Number(r.custom_plans), 0, `${what}: ${String(r.statement).slice(0, 80)}`);

@@ -194,7 +194,7 @@ test('a write outside a transaction goes to the pool, not a lane: waiting for a 
   }
 });
 
-test('issue 14: statementOnce builds a raw statement once per handle and shape, and runs it with each call\'s values, in a transaction too', async () => {
+test('issue 14: statementOnce builds a raw statement once per shape, and runs it with each call\'s values on each handle\'s own connection, a transaction\'s too', async () => {
   let built = 0;
   const squares = statementOnce<{ n: number; doubled: number | null }, 'plain' | 'doubled'>((shape) => {
     built++;
@@ -203,12 +203,55 @@ test('issue 14: statementOnce builds a raw statement once per handle and shape, 
   assert.equal([...(await squares(d.db, { upTo: 2 }, 'plain'))], [{ n: 1, doubled: null }, { n: 2, doubled: null }]);
   assert.equal([...(await squares(d.db, { upTo: 3 }, 'plain'))].map((r) => r.n), [1, 2, 3]);
   assert.equal([...(await squares(d.db, { upTo: 2, factor: 10 }, 'doubled'))], [{ n: 1, doubled: 10 }, { n: 2, doubled: 20 }]);
-  assert.is(built, 2, 'one build per shape on the handle');
+  assert.is(built, 2, 'one build per shape');
   await d.db.transaction(async (tx) => assert.equal([...(await squares(tx, { upTo: 1 }, 'plain'))], [{ n: 1, doubled: null }]));
-  assert.is(built, 3, 'a transaction builds its own');
+  assert.is(built, 2, 'a transaction runs the same build');
   // A value left out is refused, not sent as null.
   const refused = await squares(d.db, { upTo: 2 }, 'doubled').then(() => null, (e: unknown) => String(e));
   assert.match(refused ?? 'answered', 'factor');
+
+  // Each handle's statements run on its own connection: in a transaction, on the transaction's (it
+  // sees its own uncommitted row; two transactions at once each see only their own), and a locking
+  // read of a lane's handle goes to its pool, as drizzle would have sent it; another database's
+  // handle reads its own database.
+  await d.db.$client`create table if not exists once_probe (id int primary key)`;
+  const seen = statementOnce<{ ids: number[]; pid: number }, 'read' | 'lock'>((shape) =>
+    shape === 'read' ? sqlTag`select coalesce(array_agg(id order by id), '{}')::int[] as ids, pg_backend_pid() as pid from once_probe` : sqlTag`select array[id]::int[] as ids, pg_backend_pid() as pid from once_probe where id = ${sqlTag.placeholder('id')}::int for update`,
+  );
+  const gate = Promise.withResolvers<void>();
+  const inTx = (id: number) =>
+    d.db.transaction(async (tx) => {
+      await tx.execute(sqlTag`insert into once_probe values (${id})`);
+      const [own] = await seen(tx, {}, 'read');
+      const [txPid] = (await tx.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>;
+      await gate.promise;
+      const [locked] = await seen(tx, { id }, 'lock');
+      await tx.execute(sqlTag`delete from once_probe where id = ${id}`);
+      return { own: own!.ids, pid: Number(own!.pid), txPid: Number(txPid!.pid), locked: locked!.ids };
+    });
+  const [first, second] = [inTx(1), inTx(2)];
+  gate.resolve();
+  const [a, b] = await Promise.all([first, second]);
+  assert.equal([a.own, b.own], [[1], [2]], 'each transaction sees its own row only');
+  assert.is(a.pid, a.txPid);
+  assert.is(b.pid, b.txPid);
+  assert.equal([a.locked, b.locked], [[1], [2]]);
+  assert.equal((await seen(d.db, {}, 'read'))[0]!.ids, [], 'outside, neither row was ever committed');
+  const lanes = connect(d.url, 2, 60, 1);
+  const other = await freshDatabase();
+  try {
+    const lane = await pid(lanes);
+    assert.is(Number((await seen(lanes, {}, 'read'))[0]!.pid), lane, 'a plain read on the lane');
+    await lanes.$client`insert into once_probe values (3)`;
+    assert.is.not(Number((await seen(lanes, { id: 3 }, 'lock'))[0]!.pid), lane, 'a locking read on the pool');
+    await other.db.$client`create table once_probe (id int primary key)`;
+    await other.db.$client`insert into once_probe values (7)`;
+    assert.equal((await seen(other.db, {}, 'read'))[0]!.ids, [7], 'another database\'s handle reads its own');
+  } finally {
+    await d.db.$client`delete from once_probe`;
+    await lanes.$client.end();
+    await other.drop();
+  }
 });
 
 test('a URL names a Unix socket as libpq does (?host=/directory); postgres.js is given its path', () => {
