@@ -1,4 +1,5 @@
 import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { builtOnce, genericPlans, statementOnce, type Db, type DbOrTx } from '../../db/client.ts';
 import { agreementCounts, agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
 import type { Actor } from '../auth/sessions.ts';
@@ -97,6 +98,14 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
   };
 }
 
+/**
+ * A reviewer stage's scope over a table's school and department columns, as placeholders
+ * (agreementScope's and countScope's, for the statements built once): `schoolId`, and for a
+ * department `departmentId`.
+ */
+const stageScope = (stage: ReviewStage, cols: { schoolId: PgColumn; departmentId: PgColumn }) =>
+  and(eq(cols.schoolId, sql.placeholder('schoolId')), stage === 'department' ? eq(cols.departmentId, sql.placeholder('departmentId')) : undefined)!;
+
 const reviewRowFields = {
   id: agreements.id,
   kind: agreements.kind,
@@ -129,11 +138,7 @@ const reviewRows = (db: DbOrTx, where: SQL | undefined) =>
 const pageRows = builtOnce((db, stage: ReviewStage) =>
   reviewRows(
     db,
-    and(
-      sql`${agreements.id} = any(${sql.placeholder('ids')}::int[])`,
-      eq(agreements.schoolId, sql.placeholder('schoolId')),
-      stage === 'department' ? eq(agreements.departmentId, sql.placeholder('departmentId')) : undefined,
-    ),
+    and(sql`${agreements.id} = any(${sql.placeholder('ids')}::int[])`, stageScope(stage, agreements)),
   ).prepare(`review_rows_${stage}`),
 );
 
@@ -162,8 +167,9 @@ const counted$ = (actor: Actor, kinds: readonly AgreementKind[], states: readonl
 
 /**
  * Such sums for several groups of states (the count cards), in one pass over the counters within
- * `scope` (the actor's, or placeholders for it), as an int[] expression: the cards read the rows the triggers appended since the last
- * fold once, not once a card (issue 14: four passes were a decision's costliest statement).
+ * `scope` (the actor's, or placeholders for it), as an int[] expression: the cards read the rows
+ * the triggers appended since the last fold once, not once a card (issue 14: four passes were a
+ * decision's costliest statement).
  */
 const countedEach = (scope: SQL, kinds: readonly AgreementKind[], statesEach: ReadonlyArray<readonly string[]>) =>
   sql`(select array[${sql.join(
@@ -186,9 +192,7 @@ export async function reviewCounts(db: DbOrTx, actor: Actor, verb: Verb, kinds: 
  */
 const cardCounts = statementOnce<{ n: number[] }, string>((shape) => {
   const [stage, kinds, signedLabel] = JSON.parse(shape) as [ReviewStage, AgreementKind[], string];
-  // countScope's, as placeholders.
-  const scope = and(eq(agreementCounts.schoolId, sql.placeholder('schoolId')), stage === 'department' ? eq(agreementCounts.departmentId, sql.placeholder('departmentId')) : undefined)!;
-  return sql`select ${countedEach(scope, kinds, cardStates(kinds, signedLabel).map((c) => c.states))} as n`;
+  return sql`select ${countedEach(stageScope(stage, agreementCounts), kinds, cardStates(kinds, signedLabel).map((c) => c.states))} as n`;
 });
 
 /** The review page's read, built once per scope (issue 14: a review page is a tenth of the peak's mix). */
@@ -201,13 +205,7 @@ const reviewedOne = builtOnce((db, stage: 'school' | 'department') =>
     .innerJoin(schools, eq(schools.id, agreements.schoolId))
     .innerJoin(provinces, eq(provinces.id, schools.provinceId))
     .leftJoin(employers, eq(employers.id, agreements.employerId))
-    .where(
-      and(
-        eq(agreements.id, sql.placeholder('id')),
-        eq(agreements.schoolId, sql.placeholder('schoolId')),
-        stage === 'department' ? eq(agreements.departmentId, sql.placeholder('departmentId')) : undefined,
-      ),
-    )
+    .where(and(eq(agreements.id, sql.placeholder('id')), stageScope(stage, agreements)))
     .prepare(`reviewed_one_${stage}`),
 );
 
@@ -239,7 +237,7 @@ const lockedForReview = builtOnce((db, stage: ReviewStage) =>
   db
     .select()
     .from(agreements)
-    .where(and(eq(agreements.id, sql.placeholder('id')), eq(agreements.schoolId, sql.placeholder('schoolId')), stage === 'department' ? eq(agreements.departmentId, sql.placeholder('departmentId')) : undefined))
+    .where(and(eq(agreements.id, sql.placeholder('id')), stageScope(stage, agreements)))
     .for('update')
     .prepare(`locked_for_review_${stage}`),
 );
@@ -249,10 +247,10 @@ const lockedForReview = builtOnce((db, stage: ReviewStage) =>
  * school's stage, or where the review leads); 退回修改 and 不通过 need the reason shown to the graduate.
  */
 export async function decideReview(db: Db, source: Source, id: number, input: unknown, known: { school?: SchoolSettings } = {}): Promise<string> {
-  reviewStageOf(source.actor);
+  const stage = reviewStageOf(source.actor);
   return db.transaction(async (tx) => {
     // The reviewer's scope, checked as the row is locked: one read, not the review page's.
-    const [locked] = await lockedForReview(tx, reviewStageOf(source.actor)).execute({ id, schoolId: source.actor.schoolId, departmentId: source.actor.departmentId });
+    const [locked] = await lockedForReview(tx, stage).execute({ id, schoolId: source.actor.schoolId, departmentId: source.actor.departmentId });
     if (!locked) throw notFound('签约');
     const at = reviewAt(locked.kind, locked.state);
     const wf = workflowOfKind(locked.kind);
