@@ -36,5 +36,7 @@ export type AppEnv = {
     /** Read with the actor by the session look-up: the unread count, the graduate's G1 gate, the school's cache version. */
     signedIn: Omit<SignedInSession, 'actor'> | null;
     secureHeadersNonce?: string;
+    /** A handler set headers on the context (routes/headers.ts): a page is then made through hono. */
+    preparedHeaders?: boolean;
   };
 };

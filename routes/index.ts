@@ -2,7 +2,6 @@ import { Hono, type Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
-import { secureHeaders } from 'hono/secure-headers';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import type { Logger } from '../db/log.ts';
@@ -24,10 +23,10 @@ import { employerRoutes } from './employer/index.ts';
 import { requirePortal } from './guards.ts';
 import { provinceRoutes } from './province/index.ts';
 import { idempotentForms } from './idempotency.ts';
+import { securityHeadersMiddleware } from './headers.ts';
 import { publicRoutes } from './public.ts';
 import { verifyRoutes } from './agreement-documents.ts';
 import { assistRoutes } from './assist.ts';
-import { pooledRandom } from './random-pool.ts';
 import { render } from './render.ts';
 import { SchoolCache } from './school-cache.ts';
 import { schoolRoutes } from './school/index.ts';
@@ -59,29 +58,8 @@ export function createApp({ config, db, log, registry = rosterRegistry(db), pdf 
     });
   });
   app.route('/', assetRoutes);
-  app.use(
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: [pageNonce],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-      strictTransportSecurity: config.origin?.startsWith('https:') ? 'max-age=31536000' : false,
-      referrerPolicy: 'same-origin',
-    }),
-  );
-  app.use(async (c, next) => {
-    await next();
-    // Pages carry personal data and employers share office PCs: nothing is kept by the browser.
-    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
-  });
+  // Before anything that answers: the CSP nonce, and the security headers on every response.
+  app.use(securityHeadersMiddleware());
   app.use(csrfProtection(config));
   app.use(async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
@@ -160,11 +138,4 @@ function csrfProtection(config: Config) {
     }
     return check(c, next);
   };
-}
-
-/** A fresh CSP nonce per response (as hono's NONCE, 16 random bytes), read by the layout from the context. */
-function pageNonce(c: Context<AppEnv>): string {
-  const nonce = pooledRandom(16, 'base64');
-  c.set('secureHeadersNonce', nonce);
-  return `'nonce-${nonce}'`;
 }

@@ -5,6 +5,7 @@ import type { Actor } from '../domain/auth/sessions.ts';
 import { unreadCount } from '../domain/notifications.ts';
 import type { AppEnv } from './context.ts';
 import { acceptsGzip, gzipPage } from './gzip.ts';
+import { completeResponse, hasPreparedHeaders, securityHeaders } from './headers.ts';
 import { withIdempotencyKeys } from './idempotency.ts';
 import { navFor } from './nav.ts';
 
@@ -23,10 +24,15 @@ const COMPRESS_FROM_BYTES = 1024;
  * small (/healthz) or compressed already (PDF, .xlsx, PNG).
  */
 function html(c: Context<AppEnv>, page: string, status: ContentfulStatusCode = 200): Response {
-  if (c.req.method === 'HEAD' || page.length < COMPRESS_FROM_BYTES || !acceptsGzip(c.req.header('accept-encoding'))) {
-    return c.html(page, status, { Vary: 'Accept-Encoding', 'Content-Length': String(Buffer.byteLength(page)) });
-  }
-  return c.body(gzipPage(page), status, { 'Content-Type': 'text/html; charset=UTF-8', 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' });
+  const plain = c.req.method === 'HEAD' || page.length < COMPRESS_FROM_BYTES || !acceptsGzip(c.req.header('accept-encoding'));
+  const body = plain ? page : gzipPage(page);
+  const own: Record<string, string> = plain
+    ? { 'content-type': 'text/html; charset=UTF-8', vary: 'Accept-Encoding', 'content-length': String(Buffer.byteLength(page)) }
+    : { 'content-type': 'text/html; charset=UTF-8', 'content-encoding': 'gzip', vary: 'Accept-Encoding' };
+  // What a handler set on the context (a cookie, an htmx header) rides with hono's own response.
+  if (hasPreparedHeaders(c)) return c.body(body, status, own);
+  // Otherwise the page is made with every header at once (routes/headers.ts).
+  return completeResponse(body, status, { ...securityHeaders(c), ...own });
 }
 
 /** Renders a full page in the portal layout, or for an htmx request, the template alone when asked. */

@@ -1,9 +1,13 @@
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { setCookie } from 'hono/cookie';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gzipSync } from 'node:zlib';
 import { devMessages } from '../../db/schema/index.ts';
 import { appOnDb, DEMO_ACCOUNTS, setupApp, type TestApp } from '../helpers/app.ts';
 import { textOf } from '../helpers/html.ts';
+import { render } from '../../routes/render.ts';
 
 let t: TestApp;
 test.before(async () => {
@@ -43,6 +47,50 @@ test('security headers: a nonce CSP that matches the one script, no framing, nos
   assert.is(res.doc.querySelectorAll('[style]').length, 0, 'no inline styles under the CSP');
   const again = await t.client().get('/school/login');
   assert.is.not(/'nonce-([^']+)'/.exec(again.headers.get('content-security-policy')!)![1], nonce, 'a new nonce per response');
+});
+
+test('security headers: a page (made with all its headers), a redirect and a refused form carry what hono\'s secureHeaders sets with our options', async () => {
+  // The reference: hono's own middleware with the options the app had before it set them itself.
+  const reference = new Hono();
+  reference.use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: [() => "'nonce-N'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"], connectSrc: ["'self'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"], objectSrc: ["'none'"] },
+      strictTransportSecurity: false,
+      referrerPolicy: 'same-origin',
+    }),
+  );
+  reference.get('/', (c) => c.body(null, 204));
+  const expected = Object.fromEntries((await reference.request('/')).headers);
+  const security = (res: { headers: Headers }) =>
+    Object.fromEntries([...res.headers].filter(([k]) => k in expected).map(([k, v]) => [k, v.replace(/'nonce-[^']+'/, "'nonce-N'")]));
+  const c = t.client();
+  const page = await c.get('/school/login', { 'accept-encoding': 'gzip' });
+  const plain = await c.get('/school/login');
+  const redirect = await c.get('/school');
+  const refused = await c.post('/school/login', { login: 'nobody', password: 'wrong-password' });
+  for (const [label, res] of [['gzipped page', page], ['plain page', plain], ['redirect', redirect], ['refused form', refused]] as const) {
+    assert.equal(security(res), expected, label);
+    assert.is(res.headers.get('cache-control'), 'no-store', label);
+    assert.is(res.headers.get('x-powered-by'), null, label);
+  }
+  assert.is(page.headers.get('content-encoding'), 'gzip');
+  assert.is(page.headers.get('vary'), 'Accept-Encoding');
+  assert.is(redirect.status, 303);
+  // A page whose handler set a header on the context keeps it, with the same security headers.
+  const { app } = appOnDb(t.db);
+  app.get('/probe-cookie', (c) => {
+    setCookie(c, 'probe', '1', { path: '/' });
+    return render(c, 'errors/error', { title: '探针', heading: '探针', message: '探针页面'.repeat(100) });
+  });
+  const withCookie = await app.request('/probe-cookie', { headers: { 'accept-encoding': 'gzip' } });
+  assert.is(withCookie.headers.get('set-cookie'), 'probe=1; Path=/');
+  assert.is(withCookie.headers.get('content-encoding'), 'gzip');
+  assert.equal(security(withCookie), expected);
+  assert.is(withCookie.headers.get('cache-control'), 'no-store');
+  assert.is(withCookie.headers.get('strict-transport-security'), null, 'HSTS only behind HTTPS');
+  // Served as https (ORIGIN), pages and redirects alike tell the browser to keep to HTTPS.
+  const secure = appOnDb(t.db, { ORIGIN: 'https://wangqian.example.edu.cn' }).client();
+  for (const path of ['/school/login', '/school']) assert.is((await secure.get(path, { 'accept-encoding': 'gzip' })).headers.get('strict-transport-security'), 'max-age=31536000', path);
 });
 
 test('htmx: pinned 2.0.x served from our origin under a hashed URL with immutable caching, configured for the CSP', async () => {
