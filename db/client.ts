@@ -29,7 +29,7 @@ Object.assign(PostgresJsSession.prototype, {
   prepareQuery(this: Session, query: { sql: string; params: unknown[] }, fields: unknown, name: string | undefined, ...rest: unknown[]) {
     // On a lane (see connect) only what cannot wait for a lock: a write goes to the pool.
     const pool = HOLDING.get(this.client);
-    const session = pool === undefined || LANE_READ.test(query.sql) ? this : onPool(this, pool);
+    const session = pool === undefined || isLaneRead(query.sql) ? this : onPool(this, pool);
     return prepareQuery.call(session, query, fields, name ?? (query.params.length <= PREPARED_PARAMS_UP_TO ? '' : undefined), ...rest);
   },
 });
@@ -43,6 +43,18 @@ Object.assign(PostgresJsSession.prototype, {
  * insert, update, delete or merge in it sends it to the pool, as a locking clause does.
  */
 const LANE_READ = /^\s*(?:select|with)\b(?![^]*\b(?:insert|update|delete|merge|for\s+(?:key\s+)?share)\b)(?![^]*(?:advisory|\b(?:set_config|pg_sleep|nextval|setval|lo_\w+|into)\b))/i;
+// The answer per statement text, kept: the expression reads the whole text twice, on every
+// statement of every request (issue 14, about 1% of a list page's CPU). Texts come from our code, a
+// few hundred of them; should ever more come, the kept answers start afresh.
+const laneReads = new Map<string, boolean>();
+function isLaneRead(text: string): boolean {
+  let read = laneReads.get(text);
+  if (read === undefined) {
+    if (laneReads.size >= 5000) laneReads.clear();
+    laneReads.set(text, (read = LANE_READ.test(text)));
+  }
+  return read;
+}
 const sessionsOnPool = new WeakMap<Session, Session>();
 function onPool(session: Session, pool: postgres.Sql): Session {
   let other = sessionsOnPool.get(session);
@@ -398,6 +410,6 @@ function onHandle<Q>(query: Q, db: DbOrTx): Q {
   if (own === undefined) return query;
   const q = query as unknown as PreparedParts;
   const pool = HOLDING.get(own);
-  const client = pool !== undefined && !LANE_READ.test(q.queryString) ? pool : own;
+  const client = pool !== undefined && !isLaneRead(q.queryString) ? pool : own;
   return client === q.client ? query : (Object.create(query as object, { client: { value: client } }) as Q);
 }
