@@ -1,5 +1,5 @@
 import { and, eq, isNull, lt, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../db/client.ts';
+import { builtOnce, type DbOrTx } from '../db/client.ts';
 import { idempotencyKeys } from '../db/schema/index.ts';
 
 // X2: every form a signed-in user submits carries a key; a repeat of the same key (a retry on a
@@ -17,7 +17,7 @@ export const ABANDONED_AFTER_MS = 15 * 60_000;
 
 /** Claims the key; returns null when this is the first submission, else what the first one answered. */
 export async function claimIdempotencyKey(db: DbOrTx, userId: number, key: string): Promise<PriorAnswer | null> {
-  const [claimed] = await db.insert(idempotencyKeys).values({ userId, key }).onConflictDoNothing().returning({ key: idempotencyKeys.key });
+  const [claimed] = await claimKey(db).execute({ userId, key });
   if (claimed) return null;
   // A key still "in progress" long after any request could still be running (the server was killed
   // or restarted mid-request) is taken over: the resubmission runs instead of waiting for cleanup.
@@ -33,7 +33,26 @@ export async function claimIdempotencyKey(db: DbOrTx, userId: number, key: strin
 
 /** Records the first submission's answer; a refused submission releases the key so the form can be sent again. */
 export async function settleIdempotencyKey(db: DbOrTx, userId: number, key: string, status: number, location: string | null): Promise<void> {
-  const where = and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key));
-  if (status >= 400) await db.delete(idempotencyKeys).where(where);
-  else await db.update(idempotencyKeys).set({ status, location }).where(where);
+  if (status >= 400) await releaseKey(db).execute({ userId, key });
+  else await settleKey(db).execute({ userId, key, status, location });
 }
+
+// Every form submission claims and settles its key: the two statements are built once (issue 14).
+// A repeat's rarer statements (the take-over, the prior answer) are built when used.
+const theKey = () => and(eq(idempotencyKeys.userId, sql.placeholder('userId')), eq(idempotencyKeys.key, sql.placeholder('key')));
+const claimKey = builtOnce((db) =>
+  db
+    .insert(idempotencyKeys)
+    .values({ userId: sql.placeholder('userId'), key: sql.placeholder('key') })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key })
+    .prepare('idempotency_claim'),
+);
+const settleKey = builtOnce((db) =>
+  db
+    .update(idempotencyKeys)
+    .set({ status: sql`${sql.placeholder('status')}`, location: sql`${sql.placeholder('location')}` })
+    .where(theKey())
+    .prepare('idempotency_settle'),
+);
+const releaseKey = builtOnce((db) => db.delete(idempotencyKeys).where(theKey()).prepare('idempotency_release'));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import http from 'node:http';
 import postgres from 'postgres';
@@ -91,7 +92,8 @@ async function mix(server: BenchServer, reviewIds: number[], printId: number, pr
     return send(`${base}/school/agreements/${id}/review`, {
       method: 'POST',
       headers: { ...browser, cookie: school, origin: base, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'decision=approve',
+      // With its form's idempotency key, as a browser sends it (X2): the key is claimed and settled.
+      body: `_idem=${randomBytes(12).toString('base64url')}&decision=approve`,
     });
   };
   const reviewPage = () => get(`/school/agreements/${reviewIds[Math.min(next, reviewIds.length - 1)]}`, school)();
