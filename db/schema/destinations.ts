@@ -42,8 +42,11 @@ export const destinationRegistrations = pgTable(
     uniqueIndex('destination_registrations_one_live_per_graduate').on(t.graduateId).where(sql.raw(`state in (${LIVE_DESTINATION_STATES.map((s) => `'${s}'`).join(', ')})`)),
     // A graduate's registrations, latest first (the home's card reads them on every visit).
     index('destination_registrations_graduate_idx').on(t.graduateId, t.id),
-    // 去向登记管理 pages by tab, newest activity first.
-    index('destination_registrations_school_state_updated_idx').on(t.schoolId, t.state, t.updatedAt, t.id),
+    // 去向登记管理 pages by tab, newest activity first. The type and the department ride at the end
+    // (issue 14): a tab filtered by type, and a department's tab, are then read from the index alone,
+    // not from a heap fetch per row of the tab (a million registrations: the count of 去向登记审核中
+    // by type 24 → 6.5 ms). After the unique id they do not change the order.
+    index('destination_registrations_school_state_updated_idx').on(t.schoolId, t.state, t.updatedAt, t.id, t.type, t.departmentId),
   ],
 );
 

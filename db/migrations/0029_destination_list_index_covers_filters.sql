@@ -1,0 +1,2 @@
+DROP INDEX "destination_registrations_school_state_updated_idx";--> statement-breakpoint
+CREATE INDEX "destination_registrations_school_state_updated_idx" ON "destination_registrations" USING btree ("school_id","state","updated_at","id","type","department_id");
