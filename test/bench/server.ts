@@ -28,8 +28,10 @@ const address = socketDir ? withUnixSocket(`${server}/${name}`, socketDir) : `${
 const db = connect(address);
 
 // The app's event-loop delay since the last reading (the mixed load's detail): how long a ready callback waited.
+// Only for the mixed load's detail (BENCH_MIX_DETAIL): its 1 ms timer costs this machine about 80 ms
+// of CPU a second (a VM's timer wake-ups are dear), which every CPU figure of the bench counted.
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-loopDelay.enable();
+if (process.env.BENCH_MIX_DETAIL) loopDelay.enable();
 // And the app's own time per request, from the handler's start to its response (the detail compares it with what the generator saw).
 const served = createHistogram();
 const hello = new Hono()
