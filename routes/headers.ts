@@ -56,6 +56,8 @@ export function hasPreparedHeaders(c: Context<AppEnv>): boolean {
   return c.get('preparedHeaders') === true;
 }
 
+const hadLength = (headers: Headers) => headers.has('content-length') || headers.has('transfer-encoding');
+
 /** The middleware: a fresh CSP nonce for the request; the headers on whatever response is not complete. */
 export function securityHeadersMiddleware() {
   return async (c: Context<AppEnv>, next: Next) => {
@@ -72,5 +74,8 @@ export function securityHeadersMiddleware() {
     const hadCacheControl = headers.has('cache-control');
     for (const [name, value] of Object.entries(securityHeaders(c))) if (name !== 'cache-control' || !hadCacheControl) headers.set(name, value);
     headers.delete('x-powered-by');
+    // A redirect has no body: said so, node sends it whole rather than as an empty chunked body.
+    const status = c.res.status;
+    if (status >= 301 && status <= 308 && status !== 304 && !hadLength(headers)) headers.set('content-length', '0');
   };
 }

@@ -76,6 +76,7 @@ test('security headers: a page (made with all its headers), a redirect and a ref
   assert.is(page.headers.get('content-encoding'), 'gzip');
   assert.is(page.headers.get('vary'), 'Accept-Encoding');
   assert.is(redirect.status, 303);
+  assert.is(redirect.headers.get('content-length'), '0', 'a redirect says it has no body');
   // A page whose handler set a header on the context keeps it, with the same security headers.
   const { app } = appOnDb(t.db);
   app.get('/probe-cookie', (c) => {
