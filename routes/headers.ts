@@ -3,7 +3,7 @@ import type { AppEnv } from './context.ts';
 import { pooledRandom } from './random-pool.ts';
 
 // Every response but the static files carries the security headers hono's secureHeaders would set
-// with our options (test/routes/headers.test.ts holds the two equal) and, unless it says otherwise,
+// with our options (test/routes/public.test.ts holds the two equal) and, unless it says otherwise,
 // Cache-Control: no-store: pages carry personal data and employers share office PCs, so nothing is
 // kept by the browser.
 //
@@ -32,10 +32,25 @@ const STATIC_HEADERS = {
 
 /** Responses made with every header already (pages): the middleware leaves them as they are. */
 const complete = new WeakSet<Response>();
+/** Redirects made by c.redirect: no body, so the middleware says Content-Length: 0. */
+const bodiless = new WeakSet<Response>();
+
+/** Whether a response was made with all its headers at once (for a test). */
+export const madeComplete = (res: Response) => complete.has(res);
+
+/**
+ * The request's CSP nonce (as hono's NONCE, 16 random bytes), read by the layout and the header
+ * alike; made on first use, so a page answered before the middleware (a missing asset's 404) has one too.
+ */
+export function pageNonce(c: Context<AppEnv>): string {
+  let nonce = c.get('secureHeadersNonce');
+  if (nonce === undefined) c.set('secureHeadersNonce', (nonce = pooledRandom(16, 'base64')));
+  return nonce;
+}
 
 /** The security headers and Cache-Control of a response of this request, as one plain object. */
 export function securityHeaders(c: Context<AppEnv>): Record<string, string> {
-  const headers: Record<string, string> = { 'content-security-policy': csp(c.get('secureHeadersNonce') ?? ''), ...STATIC_HEADERS, 'cache-control': 'no-store' };
+  const headers: Record<string, string> = { 'content-security-policy': csp(pageNonce(c)), ...STATIC_HEADERS, 'cache-control': 'no-store' };
   // (A test's stand-in app context may have no config.)
   if (c.get('app')?.config?.origin?.startsWith('https:')) headers['strict-transport-security'] = 'max-age=31536000';
   return headers;
@@ -56,17 +71,19 @@ export function hasPreparedHeaders(c: Context<AppEnv>): boolean {
   return c.get('preparedHeaders') === true;
 }
 
-const hadLength = (headers: Headers) => headers.has('content-length') || headers.has('transfer-encoding');
-
 /** The middleware: a fresh CSP nonce for the request; the headers on whatever response is not complete. */
 export function securityHeadersMiddleware() {
   return async (c: Context<AppEnv>, next: Next) => {
-    // A fresh nonce per response (as hono's NONCE, 16 random bytes), read by the layout.
-    c.set('secureHeadersNonce', pooledRandom(16, 'base64'));
-    const header = c.header;
+    pageNonce(c);
+    const { header, redirect } = c;
     c.header = (name, value, options) => {
       c.set('preparedHeaders', true);
       header(name, value, options);
+    };
+    c.redirect = (location, status) => {
+      const res = redirect(location, status);
+      bodiless.add(res);
+      return res;
     };
     await next();
     if (complete.has(c.res)) return;
@@ -75,7 +92,6 @@ export function securityHeadersMiddleware() {
     for (const [name, value] of Object.entries(securityHeaders(c))) if (name !== 'cache-control' || !hadCacheControl) headers.set(name, value);
     headers.delete('x-powered-by');
     // A redirect has no body: said so, node sends it whole rather than as an empty chunked body.
-    const status = c.res.status;
-    if (status >= 301 && status <= 308 && status !== 304 && !hadLength(headers)) headers.set('content-length', '0');
+    if (bodiless.has(c.res) && !headers.has('content-length') && !headers.has('transfer-encoding')) headers.set('content-length', '0');
   };
 }

@@ -40,6 +40,8 @@ export async function idempotentForms(c: Context<AppEnv>, next: Next) {
   try {
     await next();
   } finally {
-    await settleIdempotencyKey(db, actor.userId, key, c.res.status, c.res.headers.get('location'));
+    // A refused form's page keeps its headers as made (routes/headers.ts): only a success's location is read.
+    const status = c.res.status;
+    await settleIdempotencyKey(db, actor.userId, key, status, status >= 400 ? null : c.res.headers.get('location'));
   }
 }

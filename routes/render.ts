@@ -5,7 +5,7 @@ import type { Actor } from '../domain/auth/sessions.ts';
 import { unreadCount } from '../domain/notifications.ts';
 import type { AppEnv } from './context.ts';
 import { acceptsGzip, gzipPage } from './gzip.ts';
-import { completeResponse, hasPreparedHeaders, securityHeaders } from './headers.ts';
+import { completeResponse, hasPreparedHeaders, pageNonce, securityHeaders } from './headers.ts';
 import { withIdempotencyKeys } from './idempotency.ts';
 import { navFor } from './nav.ts';
 
@@ -52,7 +52,7 @@ function renderPage(c: Context<AppEnv>, view: string, data: PageData, portal: Po
   const actor = c.get('actor');
   return app.views.render(view, {
     ...data,
-    nonce: c.get('secureHeadersNonce') ?? '',
+    nonce: pageNonce(c),
     assets: app.assets,
     actor: signedIn?.actor ?? null,
     roleLabel: actor ? ROLE_LABELS[actor.role] : '',

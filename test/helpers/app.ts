@@ -31,7 +31,8 @@ export const DEMO_ACCOUNTS = {
 } satisfies Record<string, { portal: Portal; login: string; password: string }>;
 export type DemoAccount = keyof typeof DEMO_ACCOUNTS;
 
-export type TestResponse = { status: number; headers: Headers; text: string; bytes: Uint8Array; doc: Doc; location: string | null };
+/** `raw`: the app's own Response object. */
+export type TestResponse = { status: number; headers: Headers; text: string; bytes: Uint8Array; doc: Doc; location: string | null; raw: Response };
 
 /** A browser-like client of the in-process app: keeps cookies, sends our Origin on POST. */
 export class Client {
@@ -70,6 +71,7 @@ export class Client {
       text,
       bytes,
       location: res.headers.get('location'),
+      raw: res,
       get doc() {
         return (doc ??= parseHtml(text));
       },

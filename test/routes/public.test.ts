@@ -8,6 +8,7 @@ import { devMessages } from '../../db/schema/index.ts';
 import { appOnDb, DEMO_ACCOUNTS, setupApp, type TestApp } from '../helpers/app.ts';
 import { textOf } from '../helpers/html.ts';
 import { render } from '../../routes/render.ts';
+import { madeComplete } from '../../routes/headers.ts';
 
 let t: TestApp;
 test.before(async () => {
@@ -68,11 +69,21 @@ test('security headers: a page (made with all its headers), a redirect and a ref
   const plain = await c.get('/school/login');
   const redirect = await c.get('/school');
   const refused = await c.post('/school/login', { login: 'nobody', password: 'wrong-password' });
-  for (const [label, res] of [['gzipped page', page], ['plain page', plain], ['redirect', redirect], ['refused form', refused]] as const) {
+  const missing = await c.get('/no-such-page');
+  const missingAsset = await c.get('/assets/no-such-file.js');
+  for (const [label, res] of [['gzipped page', page], ['plain page', plain], ['redirect', redirect], ['refused form', refused], ['404 page', missing], ['404 under /assets', missingAsset]] as const) {
     assert.equal(security(res), expected, label);
     assert.is(res.headers.get('cache-control'), 'no-store', label);
     assert.is(res.headers.get('x-powered-by'), null, label);
   }
+  // The pages were made with all their headers at once; the redirect got them from the middleware.
+  assert.ok(madeComplete(page.raw) && madeComplete(plain.raw) && madeComplete(missing.raw));
+  assert.not.ok(madeComplete(redirect.raw));
+  // A page answered before the middleware (a missing asset) still has a nonce, the same in its header and its script.
+  assert.is(missing.status, 404);
+  assert.is(missingAsset.status, 404);
+  const nonce = /'nonce-([^']+)'/.exec(missingAsset.headers.get('content-security-policy')!)?.[1];
+  assert.ok(nonce && nonce === missingAsset.doc.querySelector('script')?.getAttribute('nonce'), 'the missing asset page\'s nonce');
   assert.is(page.headers.get('content-encoding'), 'gzip');
   assert.is(page.headers.get('vary'), 'Accept-Encoding');
   assert.is(redirect.status, 303);
@@ -83,6 +94,11 @@ test('security headers: a page (made with all its headers), a redirect and a ref
     setCookie(c, 'probe', '1', { path: '/' });
     return render(c, 'errors/error', { title: '探针', heading: '探针', message: '探针页面'.repeat(100) });
   });
+  // Only c.redirect's redirects are said to be empty: a 3xx with a body keeps its length.
+  app.get('/probe-redirect-body', (c) => c.body('see other', 302, { location: '/' }));
+  const withBody = await app.request('/probe-redirect-body');
+  assert.is.not(withBody.headers.get('content-length'), '0');
+  assert.is(await withBody.text(), 'see other');
   const withCookie = await app.request('/probe-cookie', { headers: { 'accept-encoding': 'gzip' } });
   assert.is(withCookie.headers.get('set-cookie'), 'probe=1; Path=/');
   assert.is(withCookie.headers.get('content-encoding'), 'gzip');
