@@ -24,5 +24,5 @@ export function transportsFor(config: Config, db: Db): Record<'sms' | 'email' | 
 
 /** `storage` is the app's: the import and export jobs read and write the same files as its pages. */
 export function allJobs(config: Config, db: Db, log: Logger, storage: Storage = storageFor(config)): Job[] {
-  return [dispatchOutboxJob(transportsFor(config, db)), cleanupJob, rosterImportsJob(db, storage, log), ministryExportsJob(db, storage, log), expireInvitationsJob(db), reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob, foldAgreementCountsJob, ...(config.backupDir ? [backupJob(db, { ...config, backupDir: config.backupDir })] : [])];
+  return [dispatchOutboxJob(transportsFor(config, db), db), cleanupJob, rosterImportsJob(db, storage, log), ministryExportsJob(db, storage, log), expireInvitationsJob(db), reviewDigestJob(config.reviewDigestDays, config.terminationAnswerDays), statisticsJob, foldAgreementCountsJob, ...(config.backupDir ? [backupJob(db, { ...config, backupDir: config.backupDir })] : [])];
 }
