@@ -24,20 +24,20 @@ const SENDING_AT_ONCE = 5;
 
 // Sends due outbox messages; rows are locked with SKIP LOCKED so two runs never send one twice.
 // A run goes on while messages are due (issue 14): one batch of 50 a run capped the outbox at five
-// messages a second, below a school's pace of decisions at a busy hour, and the queue only grew. With
-// `db`, each batch is claimed, sent and marked in a transaction of its own, so none holds its rows
-// (and a connection) for the whole run.
-export function dispatchOutboxJob(transports: Record<'sms' | 'email' | 'wechat', Transport>, db?: Db): Job {
+// messages a second, below a school's pace of decisions at a busy hour, and the queue only grew. Each
+// batch is claimed, sent and marked in a transaction of its own on `db`, so none holds its rows (and a
+// connection) for the whole run; the run's own transaction holds only the job's lock.
+export function dispatchOutboxJob(transports: Record<'sms' | 'email' | 'wechat', Transport>, db: Db): Job {
   return {
     name: 'dispatch-outbox',
     // Often, so a busy hour's messages go out a few at a time rather than in one burst that holds up pages.
     schedule: '*/2 * * * * *',
-    async run(jobTx) {
+    async run() {
       const started = Date.now();
       let sent = 0;
       let failed = 0;
       for (;;) {
-        const batch = await (db ? db.transaction((tx) => sendBatch(tx, transports)) : sendBatch(jobTx, transports));
+        const batch = await db.transaction((tx) => sendBatch(tx, transports));
         sent += batch.sent;
         failed += batch.failed;
         if (batch.sent + batch.failed < BATCH || Date.now() - started > RUN_BUDGET_MS) return { sent, failed };
@@ -78,7 +78,11 @@ async function sendBatch(tx: Tx, transports: Record<'sms' | 'email' | 'wechat', 
   };
   // A few recipients at a time; one recipient's messages one after another, in the order they became due.
   const byRecipient = new Map<string, typeof due>();
-  for (const m of due) byRecipient.set(m.recipient, [...(byRecipient.get(m.recipient) ?? []), m]);
+  for (const m of due) {
+    const queue = byRecipient.get(m.recipient);
+    if (queue) queue.push(m);
+    else byRecipient.set(m.recipient, [m]);
+  }
   const queues = [...byRecipient.values()];
   let next = 0;
   await Promise.all(

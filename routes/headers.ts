@@ -51,8 +51,7 @@ export function pageNonce(c: Context<AppEnv>): string {
 /** The security headers and Cache-Control of a response of this request, as one plain object. */
 export function securityHeaders(c: Context<AppEnv>): Record<string, string> {
   const headers: Record<string, string> = { 'content-security-policy': csp(pageNonce(c)), ...STATIC_HEADERS, 'cache-control': 'no-store' };
-  // (A test's stand-in app context may have no config.)
-  if (c.get('app')?.config?.origin?.startsWith('https:')) headers['strict-transport-security'] = 'max-age=31536000';
+  if (c.get('app').config.origin?.startsWith('https:')) headers['strict-transport-security'] = 'max-age=31536000';
   return headers;
 }
 

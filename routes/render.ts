@@ -26,9 +26,11 @@ const COMPRESS_FROM_BYTES = 1024;
 function html(c: Context<AppEnv>, page: string, status: ContentfulStatusCode = 200): Response {
   const plain = c.req.method === 'HEAD' || page.length < COMPRESS_FROM_BYTES || !acceptsGzip(c.req.header('accept-encoding'));
   const body = plain ? page : gzipPage(page);
-  const own: Record<string, string> = plain
-    ? { 'content-type': 'text/html; charset=UTF-8', vary: 'Accept-Encoding', 'content-length': String(Buffer.byteLength(page)) }
-    : { 'content-type': 'text/html; charset=UTF-8', 'content-encoding': 'gzip', vary: 'Accept-Encoding' };
+  const own: Record<string, string> = {
+    'content-type': 'text/html; charset=UTF-8',
+    vary: 'Accept-Encoding',
+    ...(plain ? { 'content-length': String(Buffer.byteLength(page)) } : { 'content-encoding': 'gzip' }),
+  };
   // What a handler set on the context (a cookie, an htmx header) rides with hono's own response.
   if (hasPreparedHeaders(c)) return c.body(body, status, own);
   // Otherwise the page is made with every header at once (routes/headers.ts).

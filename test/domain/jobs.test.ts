@@ -26,7 +26,7 @@ test('outbox: due messages go through the transport once and are marked sent', a
     { channel: 'sms', recipient: '13900000002', body: '稍后', nextAttemptAt: sql`now() + interval '1 hour'` },
   ]);
   const dev = devTransport(d.db);
-  const job = dispatchOutboxJob({ sms: dev, email: dev, wechat: dev });
+  const job = dispatchOutboxJob({ sms: dev, email: dev, wechat: dev }, d.db);
   assert.ok(await runJobOnce(d.db, job, silentLogger));
   assert.ok(await runJobOnce(d.db, job, silentLogger), 'a second run is harmless');
   // Different recipients' messages go out side by side, so the mailbox's order across them is not kept.
@@ -62,7 +62,7 @@ test('outbox: a failing transport retries with backoff and gives up after the la
   await d.db.delete(outbox);
   const [m] = await d.db.insert(outbox).values({ channel: 'sms', recipient: '13900000003', body: 'x' }).returning();
   const broken: Transport = { send: async () => Promise.reject(new Error('gateway down')) };
-  const job = dispatchOutboxJob({ sms: broken, email: broken, wechat: broken });
+  const job = dispatchOutboxJob({ sms: broken, email: broken, wechat: broken }, d.db);
   await runJobOnce(d.db, job, silentLogger);
   let [row] = await d.db.select().from(outbox).where(eq(outbox.id, m!.id));
   assert.is(row!.status, 'pending');

@@ -263,7 +263,7 @@ test('fragments: htmx gets the partials with idempotency keys on their forms; an
   const views = createViews({ cache: false });
   const app = new Hono<AppEnv>();
   app.use(async (c, next) => {
-    c.set('app', { views } as never);
+    c.set('app', { views, config: { origin: undefined } } as never);
     await next();
   });
   const row = { id: 7, name: '王', idNumber: '1', department: '计', unit: '越', positionName: '岗', stateLabel: '等待', canDecide: true, quickApprove: true, verb: '审核' };
