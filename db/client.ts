@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import type { SQL } from 'drizzle-orm';
 import { checkIdNumberKeys, sealIdNumbersAtRest } from '../domain/graduates/id-numbers-at-rest.ts';
 import * as schema from './schema/index.ts';
+import { ChangeFeed } from './changes.ts';
 
 export type Db = PostgresJsDatabase<typeof schema> & { $client: postgres.Sql };
 /** A transaction handle has the same query API as the database. */
@@ -83,6 +84,7 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
       const result = await run(reserved);
       await begun;
       await reserved.unsafe('commit');
+      WROTE.get(sql)?.();
       return result;
     } catch (e) {
       await reserved.unsafe('rollback').catch(() => undefined);
@@ -164,9 +166,49 @@ export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.mi
   // A few connections more for the statements that must keep one plan (genericPlans); they close with the pool.
   const generic = pool(Math.max(1, Math.ceil(max / 3)), { plan_cache_mode: 'force_generic_plan' });
   HOLDING.set(generic, sql);
+  // What other processes change, heard on a connection of its own (db/changes.ts). Every write of
+  // this process is told to it: a transaction when it commits, a statement on the pool (drizzle's
+  // writes outside a transaction) when it answers. Not the $client's tagged statements: the app writes
+  // through drizzle and reservedTransaction (such a write would be heard a moment later, as another
+  // process's is). The feed's own notices carry nothing to keep: committed without waiting for the disk.
+  const changes = new ChangeFeed(
+    (onnotify, onclose) =>
+      // onnotify is postgres.js's own (its listen() uses it), not in its types.
+      postgres(address, {
+        max: 1,
+        idle_timeout: 0,
+        max_lifetime: null,
+        fetch_types: false,
+        onnotice: () => {},
+        onnotify: (_channel: string, payload: string) => onnotify(payload),
+        onclose,
+        connection: { application_name: 'wangqian-changes', synchronous_commit: 'off' },
+        ...(path ? { path } : {}),
+      } as postgres.Options<{}>),
+    idleSeconds * 1000,
+  );
+  const wrote = () => changes.wrote();
+  WROTE.set(sql, wrote);
+  const unsafe = sql.unsafe.bind(sql);
+  sql.unsafe = ((text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+    const query = unsafe(text, params as never, options);
+    // Promise's own then: postgres.js's would send the statement now, before the caller has set what
+    // it will (drizzle's .values(), a cursor).
+    Promise.prototype.then.call(query, wrote, wrote);
+    return query;
+  }) as typeof sql.unsafe;
   const end = sql.end.bind(sql);
-  sql.end = ((options?: { timeout?: number }) => Promise.all([generic.end(options), reads.end(options), ...lanePools.map((one) => one.end(options)), end(options)]).then(() => undefined)) as typeof sql.end;
-  return Object.assign(db, { $client: sql, [GENERIC]: drizzle(generic, { schema }) as Db, [APART]: apartDb });
+  sql.end = ((options?: { timeout?: number }) => Promise.all([changes.close(), generic.end(options), reads.end(options), ...lanePools.map((one) => one.end(options)), end(options)]).then(() => undefined)) as typeof sql.end;
+  return Object.assign(db, { $client: sql, [GENERIC]: drizzle(generic, { schema }) as Db, [APART]: apartDb, [CHANGES]: changes });
+}
+
+/** The pool's hook for a committed write (connect), which reservedTransaction calls after COMMIT. */
+const WROTE = new WeakMap<postgres.Sql, () => void>();
+const CHANGES = Symbol('changes');
+
+/** The change feed of a database handle made by connect; none for a transaction or a handle made elsewhere. */
+export function changeFeedOf(db: DbOrTx): ChangeFeed | undefined {
+  return (db as unknown as Record<symbol, ChangeFeed | undefined>)[CHANGES];
 }
 
 /**

@@ -1,7 +1,8 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { builtOnce, type DbOrTx } from '../../db/client.ts';
+import type { ChangeFeed, ChangeKey } from '../../db/changes.ts';
+import { builtOnce, changeFeedOf, type DbOrTx } from '../../db/client.ts';
 import { employers, graduates, notifications, schools, sessions, users } from '../../db/schema/index.ts';
 import { ABSOLUTE_LIFETIME_MS, IDLE_TIMEOUT_MS, type Portal, type Role } from './roles.ts';
 
@@ -107,21 +108,138 @@ const sessionLookup = builtOnce((db) =>
     .prepare('session_lookup'),
 );
 
+type LookupRow = Awaited<ReturnType<ReturnType<typeof sessionLookup>['execute']>>[number];
+
 /** The session behind a token with the rest of SignedInSession, or null as validateSessionToken. */
 export async function signedInSession(db: DbOrTx, token: string, now = new Date()): Promise<SignedInSession | null> {
   const id = sessionIdOf(token);
+  const kept = keptSessionsOf(db);
+  const known = kept && (await kept.settled()) ? kept.get(id) : undefined;
+  // A kept look-up serves while the session lives by it; an ending is decided on the database's own
+  // row (another process may have seen the session since this one kept it).
+  if (known !== undefined && !ended(known, now)) {
+    await touch(db, id, known, now);
+    return signedIn(known, id);
+  }
+  const mark = kept?.mark() ?? -1;
   const [row] = await sessionLookup(db).execute({ id });
   if (!row) return null;
-  const { user, employerVerification } = row;
-  const idleFor = now.getTime() - row.lastSeenAt.getTime();
-  if (now >= row.expiresAt || idleFor > IDLE_TIMEOUT_MS[user.portal] || user.disabled) {
+  if (ended(row, now)) {
+    kept?.drop(id);
     await db.delete(sessions).where(eq(sessions.id, id));
     return null;
   }
-  if (idleFor > TOUCH_EVERY_MS) {
-    await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
+  await touch(db, id, row, now);
+  kept?.keep(id, row, mark);
+  return signedIn(row, id);
+}
+
+function ended(row: LookupRow, now: Date): boolean {
+  return now >= row.expiresAt || now.getTime() - row.lastSeenAt.getTime() > IDLE_TIMEOUT_MS[row.user.portal] || row.user.disabled;
+}
+
+/** The session's last use, written at most once a minute (the idle timeout counts from it). */
+async function touch(db: DbOrTx, id: string, row: LookupRow, now: Date): Promise<void> {
+  if (now.getTime() - row.lastSeenAt.getTime() <= TOUCH_EVERY_MS) return;
+  await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.id, id));
+  row.lastSeenAt = now;
+}
+
+function signedIn(row: LookupRow, id: string): SignedInSession {
+  return { actor: actorOf(row.user, id, row.employerVerification === 'verified'), unread: row.unread, rosterConfirmed: row.rosterConfirmed === true, schoolCacheVersion: row.schoolCacheVersion };
+}
+
+/** How long a kept look-up serves at most, should a change ever go unheard (a trigger missing for a new column). */
+const KEPT_MS = 30_000;
+/** Sessions a process keeps; past it the oldest kept goes. */
+const SESSIONS_KEPT = 20_000;
+
+/**
+ * The session look-ups a process keeps (issue 14: a signed-in page's round trip to the database
+ * fewer), each under the rows it was read from: the user (its sessions, row and notices), the unit,
+ * the graduate, the school. Migration 0030's triggers name those on every change; the change feed
+ * (db/changes.ts) says when a kept one may be served at all.
+ */
+class KeptSessions {
+  private readonly rows = new Map<string, { row: LookupRow; keys: ChangeKey[]; at: number }>();
+  private readonly byKey = new Map<ChangeKey, Set<string>>();
+  private readonly feed: ChangeFeed;
+
+  constructor(feed: ChangeFeed) {
+    this.feed = feed;
+    feed.subscribe((keys) => {
+      if (keys === null) {
+        this.rows.clear();
+        this.byKey.clear();
+      } else for (const key of keys) this.dropUnder(key);
+    });
   }
-  return { actor: actorOf(user, id, employerVerification === 'verified'), unread: row.unread, rosterConfirmed: row.rosterConfirmed === true, schoolCacheVersion: row.schoolCacheVersion };
+
+  /** Whether kept look-ups may serve, once this process's own writes so far are heard (db/changes.ts). */
+  settled(): boolean | Promise<boolean> {
+    return this.feed.settled();
+  }
+
+  /** The kept look-up of a session, if any and young enough; ask `settled` first. */
+  get(id: string): LookupRow | undefined {
+    const kept = this.rows.get(id);
+    if (kept === undefined) return undefined;
+    if (performance.now() - kept.at > KEPT_MS) {
+      this.drop(id);
+      return undefined;
+    }
+    return kept.row;
+  }
+
+  mark(): number {
+    return this.feed.mark();
+  }
+
+  /** Keeps a look-up read after `mark`, unless what it was read from changed since. */
+  keep(id: string, row: LookupRow, mark: number): void {
+    const { user } = row;
+    const keys = [`u${user.id}`];
+    if (user.employerId !== null) keys.push(`e${user.employerId}`);
+    if (user.graduateId !== null) keys.push(`g${user.graduateId}`);
+    if (user.schoolId !== null) keys.push(`s${user.schoolId}`);
+    if (!this.feed.unchangedSince(mark, keys)) return;
+    this.drop(id);
+    if (this.rows.size >= SESSIONS_KEPT) this.drop(this.rows.keys().next().value!);
+    this.rows.set(id, { row, keys, at: performance.now() });
+    for (const key of keys) {
+      let ids = this.byKey.get(key);
+      if (ids === undefined) this.byKey.set(key, (ids = new Set()));
+      ids.add(id);
+    }
+  }
+
+  drop(id: string): void {
+    const kept = this.rows.get(id);
+    if (kept === undefined) return;
+    this.rows.delete(id);
+    for (const key of kept.keys) {
+      const ids = this.byKey.get(key);
+      ids?.delete(id);
+      if (ids?.size === 0) this.byKey.delete(key);
+    }
+  }
+
+  private dropUnder(key: ChangeKey): void {
+    const ids = this.byKey.get(key);
+    if (ids === undefined) return;
+    for (const id of [...ids]) this.drop(id);
+  }
+}
+
+const keptSessions = new WeakMap<ChangeFeed, KeptSessions>();
+
+/** The look-ups kept for a database handle with a change feed (connect's); none for a transaction. */
+function keptSessionsOf(db: DbOrTx): KeptSessions | undefined {
+  const feed = changeFeedOf(db);
+  if (feed === undefined) return undefined;
+  let kept = keptSessions.get(feed);
+  if (kept === undefined) keptSessions.set(feed, (kept = new KeptSessions(feed)));
+  return kept;
 }
 
 /** The actor of a user row, for a session or for work done on the user's behalf outside one (sessionId ''). */
@@ -142,7 +260,9 @@ export function actorOf(user: Omit<ActorColumns, 'disabled'>, sessionId: string,
 }
 
 export async function deleteSessionByToken(db: DbOrTx, token: string): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.id, sessionIdOf(token)));
+  const id = sessionIdOf(token);
+  keptSessionsOf(db)?.drop(id);
+  await db.delete(sessions).where(eq(sessions.id, id));
 }
 
 export async function deleteExpiredSessions(db: DbOrTx, now = new Date()): Promise<number> {

@@ -143,4 +143,23 @@ test('requests spread over both processes through the proxy', async () => {
   assert.not.match(allOutput(), '"level":"error"');
 });
 
+test('a session signed out through one process ends on the other, which kept it (issue 14: LISTEN/NOTIFY)', async () => {
+  const signIn = await fetch(`${procs[0]!.base}/employer/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: proxy.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ login: '13800000009', password: 'Employer#2026' }),
+  });
+  assert.is(signIn.status, 303);
+  const cookie = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const home = (p: Proc) => fetch(`${p.base}/employer`, { headers: { cookie }, redirect: 'manual' }).then((r) => r.status);
+  // Twice on each: the second is served from what the process keeps.
+  for (const p of procs) assert.equal([await home(p), await home(p)], [200, 200]);
+  const out = await fetch(`${procs[0]!.base}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: proxy.url, 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.is(out.status, 303);
+  assert.is(await home(procs[0]!), 303);
+  // The other process hears of it a moment later.
+  await until('the sign-out reached the other process', async () => ((await home(procs[1]!)) === 303 ? true : undefined), allOutput);
+});
+
 test.run();
