@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 
 /** The channel migration 0030's triggers notify on. */
@@ -6,6 +7,10 @@ export const CHANGES_CHANNEL = 'wangqian_changes';
 /** What a kept value was read from, as the triggers name it: `u12` (a user), `e3`, `g7`, `s1`. */
 export type ChangeKey = string;
 
+/** A feed's own notice answered later than this: its connection is taken for lost. */
+const PROBE_MS = 2000;
+/** After a failure, the connection is opened again no sooner than this. */
+const RETRY_MS = 5000;
 /** Changes remembered one by one for the reads under way; past this many, a read begun before is not kept. */
 const REMEMBERED = 10_000;
 
@@ -46,6 +51,10 @@ export class ChangeFeed {
   private writes = 0;
   private heard = 0;
   private barrier = false;
+  /** This feed's notices: its name among the processes', how many it sent, the last it heard. */
+  private readonly id = randomBytes(6).toString('hex');
+  private probes = 0;
+  private lastProbe = '';
   /** Reads waiting for the writes committed before them to be heard. */
   private waiting: Array<{ upTo: number; resolve: (current: boolean) => void }> = [];
   private lastUsed = 0;
@@ -110,24 +119,8 @@ export class ChangeFeed {
   async caughtUp(): Promise<void> {
     this.use();
     await this.listening;
-    const sql = this.listener;
     // Not listening (the connection failed): nothing kept is served until it is, which is as current.
-    if (sql === null || !this.live) return;
-    const upTo = this.writes;
-    await sql.unsafe(`select pg_notify('${CHANGES_CHANNEL}', '')`);
-    if (this.listener === sql && this.live) this.hearUpTo(upTo);
-  }
-
-  private hearUpTo(upTo: number): void {
-    if (upTo <= this.heard) return;
-    this.heard = upTo;
-    if (this.waiting.length === 0) return;
-    const still: typeof this.waiting = [];
-    for (const w of this.waiting) {
-      if (w.upTo <= upTo) w.resolve(true);
-      else still.push(w);
-    }
-    this.waiting = still;
+    await this.probe();
   }
 
   async close(): Promise<void> {
@@ -156,7 +149,7 @@ export class ChangeFeed {
         this.armIdle();
       },
       () => {
-        this.retryAfter = performance.now() + 5000;
+        this.retryAfter = performance.now() + RETRY_MS;
         this.lost(sql);
       },
     );
@@ -193,25 +186,63 @@ export class ChangeFeed {
     this.idleTimer.unref();
   }
 
-  /** Sends a notice on the listening connection and awaits it, until every write committed so far is heard. */
+  /** Sends notices of its own on the listening connection, until every write committed so far is heard. */
   private async catchUp(): Promise<void> {
     this.barrier = true;
     try {
-      while (this.live && this.heard < this.writes) {
-        const sql = this.listener!;
-        const upTo = this.writes;
-        await sql.unsafe(`select pg_notify('${CHANGES_CHANNEL}', '')`);
-        if (this.listener === sql && this.live) this.hearUpTo(upTo);
-      }
-    } catch {
-      // The connection's loss has dropped everything kept; the next one starts even.
+      while (this.live && this.heard < this.writes) await this.probe();
     } finally {
       this.barrier = false;
     }
   }
 
+  /**
+   * One notice of the feed's own, sent and awaited on the listening connection; once it is back,
+   * every change committed before it was sent has been heard, and the writes counted then are.
+   * Its payload must have been heard by the time the statement answers (PostgreSQL sends a session's
+   * notices before it says it is ready): if not, or if the statement fails or takes longer than
+   * PROBE_MS, the connection is taken for lost (nothing kept is served; a new one opens later),
+   * rather than serving what may have changed unheard, or keeping requests waiting on it.
+   */
+  private async probe(): Promise<void> {
+    const sql = this.listener;
+    if (sql === null || !this.live) return;
+    const upTo = this.writes;
+    const payload = `b:${this.id}:${++this.probes}`;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        sql.unsafe(`select pg_notify('${CHANGES_CHANNEL}', $1)`, [payload]),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), PROBE_MS))),
+      ]);
+      if (this.lastProbe !== payload) throw new Error('its own notice was not heard');
+      if (this.listener === sql && this.live) this.hearUpTo(upTo);
+    } catch {
+      this.retryAfter = performance.now() + RETRY_MS;
+      this.lost(sql);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private hearUpTo(upTo: number): void {
+    if (upTo <= this.heard) return;
+    this.heard = upTo;
+    if (this.waiting.length === 0) return;
+    const still: typeof this.waiting = [];
+    for (const w of this.waiting) {
+      if (w.upTo <= upTo) w.resolve(true);
+      else still.push(w);
+    }
+    this.waiting = still;
+  }
+
   private heardPayload(payload: string): void {
-    if (payload === '') return;
+    if (payload.startsWith('b:')) {
+      // A feed's own notice, this one's or another process's: nothing changed.
+      if (payload.startsWith(`b:${this.id}:`)) this.lastProbe = payload;
+      return;
+    }
     if (payload === '*') {
       this.everything();
       return;

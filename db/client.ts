@@ -74,20 +74,30 @@ function onPool(session: Session, pool: postgres.Sql): Session {
  */
 export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, run: (tx: postgres.ReservedSql) => Promise<T>): Promise<T> {
   const reserved = await sql.reserve();
+  const send = reserved.unsafe.bind(reserved);
+  // A transaction that wrote tells the pool's change feed when it commits (connect).
+  const wrote = WROTE.get(sql);
+  let writes = false;
+  if (wrote) {
+    reserved.unsafe = ((text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+      writes ||= !isLaneRead(text);
+      return send(text, params as never, options);
+    }) as typeof reserved.unsafe;
+  }
   try {
     // BEGIN goes out with the transaction's first statement (one round trip, not two): the reserved
     // connection runs what it is sent in order. It is awaited before COMMIT, so a BEGIN that failed
     // fails the whole (a live connection does not refuse a BEGIN; a dead one fails everything sent).
-    const begun = reserved.unsafe(`begin ${mode.replace(/[^a-z ]/gi, '')}`).execute();
+    const begun = send(`begin ${mode.replace(/[^a-z ]/gi, '')}`).execute();
     begun.catch(() => undefined);
     try {
       const result = await run(reserved);
       await begun;
-      await reserved.unsafe('commit');
-      WROTE.get(sql)?.();
+      await send('commit');
+      if (writes) wrote!();
       return result;
     } catch (e) {
-      await reserved.unsafe('rollback').catch(() => undefined);
+      await send('rollback').catch(() => undefined);
       throw e;
     }
   } finally {
@@ -167,10 +177,12 @@ export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.mi
   const generic = pool(Math.max(1, Math.ceil(max / 3)), { plan_cache_mode: 'force_generic_plan' });
   HOLDING.set(generic, sql);
   // What other processes change, heard on a connection of its own (db/changes.ts). Every write of
-  // this process is told to it: a transaction when it commits, a statement on the pool (drizzle's
-  // writes outside a transaction) when it answers. Not the $client's tagged statements: the app writes
-  // through drizzle and reservedTransaction (such a write would be heard a moment later, as another
-  // process's is). The feed's own notices carry nothing to keep: committed without waiting for the disk.
+  // this process is told to it: a transaction that wrote when it commits, a statement on the pool
+  // (drizzle's writes outside a transaction) when it answers; a plain read (LANE_READ) is not a write.
+  // Not the $client's tagged statements, nor what runs on a connection taken with reserve() outside
+  // reservedTransaction: the app writes through drizzle and reservedTransaction (such a write would be
+  // heard a moment later, as another process's is). The feed's own notices carry nothing to keep:
+  // committed without waiting for the disk.
   const changes = new ChangeFeed(
     (onnotify, onclose) =>
       // onnotify is postgres.js's own (its listen() uses it), not in its types.
@@ -194,7 +206,7 @@ export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.mi
     const query = unsafe(text, params as never, options);
     // Promise's own then: postgres.js's would send the statement now, before the caller has set what
     // it will (drizzle's .values(), a cursor).
-    Promise.prototype.then.call(query, wrote, wrote);
+    if (!isLaneRead(text)) Promise.prototype.then.call(query, wrote, wrote);
     return query;
   }) as typeof sql.unsafe;
   const end = sql.end.bind(sql);

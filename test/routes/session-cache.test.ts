@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { changeFeedOf, connect, type Db } from '../../db/client.ts';
-import type { ChangeFeed } from '../../db/changes.ts';
+import postgres from 'postgres';
+import { ChangeFeed } from '../../db/changes.ts';
 import { sql } from 'drizzle-orm';
 import { employers, graduates, notifications, schools, sessions, users } from '../../db/schema/index.ts';
 import { sessionIdOf } from '../../domain/auth/sessions.ts';
@@ -217,6 +218,51 @@ test('issue 14: a lost listening connection drops everything kept; the next page
   await d.db.update(users).set({ displayName }).where(eq(users.id, id));
   await feed.caughtUp();
   assert.match((await who(c, '/school')) ?? '', displayName);
+});
+
+test('issue 14: a look-up read while what it was read from changed is not kept; a change of something else does not stop it', async () => {
+  const id = await userId('10001-admin');
+  await feed.caughtUp();
+  const mark = feed.mark();
+  await there.update(users).set({ phone: '13900000002' }).where(eq(users.id, id));
+  await feed.caughtUp();
+  assert.not.ok(feed.unchangedSince(mark, [`u${id}`]), 'its user changed after the mark');
+  assert.ok(feed.unchangedSince(mark, [`u${id + 100000}`, 's999999']), 'another user and school did not');
+  assert.ok(feed.unchangedSince(feed.mark(), [`u${id}`]), 'a read begun after the change may be kept');
+});
+
+test('issue 14: a feed whose own notice does not come back, or comes back too late, stops serving what it keeps instead of holding requests', async () => {
+  // Its notices filtered out on their way in (as behind a pooler that drops LISTEN): the first check fails.
+  const deaf = new ChangeFeed((onnotify, onclose) => postgres(d.url, { max: 1, idle_timeout: 0, fetch_types: false, onnotice: () => {}, onclose, onnotify: (_c: string, payload: string) => !payload.startsWith('b:') && onnotify(payload) } as postgres.Options<{}>), 60_000);
+  try {
+    await deaf.caughtUp();
+    assert.not.ok(deaf.listens);
+    deaf.wrote();
+    assert.is(await deaf.settled(), false);
+  } finally {
+    await deaf.close();
+  }
+  // A connection that listens, then never answers: the wait ends after the probe's time, not the request's.
+  let listened = false;
+  const mute = new ChangeFeed(
+    () =>
+      ({
+        unsafe: (text: string) => (text.startsWith('listen') ? ((listened = true), Promise.resolve([])) : new Promise(() => {})),
+        end: () => Promise.resolve(),
+      }) as unknown as postgres.Sql,
+    60_000,
+  );
+  try {
+    assert.is(await mute.settled(), false, 'not listening yet: nothing kept serves');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(listened && mute.listens);
+    mute.wrote();
+    // A request now waits for the write's notice, which never comes back: given up, not waited on for ever.
+    assert.is(await mute.settled(), false);
+    assert.not.ok(mute.listens);
+  } finally {
+    await mute.close();
+  }
 });
 
 test('issue 14: at rest the listening connection closes (goal 5), and opens again on the next page', async () => {
