@@ -46,12 +46,28 @@ export async function runJobOnce(db: Db, job: Job, log: Logger, slot?: Date): Pr
 /** The slot of a run: its due time to the second (cron's own), or for the run at start its minute, so processes started together run it once. */
 const slotOf = (date: Date, ms: 1000 | 60_000) => new Date(Math.floor(date.getTime() / ms) * ms);
 
+/**
+ * node-cron's own messages, as JSON lines through the app's logger (its default writes coloured text
+ * to the console). A slot that comes while the job's previous run is still under way is skipped
+ * (noOverlap) and the next run does what was due: at a busy hour the outbox's runs, which go on for
+ * up to 1.5 s every 2 s, meet it often, so that one is a debug line, not a warning each time.
+ */
+function cronLogger(log: Logger, job: string) {
+  const text = (m: unknown) => (m instanceof Error ? m.message : String(m));
+  return {
+    info: (m: unknown) => log.debug('cron', { job, message: text(m) }),
+    warn: (m: unknown) => (/overlap/.test(text(m)) ? log.debug : log.warn)('cron', { job, message: text(m) }),
+    error: (m: unknown, e?: unknown) => log.error('cron', { job, message: text(m), ...(e === undefined ? {} : { error: text(e) }) }),
+    debug: (m: unknown) => log.debug('cron', { job, message: text(m) }),
+  };
+}
+
 export function startJobs(db: Db, jobs: Job[], log: Logger): { stop: () => Promise<void> } {
   const tasks: ScheduledTask[] = jobs.map((job) =>
     cron.schedule(
       job.schedule,
       (ctx) => runJobOnce(db, job, log, slotOf(ctx.date, 1000)).catch((e: unknown) => log.error('job failed', { job: job.name, error: String(e) })),
-      { name: job.name, noOverlap: true },
+      { name: job.name, noOverlap: true, logger: cronLogger(log, job.name) },
     ),
   );
   const started = slotOf(new Date(), 60_000);

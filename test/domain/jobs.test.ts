@@ -6,7 +6,8 @@ import { devMessages, outbox, sessions, users } from '../../db/schema/index.ts';
 import { createSession, sessionIdOf } from '../../domain/auth/sessions.ts';
 import { cleanupJob } from '../../jobs/cleanup.ts';
 import { dispatchOutboxJob, MAX_ATTEMPTS, retryDelayMs } from '../../jobs/dispatch-outbox.ts';
-import { runJobOnce, type Job } from '../../jobs/scheduler.ts';
+import { runJobOnce, startJobs, type Job } from '../../jobs/scheduler.ts';
+import type { Logger } from '../../db/log.ts';
 import { devTransport } from '../../jobs/transports/dev.ts';
 import type { Transport } from '../../jobs/transports/types.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -126,6 +127,38 @@ test('jobs: many processes racing for one slot run it once', async () => {
   const results = await Promise.all(Array.from({ length: 8 }, (_, i) => new Promise((r) => setImmediate(r)).then(() => (i % 2 ? runJobOnce(d.db, job, silentLogger, slot) : d.db.execute(sql`select 1`).then(() => runJobOnce(d.db, job, silentLogger, slot))))));
   assert.is(results.filter(Boolean).length, 1);
   assert.is(runs, 1);
+});
+
+test('jobs: a slot that comes while the previous run is still under way is skipped, said as a debug line of the app\'s log, not on the console', async () => {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const job: Job = { name: 'test-overlap', schedule: '* * * * * *', run: () => held };
+  let said!: (fields: Record<string, unknown>) => void;
+  const skipped = new Promise<Record<string, unknown>>((resolve) => (said = resolve));
+  const lines: Array<[string, string, Record<string, unknown> | undefined]> = [];
+  const log: Logger = {
+    debug: (msg, fields) => {
+      lines.push(['debug', msg, fields]);
+      if (msg === 'cron' && /overlap/.test(String(fields?.message))) said(fields!);
+    },
+    info: (msg, fields) => lines.push(['info', msg, fields]),
+    warn: (msg, fields) => lines.push(['warn', msg, fields]),
+    error: (msg, fields) => lines.push(['error', msg, fields]),
+  };
+  const printed: unknown[] = [];
+  const console_ = { log: console.log, warn: console.warn, error: console.error, info: console.info };
+  console.log = console.warn = console.error = console.info = (...args: unknown[]) => void printed.push(args);
+  const jobs = startJobs(d.db, [job], log);
+  try {
+    const fields = await skipped;
+    assert.is(fields.job, 'test-overlap');
+  } finally {
+    Object.assign(console, console_);
+    release();
+    await jobs.stop();
+  }
+  assert.equal(printed, []);
+  assert.not.ok(lines.some(([level]) => level === 'warn' || level === 'error'), JSON.stringify(lines));
 });
 
 test('cleanup: expired and long-idle sessions are deleted, live ones stay', async () => {
