@@ -124,9 +124,10 @@ export function inGroup<S extends string>(group: readonly S[], state: string): s
  * Memo keys of facts several workflows' guards read, which a caller that has loaded them already
  * may answer in advance (creationAvailability's `known`): the graduate's roster row
  * ({ trainingMode, removedAt }), the state of the graduate's active agreement (or null), the
- * standing destination registration, the school's settings (domain/schools/switches.ts).
+ * standing destination registration, the school's settings (domain/schools/switches.ts), the
+ * graduate's name (read with a reviewed agreement's row, for the notices of its decision).
  */
-export const KNOWN = { roster: 'roster', standing: 'standing', activeAgreement: 'activeAgreement', school: 'school' } as const;
+export const KNOWN = { roster: 'roster', standing: 'standing', activeAgreement: 'activeAgreement', school: 'school', graduateName: 'graduateName' } as const;
 
 function context<R>(db: DbOrTx, row: R, actor: Actor | null, now: Date, known: Record<string, unknown> = {}): FireContext<R> {
   // What the caller already loaded answers the guards' look-ups of the same key without a query.

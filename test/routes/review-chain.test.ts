@@ -181,6 +181,21 @@ test('section 7: the demo unit\'s agreement has its contact rows for every party
   }
 });
 
+test('G11 each decision\'s notices name the graduate: the school\'s reviewers when the department passes it, the unit when it is signed', async () => {
+  const [, , , , , g] = await signable(t, '10001');
+  const { id } = await invite(await t.signInAs('employer'), g!, '示范大学');
+  await (await graduateClient(t, g!)).post(`/student/invitations/${id}/acceptance`, {});
+  const dept = g!.departmentId === (await t.db.select().from(users).where(eq(users.login, '10001-cs')))[0]!.departmentId ? 'department' : 'department2';
+  const noticesOf = async (login: string) => {
+    const [u] = await t.db.select().from(users).where(eq(users.login, login));
+    return (await t.db.select().from(notifications).where(eq(notifications.userId, u!.id))).filter((n) => n.link?.endsWith(`/${id}`));
+  };
+  assert.is((await (await t.signInAs(dept)).post(`/school/agreements/${id}/review`, { decision: 'approve' })).status, 303);
+  assert.ok((await noticesOf('10001-admin')).some((n) => n.body === `${g!.name}的签约已通过院系审核。`), 'the school is told whose agreement waits');
+  assert.is((await (await t.signInAs('school')).post(`/school/agreements/${id}/review`, { decision: 'approve' })).status, 303);
+  assert.ok((await noticesOf('13800000001')).some((n) => n.title === `与${g!.name}签约完成`), 'the unit is told with whom it signed');
+});
+
 test('section 7: a unit whose information lacks an e-mail is asked for 联系人邮箱 on the letter, and its answer is printed', async () => {
   await t.db.update(employers).set({ contactEmail: null, contactMobile: null }).where(eq(employers.name, '申城智能制造有限公司'));
   const [, , , , g] = await signable(t, '10001');

@@ -4,7 +4,7 @@ import { agreements, graduates } from '../../../db/schema/index.ts';
 import { enterReview, reviewEvents, type ReviewChain } from '../../reviews/chain.ts';
 import type { ReviewQueue } from '../../reviews/inbox.ts';
 import { schoolSettingsOf, schoolSwitchOn } from '../../schools/switches.ts';
-import { defineWorkflow, type FireContext, type Guard } from '../../workflow/kernel.ts';
+import { defineWorkflow, KNOWN, type FireContext, type Guard } from '../../workflow/kernel.ts';
 import { notifyGraduate, notifyReviewers, notifyUnit } from '../notify.ts';
 import { numberAgreement, partySnapshots } from '../parties.ts';
 import type { Agreement, NewAgreement } from '../rows.ts';
@@ -43,11 +43,13 @@ const beforeDeadline: Guard<Agreement> = { rule: 'X3', allows: (ctx) => ctx.row.
 /** G4 (X4 also by the partial unique index), across every kind. */
 const noOtherActiveAgreement = noOtherActiveAgreementOf<Agreement>(ALREADY_SIGNING);
 
-/** The graduate's name on notices: the frozen record once there is one. */
+/** The graduate's name on notices: the frozen record once there is one; else as the caller read it with the row, or read now. */
 async function graduateName(ctx: FireContext<Agreement>): Promise<string> {
   if (ctx.row.graduateSnapshot) return ctx.row.graduateSnapshot.name;
-  const [g] = await ctx.db.select({ name: graduates.name }).from(graduates).where(eq(graduates.id, ctx.row.graduateId));
-  return g?.name ?? '';
+  return ctx.memo(KNOWN.graduateName, async () => {
+    const [g] = await ctx.db.select({ name: graduates.name }).from(graduates).where(eq(graduates.id, ctx.row.graduateId));
+    return g?.name ?? '';
+  });
 }
 
 const review = reviewEvents<S, Agreement>(ONLINE_REVIEW, {
