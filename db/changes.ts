@@ -51,10 +51,10 @@ export class ChangeFeed {
   private writes = 0;
   private heard = 0;
   private barrier = false;
-  /** This feed's notices: its name among the processes', how many it sent, the last it heard. */
+  /** This feed's notices: its name among the processes', how many it sent, the latest of them heard. */
   private readonly id = randomBytes(6).toString('hex');
   private probes = 0;
-  private lastProbe = '';
+  private probesHeard = 0;
   /** Reads waiting for the writes committed before them to be heard. */
   private waiting: Array<{ upTo: number; resolve: (current: boolean) => void }> = [];
   private lastUsed = 0;
@@ -208,14 +208,15 @@ export class ChangeFeed {
     const sql = this.listener;
     if (sql === null || !this.live) return;
     const upTo = this.writes;
-    const payload = `b:${this.id}:${++this.probes}`;
+    const n = ++this.probes;
+    const payload = `b:${this.id}:${n}`;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         sql.unsafe(`select pg_notify('${CHANGES_CHANNEL}', $1)`, [payload]),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), PROBE_MS))),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), PROBE_MS).unref())),
       ]);
-      if (this.lastProbe !== payload) throw new Error('its own notice was not heard');
+      if (this.probesHeard < n) throw new Error('its own notice was not heard');
       if (this.listener === sql && this.live) this.hearUpTo(upTo);
     } catch {
       this.retryAfter = performance.now() + RETRY_MS;
@@ -240,7 +241,7 @@ export class ChangeFeed {
   private heardPayload(payload: string): void {
     if (payload.startsWith('b:')) {
       // A feed's own notice, this one's or another process's: nothing changed.
-      if (payload.startsWith(`b:${this.id}:`)) this.lastProbe = payload;
+      if (payload.startsWith(`b:${this.id}:`)) this.probesHeard = Math.max(this.probesHeard, Number(payload.slice(this.id.length + 3)));
       return;
     }
     if (payload === '*') {

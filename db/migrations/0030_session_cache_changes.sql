@@ -44,16 +44,10 @@ BEGIN
   PERFORM changes_notify('u', array(SELECT DISTINCT id FROM old_rows));
   RETURN NULL;
 END $$;--> statement-breakpoint
--- The header's unread count (G11): a notice sent, read, given to a user (an activated account's) or deleted.
+-- The header's unread count (G11): a notice sent, read or deleted.
 CREATE FUNCTION changes_notifications_new() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM changes_notify('u', array(SELECT DISTINCT user_id FROM new_rows WHERE user_id IS NOT NULL));
-  RETURN NULL;
-END $$;--> statement-breakpoint
-CREATE FUNCTION changes_notifications_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM changes_notify('u', array(
-    SELECT user_id FROM new_rows WHERE user_id IS NOT NULL UNION SELECT user_id FROM old_rows WHERE user_id IS NOT NULL));
   RETURN NULL;
 END $$;--> statement-breakpoint
 CREATE FUNCTION changes_notifications_old() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -91,7 +85,7 @@ CREATE TRIGGER sessions_changes_updated AFTER UPDATE ON sessions REFERENCING NEW
 CREATE TRIGGER users_changes_updated AFTER UPDATE ON users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_users_new();--> statement-breakpoint
 CREATE TRIGGER users_changes_deleted AFTER DELETE ON users REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_users_old();--> statement-breakpoint
 CREATE TRIGGER notifications_changes_inserted AFTER INSERT ON notifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_notifications_new();--> statement-breakpoint
-CREATE TRIGGER notifications_changes_updated AFTER UPDATE ON notifications REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_notifications_updated();--> statement-breakpoint
+CREATE TRIGGER notifications_changes_updated AFTER UPDATE ON notifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_notifications_new();--> statement-breakpoint
 CREATE TRIGGER notifications_changes_deleted AFTER DELETE ON notifications REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_notifications_old();--> statement-breakpoint
 CREATE TRIGGER employers_changes_updated AFTER UPDATE ON employers REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_employers_updated();--> statement-breakpoint
 CREATE TRIGGER graduates_changes_updated AFTER UPDATE ON graduates REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION changes_graduates_updated();--> statement-breakpoint

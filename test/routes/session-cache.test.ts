@@ -102,6 +102,14 @@ test('issue 14: every change of what the session look-up reads is named, and not
     if (key) assert.ok(heard.has(key), `${what}: ${key} heard (heard ${[...heard].join(' ')})`);
     else assert.is(heard.size, 0, `${what}: nothing heard (heard ${[...heard].join(' ')})`);
   }
+  // A notice moved from one user to another changes both unread counts: both are named.
+  const other = await userId('10001-admin');
+  const [moved] = await there.insert(notifications).values({ userId: u!.id, title: '移交' }).returning({ id: notifications.id });
+  await feed.caughtUp();
+  heard.clear();
+  await there.update(notifications).set({ userId: other }).where(eq(notifications.id, moved!.id));
+  await feed.caughtUp();
+  assert.ok(heard.has(`u${u!.id}`) && heard.has(`u${other}`), `both users named (heard ${[...heard].join(' ')})`);
 });
 
 test('sessions: a session whose lifetime is cut in another process ends here once heard', async () => {
