@@ -232,8 +232,11 @@ export async function getForReview(db: DbOrTx, actor: Actor, id: number) {
 
 const NOT_YOUR_STAGE = '该签约不在你的审核环节，请刷新页面查看最新状态';
 
-/** The agreement a decision fires on, locked, within the reviewer's scope (agreementScope's, as placeholders): built once per stage (issue 14). */
-// With the graduate's name, which the decision's notices say (issue 14: a round trip fewer a decision); only the agreement is locked.
+/**
+ * The agreement a decision fires on, locked, within the reviewer's scope (agreementScope's, as
+ * placeholders): built once per stage (issue 14). With the graduate's name, which the decision's
+ * notices say (a round trip fewer a decision); only the agreement is locked.
+ */
 const lockedForReview = builtOnce((db, stage: ReviewStage) =>
   db
     .select({ agreement: agreements, graduateName: graduates.name })

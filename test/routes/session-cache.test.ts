@@ -55,6 +55,23 @@ const userId = async (login: string) => (await d.db.select({ id: users.id }).fro
 const unread = async (c: Client, home: string) => Number(/（(\d+)）/.exec(textOf((await c.get(home)).doc, '#notification-count') ?? '')![1]);
 const who = async (c: Client, home: string) => textOf((await c.get(home)).doc, '#who');
 
+/** The school user signed in, its home read once (so its look-up is kept), with its name as it was. */
+async function schoolHomeKept() {
+  const c = await signIn('school');
+  const id = await userId('10001-admin');
+  const { displayName } = (await d.db.select({ displayName: users.displayName }).from(users).where(eq(users.id, id)))[0]!;
+  await feed.caughtUp();
+  assert.match((await who(c, '/school')) ?? '', displayName);
+  return { c, id, displayName };
+}
+
+/** A user renamed in another process with the triggers off (as a replica applies rows): nothing is said. */
+const renameUnsaid = (id: number, name: string) =>
+  there.$client.begin(async (tx) => {
+    await tx`set local session_replication_role = replica`;
+    await tx`update users set display_name = ${name} where id = ${id}`;
+  });
+
 test('issue 14: the change feed has heard every commit made anywhere before its own notice returns (what the write barrier rests on)', async () => {
   const heard = new Set<string>();
   feed.subscribe((keys) => keys?.forEach((k) => heard.add(k)));
@@ -122,16 +139,9 @@ test('sessions: a session whose lifetime is cut in another process ends here onc
 });
 
 test('issue 14: a kept look-up is served while no trigger names what it was read from, and read again once one does', async () => {
-  const c = await signIn('school');
-  const id = await userId('10001-admin');
-  const { displayName } = (await d.db.select({ displayName: users.displayName }).from(users).where(eq(users.id, id)))[0]!;
-  await feed.caughtUp();
-  assert.match((await who(c, '/school')) ?? '', displayName);
+  const { c, id, displayName } = await schoolHomeKept();
   // Changed with the triggers off (as a replica applies rows): nothing is said, the kept look-up serves.
-  await there.$client.begin(async (tx) => {
-    await tx`set local session_replication_role = replica`;
-    await tx`update users set display_name = '未通知的名字' where id = ${id}`;
-  });
+  await renameUnsaid(id, '未通知的名字');
   await feed.caughtUp();
   assert.match((await who(c, '/school')) ?? '', displayName);
   // Any change of the user's row through the triggers: the next page reads the database.
@@ -209,19 +219,12 @@ test('issue 14: a school\'s kept lists follow a roster change made in another pr
 });
 
 test('issue 14: a lost listening connection drops everything kept; the next pages read the database, and keeping resumes', async () => {
-  const c = await signIn('school');
-  const id = await userId('10001-admin');
-  const { displayName } = (await d.db.select({ displayName: users.displayName }).from(users).where(eq(users.id, id)))[0]!;
-  await feed.caughtUp();
-  assert.match((await who(c, '/school')) ?? '', displayName);
+  const { c, id, displayName } = await schoolHomeKept();
   const dropped = new Promise<void>((resolve) => feed.subscribe((keys) => keys === null && resolve()));
   await there.$client`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'wangqian-changes' and datname = current_database() and pid <> pg_backend_pid()`;
   await dropped;
   // Unsaid (triggers off): only a page that reads the database shows it.
-  await there.$client.begin(async (tx) => {
-    await tx`set local session_replication_role = replica`;
-    await tx`update users set display_name = '断线后的名字' where id = ${id}`;
-  });
+  await renameUnsaid(id, '断线后的名字');
   assert.match((await who(c, '/school')) ?? '', '断线后的名字');
   await d.db.update(users).set({ displayName }).where(eq(users.id, id));
   await feed.caughtUp();
