@@ -10,12 +10,12 @@ import type { Job } from './scheduler.ts';
  */
 export async function foldAgreementCounts(db: DbOrTx): Promise<number> {
   const [row] = await db.execute<{ folded: number }>(sql`
-    with changed as (select distinct school_id, department_id, kind, state from agreement_counts where not folded),
+    with changed as (select distinct school_id, department_id, kind, state, cohort from agreement_counts where not folded),
          gone as (delete from agreement_counts c using changed k
-                   where (c.school_id, c.department_id, c.kind, c.state) = (k.school_id, k.department_id, k.kind, k.state)
-                   returning c.school_id, c.department_id, c.kind, c.state, c.n),
-         kept as (insert into agreement_counts (school_id, department_id, kind, state, n, folded)
-                  select school_id, department_id, kind, state, sum(n), true from gone group by 1, 2, 3, 4 having sum(n) <> 0 returning 1)
+                   where (c.school_id, c.department_id, c.kind, c.state, c.cohort) = (k.school_id, k.department_id, k.kind, k.state, k.cohort)
+                   returning c.school_id, c.department_id, c.kind, c.state, c.cohort, c.n),
+         kept as (insert into agreement_counts (school_id, department_id, kind, state, cohort, n, folded)
+                  select school_id, department_id, kind, state, cohort, sum(n), true from gone group by 1, 2, 3, 4, 5 having sum(n) <> 0 returning 1)
     select (select count(*) from gone)::int - (select count(*) from kept)::int as folded`);
   return row?.folded ?? 0;
 }

@@ -12,11 +12,12 @@ export const agreementStateEnum = pgEnum('agreement_state', AGREEMENT_STATES);
 export const archiveModeEnum = pgEnum('archive_mode', ARCHIVE_MODES);
 
 /**
- * How many agreements each school and department holds in each kind and state (issue 14), as signed
- * changes: the count cards and tab totals of 在线签约管理 and 补登管理 sum these few rows instead of
- * counting thousands of agreements on every view. Statement triggers on agreements (migration 0022)
- * append each statement's net change, so no code path can forget them and no writer waits on another
- * (an upsert of one counter row would lock it until commit); a job folds the changed keys every 10 seconds.
+ * How many agreements each school and department holds of each cohort in each kind and state (issue
+ * 14), as signed changes: the count cards and tab totals of 在线签约管理 and 补登管理, and 数据统计's
+ * signing pipeline (a school's, a department's, every school's for the province), sum these few rows
+ * instead of counting thousands of agreements. Statement triggers on agreements (migrations 0022 and
+ * 0032) append each statement's net change, so no code path can forget them and no writer waits on
+ * another (an upsert of one counter row would lock it until commit); a job folds the changed keys.
  */
 export const agreementCounts = pgTable(
   'agreement_counts',
@@ -25,14 +26,15 @@ export const agreementCounts = pgTable(
     departmentId: integer('department_id').notNull(),
     kind: agreementKindEnum('kind').notNull(),
     state: agreementStateEnum('state').notNull(),
+    cohort: smallint('cohort').notNull(),
     n: integer('n').notNull(),
     /** A key's folded sum (false: a change appended since), so that a fold touches only the keys that changed. */
     folded: boolean('folded').notNull().default(false),
   },
   (t) => [
-    index('agreement_counts_key_idx').on(t.schoolId, t.departmentId, t.kind, t.state),
+    index('agreement_counts_key_idx').on(t.schoolId, t.departmentId, t.kind, t.state, t.cohort),
     index('agreement_counts_unfolded_idx')
-      .on(t.schoolId, t.departmentId, t.kind, t.state)
+      .on(t.schoolId, t.departmentId, t.kind, t.state, t.cohort)
       .where(sql`not ${t.folded}`),
   ],
 );
@@ -146,11 +148,9 @@ export const agreements = pgTable(
     // (domain/paging.ts), so a page costs its rows at a million agreements, not a sort of the school's.
     // Its (school, state) prefix serves what the former agreements_school_state_idx did.
     index('agreements_school_state_updated_idx').on(t.schoolId, t.state, t.updatedAt, t.id),
-    // The reviewers' search by unit name: trigrams (pg_trgm; Chinese too, the database being UTF-8), so
-    // '%name%' of three or more characters finds its agreements without reading the school's million.
-    index('agreements_unit_name_trgm_idx').using('gin', sql`(${t.unitSnapshot}->>'name') gin_trgm_ops`),
-    // 数据统计's signing pipeline: a school's (or a department's) cohort counted by kind and state from the index alone.
-    index('agreements_school_cohort_kind_state_idx').on(t.schoolId, t.cohort, t.kind, t.state, t.departmentId),
+    // No index here serves a search by unit name or 数据统计's counts (agreement_unit_names and
+    // agreement_counts do): every index of this table takes an entry for each new row version, and
+    // the expiry of a busy deadline hour (X3) writes tens of thousands of them (issue 14, goal 6).
     index('agreements_employer_state_idx').on(t.employerId, t.state),
     index('agreements_graduate_idx').on(t.graduateId),
     // 风险预警: a unit's standing agreements by its credit code, whichever way they were made — per
@@ -170,6 +170,24 @@ export const agreements = pgTable(
       sql`${t.kind} <> 'online' or (${t.employerId} is not null and ${t.invitedAt} is not null and ${t.validityDays} is not null and ${t.deadline} is not null and ${t.contactName} is not null and ${t.contactPhone} is not null and ${t.workPlace} is not null)`,
     ),
   ],
+);
+
+/**
+ * The unit name of each agreement (its snapshot's), for the reviewers' search by unit name: trigrams
+ * (pg_trgm; Chinese too, the database being UTF-8), so '%name%' of three or more characters finds
+ * its agreements without reading the school's million. Kept by triggers on agreements (migration
+ * 0032), on insert, on an update that names unit_snapshot and on delete, so a change of state (an
+ * expiry, a decision) writes nothing here: on agreements the trigram index took an entry for every
+ * new row version, a fifth of the expiry's work with the 数据统计 index (issue 14, goal 6).
+ */
+export const agreementUnitNames = pgTable(
+  'agreement_unit_names',
+  {
+    agreementId: integer('agreement_id').primaryKey(),
+    schoolId: integer('school_id').notNull(),
+    name: text('name').notNull(),
+  },
+  (t) => [index('agreement_unit_names_name_trgm_idx').using('gin', sql`${t.name} gin_trgm_ops`)],
 );
 
 // The serial part of 协议编号, per school and cohort.

@@ -1,4 +1,4 @@
-import { and, desc, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { builtOnce, genericPlans, statementOnce, type Db, type DbOrTx } from '../../db/client.ts';
 import { agreementCounts, agreements, departments, employers, graduates, provinces, schools } from '../../db/schema/index.ts';
@@ -15,6 +15,7 @@ import type { AgreementKind, AgreementState } from './states.ts';
 import { AGREEMENT_KINDS } from './states.ts';
 import { agreementScope, countScope } from './visibility.ts';
 import { filesInOrder } from '../uploads/files.ts';
+import { agreementsOfUnitsLike } from './unit-names.ts';
 import { amongIds, capped, containsPattern, pageByStates, stateIn, type StateList } from '../paging.ts';
 import { graduateMatches } from '../graduates/roster.ts';
 
@@ -62,7 +63,7 @@ export async function listForReview(db: DbOrTx, actor: Actor, query: ReviewQuery
     const schoolId = actor.schoolId!;
     const [byGraduate, byUnit] = await Promise.all([
       amongIds(db, agreements.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), graduateMatches(like)))),
-      amongIds(db, agreements.id, () => db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)))),
+      amongIds(db, agreements.id, () => agreementsOfUnitsLike(db, schoolId, like)),
     ]);
     search = or(byGraduate, byUnit)!;
   }

@@ -32,7 +32,7 @@ export async function refreshSchoolFigures(tx: Tx, now = new Date()): Promise<nu
       select school_id, cohort, sum(n)::int as graduates, coalesce(sum(n) filter (where code = any(${PLACED})), 0)::int as placed, jsonb_object_agg(code, n) as by_code
         from g group by 1, 2),
     a as (
-      select school_id, cohort, kind, state, count(*)::int as n from agreements group by 1, 2, 3, 4),
+      select school_id, cohort, kind, state, sum(n)::int as n from agreement_counts group by 1, 2, 3, 4 having sum(n) <> 0),
     ak as (
       select school_id, cohort, kind, jsonb_object_agg(stage, n) as stages
         from (select school_id, cohort, kind::text as kind, ${STAGE_CASE} as stage, sum(n)::int as n from a group by 1, 2, 3, 4) s

@@ -9,8 +9,8 @@ import { forbidden } from '../errors.ts';
 import { DESTINATION_COLUMNS, DESTINATION_GROUPS, PIPELINE_KINDS, PIPELINE_STAGES, PLACED_CODES, pipelineStage, type PipelineStage } from './definitions.ts';
 
 // 数据统计 of one school (or one 院系, for a department user) and cohort, computed from the roster,
-// each graduate's current 毕业去向 (graduate_destinations) and the agreements, at request time: a
-// school's cohort is at most tens of thousands of rows, read through (school_id, cohort, …) indexes.
+// each graduate's current 毕业去向 (graduate_destinations) and the agreements' counters, at request time:
+// a school's cohort is at most tens of thousands of rows, read through (school_id, cohort, …) indexes.
 
 export type Scope = { schoolId: number; departmentId: number | null };
 
@@ -62,10 +62,11 @@ export async function schoolStatistics(db: DbOrTx, scope: Scope, cohort: number)
        where g.school_id = ${scope.schoolId} and g.cohort = ${cohort} and g.removed_at is null${inDepartment}
        group by grouping sets ((), (coalesce(d.code, '')), (g.department_id), (g.department_id, coalesce(d.code, '')), (g.department_id, g.major_name),
                                (g.education_level), (g.education_level, coalesce(d.code, '')), (g.sex), (left(g.origin_region, 2)))`),
+    // The signing pipeline sums the counters (agreement_counts), not the agreements.
     db.execute<{ kind: AgreementKind; state: AgreementState; n: number }>(sql`
-      select a.kind, a.state, count(*)::int as n from agreements a
-       where a.school_id = ${scope.schoolId} and a.cohort = ${cohort}${scope.departmentId === null ? sql`` : sql` and a.department_id = ${scope.departmentId}`}
-       group by a.kind, a.state`),
+      select c.kind, c.state, sum(c.n)::int as n from agreement_counts c
+       where c.school_id = ${scope.schoolId} and c.cohort = ${cohort}${scope.departmentId === null ? sql`` : sql` and c.department_id = ${scope.departmentId}`}
+       group by c.kind, c.state having sum(c.n) <> 0`),
     db.select({ id: departments.id, name: departments.name }).from(departments).where(eq(departments.schoolId, scope.schoolId)).orderBy(asc(departments.name)),
   ]);
   const departmentName = new Map(departmentRows.map((d) => [d.id, d.name]));

@@ -1,9 +1,10 @@
-import { and, count, desc, eq, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { isUniqueViolation, type Db, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Storage } from '../../db/storage.ts';
 import { agreements, departments, graduates, terminations, users } from '../../db/schema/index.ts';
 import { notifyUser } from '../notifications.ts';
+import { agreementsOfUnitsLike } from '../agreements/unit-names.ts';
 import { amongIds, cappedCounts, containsPattern, pageByStates, stateIn, type StateList } from '../paging.ts';
 import { filesInOrder } from '../uploads/files.ts';
 import { agreementScope } from '../agreements/visibility.ts';
@@ -232,7 +233,7 @@ export async function listTerminations(db: DbOrTx, actor: Actor, query: { tab: T
     const schoolId = actor.schoolId!;
     const [byGraduate, byUnit] = await Promise.all([
       amongIds(db, terminations.graduateId, () => db.select({ id: graduates.id }).from(graduates).where(and(eq(graduates.schoolId, schoolId), graduateMatches(like)))),
-      amongIds(db, terminations.agreementId, () => db.select({ id: agreements.id }).from(agreements).where(and(eq(agreements.schoolId, schoolId), ilike(unitName, like)))),
+      amongIds(db, terminations.agreementId, () => agreementsOfUnitsLike(db, schoolId, like)),
     ]);
     conditions.push(or(byGraduate, byUnit)!);
   }

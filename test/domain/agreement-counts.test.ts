@@ -7,7 +7,7 @@ import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { foldAgreementCounts } from '../../jobs/agreement-counts.ts';
 import { setupApp, type TestApp } from '../helpers/app.ts';
 
-// Issue 14: the count cards and tab totals of 在线签约管理 and 补登管理 sum agreement_counts, to which
+// Issue 14: the count cards and tab totals of 在线签约管理 and 补登管理, and 数据统计's signing pipeline, sum agreement_counts, to which
 // statement triggers append each change (migration 0022) and which a job folds. Whatever writes agreements (the workflows, the jobs, a
 // hand-written statement, many at once), the counters equal a count of the rows.
 let t: TestApp;
@@ -25,9 +25,9 @@ test.after(async () => {
 async function drift(): Promise<unknown[]> {
   return [
     ...(await t.db.$client`
-      select coalesce(a.school_id, c.school_id) as school_id, coalesce(a.department_id, c.department_id) as department_id, coalesce(a.kind, c.kind) as kind, coalesce(a.state, c.state) as state, a.n as rows, c.n as counter
-        from (select school_id, department_id, kind, state, count(*)::int as n from agreements group by 1, 2, 3, 4) a
-        full join (select school_id, department_id, kind, state, sum(n)::int as n from agreement_counts group by 1, 2, 3, 4 having sum(n) <> 0) c using (school_id, department_id, kind, state)
+      select school_id, department_id, kind, state, cohort, a.n as rows, c.n as counter
+        from (select school_id, department_id, kind, state, cohort, count(*)::int as n from agreements group by 1, 2, 3, 4, 5) a
+        full join (select school_id, department_id, kind, state, cohort, sum(n)::int as n from agreement_counts group by 1, 2, 3, 4, 5 having sum(n) <> 0) c using (school_id, department_id, kind, state, cohort)
        where a.n is distinct from c.n`),
   ];
 }
@@ -44,11 +44,12 @@ async function seed(n: number, state = 'school_review'): Promise<number[]> {
   return rows.map((r) => Number(r.id));
 }
 
-test('issue 14: the counters equal the agreements after the demo data, inserts, moves between states and departments, and deletes', async () => {
+test('issue 14: the counters equal the agreements after the demo data, inserts, moves between states, departments and cohorts, and deletes', async () => {
   assert.equal(await drift(), []);
   const ids = await seed(6);
   await t.db.$client`update agreements set state = 'signed', signed_at = now() where id = ${ids[0]!}`;
   await t.db.$client`update agreements set department_id = (select id from departments where school_id = agreements.school_id and id <> agreements.department_id limit 1) where id = ${ids[1]!}`;
+  await t.db.$client`update agreements set cohort = cohort - 1 where id = ${ids[3]!}`;
   await t.db.$client`update agreements set reminded_at = now() where id = any(${ids})`;
   await t.db.$client`delete from agreements where id = ${ids[2]!}`;
   assert.equal(await drift(), []);
@@ -84,27 +85,54 @@ test('issue 14: folding the counters keeps every sum, leaves one row a key, and 
   assert.equal(await drift(), []);
   await foldAgreementCounts(t.db);
   assert.equal(await drift(), []);
-  const keys = Number((await t.db.$client`select count(*)::int as n from (select distinct school_id, department_id, kind, state from agreement_counts) k`)[0]!.n);
+  const keys = Number((await t.db.$client`select count(*)::int as n from (select distinct school_id, department_id, kind, state, cohort from agreement_counts) k`)[0]!.n);
   assert.is(await rows(), keys);
   assert.ok(keys < before, `${keys} rows after folding, ${before} before`);
 });
 
 test('issue 14: a fold rewrites only the keys changed since the last one, and a fold with nothing changed rewrites nothing', async () => {
   await foldAgreementCounts(t.db);
-  const snapshot = async () => new Map((await t.db.$client`select school_id || '/' || department_id || '/' || kind || '/' || state as key, ctid::text as at from agreement_counts`).map((r) => [String(r.key), String(r.at)]));
+  const snapshot = async () => new Map((await t.db.$client`select school_id || '/' || department_id || '/' || kind || '/' || cohort || '/' || state as key, ctid::text as at from agreement_counts`).map((r) => [String(r.key), String(r.at)]));
   const before = await snapshot();
   assert.is(await foldAgreementCounts(t.db), 0);
   assert.equal(await snapshot(), before, 'nothing changed, nothing rewritten');
   // One agreement moves: its two keys are folded again, every other key's row stays where it was.
-  const [moved] = await t.db.$client`update agreements set state = 'signed' where id = (select id from agreements where state = 'school_review' order by id limit 1) returning school_id, department_id, kind`;
+  const [moved] = await t.db.$client`update agreements set state = 'signed' where id = (select id from agreements where state = 'school_review' order by id limit 1) returning school_id, department_id, kind, cohort`;
   await foldAgreementCounts(t.db);
   const after = await snapshot();
   const touched = [...after.keys()].filter((k) => before.get(k) !== after.get(k)).sort();
-  const prefix = `${moved!.school_id}/${moved!.department_id}/${moved!.kind}/`;
+  const prefix = `${moved!.school_id}/${moved!.department_id}/${moved!.kind}/${moved!.cohort}/`;
   assert.equal(touched, [`${prefix}school_review`, `${prefix}signed`].filter((k) => after.has(k)).sort());
   assert.equal(await drift(), []);
   const [{ unfolded }] = (await t.db.$client`select count(*)::int as unfolded from agreement_counts where not folded`) as unknown as [{ unfolded: number }];
   assert.is(unfolded, 0);
+});
+
+/** Agreements whose row in agreement_unit_names is missing, extra or says another school or name (none when they agree). */
+async function unitNamesDrift(): Promise<unknown[]> {
+  return [
+    ...(await t.db.$client`
+      select coalesce(a.id, u.agreement_id) as id, a.school_id, a.unit_snapshot->>'name' as unit, u.school_id as kept_school, u.name as kept
+        from agreements a full join agreement_unit_names u on u.agreement_id = a.id
+       where (a.school_id, coalesce(a.unit_snapshot->>'name', '')) is distinct from (u.school_id, u.name)`),
+  ];
+}
+
+test('issue 14 (goal 6): agreement_unit_names keeps each agreement\'s unit name through inserts, a changed snapshot and deletes, and a change of state writes nothing there', async () => {
+  assert.equal(await unitNamesDrift(), []);
+  const ids = await seed(3, 'invited');
+  assert.equal(await unitNamesDrift(), []);
+  await t.db.$client`update agreements set unit_snapshot = unit_snapshot || '{"name":"更名后的单位"}'::jsonb where id = ${ids[0]!}`;
+  assert.equal(await unitNamesDrift(), []);
+  const before = await t.db.$client`select agreement_id, ctid::text as at from agreement_unit_names where agreement_id = any(${ids}) order by agreement_id`;
+  await t.db.$client`update agreements set state = 'expired', updated_at = now() where id = any(${ids})`;
+  await t.db.$client`update agreements set unit_snapshot = unit_snapshot where id = ${ids[1]!}`;
+  assert.equal(await t.db.$client`select agreement_id, ctid::text as at from agreement_unit_names where agreement_id = any(${ids}) order by agreement_id`, before, 'the same row versions: nothing rewritten');
+  // The reviewers' search finds the agreement by its new name.
+  const found = await listForReview(t.db, school, { kinds: ['online'], page: 1, q: '更名后的单位' });
+  assert.equal(found.rows.map((r) => r.id), [ids[0]!]);
+  await t.db.$client`delete from agreements where id = ${ids[2]!}`;
+  assert.equal(await unitNamesDrift(), []);
 });
 
 test.run();

@@ -16,6 +16,8 @@ import { actorOf, type Actor } from '../../domain/auth/sessions.ts';
 import { listRegistrations } from '../../domain/destinations/register.ts';
 import { listGraduates } from '../../domain/graduates/roster.ts';
 import { listTerminations } from '../../domain/terminations/terminate.ts';
+import { refreshSchoolFigures } from '../../domain/statistics/overview.ts';
+import { schoolStatistics, statisticsScope } from '../../domain/statistics/school.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { BENCH_SEALED_ID_NUMBER } from '../helpers/keys.ts';
 
@@ -116,10 +118,26 @@ test('在线签约管理: the count cards read the counters (agreement_counts), 
   assert.ok(plans.every((p) => !/ on agreements\b/.test(p)), plans.join('\n---\n'));
 });
 
-test('在线签约管理: a search by unit name goes through the trigram index', async () => {
-  const plans = await plansOf(() => listForReview(traced, school, { kinds: ['online', 'offline'], page: 1, q: '越综合企业' }));
-  assert.ok(uses(plans, 'agreements_unit_name_trgm_idx'), plans.join('\n---\n'));
-  assert.equal(seqScans(plans, 'agreements'), []);
+test('在线签约管理 and 解约管理: a search by unit name goes through the trigram index of agreement_unit_names', async () => {
+  for (const run of [() => listForReview(traced, school, { kinds: ['online', 'offline'], page: 1, q: '越综合企业' }), () => listTerminations(traced, school, { tab: 'terminated', page: 1, q: '越综合企业' })]) {
+    const plans = await plansOf(run);
+    assert.ok(uses(plans, 'agreement_unit_names_name_trgm_idx'), plans.join('\n---\n'));
+    assert.equal(seqScans(plans, 'agreements'), []);
+    assert.equal(seqScans(plans, 'agreement_unit_names'), []);
+  }
+});
+
+test('数据统计: a school\'s and a department\'s signing pipeline, and the province\'s refresh of every school, sum the counters, not the agreements', async () => {
+  const department = { ...school, role: 'department' as const, departmentId: (await d.db.$client`select id from departments where school_id = ${school.schoolId!} order by id limit 1`)[0]!.id as number };
+  for (const run of [() => schoolStatistics(traced, statisticsScope(school), 2026), () => schoolStatistics(traced, statisticsScope(department), 2026)]) {
+    const plans = (await plansOf(run)).filter((p) => /agreement/.test(p));
+    assert.is(plans.length, 1, plans.join('\n---\n'));
+    assert.ok(uses(plans, 'agreement_counts_key_idx'), plans.join('\n---\n'));
+    assert.ok(plans.every((p) => !/ on agreements\b/.test(p)), plans.join('\n---\n'));
+  }
+  const refresh = await plansOf(() => traced.transaction(async (tx) => { await refreshSchoolFigures(tx); tx.rollback(); }).catch(() => {}));
+  assert.ok(refresh.some((p) => / on agreement_counts\b/.test(p)), refresh.join('\n---\n'));
+  assert.ok(refresh.every((p) => !/ on agreements\b/.test(p)), refresh.join('\n---\n'));
 });
 
 test('a search by a graduate\'s name or 学号 (去向登记管理, 在线签约管理) finds them through the trigram indexes, not by reading the school\'s graduates', async () => {
