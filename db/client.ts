@@ -48,6 +48,14 @@ const LANE_READ = /^\s*(?:select|with)\b(?![^]*\b(?:insert|update|delete|merge|f
 // statement of every request (issue 14, about 1% of a list page's CPU). Texts come from our code, a
 // few hundred of them; should ever more come, the kept answers start afresh.
 const laneReads = new Map<string, boolean>();
+/**
+ * A write that no trigger tells other processes of (db/changes.ts): straight into a table without
+ * triggers and whose rows nothing cascades from, so the change feed need not hear it before the
+ * next request is served (issue 14: every form's idempotency key is claimed and settled).
+ */
+const QUIET_WRITE = /^(?:insert\s+into|update|delete\s+from)\s+"?(?:idempotency_keys|outbox|job_runs)(?:"|\s)/i;
+/** Whether a statement may change what the process keeps from other processes' changes. */
+const mayTell = (text: string) => !isLaneRead(text) && !QUIET_WRITE.test(text);
 function isLaneRead(text: string): boolean {
   let read = laneReads.get(text);
   if (read === undefined) {
@@ -78,12 +86,20 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
   // A transaction that wrote tells the pool's change feed when it commits (connect).
   const wrote = WROTE.get(sql);
   let writes = false;
-  if (wrote) {
-    reserved.unsafe = ((text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
-      writes ||= !isLaneRead(text);
-      return send(text, params as never, options);
-    }) as typeof reserved.unsafe;
-  }
+  // What sentWithCommit handed over, and how many statements were made and have gone to the connection.
+  const pending: Array<Promise<unknown>> = [];
+  let [made, handed] = [0, 0];
+  PENDING.set(reserved, pending);
+  reserved.unsafe = ((text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+    writes ||= mayTell(text);
+    made++;
+    const query = send(text, params as never, options);
+    // postgres.js gives a statement to the connection a microtask after it is started (Query.handle).
+    const q = query as unknown as { handler: ((q: unknown) => unknown) & { debug?: unknown } };
+    const handler = q.handler;
+    q.handler = Object.assign((x: unknown) => (handed++, handler(x)), { debug: handler.debug });
+    return query;
+  }) as typeof reserved.unsafe;
   try {
     // BEGIN goes out with the transaction's first statement (one round trip, not two): the reserved
     // connection runs what it is sent in order. It is awaited before COMMIT, so a BEGIN that failed
@@ -93,15 +109,52 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
     try {
       const result = await run(reserved);
       await begun;
-      await send('commit');
-      if (writes) wrote!();
+      if (pending.length === 0) await send('commit');
+      else {
+        // COMMIT follows what was sent with it on the connection, once each has gone (a few microtasks
+        // at most; a statement made and never started would not go, so the wait is bounded).
+        for (let i = 0; i < 8 && handed < made; i++) await null;
+        const committed = send('commit').execute();
+        const failed = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
+        await committed;
+        // A statement that failed aborted the transaction: its COMMIT was a ROLLBACK.
+        if (failed) throw failed.reason;
+      }
+      if (writes) wrote?.();
       return result;
     } catch (e) {
+      // A statement sent with the commit that failed is why whatever came after it failed too.
+      const first = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
       await send('rollback').catch(() => undefined);
-      throw e;
+      throw first ? first.reason : e;
     }
   } finally {
     reserved.release();
+  }
+}
+
+const PENDING = new WeakMap<object, Array<Promise<unknown>>>();
+
+/**
+ * Statements of a transaction whose answers nothing in it reads (issue 14): sent now, and the
+ * transaction's COMMIT goes out right behind them instead of one round trip later; the transaction
+ * fails with the first of them that fails (PostgreSQL rolls it back: the COMMIT of an aborted
+ * transaction is a ROLLBACK). For a transaction's last writes, e.g. its notices. Each must have been
+ * started when handed over: a drizzle builder (started here), or the promise of a call whose first
+ * step is its statement. In a transaction reservedTransaction did not begin they are awaited here.
+ */
+export async function sentWithCommit(tx: Tx, ...statements: PromiseLike<unknown>[]): Promise<void> {
+  const client = (tx as unknown as { session?: { client?: object } }).session?.client;
+  const pending = client && PENDING.get(client);
+  if (!pending) {
+    await pipelined(...statements);
+    return;
+  }
+  for (const statement of statements) {
+    // then() now, not in a later microtask: the statement starts before this returns.
+    const started = new Promise((resolve, reject) => void statement.then(resolve, reject));
+    started.catch(() => undefined);
+    pending.push(started);
   }
 }
 
@@ -206,7 +259,7 @@ export function connect(url: string, max = 10, idleSeconds = 60, lanes = Math.mi
     const query = unsafe(text, params as never, options);
     // Promise's own then: postgres.js's would send the statement now, before the caller has set what
     // it will (drizzle's .values(), a cursor).
-    if (!isLaneRead(text)) Promise.prototype.then.call(query, wrote, wrote);
+    if (mayTell(text)) Promise.prototype.then.call(query, wrote, wrote);
     return query;
   }) as typeof sql.unsafe;
   const end = sql.end.bind(sql);

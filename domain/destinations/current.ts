@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { pipelined, type DbOrTx, type Tx } from '../../db/client.ts';
+import { sentWithCommit, type DbOrTx, type Tx } from '../../db/client.ts';
 import { graduateDestinations } from '../../db/schema/index.ts';
 import { SIGNED_AGREEMENT_STATES, TERMINATED_AGREEMENT_STATES } from '../agreements/states.ts';
 import type { Effect } from '../workflow/kernel.ts';
@@ -51,8 +51,11 @@ export async function refreshDestination(tx: Tx, graduateId: number, now: Date):
       (select r.code from destination_registrations r where r.graduate_id = ${graduateId} and r.state in (${list(APPROVED_DESTINATION_STATES)}) limit 1),
       case when exists (select 1 from agreements a where a.graduate_id = ${graduateId} and a.state in (${list(TERMINATED_AGREEMENT_STATES)})) then ${TERMINATED_DESTINATION} end)
     end`;
-  // The lock and the statement go out together: PostgreSQL runs the statement once it holds the lock.
-  await pipelined(
+  // The lock and the statement go out together, and with the transaction's COMMIT when they are its
+  // last (an agreement's or a registration's afterEach effect): PostgreSQL runs the statement once it
+  // holds the lock, and nothing needs its answer (a later read in the transaction still runs after it).
+  await sentWithCommit(
+    tx,
     lockDestination(tx, graduateId),
     tx.execute(sql`insert into graduate_destinations (graduate_id, school_id, code, updated_at)
     select g.id, g.school_id, ${derived}, ${now.toISOString()}::timestamptz from graduates g where g.id = ${graduateId}

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { pipelined, type DbOrTx, type Tx } from '../../db/client.ts';
+import { sentWithCommit, type DbOrTx, type Tx } from '../../db/client.ts';
 import type { Role } from '../auth/roles.ts';
 import type { Actor } from '../auth/sessions.ts';
 import { DomainError } from '../errors.ts';
@@ -214,8 +214,11 @@ export async function fire<S extends string, E extends string, C extends string,
   if (refused) throw new DomainError(refused.code ?? 'illegal_transition', await refusalOf(refused, ctx));
   const to = await resolve(transition.to, ctx);
   const reason = opts.reason ?? null;
-  // The new state and its event row go out together (one round trip).
-  await pipelined(
+  // The new state and its event row go out together, without waiting for their answers: what the
+  // effects send follows them on the connection, and the COMMIT goes out with the last of it (a
+  // failure among them fails the transaction, with its own error).
+  await sentWithCommit(
+    tx,
     tx
       .update(wf.table)
       .set(Object.assign({}, opts.changes, ...(spec.changes ?? []).map((f) => f({ from: row.state as S, to, now })), { state: to, updatedAt: now }) as never)

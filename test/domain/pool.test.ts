@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { eq, sql as sqlTag } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { apart, connect, pipelined, statementOnce, unixSocketOf, type Db } from '../../db/client.ts';
+import { apart, connect, pipelined, sentWithCommit, statementOnce, unixSocketOf, type Db } from '../../db/client.ts';
 import { socketDirFor } from '../../db/embedded.ts';
 import * as schema from '../../db/schema/index.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -90,6 +90,55 @@ test('pipelined statements of a transaction reach PostgreSQL together and in the
   assert.match(String((failed as { cause?: unknown }).cause ?? failed), /division by zero/);
   const [{ n }] = (await db.$client`select count(*)::int as n from pipelined_probe`) as unknown as [{ n: number }];
   assert.is(n, 0, 'rolled back');
+  const [{ open }] = (await db.$client`select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ open: number }];
+  assert.is(open, 0);
+});
+
+test('issue 14: statements sent with the commit are not waited for by the transaction\'s code, run in order before the COMMIT that follows them, and a failure among them fails and rolls back the whole with its own error', async () => {
+  const db = d.db;
+  await db.$client`create table if not exists with_commit_probe (n int)`;
+  // The first statement waits for an advisory lock another session holds: the transaction's code goes
+  // on without its answer, and a later read in the transaction still sees what it wrote.
+  const holder = await db.$client.reserve();
+  await holder`select pg_advisory_lock(42, 1)`;
+  let codeDone = false;
+  const committed = db.transaction(async (tx) => {
+    await sentWithCommit(tx, tx.execute(sqlTag`select pg_advisory_xact_lock(42, 1)`), tx.execute(sqlTag`insert into with_commit_probe values (1)`));
+    codeDone = true;
+    return 'done';
+  });
+  // Once PostgreSQL shows the statement waiting for the lock, the transaction's code has finished.
+  const waiting = async () => Number(((await db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`) as unknown as [{ n: number }])[0].n);
+  while ((await waiting()) === 0) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(codeDone, 'the code went on while the statement waits');
+  const [{ seen }] = (await db.$client`select count(*)::int as seen from with_commit_probe`) as unknown as [{ seen: number }];
+  assert.is(seen, 0, 'not committed while its first statement waits');
+  await holder`select pg_advisory_unlock(42, 1)`;
+  holder.release();
+  assert.is(await committed, 'done');
+  const [{ kept }] = (await db.$client`select count(*)::int as kept from with_commit_probe`) as unknown as [{ kept: number }];
+  assert.is(kept, 1, 'committed');
+  const read = await db.transaction(async (tx) => {
+    await sentWithCommit(tx, tx.execute(sqlTag`insert into with_commit_probe values (2)`));
+    return (await tx.execute(sqlTag`select count(*)::int as n from with_commit_probe`)) as unknown as Array<{ n: number }>;
+  });
+  assert.is(read[0]!.n, 2, 'a read after it in the transaction sees it');
+  // A failure among them: the transaction fails with that error, not with the "transaction is
+  // aborted" of what came after it, whether the code went on to other statements or not.
+  for (const after of [false, true]) {
+    let failed: unknown;
+    try {
+      await db.transaction(async (tx) => {
+        await sentWithCommit(tx, tx.execute(sqlTag`insert into with_commit_probe values (3)`), tx.execute(sqlTag`select 1 / 0`));
+        if (after) await tx.execute(sqlTag`insert into with_commit_probe values (4)`);
+      });
+    } catch (e) {
+      failed = e;
+    }
+    assert.match(String((failed as { cause?: unknown }).cause ?? failed), /division by zero/);
+  }
+  const [{ n }] = (await db.$client`select count(*)::int as n from with_commit_probe`) as unknown as [{ n: number }];
+  assert.is(n, 2, 'neither failed transaction kept anything');
   const [{ open }] = (await db.$client`select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ open: number }];
   assert.is(open, 0);
 });

@@ -7,6 +7,7 @@ import { ChangeFeed } from '../../db/changes.ts';
 import { sql } from 'drizzle-orm';
 import { employers, graduates, notifications, schools, sessions, users } from '../../db/schema/index.ts';
 import { sessionIdOf } from '../../domain/auth/sessions.ts';
+import { claimIdempotencyKey, settleIdempotencyKey } from '../../domain/idempotency.ts';
 import { appOnDb, DEMO_ACCOUNTS, firstStudentLogin, type Client, type DemoAccount } from '../helpers/app.ts';
 import { freshDatabase, type TestDatabase } from '../helpers/db.ts';
 import { textOf } from '../helpers/html.ts';
@@ -84,6 +85,23 @@ test('issue 14: the change feed has heard every commit made anywhere before its 
     await feed.caughtUp();
     assert.ok(heard.has(`u${user}`), `round ${i}: the notice of a committed insert was heard before the feed's own`);
   }
+});
+
+test('issue 14: a form\'s idempotency key is claimed and settled without a wait on the feed (no trigger tells of those tables); a write that may notify is waited for', async () => {
+  const id = await userId('10001-admin');
+  await feed.caughtUp();
+  assert.is(await feed.settled(), true);
+  const key = `quiet-${Date.now()}`;
+  assert.is(await claimIdempotencyKey(d.db, id, key), null);
+  assert.is(feed.settled(), true, 'the claim is not waited for');
+  await settleIdempotencyKey(d.db, id, key, 303, '/school');
+  assert.is(feed.settled(), true, 'nor the settling');
+  await d.db.transaction((tx) => tx.execute(sql`update idempotency_keys set location = '/school/agreements' where user_id = ${id} and key = ${key}`));
+  assert.is(feed.settled(), true, 'nor a transaction that wrote only there');
+  await d.db.insert(notifications).values({ userId: id, title: '写入' });
+  const settled = feed.settled();
+  assert.ok(settled instanceof Promise, 'a notice is waited for until heard');
+  assert.is(await settled, true);
 });
 
 test('issue 14: every change of what the session look-up reads is named, and nothing else of those rows', async () => {

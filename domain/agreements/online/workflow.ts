@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { pipelined } from '../../../db/client.ts';
+import { pipelined, sentWithCommit } from '../../../db/client.ts';
 import { agreements, graduates } from '../../../db/schema/index.ts';
 import { enterReview, reviewEvents, type ReviewChain } from '../../reviews/chain.ts';
 import type { ReviewQueue } from '../../reviews/inbox.ts';
@@ -55,21 +55,25 @@ async function graduateName(ctx: FireContext<Agreement>): Promise<string> {
 const review = reviewEvents<S, Agreement>(ONLINE_REVIEW, {
   advanced: async (ctx) => {
     const { verb } = await schoolSettingsOf(ctx);
-    await notifyReviewers(ctx.tx, ctx.row, 'school', { title: `有新的签约待${verb}`, body: `${await graduateName(ctx)}的签约已通过院系${verb}。`, link: `/school/agreements/${ctx.id}` });
+    const body = `${await graduateName(ctx)}的签约已通过院系${verb}。`;
+    await sentWithCommit(ctx.tx, notifyReviewers(ctx.tx, ctx.row, 'school', { title: `有新的签约待${verb}`, body, link: `/school/agreements/${ctx.id}` }));
   },
   // The signing time goes out with the state (issue 14: one statement and row version of a decision's fewer).
   passWrites: (now) => ({ signedAt: now }),
-  // What the notices say is read first, then the writes go out together (two round trips, not five).
+  // What the notices say is read first (from what the request knows, mostly), then the notices go out
+  // together, with the transaction's COMMIT.
   approved: async (ctx) => {
     const [{ verb }, name] = await pipelined(schoolSettingsOf(ctx), graduateName(ctx));
-    await pipelined(
+    await sentWithCommit(
+      ctx.tx,
       notifyGraduate(ctx.tx, ctx.row.graduateId, { title: '签约完成', body: `学校${verb}通过，可在线预览、下载就业协议书。`, link: `/student/invitations/${ctx.id}` }, `【网签平台】你的就业协议已${verb}通过，签约完成，可登录网签平台下载就业协议书。`),
       notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${name}签约完成`, body: '可在“已签约”中下载就业协议书。', link: `/employer/agreements/${ctx.id}` }),
     );
   },
   rejected: async (ctx) => {
     const [{ verb }, name] = await pipelined(schoolSettingsOf(ctx), graduateName(ctx));
-    await pipelined(
+    await sentWithCommit(
+      ctx.tx,
       notifyGraduate(ctx.tx, ctx.row.graduateId, { title: `签约${verb}不通过`, body: `原因：${ctx.reason}`, link: `/student/invitations/${ctx.id}` }, `【网签平台】你的签约${verb}不通过，原因：${ctx.reason}。请登录网签平台查看。`),
       notifyUnit(ctx.tx, ctx.row.employerId, { title: `与${name}的签约${verb}不通过`, body: `原因：${ctx.reason}。可在“签约失败”中再次发起签约。`, link: `/employer/agreements/${ctx.id}` }),
     );
