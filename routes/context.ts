@@ -38,5 +38,7 @@ export type AppEnv = {
     secureHeadersNonce?: string;
     /** A handler set headers on the context (routes/headers.ts): a page is then made through hono. */
     preparedHeaders?: boolean;
+    /** The form's idempotency key settled now, with the answer it will get (routes/idempotency.ts): once only. */
+    settleForm?: (status: number, location: string | null) => Promise<void>;
   };
 };

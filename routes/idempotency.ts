@@ -37,11 +37,16 @@ export async function idempotentForms(c: Context<AppEnv>, next: Next) {
     const message = prior.status === null ? '该表单正在提交，请勿重复提交。' : '该表单已提交，请勿重复提交，请返回查看结果。';
     return render(c, 'errors/error', { title: '重复提交', heading: '重复提交', message }, 409);
   }
+  // Settled once: by the handler as soon as its outcome is decided (pageOrFragments, beside the
+  // fragments' reads), or here with the response. Settled early, a later failure to render the answer
+  // leaves it settled: what the submission did is done, and a repeat is told so.
+  let settling: Promise<void> | undefined;
+  const settle = (status: number, location: () => string | null) => (settling ??= settleIdempotencyKey(db, actor.userId, key, status, status >= 400 ? null : location()));
+  c.set('settleForm', (status, location) => settle(status, () => location));
   try {
     await next();
   } finally {
     // A refused form's page keeps its headers as made (routes/headers.ts): only a success's location is read.
-    const status = c.res.status;
-    await settleIdempotencyKey(db, actor.userId, key, status, status >= 400 ? null : c.res.headers.get('location'));
+    await settle(c.res.status, () => c.res.headers.get('location'));
   }
 }

@@ -84,6 +84,8 @@ export function wantsFragment(c: Context<AppEnv>): boolean {
 export async function pageOrFragments(c: Context<AppEnv>, page: () => Response | Promise<Response>, fragments: Array<{ view: string; data: Record<string, unknown> }> | (() => Promise<Array<{ view: string; data: Record<string, unknown> }>>)): Promise<Response> {
   if (!wantsFragment(c)) return page();
   const { views } = c.get('app');
-  const parts = typeof fragments === 'function' ? await fragments() : fragments;
+  // After a form's action, its key is settled beside the fragments' reads, not after them.
+  const settled = c.get('settleForm')?.(200, null);
+  const [parts] = await Promise.all([typeof fragments === 'function' ? fragments() : fragments, settled]);
   return html(c, withIdempotencyKeys(parts.map((p) => views.render(p.view, p.data)).join('')));
 }

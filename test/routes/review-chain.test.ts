@@ -292,4 +292,24 @@ test('fragments: htmx gets the partials with idempotency keys on their forms; an
   assert.is(restore.status, 303, 'a history restore needs the whole page');
 });
 
+test('X2 an htmx decision settles its key beside the fragments\' reads: a repeat of the key is told it was submitted, and the decision happens once', async () => {
+  const [a] = await t.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
+    select 'online', 'school_review', (select id from employers where verification = 'verified' order by id limit 1), g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "幂等单位"}'::jsonb, now(), 3, now() + interval '3 days', '联系人', '13800000000', '北京'
+      from graduates g join schools s on s.id = g.school_id
+     where s.code = '10001' and g.removed_at is null and not exists (select 1 from agreements x where x.graduate_id = g.id) and not exists (select 1 from users u where u.graduate_id = g.id)
+     order by g.id limit 1 returning id`;
+  const school = await t.signInAs('school');
+  const decide = () => school.request('POST', `/school/agreements/${a!.id}/review`, { form: { _idem: 'htmx-decision-key', decision: 'approve' }, headers: { 'hx-request': 'true' } });
+  const first = await decide();
+  assert.is(first.status, 200);
+  assert.match(first.text, `id="agreement-${a!.id}-row"`, 'the decided row');
+  const [key] = await t.db.$client`select k.status, k.location from idempotency_keys k join users u on u.id = k.user_id where u.login = '10001-admin' and k.key = 'htmx-decision-key'`;
+  assert.equal({ ...key }, { status: 200, location: null });
+  const repeat = await decide();
+  assert.is(repeat.status, 409);
+  assert.match(repeat.text, '该表单已提交');
+  const [{ n }] = (await t.db.$client`select count(*)::int as n from events where subject_type = 'agreement' and subject_id = ${String(a!.id)} and action = 'agreement.approve'`) as unknown as [{ n: number }];
+  assert.is(n, 1);
+});
+
 test.run();
