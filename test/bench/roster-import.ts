@@ -123,8 +123,8 @@ export async function measureRosterImport(serverUrl: string): Promise<{ rows: st
       const mb = report.maxRssKb / 1024;
       return {
         rows: [
-          [`roster import ${ROWS.toLocaleString('en')} rows: time`, `${report.seconds.toFixed(1)} s`, `≤ ${BUDGET_SECONDS} s`],
-          ['  peak RSS of the import process', `${mb.toFixed(0)} MB`, `≤ ${BUDGET_MB} MB`],
+          [`roster import ${ROWS.toLocaleString('en')} rows: time`, `${report.seconds.toFixed(1)} s`, `≤ ${BUDGET_SECONDS} s${report.seconds > BUDGET_SECONDS ? ' OVER' : ''}`],
+          ['  peak RSS of the import process', `${mb.toFixed(0)} MB`, `≤ ${BUDGET_MB} MB${mb > BUDGET_MB ? ' OVER' : ''}`],
         ],
         over: Number(report.seconds > BUDGET_SECONDS) + Number(mb > BUDGET_MB),
       };
