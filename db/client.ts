@@ -86,11 +86,14 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
   // A transaction that wrote tells the pool's change feed when it commits (connect).
   const wrote = WROTE.get(sql);
   let writes = false;
-  // What sentWithCommit handed over, and how many statements were made and have gone to the connection.
-  const pending: Array<Promise<unknown>> = [];
-  let [made, handed] = [0, 0];
+  // What sentWithCommit handed over (and whether one of them failed already), and how many
+  // statements were made and have gone to the connection.
+  const pending: Pending = { statements: [], failed: false };
+  let [made, handed, committing] = [0, 0, false];
   PENDING.set(reserved, pending);
   reserved.unsafe = ((text: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
+    // A statement made once the COMMIT is on its way would run outside the transaction.
+    if (committing) throw new Error('a statement of a transaction made after its COMMIT was sent (sentWithCommit takes one statement per call it is given)');
     writes ||= mayTell(text);
     made++;
     const query = send(text, params as never, options);
@@ -109,22 +112,27 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
     try {
       const result = await run(reserved);
       await begun;
-      if (pending.length === 0) await send('commit');
+      if (pending.statements.length === 0) await send('commit');
       else {
         // COMMIT follows what was sent with it on the connection, once each has gone (a few microtasks
-        // at most; a statement made and never started would not go, so the wait is bounded).
+        // at most). One that failed before it reached PostgreSQL (refused as it was built, or never
+        // sent) has not aborted the transaction there: then it is rolled back instead.
         for (let i = 0; i < 8 && handed < made; i++) await null;
+        if (pending.failed || handed < made) throw new Error('a statement sent with the commit did not go out');
+        committing = true;
         const committed = send('commit').execute();
-        const failed = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
-        await committed;
+        committed.catch(() => undefined);
+        const failed = (await Promise.allSettled(pending.statements)).find((r) => r.status === 'rejected');
+        const answer = await committed;
         // A statement that failed aborted the transaction: its COMMIT was a ROLLBACK.
         if (failed) throw failed.reason;
+        if (answer.command !== 'COMMIT') throw new Error(`the transaction's COMMIT answered ${answer.command}`);
       }
       if (writes) wrote?.();
       return result;
     } catch (e) {
       // A statement sent with the commit that failed is why whatever came after it failed too.
-      const first = (await Promise.allSettled(pending)).find((r) => r.status === 'rejected');
+      const first = (await Promise.allSettled(pending.statements)).find((r) => r.status === 'rejected');
       await send('rollback').catch(() => undefined);
       throw first ? first.reason : e;
     }
@@ -133,15 +141,18 @@ export async function reservedTransaction<T>(sql: postgres.Sql, mode: string, ru
   }
 }
 
-const PENDING = new WeakMap<object, Array<Promise<unknown>>>();
+type Pending = { statements: Array<Promise<unknown>>; failed: boolean };
+const PENDING = new WeakMap<object, Pending>();
 
 /**
  * Statements of a transaction whose answers nothing in it reads (issue 14): sent now, and the
  * transaction's COMMIT goes out right behind them instead of one round trip later; the transaction
  * fails with the first of them that fails (PostgreSQL rolls it back: the COMMIT of an aborted
  * transaction is a ROLLBACK). For a transaction's last writes, e.g. its notices. Each must have been
- * started when handed over: a drizzle builder (started here), or the promise of a call whose first
- * step is its statement. In a transaction reservedTransaction did not begin they are awaited here.
+ * started when handed over, and be one statement: a drizzle builder (started here), or the promise
+ * of a call whose first and only step is its statement. A second statement of such a call would come
+ * after the COMMIT: it is refused and the transaction reported failed, though what went before the
+ * COMMIT is committed. In a transaction reservedTransaction did not begin they are awaited here.
  */
 export async function sentWithCommit(tx: Tx, ...statements: PromiseLike<unknown>[]): Promise<void> {
   const client = (tx as unknown as { session?: { client?: object } }).session?.client;
@@ -153,8 +164,8 @@ export async function sentWithCommit(tx: Tx, ...statements: PromiseLike<unknown>
   for (const statement of statements) {
     // then() now, not in a later microtask: the statement starts before this returns.
     const started = new Promise((resolve, reject) => void statement.then(resolve, reject));
-    started.catch(() => undefined);
-    pending.push(started);
+    started.catch(() => void (pending.failed = true));
+    pending.statements.push(started);
   }
 }
 

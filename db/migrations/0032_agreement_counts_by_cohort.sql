@@ -5,8 +5,10 @@
 --     pipeline (a school's, and the province's refresh of every school) sums the counters;
 --   - the reviewers' search by unit name: agreement_unit_names holds each agreement's unit name under
 --     the trigram index, kept by triggers that a change of state does not fire.
--- No agreement changes between the counts and the triggers (another process may still be running).
-LOCK TABLE agreements IN SHARE ROW EXCLUSIVE MODE;--> statement-breakpoint
+-- No agreement changes between the counts and the triggers (another process may still be running),
+-- and the lock the index drops need is taken first: a weaker one upgraded later could deadlock with
+-- a decision that locked its row and waits to update it. Reads of agreements wait for the migration.
+LOCK TABLE agreements IN ACCESS EXCLUSIVE MODE;--> statement-breakpoint
 CREATE TABLE "agreement_unit_names" (
 	"agreement_id" integer PRIMARY KEY NOT NULL,
 	"school_id" integer NOT NULL,

@@ -135,4 +135,13 @@ test('issue 14 (goal 6): agreement_unit_names keeps each agreement\'s unit name 
   assert.equal(await unitNamesDrift(), []);
 });
 
+// Last: it empties the agreements.
+test('issue 14: a TRUNCATE of the agreements empties their counters and unit names too', async () => {
+  await t.db.$client`truncate agreements cascade`;
+  assert.equal(await drift(), []);
+  assert.equal(await unitNamesDrift(), []);
+  const [{ n }] = (await t.db.$client`select (select count(*) from agreement_counts) + (select count(*) from agreement_unit_names) as n`) as unknown as [{ n: string }];
+  assert.is(Number(n), 0);
+});
+
 test.run();

@@ -19,6 +19,7 @@ test.after(async () => {
 });
 
 /** The backend a statement sent through `on` ran on. */
+const eqFalse = () => sqlTag`false`;
 const pid = async (on: Pick<Db, 'execute'>) => Number(((await on.execute(sqlTag`select pg_backend_pid() as pid`)) as unknown as Array<{ pid: number }>)[0]!.pid);
 
 test('an idle pool closes its connections, and opens one again on the next query', async () => {
@@ -102,19 +103,23 @@ test('issue 14: statements sent with the commit are not waited for by the transa
   const holder = await db.$client.reserve();
   await holder`select pg_advisory_lock(42, 1)`;
   let codeDone = false;
-  const committed = db.transaction(async (tx) => {
-    await sentWithCommit(tx, tx.execute(sqlTag`select pg_advisory_xact_lock(42, 1)`), tx.execute(sqlTag`insert into with_commit_probe values (1)`));
-    codeDone = true;
-    return 'done';
-  });
-  // Once PostgreSQL shows the statement waiting for the lock, the transaction's code has finished.
-  const waiting = async () => Number(((await db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`) as unknown as [{ n: number }])[0].n);
-  while ((await waiting()) === 0) await new Promise((r) => setTimeout(r, 5));
-  assert.ok(codeDone, 'the code went on while the statement waits');
-  const [{ seen }] = (await db.$client`select count(*)::int as seen from with_commit_probe`) as unknown as [{ seen: number }];
-  assert.is(seen, 0, 'not committed while its first statement waits');
-  await holder`select pg_advisory_unlock(42, 1)`;
-  holder.release();
+  let committed: Promise<string>;
+  try {
+    committed = db.transaction(async (tx) => {
+      await sentWithCommit(tx, tx.execute(sqlTag`select pg_advisory_xact_lock(42, 1)`), tx.execute(sqlTag`insert into with_commit_probe values (1)`));
+      codeDone = true;
+      return 'done';
+    });
+    // Once PostgreSQL shows the statement waiting for the lock, the transaction's code has finished.
+    const waiting = async () => Number(((await db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'advisory'`) as unknown as [{ n: number }])[0].n);
+    while ((await waiting()) === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(codeDone, 'the code went on while the statement waits');
+    const [{ seen }] = (await db.$client`select count(*)::int as seen from with_commit_probe`) as unknown as [{ seen: number }];
+    assert.is(seen, 0, 'not committed while its first statement waits');
+  } finally {
+    await holder`select pg_advisory_unlock(42, 1)`;
+    holder.release();
+  }
   assert.is(await committed, 'done');
   const [{ kept }] = (await db.$client`select count(*)::int as kept from with_commit_probe`) as unknown as [{ kept: number }];
   assert.is(kept, 1, 'committed');
@@ -137,8 +142,35 @@ test('issue 14: statements sent with the commit are not waited for by the transa
     }
     assert.match(String((failed as { cause?: unknown }).cause ?? failed), /division by zero/);
   }
-  const [{ n }] = (await db.$client`select count(*)::int as n from with_commit_probe`) as unknown as [{ n: number }];
-  assert.is(n, 2, 'neither failed transaction kept anything');
+  // One that fails before it reaches PostgreSQL (refused as it is built: an invalid date) has not
+  // aborted the transaction there: the transaction is rolled back, not committed without it.
+  const refused = await db
+    .transaction(async (tx) => {
+      await sentWithCommit(tx, tx.execute(sqlTag`insert into with_commit_probe values (5)`), tx.update(schema.sessions).set({ expiresAt: new Date(NaN) }).where(eqFalse()));
+    })
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
+  assert.ok(refused, 'the transaction failed');
+  // A call handed over that sends a second statement: that one would come after the COMMIT, and is refused.
+  const second = await db
+    .transaction(async (tx) => {
+      await sentWithCommit(
+        tx,
+        (async () => {
+          await tx.execute(sqlTag`insert into with_commit_probe values (6)`);
+          await tx.execute(sqlTag`insert into with_commit_probe values (7)`);
+        })(),
+      );
+    })
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
+  assert.match(String((second as { cause?: unknown } | null)?.cause ?? second), /after its COMMIT/);
+  const [{ n }] = (await db.$client`select count(*)::int as n from with_commit_probe where n in (3, 4, 5, 7)`) as unknown as [{ n: number }];
+  assert.is(n, 0, 'no failed transaction kept anything, and nothing ran outside one');
   const [{ open }] = (await db.$client`select count(*)::int as open from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`) as unknown as [{ open: number }];
   assert.is(open, 0);
 });

@@ -292,7 +292,39 @@ test('fragments: htmx gets the partials with idempotency keys on their forms; an
   assert.is(restore.status, 303, 'a history restore needs the whole page');
 });
 
-test('X2 an htmx decision settles its key beside the fragments\' reads: a repeat of the key is told it was submitted, and the decision happens once', async () => {
+test('X2 an htmx answer settles the form\'s key with 200 before its fragments\' reads have answered (beside them), and a plain answer leaves it to the response', async () => {
+  const views = createViews({ cache: false });
+  const app = new Hono<AppEnv>();
+  const settled: Array<[number, string | null]> = [];
+  let readsAnswer!: () => void;
+  const reads = new Promise<void>((resolve) => (readsAnswer = resolve));
+  let settledBeforeReads: boolean | undefined;
+  app.use(async (c, next) => {
+    c.set('app', { views, config: { origin: undefined } } as never);
+    c.set('settleForm', async (status, location) => void settled.push([status, location]));
+    await next();
+  });
+  app.post('/x', (c) =>
+    pageOrFragments(
+      c,
+      () => c.redirect('/page', 303),
+      async () => {
+        await Promise.resolve();
+        settledBeforeReads = settled.length === 1;
+        readsAnswer();
+        await reads;
+        return [];
+      },
+    ),
+  );
+  assert.is((await app.request('/x', { method: 'POST', headers: { 'hx-request': 'true' } })).status, 200);
+  assert.ok(settledBeforeReads, 'settled while the reads were under way');
+  assert.equal(settled, [[200, null]]);
+  assert.is((await app.request('/x', { method: 'POST' })).status, 303);
+  assert.equal(settled, [[200, null]], 'a redirect is settled by the middleware with the response');
+});
+
+test('X2 an htmx decision with its key: a repeat of the key is told it was submitted, and the decision happens once', async () => {
   const [a] = await t.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
     select 'online', 'school_review', (select id from employers where verification = 'verified' order by id limit 1), g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "幂等单位"}'::jsonb, now(), 3, now() + interval '3 days', '联系人', '13800000000', '北京'
       from graduates g join schools s on s.id = g.school_id
