@@ -120,8 +120,11 @@ export const agreements = pgTable(
     // confirmed record and the school's handler at acceptance.
     unitSnapshot: jsonb('unit_snapshot').$type<UnitSnapshot>().notNull(),
     // The unit's credit code as a column of its own, so 风险预警's counts read an index alone (an
-    // index on the expression cannot answer without visiting every row).
-    unitUscc: text('unit_uscc').generatedAlwaysAs(sql`unit_snapshot->>'uscc'`),
+    // index on the expression cannot answer without visiting every row). Always unit_snapshot->>'uscc',
+    // kept so by triggers (migration 0035), not as a generated column: PostgreSQL 18 rebuilds a stored
+    // generated column's expression for every row an UPDATE that leaves it alone writes, 6% of the
+    // expiry's CPU (issue 14, goal 6).
+    unitUscc: text('unit_uscc'),
     graduateSnapshot: jsonb('graduate_snapshot').$type<GraduateSnapshot>(),
     schoolSnapshot: jsonb('school_snapshot').$type<SchoolSnapshot>(),
     respondedAt: timestamp('responded_at', { withTimezone: true }),

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import type postgres from 'postgres';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { users } from '../../db/schema/index.ts';
@@ -133,6 +134,32 @@ test('issue 14 (goal 6): agreement_unit_names keeps each agreement\'s unit name 
   assert.equal(found.rows.map((r) => r.id), [ids[0]!]);
   await t.db.$client`delete from agreements where id = ${ids[2]!}`;
   assert.equal(await unitNamesDrift(), []);
+});
+
+test('issue 14 (goal 6): unit_uscc is the snapshot\'s credit code after inserts, a changed snapshot and a stray write, and a change of state updates the row once', async () => {
+  const apart = async () => [...(await t.db.$client`select id, unit_uscc, unit_snapshot->>'uscc' as uscc from agreements where unit_uscc is distinct from unit_snapshot->>'uscc'`)];
+  assert.equal(await apart(), []);
+  const ids = await seed(3, 'invited');
+  const [{ n }] = (await t.db.$client`select count(*)::int as n from agreements where id = any(${ids}) and unit_uscc is not null`) as unknown as [{ n: number }];
+  assert.is(n, 3);
+  /** Rows of agreements the statement updated, the trigger's own update included. */
+  const updates = (statement: (tx: postgres.TransactionSql) => postgres.PendingQuery<postgres.Row[]>) =>
+    t.db.$client.begin(async (tx) => {
+      // The backend's counts not yet reported may include its earlier transactions': the difference.
+      const counted = async () => Number((await tx`select n_tup_upd::int as n from pg_stat_xact_user_tables where relname = 'agreements'`)[0]?.n ?? 0);
+      const before = await counted();
+      await statement(tx);
+      return (await counted()) - before;
+    });
+  // An edited application's unit (apply.ts writes the whole snapshot): the trigger follows it.
+  assert.is(await updates((tx) => tx`update agreements set unit_snapshot = unit_snapshot || '{"uscc":"91110000MA00000001"}'::jsonb where id = ${ids[0]!}`), 2);
+  await t.db.$client`update agreements set unit_uscc = 'not the snapshot' where id = ${ids[1]!}`;
+  assert.equal(await apart(), []);
+  const [{ uscc }] = (await t.db.$client`select unit_uscc as uscc from agreements where id = ${ids[0]!}`) as unknown as [{ uscc: string }];
+  assert.is(uscc, '91110000MA00000001');
+  // A change of state names neither column: no second update.
+  assert.is(await updates((tx) => tx`update agreements set state = 'expired', updated_at = now() where id = ${ids[2]!}`), 1);
+  await t.db.$client`delete from agreements where id = any(${ids})`;
 });
 
 // Last: it empties the agreements.
