@@ -145,8 +145,9 @@ export const agreements = pgTable(
     uniqueIndex('agreements_one_active_per_graduate').on(t.graduateId).where(sql.raw(`state in (${ACTIVE_AGREEMENT_STATES.map((s) => `'${s}'`).join(', ')})`)),
     // G6: one pending invitation per unit and graduate.
     uniqueIndex('agreements_one_pending_invitation').on(t.employerId, t.graduateId).where(sql.raw(`state = '${PENDING_INVITATION_STATES[0]}'`)),
-    // X3: the expiry job finds due invitations through this.
-    index('agreements_pending_deadline_idx').on(t.deadline).where(sql.raw(`state = '${PENDING_INVITATION_STATES[0]}'`)),
+    // X3: the expiry job reads the due invitations' ids from this alone (an index-only scan), before
+    // it expires them in batches side by side.
+    index('agreements_pending_deadline_idx').on(t.deadline, t.id).where(sql.raw(`state = '${PENDING_INVITATION_STATES[0]}'`)),
     // 在线签约管理 and 补登管理 (issue 14): each state of a tab read newest first from here and merged
     // (domain/paging.ts), so a page costs its rows at a million agreements, not a sort of the school's.
     // Its (school, state) prefix serves what the former agreements_school_state_idx did.

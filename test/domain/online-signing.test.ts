@@ -113,6 +113,42 @@ test('X3 the expiry job runs its batches side by side in their own transactions 
   assert.is(await expireDueInvitations(d.db, now), 0, 'a second run finds nothing');
 });
 
+test('X3 an invitation answered while the expiry runs keeps its answer: its batch waits for the answer, asks again and leaves it, with no expire event', async () => {
+  const ids = (
+    await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
+      select 'online', 'invited', ${employer.employerId}, g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "作答单位"}'::jsonb, now() - interval '4 days', 3, now() - interval '1 hour', '联系人', '13800000000', '北京'
+        from graduates g where g.id not in (select graduate_id from agreements) order by g.id limit 6 returning id`
+  ).map((r) => Number(r.id));
+  assert.is(ids.length, 6);
+  const answered = ids[3]!;
+  // The graduate's answer, begun before the expiry reads the due ids and committed while a batch waits for it.
+  let answering!: () => void;
+  let commit!: () => void;
+  const begun = new Promise<void>((r) => (answering = r));
+  const holding = d.db.$client.begin(async (tx) => {
+    await tx`update agreements set state = 'declined', responded_at = now() where id = ${answered}`;
+    answering();
+    await new Promise<void>((r) => (commit = r));
+  });
+  await begun;
+  const run = expireDueInvitations(d.db, new Date(), 2, 2);
+  for (;;) {
+    const [waiting] = await d.db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+    if (waiting!.n > 0) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  commit();
+  await holding;
+  assert.is(await run, 5);
+  const states = await d.db.$client`select id, state from agreements where id = any(${ids}) order by id`;
+  assert.equal(
+    states.map((r) => [Number(r.id), r.state]),
+    ids.map((id) => [id, id === answered ? 'declined' : 'expired']),
+  );
+  const [logged] = await d.db.$client`select count(*)::int as n from events where action = 'agreement.expire' and subject_id = ${String(answered)}`;
+  assert.is(logged!.n, 0);
+});
+
 test('X3 the expiry job: due exactly at the deadline, not one millisecond before; idempotent', async () => {
   const fav = (await d.db.select().from(favourites).where(eq(favourites.graduateId, graduate.id)))[0]!.id;
   const sent = await sendInvitations(d.db, src(employer), [fav], LETTER);
