@@ -37,10 +37,12 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
           case when random() < ${DUE_SHARE} then now() - interval '1 hour' else now() + interval '2 days' end,
           '联系人', '13800000000', '北京', 'none', '{"name":"压测单位"}'::jsonb
         from (select id from employers where uscc like 'BENCH%') e, (select id, school_id, department_id from graduates where id_number_index like 'B%') g`;
+      // Two invitations due the day before: the run a minute earlier, which warms the job's connections, expires them.
+      await sql`update agreements set deadline = now() - interval '2 days' where id in (select id from agreements where deadline > now() order by id limit 2)`;
       // Every table, not only agreements: the seeding's million unit names (agreement_unit_names) and
       // the other tables it wrote would otherwise be vacuumed by autovacuum during the measured runs.
       await sql`vacuum analyze`;
-      const [counted] = await sql`select count(*)::int as due from agreements where state = 'invited' and deadline <= now()`;
+      const [counted] = await sql`select count(*)::int as due from agreements where state = 'invited' and deadline <= now() and deadline > now() - interval '1 day'`;
       due = Number(counted!.due);
     } finally {
       await seeding.$client.end();
@@ -56,10 +58,11 @@ export async function measureExpiry(serverUrl: string): Promise<{ rows: string[]
       await admin.unsafe(`create database ${clone} template ${name} strategy file_copy`);
       const db = connect(`${serverUrl}/${clone}`, 4);
       try {
-        // As in production, the job's connections ran it before, when nothing was due: their trigger
-        // functions' plans were made then, for no rows (a fresh connection would plan them for the
-        // first batch; migration 0034 keeps any plan from depending on the rows).
-        await expireDueInvitations(db, new Date(0));
+        // As in production, the job's connections ran it before, when one invitation each was due:
+        // their trigger functions' plans were made then, for one row (a fresh connection would plan them
+        // for the first batch; migration 0034 keeps any plan from depending on the rows).
+        const warmed = await expireDueInvitations(db, new Date(Date.now() - 36 * 3600_000), 2, 1);
+        if (warmed !== 2) throw new Error(`the run before expired ${warmed} of 2`);
         await db.$client`checkpoint`;
         const t0 = performance.now();
         // As the job runs it: two loops of batches side by side.

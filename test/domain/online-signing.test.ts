@@ -113,40 +113,55 @@ test('X3 the expiry job runs its batches side by side in their own transactions 
   assert.is(await expireDueInvitations(d.db, now), 0, 'a second run finds nothing');
 });
 
-test('X3 an invitation answered while the expiry runs keeps its answer: its batch waits for the answer, asks again and leaves it, with no expire event', async () => {
+test('X3 the expiry skips an invitation another transaction holds, never waits for it: answered, it stays answered with no expire event; left pending, the next run expires it', async () => {
   const ids = (
     await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
       select 'online', 'invited', ${employer.employerId}, g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "作答单位"}'::jsonb, now() - interval '4 days', 3, now() - interval '1 hour', '联系人', '13800000000', '北京'
         from graduates g where g.id not in (select graduate_id from agreements) order by g.id limit 6 returning id`
   ).map((r) => Number(r.id));
   assert.is(ids.length, 6);
-  const answered = ids[3]!;
-  // The graduate's answer, begun before the expiry reads the due ids and committed while a batch waits for it.
-  let answering!: () => void;
-  let commit!: () => void;
-  const begun = new Promise<void>((r) => (answering = r));
-  const holding = d.db.$client.begin(async (tx) => {
-    await tx`update agreements set state = 'declined', responded_at = now() where id = ${answered}`;
-    answering();
-    await new Promise<void>((r) => (commit = r));
-  });
-  await begun;
-  const run = expireDueInvitations(d.db, new Date(), 2, 2);
-  for (;;) {
-    const [waiting] = await d.db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
-    if (waiting!.n > 0) break;
-    await new Promise((r) => setTimeout(r, 5));
+  const [answered, held] = [ids[3]!, ids[4]!];
+  // A graduate's answer, and a transaction that locks an invitation and then changes nothing (a roster
+  // change that rolls back): both begun before the expiry and ended after it.
+  const holds: Array<{ end: () => void; done: Promise<unknown> }> = [];
+  for (const [id, change] of [[answered, true], [held, false]] as const) {
+    let begun!: () => void;
+    let end!: () => void;
+    const started = new Promise<void>((r) => (begun = r));
+    const ended = new Promise<void>((r) => (end = r));
+    const done = d.db.$client
+      .begin(async (tx) => {
+        if (change) await tx`update agreements set state = 'declined', responded_at = now() where id = ${id}`;
+        else await tx`select id from agreements where id = ${id} for update`;
+        begun();
+        await ended;
+        if (!change) throw new Error('rolled back');
+      })
+      .catch(() => undefined);
+    await started;
+    holds.push({ end, done });
   }
-  commit();
-  await holding;
-  assert.is(await run, 5);
+  let settled = false;
+  const run = expireDueInvitations(d.db, new Date(), 2, 2).finally(() => (settled = true));
+  // Until the run ends, look for one of its batches waiting on a lock (it would wait for ever here).
+  let waited = false;
+  while (!settled && !waited) {
+    const [w] = await d.db.$client`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+    waited = w!.n > 0;
+    if (!waited) await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const h of holds) h.end();
+  await Promise.all(holds.map((h) => h.done));
+  assert.not.ok(waited, 'a batch waited for a row another transaction held');
+  assert.is(await run, 4);
   const states = await d.db.$client`select id, state from agreements where id = any(${ids}) order by id`;
   assert.equal(
     states.map((r) => [Number(r.id), r.state]),
-    ids.map((id) => [id, id === answered ? 'declined' : 'expired']),
+    ids.map((id) => [id, id === answered ? 'declined' : id === held ? 'invited' : 'expired']),
   );
   const [logged] = await d.db.$client`select count(*)::int as n from events where action = 'agreement.expire' and subject_id = ${String(answered)}`;
   assert.is(logged!.n, 0);
+  assert.is(await expireDueInvitations(d.db, new Date()), 1, 'the next run expires the invitation left pending');
 });
 
 test('X3 the expiry job: due exactly at the deadline, not one millisecond before; idempotent', async () => {

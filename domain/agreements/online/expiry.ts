@@ -29,12 +29,14 @@ const EXPIRY_ROUND = 100_000;
  * partial index on pending deadlines alone; then `workers` loops side by side (issue 14, goal 6)
  * expire them a batch at a time, each batch one statement in a transaction of its own that also
  * writes the event rows (X1) and tells the units' users, as the table's expire event does for one
- * row; nothing is half expired whichever batch fails. The ids are read without locks: each batch's
- * UPDATE asks again that the invitation be pending and due, and PostgreSQL asks it of the latest
- * version of a row another transaction changed meanwhile, so an invitation answered in between is
- * left as its answer made it, and two runs at once never expire one twice (the second finds it done).
- * Before, each batch found and locked its own rows (FOR UPDATE SKIP LOCKED): that lock, and the loops
- * skipping each other's locked rows, were a fifth of the work.
+ * row; nothing is half expired whichever batch fails. The ids are read without locks: each batch
+ * locks its rows by primary key, asking again that each be pending and due (of its latest version),
+ * and skips a row another transaction holds. So an invitation answered in between stays answered,
+ * two runs at once never expire one twice, and a batch never waits: waiting could deadlock with a
+ * transaction that locks several invitations in another order (a roster import invalidating its
+ * graduates' invitations, G2). A skipped invitation still due is expired by the next run.
+ * Before, each batch found and locked its rows through the deadline index and the table, the two
+ * loops skipping each other's locked rows: a fifth of the work.
  */
 export async function expireDueInvitations(db: Db, now: Date, workers = 2, batch = EXPIRY_BATCH): Promise<number> {
   let total = 0;
@@ -65,14 +67,19 @@ async function dueInvitations(db: Db, now: Date, limit: number): Promise<number[
   return rows.map((r) => r.id);
 }
 
-/** One batch: those of `ids` still pending and due expired, with their events and the units' notices. */
+/** One batch: those of `ids` still pending and due, and not held by another transaction, expired with their events and the units' notices. */
 async function expireBatch(tx: Tx, now: Date, ids: number[]): Promise<number> {
   const at = now.toISOString();
   const [row] = await tx.execute<{ n: number }>(sql`
     with expired as (
       update ${agreements} set state = ${TO}, updated_at = ${at}::timestamptz
-      -- Looked up by primary key; the state and deadline asked again (the ids were read without locks).
-      where id = any(${sql.param(ids)}::int[]) and state = ${FROM} and deadline <= ${at}::timestamptz
+      -- Locked by primary key, the state and deadline asked again (the ids were read without locks);
+      -- a row another transaction holds is left to the next run rather than waited for.
+      where id = any(array(
+        select id from ${agreements}
+        where id = any(${sql.param(ids)}::int[]) and state = ${FROM} and deadline <= ${at}::timestamptz
+        for no key update skip locked
+      ))
       returning id, employer_id, school_id, invited_at
     ), logged as (
       -- The invitation's previous event is its sending.
