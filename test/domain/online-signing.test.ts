@@ -96,13 +96,17 @@ test('X3 accepting after 应约截止时间 expires the invitation instead; the 
   );
 });
 
+/** `n` invitations of the unit, each to a graduate without any agreement, sent four days ago and due an hour ago. */
+async function dueInvitations(n: number, unit: string): Promise<number[]> {
+  const rows = await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
+    select 'online', 'invited', ${employer.employerId}, g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', jsonb_build_object('name', ${unit}::text), now() - interval '4 days', 3, now() - interval '1 hour', '联系人', '13800000000', '北京'
+      from graduates g where g.id not in (select graduate_id from agreements) order by g.id limit ${n} returning id`;
+  assert.is(rows.length, n);
+  return rows.map((r) => Number(r.id));
+}
+
 test('X3 the expiry job runs its batches side by side in their own transactions (two runs at once as well): every due invitation expired once, with one event each', async () => {
-  const ids = (
-    await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
-      select 'online', 'invited', ${employer.employerId}, g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "并行单位"}'::jsonb, now() - interval '4 days', 3, now() - interval '1 hour', '联系人', '13800000000', '北京'
-        from graduates g where g.id not in (select graduate_id from agreements) order by g.id limit 40 returning id`
-  ).map((r) => Number(r.id));
-  assert.is(ids.length, 40);
+  const ids = await dueInvitations(40, '并行单位');
   const now = new Date();
   const runs = await Promise.all([expireDueInvitations(d.db, now, 3, 4), expireDueInvitations(d.db, now, 2, 3)]);
   assert.is(runs[0] + runs[1], 40, `expired ${runs.join(' + ')}`);
@@ -114,12 +118,7 @@ test('X3 the expiry job runs its batches side by side in their own transactions 
 });
 
 test('X3 the expiry skips an invitation another transaction holds, never waits for it: answered, it stays answered with no expire event; left pending, the next run expires it', async () => {
-  const ids = (
-    await d.db.$client`insert into agreements (kind, state, employer_id, graduate_id, school_id, department_id, cohort, position_category, position_name, archive_mode, unit_snapshot, invited_at, validity_days, deadline, contact_name, contact_phone, work_place)
-      select 'online', 'invited', ${employer.employerId}, g.id, g.school_id, g.department_id, g.cohort, '13', '工程师', 'none', '{"name": "作答单位"}'::jsonb, now() - interval '4 days', 3, now() - interval '1 hour', '联系人', '13800000000', '北京'
-        from graduates g where g.id not in (select graduate_id from agreements) order by g.id limit 6 returning id`
-  ).map((r) => Number(r.id));
-  assert.is(ids.length, 6);
+  const ids = await dueInvitations(6, '作答单位');
   const [answered, held] = [ids[3]!, ids[4]!];
   // A graduate's answer, and a transaction that locks an invitation and then changes nothing (a roster
   // change that rolls back): both begun before the expiry and ended after it.
