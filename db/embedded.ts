@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -22,6 +22,30 @@ export type EmbeddedDatabase = { url: string; appUrl: string; postmaster: number
 // finds a leftover server of its own data directory and stops it cleanly before starting its own,
 // unless a live platform process still holds the directory (then it says so and stops). A watchdog
 // stops the server when the platform process is gone, so it does not outlive it where the OS allows.
+/**
+ * The new cluster's locale, whatever LANG the host gives: initdb would take LANG, and under C or POSIX
+ * (a service's usual environment) PostgreSQL takes no Chinese character for a letter, so pg_trgm draws
+ * no trigram from a name or a unit and every search by one reads its whole trigram index; under a
+ * LANG the host lacks (one forwarded by ssh) initdb fails. C.UTF-8 where the host has it (code-point
+ * order, the same on every machine and glibc version), else another UTF-8 locale; none: LANG as before.
+ */
+export function clusterLocale(available: string[] = installedLocales()): string[] {
+  const utf8 = available.filter((l) => /\.utf-?8$/i.test(l));
+  const chosen = ['C.UTF-8', 'C.utf8', 'en_US.UTF-8', 'en_US.utf8'].find((l) => utf8.includes(l)) ?? utf8[0];
+  return chosen ? [`--locale=${chosen}`] : [];
+}
+
+function installedLocales(): string[] {
+  try {
+    return execFileSync('locale', ['-a'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags: string[] = [], opts: { watchdog?: boolean } = {}): Promise<EmbeddedDatabase> {
   await mkdir(dir, { recursive: true });
   const clusterDir = join(dir, 'cluster');
@@ -53,7 +77,7 @@ export async function startEmbeddedPostgres(dir: string, log: Logger, extraFlags
     persistent: true,
     // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8'],
+    initdbFlags: ['--encoding=UTF8', ...clusterLocale()],
     // io_method=sync: PostgreSQL 18 hands each read that misses its buffers to an I/O worker process
     // by default, and waits for it; on a small node whose data sits in the OS page cache that is two
     // process switches per read and three more processes. A read done by the backend itself, as up to
